@@ -1,0 +1,46 @@
+import { SECRET_VARS } from '../src/config/env.js';
+import { withApp } from '../src/cli/app.js';
+import { globals, newCommand } from '../src/cli/command.js';
+import { paint, printJson, say } from '../src/cli/output.js';
+import { maskUrl } from '../src/logging/redact.js';
+import { packageVersion } from '../src/util/package.js';
+
+export default function command() {
+  return newCommand('about', 'Show the effective configuration, secrets masked', 'run about --json')
+    .option('--json', 'print JSON')
+    .action(async (opts) =>
+      withApp(globals(opts), async (app) => {
+        const { file, config } = await app.config();
+        const env = Object.fromEntries(
+          Object.entries(app.env).map(([key, value]) => [
+            key,
+            SECRET_VARS.has(key) && typeof value === 'string' ? maskUrl(value) : value,
+          ]),
+        );
+        const about = {
+          version: packageVersion(),
+          node: process.version,
+          cwd: app.cwd,
+          configFile: file ?? null,
+          jobs: (config.jobs ?? []).map((j) => ({
+            name: j.name,
+            queue: j.queue,
+            tries: j.tries,
+            timeout: j.timeout,
+          })),
+          environment: env,
+        };
+        if (opts.json) return printJson(about);
+        say(paint.bold('jobsmith'));
+        say(`  version      ${about.version}`);
+        say(`  node         ${about.node}`);
+        say(`  cwd          ${about.cwd}`);
+        say(`  config file  ${about.configFile ?? paint.dim('(none found)')}`);
+        say(paint.bold('Environment'));
+        for (const [key, value] of Object.entries(env)) say(`  ${key.padEnd(18)} ${String(value)}`);
+        say(paint.bold(`Jobs (${about.jobs.length})`));
+        for (const j of about.jobs)
+          say(`  ${j.name.padEnd(30)} queue=${j.queue} tries=${j.tries} timeout=${j.timeout}s`);
+      }),
+    );
+}

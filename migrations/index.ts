@@ -1,0 +1,14 @@
+import type { Knex } from 'knex';
+import * as m0001 from './0001_create_queue_tables.js';
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Every migration, in order. Append only: a released migration is never edited; a change is
+ * a new numbered file added at the end of this list.
+ */
+export const migrations: Migration[] = [{ name: '0001_create_queue_tables', ...m0001 }];

@@ -1,0 +1,113 @@
+import { parseEnv, readEnvironment, type Env } from '../config/env.js';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { checkConnection, openDatabase, type Database } from '../db/connection.js';
+import { ensureSchema } from '../db/migrate.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { resolve } from 'node:path';
+import { JobRegistry } from '../jobs/registry.js';
+import { QueueConnections } from '../queue/connections.js';
+import { Dispatcher } from '../queue/dispatcher.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  /** Path of the config file; JOBSMITH_CONFIG or ./jobsmith.config.ts otherwise. */
+  config?: string;
+  verbose?: boolean;
+}
+
+/**
+ * What a command needs from the environment, opened lazily so that a command pays only for
+ * what it uses: `run about` never connects, `run migrate` never loads the config file.
+ */
+export class App {
+  readonly env: Env;
+  readonly rawEnv: Record<string, string | undefined>;
+  private logger?: Logger;
+  private database?: Promise<Database>;
+  private loaded?: Promise<LoadedConfig>;
+  private schemaReady?: Promise<Database>;
+  private connections?: QueueConnections;
+  private jobRegistry?: Promise<JobRegistry>;
+
+  constructor(
+    readonly cwd: string,
+    private readonly options: GlobalOptions = {},
+  ) {
+    this.rawEnv = readEnvironment(cwd);
+    this.env = parseEnv(this.rawEnv);
+  }
+
+  /** The config file, loaded on first use. */
+  config(): Promise<LoadedConfig> {
+    this.loaded ??= loadConfig(this.cwd, this.options.config ?? this.rawEnv.JOBSMITH_CONFIG);
+    return this.loaded;
+  }
+
+  /** Job definitions from the config file. */
+  registry(): Promise<JobRegistry> {
+    this.jobRegistry ??= this.config().then(({ config }) => new JobRegistry(config.jobs ?? []));
+    return this.jobRegistry;
+  }
+
+  /** Queue drivers by connection name (QUEUE_CONNECTION by default). */
+  queues(): QueueConnections {
+    this.connections ??= new QueueConnections({
+      env: this.env,
+      cwd: this.cwd,
+      db: () => this.db(),
+      registry: () => this.registry(),
+    });
+    return this.connections;
+  }
+
+  /** Pushes jobs on any connection. */
+  dispatcher(): Dispatcher {
+    return new Dispatcher((name) => this.queues().get(name));
+  }
+
+  log(): Logger {
+    this.logger ??= createLogger({
+      level: this.env.LOG_LEVEL,
+      file: resolve(this.cwd, this.env.LOG_FILE),
+      pretty: process.stderr.isTTY ? process.stderr : undefined,
+    });
+    return this.logger;
+  }
+
+  /**
+   * The SQL storage, connected and with its schema current (migrated on first use where
+   * allowed). `{ migrate: false }` skips the schema check, for the migrate commands themselves.
+   */
+  db(options: { migrate?: boolean } = {}): Promise<Database> {
+    this.database ??= (async () => {
+      const db = await openDatabase(this.env, this.cwd);
+      await checkConnection(db);
+      return db;
+    })();
+    if (options.migrate === false) return this.database;
+    this.schemaReady ??= this.database.then(async (db) => {
+      await ensureSchema(db, this.env.MIGRATE_ON_START);
+      return db;
+    });
+    return this.schemaReady;
+  }
+
+  async close(): Promise<void> {
+    await this.connections?.close();
+    if (this.database) {
+      const db = await this.database.catch(() => undefined);
+      await db?.knex.destroy();
+    }
+    this.logger?.flush();
+  }
+}
+
+/** Opens an App for the current directory, runs `fn`, and always closes it. */
+export async function withApp<T>(options: GlobalOptions, fn: (app: App) => Promise<T>): Promise<T> {
+  const app = new App(process.cwd(), options);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,70 @@
+import { UsageError } from '../errors.js';
+import { handleError } from './handle-error.js';
+import { renderGroupHelp, renderHelp } from './help.js';
+import { COMMANDS, findCommand } from './manifest.js';
+import { nearest } from './suggest.js';
+
+import { packageVersion as version } from '../util/package.js';
+
+/**
+ * Entry point of `bin/run`: finds the command, loads only its module, and hands the rest of
+ * the arguments to it. Returns the exit code.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose') || argv.includes('-v');
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined || first === '--help' || first === '-h') {
+      process.stdout.write(renderHelp(version()));
+      return 0;
+    }
+    if (first === '--version' || first === '-V') {
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    if (first === 'help') {
+      if (rest[0] === undefined) {
+        process.stdout.write(renderHelp(version()));
+        return 0;
+      }
+      return await runCommand(rest[0], ['--help']);
+    }
+    return await runCommand(first, rest);
+  } catch (error) {
+    return handleError(error, verbose);
+  }
+}
+
+async function runCommand(name: string, args: string[]): Promise<number> {
+  const entry = findCommand(name);
+  if (!entry) {
+    const names = COMMANDS.map((c) => c.name);
+    const guess = nearest(name, names);
+    const what = name.startsWith('-') ? `Unknown option "${name}"` : `Unknown command "${name}"`;
+    throw new UsageError(`${what}.${guess ? ` Did you mean "${guess}"?` : ''}`, {
+      hint: 'Run `run --help` to list the commands.',
+    });
+  }
+  // commander loads only here, so `run --help` and `run --version` do without it.
+  const [{ default: build }, { Command, CommanderError }] = await Promise.all([
+    entry.load(),
+    import('commander'),
+  ]);
+  const command = build().addHelpText('afterAll', () => renderGroupHelp(entry));
+  const program = new Command('run')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .addCommand(command);
+  // Subcommands inherit neither exitOverride nor output settings: set them on each.
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput({ outputError: () => {} });
+  }
+  try {
+    await program.parseAsync([name, ...args], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError && error.exitCode === 0) return 0;
+    throw error;
+  }
+  // A command that fails without throwing (a threshold exceeded) sets process.exitCode.
+  return process.exitCode !== undefined ? Number(process.exitCode) : 0;
+}

@@ -1,0 +1,163 @@
+import type { Command } from 'commander';
+
+/**
+ * Every command, with what `run --help` shows about it. Modules load only when their command
+ * runs, so `run purge:tokens` never pays for BullMQ or grammY.
+ */
+export interface CommandEntry {
+  name: string;
+  group: Group;
+  summary: string;
+  example: string;
+  load: () => Promise<{ default: () => Command }>;
+}
+
+export const GROUPS = ['general', 'queue', 'db', 'make'] as const;
+export type Group = (typeof GROUPS)[number];
+
+export const GROUP_TITLES: Record<Group, string> = {
+  general: 'General',
+  queue: 'Queue',
+  db: 'Database',
+  make: 'Generators',
+};
+
+export const COMMANDS: CommandEntry[] = [
+  {
+    name: 'queue:work',
+    group: 'queue',
+    summary: 'Process jobs from the queues (run it under supervisor)',
+    example: 'run queue:work --queue=high,default --concurrency=4',
+    load: () => import('../../commands/queue-work.js'),
+  },
+  {
+    name: 'queue:dispatch',
+    group: 'queue',
+    summary: 'Dispatch a job from the shell (payload flag, file or JSON lines on stdin)',
+    example: `run queue:dispatch digest.send --payload '{"userId":1}'`,
+    load: () => import('../../commands/queue-dispatch.js'),
+  },
+  {
+    name: 'queue:size',
+    group: 'queue',
+    summary: 'Show pending, delayed, reserved and failed jobs per queue',
+    example: 'run queue:size default mail --json',
+    load: () => import('../../commands/queue-size.js'),
+  },
+  {
+    name: 'queue:list',
+    group: 'queue',
+    summary: 'List the jobs of a queue by state, a page at a time',
+    example: 'run queue:list default --state delayed --page 2',
+    load: () => import('../../commands/queue-list.js'),
+  },
+  {
+    name: 'queue:failed',
+    group: 'queue',
+    summary: 'List failed jobs (filters: queue, name, since)',
+    example: 'run queue:failed --queue mail --since 2h --json',
+    load: () => import('../../commands/queue-failed.js'),
+  },
+  {
+    name: 'queue:retry',
+    group: 'queue',
+    summary: 'Push failed jobs back onto their queues (ids, uuids, or all)',
+    example: 'run queue:retry all --queue mail --since 2h',
+    load: () => import('../../commands/queue-retry.js'),
+  },
+  {
+    name: 'queue:forget',
+    group: 'queue',
+    summary: 'Delete one failed job',
+    example: 'run queue:forget 42',
+    load: () => import('../../commands/queue-forget.js'),
+  },
+  {
+    name: 'queue:flush',
+    group: 'queue',
+    summary: 'Delete all failed jobs, or those older than some hours',
+    example: 'run queue:flush --hours 48 --force',
+    load: () => import('../../commands/queue-flush.js'),
+  },
+  {
+    name: 'queue:prune-failed',
+    group: 'queue',
+    summary: 'Delete failed jobs older than some hours (for cron, never asks)',
+    example: 'run queue:prune-failed --hours 168',
+    load: () => import('../../commands/queue-prune-failed.js'),
+  },
+  {
+    name: 'queue:clear',
+    group: 'queue',
+    summary: 'Delete the waiting jobs of a queue',
+    example: 'run queue:clear --queue mail --force',
+    load: () => import('../../commands/queue-clear.js'),
+  },
+  {
+    name: 'queue:pause',
+    group: 'queue',
+    summary: 'Stop workers taking jobs from queues (until queue:resume)',
+    example: 'run queue:pause mail',
+    load: () => import('../../commands/queue-pause.js'),
+  },
+  {
+    name: 'queue:resume',
+    group: 'queue',
+    summary: 'Let workers take jobs from paused queues again',
+    example: 'run queue:resume mail',
+    load: () => import('../../commands/queue-resume.js'),
+  },
+  {
+    name: 'queue:restart',
+    group: 'queue',
+    summary: 'Make every worker exit after its current jobs (to load new code)',
+    example: 'run queue:restart',
+    load: () => import('../../commands/queue-restart.js'),
+  },
+  {
+    name: 'queue:monitor',
+    group: 'queue',
+    summary: 'Check queue sizes against a threshold; exit 1 when one is over',
+    example: 'run queue:monitor default mail --max 100',
+    load: () => import('../../commands/queue-monitor.js'),
+  },
+  {
+    name: 'about',
+    group: 'general',
+    summary: 'Show the effective configuration (secrets masked)',
+    example: 'run about --json',
+    load: () => import('../../commands/about.js'),
+  },
+  {
+    name: 'migrate',
+    group: 'db',
+    summary: 'Apply pending database migrations',
+    example: 'run migrate',
+    load: () => import('../../commands/migrate.js'),
+  },
+  {
+    name: 'migrate:status',
+    group: 'db',
+    summary: 'List migrations and whether each is applied',
+    example: 'run migrate:status --json',
+    load: () => import('../../commands/migrate-status.js'),
+  },
+  {
+    name: 'migrate:rollback',
+    group: 'db',
+    summary: 'Undo the last migrations',
+    example: 'run migrate:rollback --step 1 --force',
+    load: () => import('../../commands/migrate-rollback.js'),
+  },
+  {
+    name: 'make:job',
+    group: 'make',
+    summary: 'Create a job file from a template',
+    example: 'run make:job SendDigest --queue mail --tries 5',
+    load: () => import('../../commands/make-job.js'),
+  },
+];
+
+export function findCommand(name: string): CommandEntry | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

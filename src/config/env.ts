@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { DURATION_HELP, parseDuration } from '../util/duration.js';
+
+const bool = z.string().transform((v, ctx) => {
+  const t = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(t)) return false;
+  ctx.addIssue({ code: 'custom', message: 'one of: true, false, 1, 0, yes, no' });
+  return z.NEVER;
+});
+
+const duration = z.string().transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `a positive duration: ${DURATION_HELP}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const url = (schemes: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
+  );
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every environment variable jobsmith reads, validated once at start-up.
+ * The README's configuration table mirrors this schema.
+ */
+const envSchema = z.object({
+  DB_CONNECTION: z.enum(['sqlite', 'pgsql']).default('sqlite'),
+  DB_DATABASE: z.string().min(1).default('storage/database.sqlite'),
+  DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+  MIGRATE_ON_START: bool.default('true'),
+  QUEUE_CONNECTION: z.enum(['database', 'redis', 'sync']).default('database'),
+  QUEUE_LEASE: duration.default('60s'),
+  REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_FILE: z.string().min(1).default('storage/logs/app.log'),
+  TELEMETRY_ENABLED: bool.default('false'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Names of variables whose values are secrets and are masked by `run about`. */
+export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL']);
+
+/**
+ * Reads `.env` from `cwd` (if present) under the real environment: a variable that is set in
+ * the process environment wins over the file.
+ */
+export function readEnvironment(
+  cwd: string,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
+  const file = resolve(cwd, '.env');
+  let fromFile: Record<string, string> = {};
+  if (existsSync(file)) {
+    try {
+      fromFile = parseDotenv(readFileSync(file));
+    } catch (error) {
+      throw new ConfigError(`Cannot read ${file}: ${(error as Error).message}`, {
+        hint: 'Fix or remove the .env file.',
+      });
+    }
+  }
+  return { ...fromFile, ...processEnv };
+}
+
+/** Validates the environment; a wrong value names the variable, the value and what is allowed. */
+export function parseEnv(raw: Record<string, string | undefined>): Env {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = raw[key];
+    // An empty variable counts as unset, as in Laravel's env().
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const allowed =
+        issue.code === 'invalid_enum_value' ? `one of: ${issue.options.join(', ')}` : issue.message;
+      return `${name}=${JSON.stringify(input[name] ?? '')} is not valid; expected ${allowed}.`;
+    });
+    throw new ConfigError(`Invalid configuration: ${lines.join(' ')}`, {
+      hint: 'Fix the variable in your environment or in .env.',
+    });
+  }
+  const env = result.data;
+  if (env.DB_CONNECTION === 'pgsql' && !env.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration: DB_CONNECTION=pgsql needs DATABASE_URL.', {
+      // No user:password@ in the example: the redactor would print it as user:***@.
+      hint: 'Set DATABASE_URL, for example postgres://postgres@127.0.0.1:5432/app.',
+    });
+  }
+  return env;
+}

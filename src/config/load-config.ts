@@ -1,0 +1,106 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors.js';
+import type { JobsmithConfig } from './define.js';
+
+/** File names looked for in the working directory, in this order. */
+export const CONFIG_FILES = [
+  'jobsmith.config.ts',
+  'jobsmith.config.mts',
+  'jobsmith.config.js',
+  'jobsmith.config.mjs',
+];
+
+export interface LoadedConfig {
+  /** Absolute path of the file, or undefined when none was found (an empty config). */
+  file?: string;
+  config: JobsmithConfig;
+}
+
+/** Finds the config file: an explicit path (flag or JOBSMITH_CONFIG) or one in `cwd`. */
+export function findConfigFile(cwd: string, explicit?: string): string | undefined {
+  if (explicit) {
+    const file = resolve(cwd, explicit);
+    if (!existsSync(file)) {
+      throw new ConfigError(`Config file not found: ${file}`, {
+        hint: 'Check --config or JOBSMITH_CONFIG, or run from the folder that holds jobsmith.config.ts.',
+      });
+    }
+    return file;
+  }
+  return CONFIG_FILES.map((name) => resolve(cwd, name)).find((file) => existsSync(file));
+}
+
+/**
+ * Loads a config file. TypeScript loads through jiti, so no build step is needed; `jobsmith`
+ * imported from the config resolves to this very package, installed or not.
+ */
+export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+  const file = findConfigFile(cwd, explicit);
+  if (!file) return { config: {} };
+  let exported: unknown;
+  try {
+    const { createJiti } = await import('jiti');
+    const jiti = createJiti(import.meta.url, {
+      alias: aliases(file),
+      interopDefault: true,
+    });
+    exported = await jiti.import(pathToFileURL(file).href, { default: true });
+  } catch (error) {
+    throw new ConfigError(`Cannot load ${file}: ${(error as Error).message}`, {
+      hint: 'Fix the error in the config file (run with --verbose for the stack).',
+      cause: error,
+    });
+  }
+  return { file, config: validateConfig(exported, file) };
+}
+
+/**
+ * `jobsmith` always resolves to the running package. `zod` resolves to the app's own copy when
+ * it has one, else to ours, so a fresh app with only a config file works without installing it.
+ */
+function aliases(configFile: string): Record<string, string> {
+  const result: Record<string, string> = { jobsmith: packageEntry() };
+  const appRequire = createRequire(configFile);
+  try {
+    appRequire.resolve('zod');
+  } catch {
+    result.zod = createRequire(import.meta.url).resolve('zod');
+  }
+  return result;
+}
+
+function packageEntry(): string {
+  // src/config/load-config.(ts|js) → src/index.(ts|js)
+  const here = fileURLToPath(import.meta.url);
+  const ext = here.endsWith('.ts') ? '.ts' : '.js';
+  return resolve(dirname(here), '..', `index${ext}`);
+}
+
+function validateConfig(value: unknown, file: string): JobsmithConfig {
+  const fail = (problem: string): never => {
+    throw new ConfigError(`Invalid config in ${file}: ${problem}`, {
+      hint: 'Export the config as the default export: export default defineConfig({ jobs: [...] }).',
+    });
+  };
+  if (typeof value !== 'object' || value === null) fail('the default export is not an object.');
+  const config = value as JobsmithConfig;
+  if (config.jobs !== undefined && !Array.isArray(config.jobs)) fail('`jobs` must be an array.');
+  const seen = new Set<string>();
+  for (const [index, job] of (config.jobs ?? []).entries()) {
+    if (!job || (job as { kind?: string }).kind !== 'jobsmith.job') {
+      fail(`jobs[${index}] is not a job made with defineJob().`);
+    }
+    if (seen.has(job.name)) fail(`two jobs are named "${job.name}"; job names must be unique.`);
+    seen.add(job.name);
+  }
+  if (
+    config.queues !== undefined &&
+    (typeof config.queues !== 'object' || config.queues === null)
+  ) {
+    fail('`queues` must be an object keyed by queue name.');
+  }
+  return config;
+}

@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Knex } from 'knex';
+import type { Env } from '../config/env.js';
+import { ConnectionError } from '../errors.js';
+import { maskUrl } from '../logging/redact.js';
+
+export type Dialect = 'sqlite' | 'pgsql';
+
+export interface Database {
+  knex: Knex;
+  dialect: Dialect;
+  /** Where the data lives, for messages: a file path or a masked URL. */
+  describe: string;
+}
+
+/** knex prints connection failures to the console itself; we report them once, our way. */
+const QUIET = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
+/** How long SQLite waits on a lock held by another process before SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Switches a connection to WAL. On a fresh file, two processes doing this at once can get
+ * SQLITE_BUSY straight away: the switch needs an exclusive lock and SQLite does not always
+ * call the busy handler for it. So we retry for up to the busy timeout, sleeping briefly
+ * (the connection is being created, nothing else in this process waits on it).
+ */
+function enableWal(conn: import('better-sqlite3').Database): void {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      if (conn.pragma('journal_mode', { simple: true }) === 'wal') return;
+      conn.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 10 + Math.random() * 20);
+    }
+  }
+}
+
+/** Opens (lazily: knex connects on first query) the SQL storage the environment names. */
+export async function openDatabase(env: Env, cwd: string): Promise<Database> {
+  const { default: knexFactory } = await import('knex');
+  if (env.DB_CONNECTION === 'sqlite') {
+    const filename = resolve(cwd, env.DB_DATABASE);
+    mkdirSync(dirname(filename), { recursive: true });
+    const knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      log: QUIET,
+      // One connection: better-sqlite3 is synchronous, a second connection in the same process
+      // would only contend for the same file lock.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(
+          conn: import('better-sqlite3').Database,
+          done: (err: Error | null, c: unknown) => void,
+        ) {
+          try {
+            conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+            enableWal(conn);
+            conn.pragma('foreign_keys = ON');
+            // WAL with NORMAL is durable across application crashes; only an OS crash can lose
+            // the last transactions.
+            conn.pragma('synchronous = NORMAL');
+            done(null, conn);
+          } catch (error) {
+            done(error as Error, conn);
+          }
+        },
+      },
+    });
+    return { knex, dialect: 'sqlite', describe: filename };
+  }
+  const url = env.DATABASE_URL!;
+  const knex = knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, connectionTimeoutMillis: 5000 },
+    pool: { min: 0, max: 10 },
+    acquireConnectionTimeout: 10_000,
+    log: QUIET,
+  });
+  return { knex, dialect: 'pgsql', describe: maskUrl(url) };
+}
+
+/** Runs a trivial query so an unreachable database is reported once, clearly. */
+export async function checkConnection(db: Database): Promise<void> {
+  try {
+    await db.knex.raw('select 1');
+  } catch (error) {
+    throw connectionError(db, error);
+  }
+}
+
+/** Maps a driver error to a message that names the host, the reason and the variable. */
+export function connectionError(db: Database, error: unknown): ConnectionError {
+  const err = error as NodeJS.ErrnoException & { code?: string };
+  if (db.dialect === 'sqlite') {
+    return new ConnectionError(`Cannot open SQLite database ${db.describe}: ${err.message}`, {
+      hint: 'Check DB_DATABASE and that its folder is writable.',
+      cause: error,
+    });
+  }
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed (is DNS reachable?)',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    '28P01': 'password authentication failed',
+    '28000': 'authentication rejected',
+    '3D000': 'database does not exist',
+  };
+  const reason = (err.code && reasons[err.code]) || err.message || String(error);
+  return new ConnectionError(`Cannot connect to PostgreSQL at ${db.describe}: ${reason}.`, {
+    hint: 'Check DATABASE_URL and that the server is running.',
+    cause: error,
+  });
+}

@@ -1,0 +1,165 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseEnv, readEnvironment } from '../src/config/env.js';
+import { ConfigError } from '../src/errors.js';
+import { REPO_ROOT, runCli } from './helpers/cli.js';
+import { appEnv, JOBSMITH_VARIABLES } from './helpers/env.js';
+import { tempDir, type TempDir } from './helpers/services.js';
+
+let dir: TempDir;
+beforeEach(() => {
+  dir = tempDir('jobsmith-env-');
+});
+afterEach(() => dir.cleanup());
+
+const run = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { cwd: dir.path, env: appEnv(env) });
+
+function catchError(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+const HINT = 'Fix the variable in your environment or in .env.\n';
+
+describe('a wrong environment value', () => {
+  it('names DB_CONNECTION, its value and the allowed values; exit 1, no stack trace', async () => {
+    const result = await run(['migrate'], { DB_CONNECTION: 'mysql' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'Error: Invalid configuration: DB_CONNECTION="mysql" is not valid; expected one of: sqlite, pgsql.\n' +
+        HINT,
+    );
+  });
+
+  it('names QUEUE_LEASE, its value and the durations it accepts', async () => {
+    const result = await run(['about'], { QUEUE_LEASE: 'soon' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'Error: Invalid configuration: QUEUE_LEASE="soon" is not valid; expected a positive duration: ' +
+        'seconds (90) or a number with a unit: 500ms, 30s, 5m, 2h, 1d.\n' +
+        HINT,
+    );
+  });
+
+  it('reports every wrong variable at once', async () => {
+    const result = await run(['about'], { LOG_LEVEL: 'loud', MIGRATE_ON_START: 'maybe' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'Error: Invalid configuration: MIGRATE_ON_START="maybe" is not valid; expected one of: true, false, 1, 0, yes, no. ' +
+        'LOG_LEVEL="loud" is not valid; expected one of: fatal, error, warn, info, debug, trace, silent.\n' +
+        HINT,
+    );
+  });
+
+  it('says DB_CONNECTION=pgsql needs DATABASE_URL', async () => {
+    const result = await run(['migrate'], { DB_CONNECTION: 'pgsql' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'Error: Invalid configuration: DB_CONNECTION=pgsql needs DATABASE_URL.\n' +
+        'Set DATABASE_URL, for example postgres://postgres@127.0.0.1:5432/app.\n',
+    );
+  });
+
+  it('shows the stack only with --verbose', async () => {
+    const quiet = await run(['about'], { DB_CONNECTION: 'mysql' });
+    expect(quiet.stderr).not.toMatch(/^\s+at /m);
+    const verbose = await run(['about', '--verbose'], { DB_CONNECTION: 'mysql' });
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^ConfigError: Invalid configuration: DB_CONNECTION="mysql"/m);
+    expect(verbose.stderr).toMatch(/^\s+at parseEnv /m);
+  });
+});
+
+describe('.env in the working directory', () => {
+  it('is read', async () => {
+    writeFileSync(path.join(dir.path, '.env'), 'DB_CONNECTION=mysql\n');
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('DB_CONNECTION="mysql" is not valid');
+  });
+
+  it('loses to the real environment', async () => {
+    writeFileSync(
+      path.join(dir.path, '.env'),
+      '# comment\nLOG_LEVEL=debug\nDB_DATABASE="from-dotenv.sqlite"\nDB_CONNECTION=mysql\n',
+    );
+    const result = await run(['about', '--json'], { LOG_LEVEL: 'warn', DB_CONNECTION: 'sqlite' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const { environment } = JSON.parse(result.stdout);
+    expect(environment.LOG_LEVEL).toBe('warn');
+    expect(environment.DB_CONNECTION).toBe('sqlite');
+    expect(environment.DB_DATABASE).toBe('from-dotenv.sqlite');
+  });
+
+  it('is ignored in any other folder', async () => {
+    const sub = path.join(dir.path, 'sub');
+    await import('node:fs').then((fs) => fs.mkdirSync(sub));
+    writeFileSync(path.join(dir.path, '.env'), 'DB_CONNECTION=mysql\n');
+    const result = await runCli(['about', '--json'], { cwd: sub, env: appEnv() });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).environment.DB_CONNECTION).toBe('sqlite');
+  });
+});
+
+describe('parseEnv', () => {
+  it('gives the documented defaults', () => {
+    expect(parseEnv({})).toEqual({
+      DB_CONNECTION: 'sqlite',
+      DB_DATABASE: 'storage/database.sqlite',
+      MIGRATE_ON_START: true,
+      QUEUE_CONNECTION: 'database',
+      QUEUE_LEASE: 60_000,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      LOG_LEVEL: 'info',
+      LOG_FILE: 'storage/logs/app.log',
+      TELEMETRY_ENABLED: false,
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseEnv({ DB_CONNECTION: '', LOG_LEVEL: '' })).toMatchObject({
+      DB_CONNECTION: 'sqlite',
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('parses durations and booleans', () => {
+    expect(
+      parseEnv({ QUEUE_LEASE: '5m', MIGRATE_ON_START: 'no', TELEMETRY_ENABLED: 'ON' }),
+    ).toMatchObject({ QUEUE_LEASE: 300_000, MIGRATE_ON_START: false, TELEMETRY_ENABLED: true });
+  });
+
+  it('rejects a DATABASE_URL that is not a postgres:// URL', () => {
+    const error = catchError(() => parseEnv({ DATABASE_URL: 'mysql://db/app' }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      'Invalid configuration: DATABASE_URL="mysql://db/app" is not valid; expected a URL starting with postgres:// or postgresql://.',
+    );
+  });
+
+  it('is mirrored by the README configuration table and the test helpers', () => {
+    const all = Object.keys(parseEnv({ DATABASE_URL: 'postgres://u@h/d' }));
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const name of [...all, 'JOBSMITH_CONFIG']) {
+      expect(readme, `README.md does not document ${name}`).toMatch(
+        new RegExp(`^\\| \`${name}\` +\\|`, 'm'),
+      );
+      expect(JOBSMITH_VARIABLES).toContain(name);
+    }
+  });
+});
+
+describe('readEnvironment', () => {
+  it('puts the process environment over .env', () => {
+    writeFileSync(path.join(dir.path, '.env'), 'A=file\nB=file\n');
+    expect(readEnvironment(dir.path, { B: 'process' })).toMatchObject({ A: 'file', B: 'process' });
+  });
+});

@@ -1,0 +1,148 @@
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { appEnv } from './helpers/env.js';
+import { tempDir, type TempDir } from './helpers/services.js';
+
+let dir: TempDir;
+let cwd: string;
+beforeEach(() => {
+  dir = tempDir('jobsmith-config-');
+  cwd = realpathSync(dir.path);
+});
+afterEach(() => dir.cleanup());
+
+const run = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { cwd, env: appEnv(env) });
+
+function write(name: string, text: string): string {
+  const file = path.join(cwd, name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A TypeScript config (type annotations included) that defines one job. */
+const tsConfig = (jobName: string) => `
+import { defineConfig, defineJob } from 'jobsmith';
+import { z } from 'zod';
+
+const queue: string = 'mail';
+
+export const job = defineJob({
+  name: '${jobName}',
+  queue,
+  schema: z.object({ userId: z.number() }),
+  tries: 5,
+  timeout: 20,
+  async handle(payload: { userId: number }) {
+    void payload;
+  },
+});
+
+export default defineConfig({ jobs: [job] });
+`;
+
+async function about(args: string[] = [], env: Record<string, string> = {}) {
+  const result = await run(['about', '--json', ...args], env);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as { configFile: string | null; jobs: unknown[] };
+}
+
+describe('jobsmith.config.ts', () => {
+  it('loads from the working directory without a build step', async () => {
+    const file = write('jobsmith.config.ts', tsConfig('digest.send'));
+    const info = await about();
+    expect(info.configFile).toBe(file);
+    expect(info.jobs).toEqual([{ name: 'digest.send', queue: 'mail', tries: 5, timeout: 20 }]);
+  });
+
+  it('is optional', async () => {
+    const info = await about();
+    expect(info.configFile).toBeNull();
+    expect(info.jobs).toEqual([]);
+  });
+
+  it('may be plain JavaScript (.mjs)', async () => {
+    const file = write(
+      'jobsmith.config.mjs',
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "export default defineConfig({ jobs: [defineJob({ name: 'plain.js', async handle() {} })] });\n",
+    );
+    const info = await about();
+    expect(info.configFile).toBe(file);
+    expect(info.jobs).toEqual([{ name: 'plain.js', queue: 'default', tries: 3, timeout: 60 }]);
+  });
+
+  it('is found through JOBSMITH_CONFIG, and --config wins over it', async () => {
+    const fromEnv = write('config/env.config.ts', tsConfig('from.env'));
+    const fromFlag = write('config/flag.config.ts', tsConfig('from.flag'));
+    expect((await about([], { JOBSMITH_CONFIG: 'config/env.config.ts' })).configFile).toBe(fromEnv);
+    const info = await about(['--config', 'config/flag.config.ts'], {
+      JOBSMITH_CONFIG: 'config/env.config.ts',
+    });
+    expect(info.configFile).toBe(fromFlag);
+  });
+});
+
+describe('a config that cannot be used', () => {
+  it('names the missing file given with --config; exit 1', async () => {
+    const result = await run(['about', '--config', 'nope.config.ts']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `Error: Config file not found: ${path.join(cwd, 'nope.config.ts')}\n` +
+        'Check --config or JOBSMITH_CONFIG, or run from the folder that holds jobsmith.config.ts.\n',
+    );
+  });
+
+  it('names the file and the problem when it does not load, without a stack trace', async () => {
+    const file = write('jobsmith.config.ts', "throw new Error('kaboom');\n");
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `Error: Cannot load ${file}: kaboom\n` +
+        'Fix the error in the config file (run with --verbose for the stack).\n',
+    );
+  });
+
+  it('names the job entry that is not a defineJob() result', async () => {
+    const file = write(
+      'jobsmith.config.ts',
+      "export default { jobs: [{ name: 'raw', handle() {} }] };\n",
+    );
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `Error: Invalid config in ${file}: jobs[0] is not a job made with defineJob().\n` +
+        'Export the config as the default export: export default defineConfig({ jobs: [...] }).\n',
+    );
+  });
+
+  it('names a job name used twice', async () => {
+    const file = write(
+      'jobsmith.config.ts',
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "const a = defineJob({ name: 'same', async handle() {} });\n" +
+        "const b = defineJob({ name: 'same', async handle() {} });\n" +
+        'export default defineConfig({ jobs: [a, b] });\n',
+    );
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `Error: Invalid config in ${file}: two jobs are named "same"; job names must be unique.`,
+    );
+  });
+
+  it('reports a job with a bad option, naming the job', async () => {
+    write(
+      'jobsmith.config.ts',
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "export default defineConfig({ jobs: [defineJob({ name: 'x.y', tries: 0, async handle() {} })] });\n",
+    );
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(': Job x.y: tries must be a whole number ≥ 1, got 0.\n');
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * A clean slate of jobsmith's own environment variables for spawned CLIs, so a developer's
+ * shell (DB_CONNECTION=pgsql, LOG_LEVEL=debug...) never changes what a test sees.
+ * Pass the result as `env` to runCli/spawnCli: `runCli(['about'], { cwd, env: appEnv({...}) })`.
+ */
+export const JOBSMITH_VARIABLES = [
+  'DB_CONNECTION',
+  'DB_DATABASE',
+  'DATABASE_URL',
+  'MIGRATE_ON_START',
+  'QUEUE_CONNECTION',
+  'QUEUE_LEASE',
+  'REDIS_URL',
+  'LOG_LEVEL',
+  'LOG_FILE',
+  'TELEMETRY_ENABLED',
+  'JOBSMITH_CONFIG',
+] as const;
+
+/** Every jobsmith variable unset, then `extra` on top (`undefined` still removes one). */
+export function appEnv(
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of JOBSMITH_VARIABLES) env[name] = undefined;
+  return { ...env, ...extra };
+}

@@ -1,0 +1,129 @@
+/**
+ * Helpers for tests that need PostgreSQL, Redis or scratch directories.
+ *
+ * Availability comes from the globalSetup probe (test/setup/services.ts). Suites
+ * wrapped in describePg/describeRedis are skipped locally when the service is down;
+ * in CI the globalSetup fails the run instead, so they never silently skip there.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { describe, inject } from 'vitest';
+import type { ServicesInfo } from '../setup/services.js';
+
+export { redisCommands, RedisErrorReply } from '../setup/services.js';
+export type { RedisReply, ServicesInfo } from '../setup/services.js';
+
+export function services(): ServicesInfo {
+  return inject('services');
+}
+
+export function pgAvailable(): boolean {
+  return services().pg;
+}
+
+export function redisAvailable(): boolean {
+  return services().redis;
+}
+
+/** Admin connection URL of the test PostgreSQL server (TEST_DATABASE_URL). */
+export function pgAdminUrl(): string {
+  return services().pgUrl;
+}
+
+/** URL of the test Redis server (TEST_REDIS_URL). */
+export function redisUrl(): string {
+  return services().redisUrl;
+}
+
+/** `describe` that is skipped when PostgreSQL is unreachable. */
+export function describePg(name: string, fn: () => void): void {
+  describe.skipIf(!pgAvailable())(name, fn);
+}
+
+/** `describe` that is skipped when Redis is unreachable. */
+export function describeRedis(name: string, fn: () => void): void {
+  describe.skipIf(!redisAvailable())(name, fn);
+}
+
+export interface TestDatabase {
+  /** Database name, `jobsmith_test_<hex>`. */
+  name: string;
+  /** Connection URL for the new database (same server and credentials as the admin URL). */
+  url: string;
+  /** Terminates remaining connections and drops the database. Safe to call twice. */
+  drop(): Promise<void>;
+}
+
+async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: pgAdminUrl(), connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Creates a fresh, empty database on the test server. Always `drop()` it (e.g. in afterAll). */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `jobsmith_test_${randomBytes(6).toString('hex')}`;
+  await withAdminClient((client) => client.query(`CREATE DATABASE ${quoteIdent(name)}`));
+
+  const url = new URL(pgAdminUrl());
+  url.pathname = `/${name}`;
+
+  let dropped = false;
+  return {
+    name,
+    url: url.toString(),
+    async drop() {
+      if (dropped) return;
+      await withAdminClient(async (client) => {
+        await client.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity ' +
+            'WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [name],
+        );
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+      });
+      dropped = true;
+    },
+  };
+}
+
+export interface TempDir {
+  path: string;
+  /** Removes the directory and everything in it. Safe to call twice. */
+  cleanup(): void;
+}
+
+/** Creates a unique directory under os.tmpdir(), e.g. tempDir('jobsmith-cli-'). */
+export function tempDir(prefix = 'jobsmith-test-'): TempDir {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return {
+    path: dir,
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    },
+  };
+}
+
+let prefixCounter = 0;
+
+/**
+ * A key prefix unique to this call (per process and random), e.g.
+ * `jobsmith-test:1234-1-a1b2c3d4:`. Use one per test so that tests sharing the
+ * Redis server never see each other's keys.
+ */
+export function redisPrefix(label = 'jobsmith-test'): string {
+  prefixCounter += 1;
+  return `${label}:${process.pid}-${prefixCounter}-${randomBytes(4).toString('hex')}:`;
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logging/logger.js';
+import { tempDir, type TempDir } from './helpers/services.js';
+
+const BOT_TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
+const DB_URL = 'postgres://bob:s3cretpw@db.internal:5432/app';
+
+let dir: TempDir;
+let file: string;
+beforeEach(() => {
+  dir = tempDir('jobsmith-logger-');
+  file = path.join(dir.path, 'storage', 'logs', 'app.log');
+});
+afterEach(() => dir.cleanup());
+
+const lines = () =>
+  readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('createLogger', () => {
+  it('writes JSON lines to the file, creating its folder', () => {
+    const log = createLogger({ level: 'info', file });
+    log.info({ jobId: '42' }, 'job processed');
+    expect(lines()).toEqual([
+      expect.objectContaining({ level: 30, msg: 'job processed', jobId: '42', pid: process.pid }),
+    ]);
+  });
+
+  it('masks a bot token and a URL password in every line written to the file', () => {
+    const log = createLogger({ level: 'info', file });
+    log.error(
+      { url: `https://api.telegram.org/bot${BOT_TOKEN}/sendMessage` },
+      `connect ${DB_URL} failed`,
+    );
+    log.warn({ err: { message: `token ${BOT_TOKEN} rejected` }, password: 'hunter2' }, 'retrying');
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('s3cretpw');
+    expect(text).not.toContain(BOT_TOKEN.split(':')[1]);
+    expect(text).not.toContain('hunter2');
+    const [first, second] = lines();
+    expect(first).toMatchObject({
+      msg: 'connect postgres://bob:***@db.internal:5432/app failed',
+      url: 'https://api.telegram.org/bot***/sendMessage',
+    });
+    expect(second).toMatchObject({ err: { message: 'token *** rejected' }, password: '***' });
+  });
+
+  it('masks them in the readable line for a terminal too', () => {
+    const terminal = new PassThrough();
+    let shown = '';
+    terminal.on('data', (chunk: Buffer) => {
+      shown += chunk.toString();
+    });
+    const log = createLogger({ level: 'info', file, pretty: terminal });
+    log.warn({ queue: 'telegram' }, `send via bot${BOT_TOKEN} to ${DB_URL}`);
+    expect(shown).toMatch(
+      /^\d\d:\d\d:\d\d WARN {2}send via bot\*\*\* to postgres:\/\/bob:\*\*\*@db\.internal:5432\/app queue=telegram\n$/,
+    );
+  });
+
+  it('drops lines below LOG_LEVEL', () => {
+    const log = createLogger({ level: 'warn', file });
+    log.info('hidden');
+    log.warn('shown');
+    expect(lines().map((l) => l.msg)).toEqual(['shown']);
+  });
+});

@@ -1,0 +1,152 @@
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { appEnv } from './helpers/env.js';
+import { tempDir, type TempDir } from './helpers/services.js';
+
+let dir: TempDir;
+let cwd: string;
+beforeEach(() => {
+  dir = tempDir('jobsmith-make-job-');
+  cwd = realpathSync(dir.path);
+});
+afterEach(() => dir.cleanup());
+
+// runCli closes stdin and pipes stdout: no terminal, so make:job must never prompt.
+const run = (...args: string[]) => runCli(args, { cwd, env: appEnv(), timeoutMs: 15_000 });
+const jobFile = () => path.join(cwd, 'jobs', 'send-digest.ts');
+const configFile = () => path.join(cwd, 'jobsmith.config.ts');
+
+describe('run make:job without a terminal', () => {
+  it('writes the job file, creates jobsmith.config.ts with it, and never prompts', async () => {
+    const result = await run('make:job', 'SendDigest');
+    expect(result.timedOut).toBe(false);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `Created  ${jobFile()}  (job "send.digest")\n` +
+        `Registered  sendDigest in ${configFile()}\n`,
+    );
+    const source = readFileSync(jobFile(), 'utf8');
+    expect(source).toContain(
+      "export const sendDigest = defineJob({\n  name: 'send.digest',\n  queue: 'default',\n",
+    );
+    expect(source).toContain('  tries: 3,\n');
+    expect(source).toContain('  timeout: 60,\n');
+    expect(readFileSync(configFile(), 'utf8')).toBe(
+      "import { defineConfig } from 'jobsmith';\n" +
+        "import { sendDigest } from './jobs/send-digest.js';\n\n" +
+        'export default defineConfig({\n  jobs: [sendDigest],\n});\n',
+    );
+  });
+
+  it('takes the queue, tries, timeout and stored name from flags', async () => {
+    const result = await run(
+      'make:job',
+      'SendDigest',
+      '--queue',
+      'mail',
+      '--tries',
+      '5',
+      '--timeout',
+      '90',
+      '--job-name',
+      'digest.send',
+    );
+    expect(result.code).toBe(0);
+    const source = readFileSync(jobFile(), 'utf8');
+    expect(source).toContain("  name: 'digest.send',\n  queue: 'mail',\n");
+    expect(source).toContain('  tries: 5,\n');
+    expect(source).toContain('  timeout: 90,\n');
+  });
+
+  it('adds the job to an existing config, keeping the jobs already there', async () => {
+    expect((await run('make:job', 'SendDigest')).code).toBe(0);
+    const result = await run('make:job', 'purge-tokens');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `Created  ${path.join(cwd, 'jobs', 'purge-tokens.ts')}  (job "purge.tokens")\n` +
+        `Registered  purgeTokens in ${configFile()}\n`,
+    );
+    expect(readFileSync(configFile(), 'utf8')).toBe(
+      "import { defineConfig } from 'jobsmith';\n" +
+        "import { sendDigest } from './jobs/send-digest.js';\n" +
+        "import { purgeTokens } from './jobs/purge-tokens.js';\n\n" +
+        'export default defineConfig({\n  jobs: [purgeTokens, sendDigest],\n});\n',
+    );
+  });
+
+  it('says exactly where to register the job when the config has no jobs list', async () => {
+    writeFileSync(configFile(), 'export default { queues: {} };\n');
+    const result = await run('make:job', 'SendDigest');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `Created  ${jobFile()}  (job "send.digest")\n` +
+        `Register it in ${configFile()}: add \`import { sendDigest } from './jobs/send-digest.js';\` ` +
+        'and put sendDigest in the jobs: [...] list of defineConfig.\n',
+    );
+    expect(readFileSync(configFile(), 'utf8')).toBe('export default { queues: {} };\n');
+  });
+
+  it('writes a job file and config that load: `run about --json` lists the job', async () => {
+    await run('make:job', 'SendDigest', '--queue', 'mail', '--tries', '5');
+    const result = await run('about', '--json');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const about = JSON.parse(result.stdout);
+    expect(about.configFile).toBe(configFile());
+    expect(about.jobs).toEqual([{ name: 'send.digest', queue: 'mail', tries: 5, timeout: 60 }]);
+  });
+
+  it('refuses to overwrite an existing job file without --force; exit 1', async () => {
+    await run('make:job', 'SendDigest');
+    writeFileSync(jobFile(), '// edited by hand\n');
+    const result = await run('make:job', 'SendDigest');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `Error: ${jobFile()} already exists.\nPass --force to overwrite it.\n`,
+    );
+    expect(readFileSync(jobFile(), 'utf8')).toBe('// edited by hand\n');
+  });
+
+  it('overwrites with --force, without registering the job twice', async () => {
+    await run('make:job', 'SendDigest');
+    writeFileSync(jobFile(), '// edited by hand\n');
+    const result = await run('make:job', 'SendDigest', '--force', '--tries', '7');
+    expect(result.code).toBe(0);
+    expect(readFileSync(jobFile(), 'utf8')).toContain('  tries: 7,\n');
+    expect(readFileSync(configFile(), 'utf8').match(/sendDigest/g)).toHaveLength(2);
+  });
+
+  it('rejects --tries 0, naming the flag; exit 2, nothing written', async () => {
+    const result = await run('make:job', 'SendDigest', '--tries', '0');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('Error: --tries must be a whole number ≥ 1, got "0".\n');
+    expect(existsSync(jobFile())).toBe(false);
+    expect(existsSync(configFile())).toBe(false);
+  });
+
+  it('rejects a --timeout that is not a whole number; exit 2', async () => {
+    const result = await run('make:job', 'SendDigest', '--timeout', '1.5');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('Error: --timeout must be a whole number ≥ 1, got "1.5".\n');
+  });
+
+  it('rejects a name that is not an identifier; exit 2', async () => {
+    const result = await run('make:job', '1st-job');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'Error: Job name "1st-job" must start with a letter and hold only letters, digits, - and _ (e.g. SendDigest).\n',
+    );
+  });
+
+  it('asks for the name when it is missing; exit 2', async () => {
+    const result = await run('make:job');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "Error: missing required argument 'name'\nRun the command with --help to see what it accepts.\n",
+    );
+  });
+});

@@ -1,0 +1,46 @@
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// Two projects, one run, one summary:
+//
+// - `parallel`: every file isolates its external state (fresh database via
+//   createTestDatabase(), unique Redis key prefix via redisPrefix(), own temp dir), so two
+//   forked workers run files side by side.
+// - `serial`: files named `*.serial.test.ts` disturb shared services (they restart
+//   PostgreSQL or Redis), so they run one at a time and only after the parallel group has
+//   finished (`sequence.groupOrder`), never next to another file.
+export default defineConfig({
+  test: {
+    globalSetup: ['test/setup/services.ts'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
+    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'parallel',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, '**/*.serial.test.ts'],
+          fileParallelism: true,
+          minWorkers: 1,
+          maxWorkers: 2,
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'serial',
+          include: ['test/**/*.serial.test.ts'],
+          fileParallelism: false,
+          minWorkers: 1,
+          maxWorkers: 1,
+          testTimeout: 120_000,
+          hookTimeout: 90_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
+  },
+});
