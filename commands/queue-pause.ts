@@ -1,0 +1,26 @@
+import { withApp } from '../src/cli/app.js';
+import { globals, newCommand } from '../src/cli/command.js';
+import { paint, say } from '../src/cli/output.js';
+import { setPaused } from '../src/queue/control.js';
+import { queueArguments } from '../src/queue/names.js';
+
+export default function command() {
+  return newCommand(
+    'queue:pause',
+    'Stop workers from taking jobs from queues (kept until queue:resume)',
+    'run queue:pause mail',
+  )
+    .argument('<queues...>', 'queues to pause')
+    .action(async (queues: string[], opts) =>
+      withApp(globals(opts), async (app) => {
+        const names = queueArguments(queues);
+        await setPaused((await app.db()).knex, names, true);
+        for (const q of names) say(`${paint.yellow('Paused')}  ${q}`);
+        say(
+          paint.dim(
+            'Workers stop claiming from paused queues within a second; running jobs finish.',
+          ),
+        );
+      }),
+    );
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { redact } from '../logging/redact.js';
+import type { ClaimedJob, FailReason, FailedJobRecord } from '../queue/driver.js';
+
+/** The error with its causes, as stored in failed_jobs.exception; secrets redacted. */
+export function describeError(error: Error): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    parts.push(
+      (depth ? 'Caused by: ' : '') + (current.stack ?? `${current.name}: ${current.message}`),
+    );
+    current = current.cause;
+  }
+  return redact(parts.join('\n'));
+}
+
+export function failedRecord(
+  connection: string,
+  job: ClaimedJob,
+  reason: FailReason,
+  error: Error,
+): FailedJobRecord {
+  return {
+    uuid: randomUUID(),
+    connection,
+    queue: job.queue,
+    name: job.name,
+    payload: job.payload,
+    exception: describeError(error),
+    reason,
+    attempts: job.attempts,
+    priority: job.priority,
+    originalId: job.id,
+  };
+}

@@ -1,0 +1,105 @@
+import type { Knex } from 'knex';
+
+/** A row of `failed_jobs`, as listings and retries see it. */
+export interface FailedJob {
+  id: number;
+  uuid: string;
+  connection: string;
+  queue: string;
+  name: string;
+  payload: string;
+  exception: string;
+  reason: string;
+  attempts: number;
+  priority: number;
+  originalId: string | null;
+  /** ISO 8601. */
+  failedAt: string;
+}
+
+export interface FailedFilter {
+  ids?: number[];
+  queue?: string;
+  name?: string;
+  /** Only failures at or after this moment. */
+  since?: Date;
+  /** Inclusive id range, from `--range 1-5`. */
+  range?: [number, number];
+}
+
+/**
+ * The failed-job store: SQL for every driver, so `queue:failed` and `queue:retry` read the same
+ * whatever the queue backend. Listings page by id and never load the whole table.
+ */
+export class DatabaseFailedJobStore {
+  constructor(private readonly knex: Knex) {}
+
+  private where(filter: FailedFilter) {
+    const q = this.knex('failed_jobs');
+    if (filter.ids) q.whereIn('id', filter.ids);
+    if (filter.queue) q.where('queue', filter.queue);
+    if (filter.name) q.where('name', filter.name);
+    if (filter.since) q.where('failed_at', '>=', filter.since.getTime());
+    if (filter.range) q.whereBetween('id', filter.range);
+    return q;
+  }
+
+  /** One page, oldest first, of rows with id > afterId. */
+  async page(filter: FailedFilter, afterId: number, limit: number): Promise<FailedJob[]> {
+    const rows = await this.where(filter).where('id', '>', afterId).orderBy('id').limit(limit);
+    return rows.map(toFailed);
+  }
+
+  /** Every matching row, page by page. */
+  async *each(filter: FailedFilter, pageSize = 500): AsyncGenerator<FailedJob> {
+    let after = 0;
+    for (;;) {
+      const page = await this.page(filter, after, pageSize);
+      if (page.length === 0) return;
+      yield* page;
+      after = page[page.length - 1]!.id;
+    }
+  }
+
+  async count(filter: FailedFilter = {}): Promise<number> {
+    const [row] = await this.where(filter).count({ n: '*' });
+    return Number(row?.n ?? 0);
+  }
+
+  async find(idOrUuid: string): Promise<FailedJob | undefined> {
+    const q = this.knex('failed_jobs');
+    const row = /^\d+$/.test(idOrUuid)
+      ? await q.where('id', Number(idOrUuid)).first()
+      : await q.where('uuid', idOrUuid).first();
+    return row ? toFailed(row) : undefined;
+  }
+
+  async forget(ids: number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.knex('failed_jobs').whereIn('id', ids).delete();
+  }
+
+  /** Deletes every failed job, or those older than `hours`. */
+  async flush(hours?: number): Promise<number> {
+    const q = this.knex('failed_jobs');
+    if (hours !== undefined) q.where('failed_at', '<', Date.now() - hours * 3_600_000);
+    return q.delete();
+  }
+}
+
+function toFailed(r: Record<string, unknown>): FailedJob {
+  return {
+    id: Number(r.id),
+    uuid: r.uuid as string,
+    connection: r.connection as string,
+    queue: r.queue as string,
+    name: r.name as string,
+    payload: r.payload as string,
+    exception: r.exception as string,
+    reason: r.reason as string,
+    attempts: Number(r.attempts),
+    priority: Number(r.priority),
+    originalId: (r.original_id as string | null) ?? null,
+    failedAt: new Date(Number(r.failed_at)).toISOString(),
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The public API of the `jobsmith` package. Kept light: a config file imports it, and loading
+ * it must not pull in a database driver.
+ */
+export { defineConfig } from './config/define.js';
+export type { JobsmithConfig, QueueSettings } from './config/define.js';
+export { defineJob } from './jobs/define.js';
+export type * from './jobs/types.js';
+export { JobsmithError, ConfigError, UsageError, ConnectionError } from './errors.js';
+export {
+  Permanent,
+  RetryAfter,
+  JobTimeoutError,
+  PoisonJobError,
+  InvalidPayloadError,
+} from './jobs/errors.js';
+export {
+  connect,
+  dispatch,
+  dispatchIf,
+  dispatchUnless,
+  dispatchMany,
+  disconnect,
+} from './queue/client.js';
+export type { ConnectOptions, JobsmithClient } from './queue/client.js';

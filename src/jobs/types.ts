@@ -1,0 +1,105 @@
+/**
+ * Glossary — the words used across the code base:
+ *
+ * - **job definition**: what `defineJob` returns: a name, a handler and its defaults.
+ * - **job**: one dispatched unit of work: a definition's name plus a payload, stored by a driver.
+ * - **queue**: a named list of jobs (`default`, `telegram`...). A worker serves one or more.
+ * - **driver**: the storage a connection uses for its jobs (`database`, `redis`, `sync`).
+ * - **worker**: the long-running process (`run queue:work`) that claims and runs jobs.
+ * - **claim**: a worker taking a job; it holds a **lease** until `reserved_until`, renewed by a
+ *   heartbeat, and a **token** that fences its settling writes.
+ * - **attempt**: one claim of a job; counted when claimed, the first attempt is 1.
+ * - **failed job**: a job that ran out of tries or failed permanently, kept in `failed_jobs`.
+ */
+import type { z } from 'zod';
+
+/** Backoff between retries: seconds per retry (the last one repeats) or an exponential curve. */
+export type Backoff =
+  | number
+  | number[]
+  | {
+      type: 'exponential';
+      /** Seconds before the first retry. @defaultValue 1 */
+      base?: number;
+      /** Upper bound in seconds. @defaultValue 3600 */
+      max?: number;
+      /** Random share (0–1) added or removed to spread retries. @defaultValue 0 */
+      jitter?: number;
+    };
+
+export interface JobLogger {
+  debug(msg: string, extra?: Record<string, unknown>): void;
+  info(msg: string, extra?: Record<string, unknown>): void;
+  warn(msg: string, extra?: Record<string, unknown>): void;
+  error(msg: string, extra?: Record<string, unknown>): void;
+}
+
+export interface DispatchOptions {
+  /** Queue to push onto; overrides the definition's queue. */
+  queue?: string;
+  /** Delay before the job may run, in milliseconds or as a duration string (`30s`). */
+  delay?: number | string;
+  /** Moment before which the job must not run. */
+  at?: Date | string;
+  /** Higher runs first within a queue. @defaultValue 0 */
+  priority?: number;
+  /** Attempts in all, the first included; overrides the definition. */
+  tries?: number;
+  /** Queue connection to use (`database`, `redis`, `sync`); defaults to QUEUE_CONNECTION. */
+  connection?: string;
+}
+
+export interface DispatchResult {
+  /** The job's id in its driver. */
+  id: string;
+  /** True when a unique job with the same key existed and no new job was stored. */
+  deduplicated: boolean;
+}
+
+export interface JobContext {
+  /** Fires when the job times out or the worker shuts down past its grace. */
+  signal: AbortSignal;
+  /** 1-based attempt number. */
+  attempt: number;
+  jobId: string;
+  queue: string;
+  log: JobLogger;
+  /** Dispatches another job on the same connection. */
+  dispatch<P>(
+    job: JobDefinition<P>,
+    payload: P,
+    options?: DispatchOptions,
+  ): Promise<DispatchResult>;
+}
+
+export interface JobOptions<P> {
+  /** Unique, stable name; stored with every job. */
+  name: string;
+  /** Default queue. @defaultValue 'default' */
+  queue?: string;
+  /** zod schema checked at dispatch and again when the job runs. */
+  schema?: z.ZodType<P, z.ZodTypeDef, unknown>;
+  /** Attempts in all, the first included. @defaultValue 3 */
+  tries?: number;
+  /** Seconds between retries. @defaultValue [10, 30, 60] */
+  backoff?: Backoff;
+  /** Seconds the handler may run before its AbortSignal fires. @defaultValue 60 */
+  timeout?: number;
+  /** Higher runs first within a queue. @defaultValue 0 */
+  priority?: number;
+  /** Deduplicate: a second dispatch with the same key within `for` seconds returns the first. */
+  unique?: { key: (payload: P) => string; for: number };
+  handle(payload: P, ctx: JobContext): Promise<unknown> | unknown;
+  /** Runs once, when the job has finally failed. */
+  failed?(payload: P, error: Error, ctx: JobContext): Promise<unknown> | unknown;
+}
+
+export interface JobDefinition<P = unknown> extends Required<
+  Pick<JobOptions<P>, 'name' | 'queue' | 'tries' | 'backoff' | 'timeout' | 'priority'>
+> {
+  readonly kind: 'jobsmith.job';
+  schema?: JobOptions<P>['schema'];
+  unique?: JobOptions<P>['unique'];
+  handle: JobOptions<P>['handle'];
+  failed?: JobOptions<P>['failed'];
+}

@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import type { Env } from '../config/env.js';
+import type { Database } from '../db/connection.js';
+import { ConfigError } from '../errors.js';
+import type { JobRegistry } from '../jobs/registry.js';
+import type { QueueDriver } from './driver.js';
+
+export const CONNECTIONS = ['database', 'redis', 'sync'] as const;
+export type ConnectionName = (typeof CONNECTIONS)[number];
+
+export interface ConnectionDeps {
+  env: Env;
+  cwd: string;
+  /** The SQL storage (migrated): jobs for `database`, failed jobs for all. */
+  db: () => Promise<Database>;
+  registry: () => Promise<JobRegistry>;
+}
+
+/**
+ * Opens queue drivers by connection name, once each, and closes them together. Driver modules
+ * load only when their connection is used.
+ */
+export class QueueConnections {
+  private readonly open = new Map<string, Promise<QueueDriver>>();
+
+  constructor(private readonly deps: ConnectionDeps) {}
+
+  get defaultName(): ConnectionName {
+    return this.deps.env.QUEUE_CONNECTION;
+  }
+
+  get(name: string = this.defaultName): Promise<QueueDriver> {
+    if (!(CONNECTIONS as readonly string[]).includes(name)) {
+      return Promise.reject(
+        new ConfigError(
+          `Unknown queue connection "${name}"; use one of: ${CONNECTIONS.join(', ')}.`,
+        ),
+      );
+    }
+    let driver = this.open.get(name);
+    if (!driver) {
+      driver = this.create(name as ConnectionName);
+      this.open.set(name, driver);
+    }
+    return driver;
+  }
+
+  private async create(name: ConnectionName): Promise<QueueDriver> {
+    const { env, cwd } = this.deps;
+    if (name === 'database') {
+      const db = await this.deps.db();
+      if (db.dialect === 'sqlite') {
+        const { SqliteQueue } = await import('./database/sqlite-queue.js');
+        return new SqliteQueue({ filename: resolve(cwd, env.DB_DATABASE) });
+      }
+      const { PostgresQueue } = await import('./database/postgres-queue.js');
+      return new PostgresQueue({ knex: db.knex, url: env.DATABASE_URL! });
+    }
+    if (name === 'sync') {
+      const { SyncQueue } = await import('./sync-queue.js');
+      return new SyncQueue({ db: await this.deps.db(), registry: await this.deps.registry() });
+    }
+    throw new ConfigError('The redis queue connection is not available in this version yet.', {
+      hint: 'Use QUEUE_CONNECTION=database (SQLite or PostgreSQL) for now.',
+    });
+  }
+
+  async close(): Promise<void> {
+    const drivers = await Promise.allSettled([...this.open.values()]);
+    this.open.clear();
+    await Promise.all(drivers.map((d) => (d.status === 'fulfilled' ? d.value.close() : undefined)));
+  }
+}

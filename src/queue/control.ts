@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+
+/*
+ * Worker control that every driver shares, kept in SQL storage: paused queues and the restart
+ * signal. Workers read it about once a second (see src/worker/control-poller.ts).
+ */
+
+const RESTART_KEY = 'restart_requested_at';
+
+export async function pausedQueues(knex: Knex): Promise<Set<string>> {
+  const rows = await knex('queue_settings').where({ paused: true }).select('queue');
+  return new Set(rows.map((r: { queue: string }) => r.queue));
+}
+
+export async function setPaused(knex: Knex, queues: string[], paused: boolean): Promise<void> {
+  const now = Date.now();
+  await knex('queue_settings')
+    .insert(queues.map((queue) => ({ queue, paused, updated_at: now })))
+    .onConflict('queue')
+    .merge(['paused', 'updated_at']);
+}
+
+/** Asks every worker to exit after its current jobs (`run queue:restart`). */
+export async function requestRestart(knex: Knex): Promise<number> {
+  const at = Date.now();
+  await knex('jobsmith_meta')
+    .insert({ key: RESTART_KEY, value: String(at) })
+    .onConflict('key')
+    .merge(['value']);
+  return at;
+}
+
+export async function restartRequestedAt(knex: Knex): Promise<number> {
+  const row = await knex('jobsmith_meta').where({ key: RESTART_KEY }).first('value');
+  return row ? Number(row.value) : 0;
+}

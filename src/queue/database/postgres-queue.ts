@@ -1,0 +1,354 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import pg from 'pg';
+import type {
+  ClaimedJob,
+  FailedJobRecord,
+  JobRow,
+  JobState,
+  Lease,
+  NewJob,
+  PushResult,
+  QueueDriver,
+  QueueSizes,
+  ReleaseOptions,
+} from '../driver.js';
+import { toRow } from './rows.js';
+import { CHANNEL, NOW, numbered, SQL } from './postgres-sql.js';
+
+interface Options {
+  knex: Knex;
+  /** Connection string for the LISTEN connection (the pool cannot hold one). */
+  url: string;
+}
+
+type Row = Record<string, unknown>;
+
+const PREPARED = Object.fromEntries(
+  Object.entries(SQL).map(([k, v]) => [k, numbered(v)]),
+) as Record<keyof typeof SQL, string>;
+
+function prepared(name: keyof typeof SQL, values: unknown[]): pg.QueryConfig {
+  return { name: `jobsmith_${name}`, text: PREPARED[name], values };
+}
+
+/**
+ * The database driver on PostgreSQL: FOR UPDATE SKIP LOCKED claims, and LISTEN/NOTIFY so an
+ * idle worker wakes as soon as a job is pushed; polling only covers delayed jobs and a lost
+ * LISTEN connection (which is re-opened with backoff, e.g. across a server restart).
+ */
+export class PostgresQueue implements QueueDriver {
+  readonly connection = 'database';
+  private readonly knex: Knex;
+  private readonly url: string;
+  private listener?: pg.Client;
+  private listening?: Promise<void>;
+  private closed = false;
+  private readonly waiters = new Set<{ queues: string[]; wake: () => void }>();
+  /** Notifications received so far, and the count at the last one for each queue. */
+  private notifications = 0;
+  private readonly notifiedAt = new Map<string, number>();
+  /** `notifications` when the latest claim began; -1 if LISTEN was not up then. */
+  private claimedAt = -1;
+  /**
+   * The worker's own writes (claim, extend, complete, release, fail) go through a pool with
+   * synchronous_commit off: a commit lost in a server crash only makes a job run again, which
+   * at-least-once delivery allows, and it saves an fsync per write. Pushes stay on the durable
+   * knex pool: a lost dispatch would lose a job.
+   */
+  private readonly settlePool: pg.Pool;
+
+  constructor(options: Options) {
+    this.knex = options.knex;
+    this.url = options.url;
+    this.settlePool = new pg.Pool({
+      connectionString: options.url,
+      options: '-c synchronous_commit=off',
+      max: 4,
+      connectionTimeoutMillis: 5000,
+    });
+    // An idle client dropped by a server restart must not crash the process; the pool replaces it.
+    this.settlePool.on('error', () => {});
+  }
+
+  /** Runs a hot-path statement as a named prepared statement, so it is planned once per connection. */
+  private async settle(name: keyof typeof SQL, params: unknown[]): Promise<pg.QueryResult<Row>> {
+    return this.settlePool.query(prepared(name, params));
+  }
+
+  private async rows(
+    sql: string,
+    bindings: readonly unknown[],
+    trx?: Knex.Transaction,
+  ): Promise<Row[]> {
+    const result = await (trx ?? this.knex).raw(sql, bindings as Knex.RawBinding[]);
+    return (result as { rows: Row[] }).rows;
+  }
+
+  async push(jobs: NewJob[]): Promise<PushResult[]> {
+    if (jobs.length <= 1000 && jobs.every((j) => !j.unique)) return this.pushPlain(jobs);
+    return this.knex.transaction(async (trx) => {
+      const results: PushResult[] = [];
+      for (const job of jobs) {
+        if (job.unique) {
+          await this.rows(SQL.dropExpiredUnique, [job.unique.key], trx);
+          const won = await this.rows(SQL.insertUnique, [job.unique.key, job.unique.forMs], trx);
+          if (won.length === 0) {
+            const [existing] = await this.rows(SQL.findUnique, [job.unique.key], trx);
+            results.push({ id: String(existing?.job_id ?? ''), deduplicated: true });
+            continue;
+          }
+        }
+        const [row] = await this.rows(
+          SQL.insertJob,
+          [
+            job.queue,
+            job.name,
+            job.payload,
+            job.priority,
+            job.maxTries,
+            job.runAt ?? null,
+            job.delayMs,
+            job.unique?.key ?? null,
+          ],
+          trx,
+        );
+        const id = String(row!.id);
+        if (job.unique) await this.rows(SQL.setUniqueJob, [id, job.unique.key], trx);
+        results.push({ id, deduplicated: false });
+      }
+      const queues = [...new Set(jobs.map((j) => j.queue))];
+      if (results.some((r) => !r.deduplicated))
+        await this.rows(SQL.notify, [queues.join(',')], trx);
+      return results;
+    });
+  }
+
+  /**
+   * Jobs without unique keys go in as one statement (one round trip, one commit, the NOTIFY
+   * included), which is most of a dispatch's latency.
+   */
+  private async pushPlain(jobs: NewJob[]): Promise<PushResult[]> {
+    const values = jobs.map(
+      () => `(?, ?, ?, ?, 0, ?, coalesce(?::bigint, ${NOW} + ?::bigint), null, ${NOW})`,
+    );
+    const bindings = jobs.flatMap((j) => [
+      j.queue,
+      j.name,
+      j.payload,
+      j.priority,
+      j.maxTries,
+      j.runAt ?? null,
+      j.delayMs,
+    ]);
+    const queues = [...new Set(jobs.map((j) => j.queue))].join(',');
+    const rows = await this.rows(
+      `with ins as (
+         insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
+         values ${values.join(', ')}
+         returning id),
+       n as (select pg_notify('${CHANNEL}', ?))
+       select ins.id from ins cross join n order by ins.id`,
+      [...bindings, queues],
+    );
+    return rows.map((r) => ({ id: String(r.id), deduplicated: false }));
+  }
+
+  async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+    // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
+    const token = randomUUID();
+    this.claimedAt = this.listener ? this.notifications : -1;
+    const claimed: ClaimedJob[] = [];
+    for (const queue of queues) {
+      const { rows } = await this.settle('claim', [queue, limit - claimed.length, leaseMs, token]);
+      // UPDATE … RETURNING gives no order; keep the claim order for strict priority.
+      rows.sort((a, b) => Number(b.priority) - Number(a.priority) || Number(a.id) - Number(b.id));
+      for (const row of rows) {
+        claimed.push({
+          id: String(row.id),
+          name: row.name as string,
+          queue: row.queue as string,
+          payload: row.payload as string,
+          priority: Number(row.priority),
+          attempts: Number(row.attempts),
+          maxTries: Number(row.max_tries),
+          token,
+        });
+      }
+      if (claimed.length >= limit) break;
+    }
+    return claimed;
+  }
+
+  async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const rows = await this.rows(SQL.extend, [
+      leaseMs,
+      leases.map((l) => l.id),
+      leases.map((l) => l.token),
+    ]);
+    return rows.map((r) => String(r.id));
+  }
+
+  async complete(leases: Lease[]): Promise<string[]> {
+    if (leases.length === 0) return [];
+    return this.knex.transaction(async (trx) => {
+      const rows = await this.rows(
+        SQL.complete,
+        [leases.map((l) => l.id), leases.map((l) => l.token)],
+        trx,
+      );
+      const ids = rows.map((r) => String(r.id));
+      if (ids.length > 0) await this.rows(SQL.dropUniquesOf, [ids], trx);
+      return ids;
+    });
+  }
+
+  async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
+    const result = await this.settle('release', [
+      options.delayMs,
+      options.refundAttempt ? 1 : 0,
+      options.error ?? null,
+      lease.id,
+      lease.token,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async fail(lease: Lease, record: FailedJobRecord): Promise<boolean> {
+    const client = await this.settlePool.connect();
+    try {
+      await client.query('begin');
+      const deleted = await client.query(prepared('deleteJob', [lease.id, lease.token]));
+      if (deleted.rowCount !== 1) {
+        await client.query('rollback');
+        return false;
+      }
+      await client.query(prepared('dropUniquesOf', [[lease.id]]));
+      await client.query(
+        prepared('insertFailed', [
+          record.uuid,
+          record.connection,
+          record.queue,
+          record.name,
+          record.payload,
+          record.exception,
+          record.reason,
+          record.attempts,
+          record.priority,
+          record.originalId,
+        ]),
+      );
+      await client.query('commit');
+      return true;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    // A NOTIFY sent before our LISTEN took effect, or between the last claim and this wait,
+    // woke nobody: then look again (once listening) instead of sleeping through the push.
+    const since = this.claimedAt;
+    const missed = since < 0 || queues.some((q) => (this.notifiedAt.get(q) ?? 0) > since);
+    const listening = this.listen();
+    await new Promise<void>((resolve) => {
+      const waiter = { queues, wake: () => done() };
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.waiters.delete(waiter);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal.addEventListener('abort', done);
+      if (missed && !this.closed) void listening.then(done);
+      else this.waiters.add(waiter);
+    });
+  }
+
+  /** Opens the LISTEN connection once; on error it is dropped and re-opened on next wait. */
+  private listen(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.listening ??= (async () => {
+      const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000 });
+      const drop = () => {
+        if (this.listener === client) this.listener = undefined;
+        this.listening = undefined;
+        client.removeAllListeners('notification');
+        void client.end().catch(() => {});
+        // Wake everyone: after a lost connection, a poll is the safe thing to do.
+        for (const w of [...this.waiters]) w.wake();
+      };
+      client.on('error', drop);
+      client.on('end', drop);
+      client.on('notification', (msg) => {
+        const pushed = (msg.payload ?? '').split(',');
+        this.notifications++;
+        for (const q of pushed) this.notifiedAt.set(q, this.notifications);
+        for (const w of [...this.waiters]) {
+          if (w.queues.some((q) => pushed.includes(q))) w.wake();
+        }
+      });
+      try {
+        await client.connect();
+        await client.query(`listen ${CHANNEL}`);
+        this.listener = client;
+      } catch {
+        // Retried on the next wait; polling covers the gap.
+        await new Promise((r) => setTimeout(r, 1000));
+        drop();
+      }
+    })();
+    return this.listening;
+  }
+
+  async sizes(queues: string[]): Promise<QueueSizes[]> {
+    const rows = await this.rows(SQL.sizes, [queues]);
+    return queues.map((queue) => {
+      const row = rows.find((r) => r.queue === queue);
+      return {
+        queue,
+        pending: Number(row?.pending ?? 0),
+        delayed: Number(row?.delayed ?? 0),
+        reserved: Number(row?.reserved ?? 0),
+      };
+    });
+  }
+
+  async queues(): Promise<string[]> {
+    return (await this.rows(SQL.queueNames, [])).map((r) => r.queue as string);
+  }
+
+  async list(
+    queue: string,
+    state: JobState | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<JobRow[]> {
+    const s = state ?? null;
+    const rows = await this.rows(SQL.list, [queue, s, s, s, s, limit, offset]);
+    return rows.map((r) => toRow(r, Number(r.now)));
+  }
+
+  async clear(queue: string): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      const rows = await this.rows(SQL.clearQueue, [queue], trx);
+      if (rows.length > 0) await this.rows(SQL.dropUniquesOf, [rows.map((r) => String(r.id))], trx);
+      return rows.length;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of [...this.waiters]) w.wake();
+    const client = this.listener;
+    this.listener = undefined;
+    await client?.end().catch(() => {});
+    await this.settlePool.end().catch(() => {});
+  }
+}

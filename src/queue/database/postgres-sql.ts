@@ -1,0 +1,88 @@
+/**
+ * Every statement the PostgreSQL queue runs. Times are epoch milliseconds from the database
+ * clock: clock_timestamp(), not now(), so a long transaction does not see a stale time.
+ */
+export const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+/** One NOTIFY per pushing transaction wakes idle workers; the payload is the queue names. */
+export const CHANNEL = 'jobsmith_jobs';
+
+export const SQL = {
+  now: `select ${NOW} as now`,
+
+  insertJob: `
+    insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
+    values (?, ?, ?, ?, 0, ?, coalesce(?, ${NOW} + ?), ?, ${NOW})
+    returning id`,
+  dropExpiredUnique: `delete from job_uniques where key = ? and expires_at <= ${NOW}`,
+  // Concurrent dispatches of the same key serialise on the primary key; the loser sees no row.
+  insertUnique: `
+    insert into job_uniques (key, job_id, expires_at) values (?, '', ${NOW} + ?)
+    on conflict (key) do nothing returning key`,
+  setUniqueJob: `update job_uniques set job_id = ? where key = ?`,
+  findUnique: `select job_id from job_uniques where key = ?`,
+  dropUniquesOf: `delete from job_uniques where job_id = any(?::text[])`,
+  notify: `select pg_notify('${CHANNEL}', ?)`,
+
+  // SKIP LOCKED lets concurrent workers pass over each other's rows instead of waiting; the
+  // inner select walks jobs_claim_idx (queue, priority desc, id).
+  claim: `
+    with next as (
+      select id from jobs
+       where queue = ? and available_at <= ${NOW}
+       order by priority desc, id
+       limit ?
+       for update skip locked)
+    update jobs
+       set attempts = jobs.attempts + 1, reserved_at = ${NOW}, available_at = ${NOW} + ?, token = ?
+      from next
+     where jobs.id = next.id
+    returning jobs.id, jobs.name, jobs.queue, jobs.payload, jobs.priority, jobs.attempts, jobs.max_tries`,
+  extend: `
+    update jobs set available_at = ${NOW} + ?
+      from unnest(?::bigint[], ?::text[]) as l(id, token)
+     where jobs.id = l.id and jobs.token = l.token
+    returning jobs.id`,
+  // One statement, one commit: delete the jobs, then free their unique keys.
+  complete: `
+    with done as (
+      delete from jobs using unnest(?::bigint[], ?::text[]) as l(id, token)
+       where jobs.id = l.id and jobs.token = l.token
+      returning jobs.id),
+    freed as (delete from job_uniques where job_id in (select id::text from done))
+    select id from done`,
+  release: `
+    update jobs
+       set available_at = ${NOW} + ?, attempts = attempts - ?, last_error = ?, reserved_at = null, token = null
+     where id = ? and token = ?`,
+  deleteJob: `delete from jobs where id = ? and token = ? returning queue`,
+  insertFailed: `
+    insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, failed_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NOW})`,
+
+  sizes: `
+    select queue,
+           count(*) filter (where available_at <= ${NOW}) as pending,
+           count(*) filter (where available_at > ${NOW} and reserved_at is null) as delayed,
+           count(*) filter (where available_at > ${NOW} and reserved_at is not null) as reserved
+      from jobs where queue = any(?::text[]) group by queue`,
+  queueNames: `select distinct queue from jobs order by queue`,
+  list: `
+    select *, ${NOW} as now from jobs
+     where queue = ?
+       and (?::text is null
+            or (?::text = 'pending' and available_at <= ${NOW})
+            or (?::text = 'delayed' and available_at > ${NOW} and reserved_at is null)
+            or (?::text = 'reserved' and available_at > ${NOW} and reserved_at is not null))
+     order by priority desc, id
+     limit ? offset ?`,
+  clearQueue: `
+    delete from jobs where queue = ? and (reserved_at is null or available_at <= ${NOW})
+    returning id`,
+} as const;
+
+/** Rewrites knex-style `?` placeholders to PostgreSQL's `$1, $2...` for the raw pg pool. */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}

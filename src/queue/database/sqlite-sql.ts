@@ -1,0 +1,85 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+/**
+ * Every statement the SQLite queue runs, prepared once. Times are epoch milliseconds from
+ * SQLite's own clock (`unixepoch('subsec')`, SQLite ≥ 3.42, bundled with better-sqlite3).
+ */
+export function prepareStatements(db: BetterSqlite3.Database): Statements {
+  return {
+    now: db.prepare(`select cast(unixepoch('subsec') * 1000 as integer)`),
+    dataVersion: db.prepare('pragma data_version'),
+
+    insertJob: db.prepare(`
+      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
+      values (@queue, @name, @payload, @priority, 0, @max_tries, @available_at, @unique_key, @created_at)`),
+    dropExpiredUnique: db.prepare('delete from job_uniques where key = ? and expires_at <= ?'),
+    findUnique: db.prepare('select job_id from job_uniques where key = ?'),
+    insertUnique: db.prepare('insert into job_uniques (key, job_id, expires_at) values (?, ?, ?)'),
+    dropUniqueOf: db.prepare('delete from job_uniques where job_id = ?'),
+    dropUniquesOfQueue: db.prepare(
+      `delete from job_uniques where job_id in
+         (select cast(id as text) from jobs where queue = @queue and (reserved_at is null or available_at <= @now))`,
+    ),
+
+    // The inner select walks jobs_claim_idx (queue, priority desc, id) and stops at `limit`.
+    claim: db.prepare(`
+      update jobs
+         set attempts = attempts + 1, reserved_at = @now, available_at = @lease_until, token = @token
+       where id in (
+         select id from jobs
+          where queue = @queue and available_at <= @now
+          order by priority desc, id
+          limit @limit)
+      returning id, name, queue, payload, priority, attempts, max_tries`),
+    extend: db.prepare('update jobs set available_at = ? where id = ? and token = ?'),
+    deleteJob: db.prepare('delete from jobs where id = ? and token = ?'),
+    release: db.prepare(`
+      update jobs
+         set available_at = ?, attempts = attempts - ?, last_error = ?, reserved_at = null, token = null
+       where id = ? and token = ?`),
+    insertFailed: db.prepare(`
+      insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, failed_at)
+      values (@uuid, @connection, @queue, @name, @payload, @exception, @reason, @attempts, @priority, @original_id, @failed_at)`),
+
+    sizes: db.prepare(`
+      select sum(case when available_at <= @now then 1 else 0 end) as pending,
+             sum(case when available_at > @now and reserved_at is null then 1 else 0 end) as delayed,
+             sum(case when available_at > @now and reserved_at is not null then 1 else 0 end) as reserved
+        from jobs where queue = @queue`),
+    queueNames: db.prepare('select distinct queue from jobs order by queue'),
+    list: db.prepare(`
+      select * from jobs
+       where queue = @queue
+         and (@state is null
+              or (@state = 'pending' and available_at <= @now)
+              or (@state = 'delayed' and available_at > @now and reserved_at is null)
+              or (@state = 'reserved' and available_at > @now and reserved_at is not null))
+       order by priority desc, id
+       limit @limit offset @offset`),
+    // Jobs a worker holds (a live lease) are left alone; their worker settles them.
+    clearQueue: db.prepare(
+      'delete from jobs where queue = @queue and (reserved_at is null or available_at <= @now)',
+    ),
+  };
+}
+
+type StatementName =
+  | 'now'
+  | 'dataVersion'
+  | 'insertJob'
+  | 'dropExpiredUnique'
+  | 'findUnique'
+  | 'insertUnique'
+  | 'dropUniqueOf'
+  | 'dropUniquesOfQueue'
+  | 'claim'
+  | 'extend'
+  | 'deleteJob'
+  | 'release'
+  | 'insertFailed'
+  | 'sizes'
+  | 'queueNames'
+  | 'list'
+  | 'clearQueue';
+
+export type Statements = Record<StatementName, BetterSqlite3.Statement>;

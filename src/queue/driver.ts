@@ -1,0 +1,154 @@
+/**
+ * The narrow contract every queue driver implements (`database`, `redis`, `sync`), one driver
+ * a file. Settling calls take the claim's token: a call with a stale token changes nothing and
+ * returns false (fencing), so a worker whose lease expired cannot undo another's work.
+ *
+ * Failed jobs are not part of this contract: they always go to the SQL `failed_jobs` table
+ * (src/failed/store.ts), whatever the driver.
+ */
+
+/** A job to store, already validated and serialised. */
+export interface NewJob {
+  name: string;
+  queue: string;
+  /** JSON text. */
+  payload: string;
+  /** Higher runs first within a queue. */
+  priority: number;
+  /** Attempts in all. */
+  maxTries: number;
+  /** Milliseconds to wait before the job may run (relative to the storage clock). */
+  delayMs: number;
+  /** Absolute epoch milliseconds before which the job must not run; wins over delayMs. */
+  runAt?: number;
+  /** Deduplication key and how long it holds, in milliseconds. */
+  unique?: { key: string; forMs: number };
+}
+
+export interface PushResult {
+  id: string;
+  deduplicated: boolean;
+}
+
+/** A job a worker holds. */
+export interface ClaimedJob {
+  id: string;
+  name: string;
+  queue: string;
+  payload: string;
+  priority: number;
+  /** Attempts so far, this claim included (1 on the first run). */
+  attempts: number;
+  maxTries: number;
+  /** Fencing token of this claim. */
+  token: string;
+}
+
+export interface Lease {
+  id: string;
+  token: string;
+}
+
+export interface QueueSizes {
+  queue: string;
+  /** Ready to run now. */
+  pending: number;
+  /** Waiting for their time (delay, backoff, RetryAfter). */
+  delayed: number;
+  /** Held by a worker. */
+  reserved: number;
+}
+
+export type JobState = 'pending' | 'delayed' | 'reserved';
+
+export interface JobRow {
+  id: string;
+  name: string;
+  queue: string;
+  state: JobState;
+  priority: number;
+  attempts: number;
+  maxTries: number;
+  /** Epoch ms: when it may run (or, reserved, when its lease ends). */
+  availableAt: number;
+  createdAt: number;
+  lastError: string | null;
+  payload: string;
+}
+
+export interface ReleaseOptions {
+  /** Milliseconds until the job may run again. */
+  delayMs: number;
+  /** Give the attempt back (RetryAfter): the claim does not count. */
+  refundAttempt?: boolean;
+  /** Message kept with the job for `queue:list`. */
+  error?: string;
+}
+
+/** Why a job ended in failed_jobs. */
+export type FailReason = 'error' | 'poison' | 'max_attempts' | 'timeout';
+
+/** A row for `failed_jobs`. */
+export interface FailedJobRecord {
+  uuid: string;
+  connection: string;
+  queue: string;
+  name: string;
+  payload: string;
+  /** The error chain, redacted. */
+  exception: string;
+  reason: FailReason;
+  attempts: number;
+  priority: number;
+  originalId: string;
+}
+
+export interface QueueDriver {
+  /** Connection name stored with failed jobs: `database`, `redis` or `sync`. */
+  readonly connection: string;
+
+  /** Stores jobs, all or none (one transaction where the storage has them). */
+  push(jobs: NewJob[]): Promise<PushResult[]>;
+
+  /**
+   * Claims up to `limit` runnable jobs, taking `queues` in strict order: a later queue is only
+   * looked at when the earlier ones have no ready job. Increments attempts; sets a lease of
+   * `leaseMs` and a fresh token.
+   */
+  claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]>;
+
+  /** Renews leases; returns the ids whose token still held (the others were lost). */
+  extend(leases: Lease[], leaseMs: number): Promise<string[]>;
+
+  /** Deletes finished jobs (and frees their unique keys); returns the ids that were still ours. */
+  complete(leases: Lease[]): Promise<string[]>;
+
+  /** Puts a held job back to wait `delayMs`; false if the lease was lost. */
+  release(lease: Lease, options: ReleaseOptions): Promise<boolean>;
+
+  /**
+   * Removes a held job because it failed for good and records it in `failed_jobs`, atomically
+   * where the storage allows; false (and nothing written) if the lease was lost.
+   */
+  fail(lease: Lease, record: FailedJobRecord): Promise<boolean>;
+
+  /**
+   * Resolves when a job may be ready on one of `queues` (a notification) or after `timeoutMs`,
+   * whichever is first, or at once when `signal` aborts.
+   */
+  waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+
+  sizes(queues: string[]): Promise<QueueSizes[]>;
+  /** Queue names that hold at least one job. */
+  queues(): Promise<string[]>;
+  list(
+    queue: string,
+    state: JobState | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<JobRow[]>;
+  /** Deletes every job of a queue that no worker holds; returns how many. */
+  clear(queue: string): Promise<number>;
+
+  close(): Promise<void>;
+}

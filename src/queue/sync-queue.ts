@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../db/connection.js';
+import { failedRecord } from '../failed/record.js';
+import type { JobRegistry } from '../jobs/registry.js';
+import { execute } from '../worker/executor.js';
+import type {
+  ClaimedJob,
+  FailedJobRecord,
+  JobRow,
+  NewJob,
+  PushResult,
+  QueueDriver,
+  QueueSizes,
+} from './driver.js';
+import { Dispatcher } from './dispatcher.js';
+
+/**
+ * Runs a dispatched job inline, in the dispatching process (development, tests): retries run
+ * at once without their backoff; a final failure is recorded in failed_jobs and rethrown to the
+ * caller. Nothing is ever stored as pending, so the worker-side methods have nothing to do.
+ */
+export class SyncQueue implements QueueDriver {
+  readonly connection = 'sync';
+  private seq = 0;
+  private readonly shutdown = new AbortController();
+  private readonly dispatcher = new Dispatcher(async () => this);
+
+  constructor(private readonly deps: { db: Database; registry: JobRegistry }) {}
+
+  async push(jobs: NewJob[]): Promise<PushResult[]> {
+    const results: PushResult[] = [];
+    for (const job of jobs) {
+      const id = `sync-${process.pid}-${++this.seq}`;
+      await this.run({ ...job, id });
+      results.push({ id, deduplicated: false });
+    }
+    return results;
+  }
+
+  private async run(job: NewJob & { id: string }): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const claimed: ClaimedJob = {
+        ...job,
+        attempts: attempt,
+        token: randomBytes(4).toString('hex'),
+      };
+      const { decision, definition, payload, context } = await execute(claimed, {
+        registry: this.deps.registry,
+        shutdown: this.shutdown.signal,
+        stuckGraceMs: 1000,
+        log: consoleLog,
+        dispatch: (j, p, o) => this.dispatcher.dispatch(j, p, o),
+      });
+      if (decision.action === 'complete') return;
+      if (decision.action === 'retry') {
+        if (decision.refund) attempt--;
+        continue;
+      }
+      const error = decision.error;
+      const reason = decision.action === 'fail' ? decision.reason : 'error';
+      await this.recordFailure(failedRecord(this.connection, claimed, reason, error));
+      if (definition?.failed && context) await definition.failed(payload, error, context);
+      throw error;
+    }
+  }
+
+  private async recordFailure(record: FailedJobRecord): Promise<void> {
+    await this.deps.db.knex('failed_jobs').insert({
+      uuid: record.uuid,
+      connection: record.connection,
+      queue: record.queue,
+      name: record.name,
+      payload: record.payload,
+      exception: record.exception,
+      reason: record.reason,
+      attempts: record.attempts,
+      priority: record.priority,
+      original_id: record.originalId,
+      failed_at: Date.now(),
+    });
+  }
+
+  async claim(): Promise<ClaimedJob[]> {
+    return [];
+  }
+  async extend(): Promise<string[]> {
+    return [];
+  }
+  async complete(): Promise<string[]> {
+    return [];
+  }
+  async release(): Promise<boolean> {
+    return false;
+  }
+  async fail(): Promise<boolean> {
+    return false;
+  }
+  async waitForJobs(_q: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+  }
+  async sizes(queues: string[]): Promise<QueueSizes[]> {
+    return queues.map((queue) => ({ queue, pending: 0, delayed: 0, reserved: 0 }));
+  }
+  async queues(): Promise<string[]> {
+    return [];
+  }
+  async list(): Promise<JobRow[]> {
+    return [];
+  }
+  async clear(): Promise<number> {
+    return 0;
+  }
+  async close(): Promise<void> {
+    this.shutdown.abort();
+  }
+}
+
+const consoleLog = {
+  debug: () => {},
+  info: (msg: string, extra?: Record<string, unknown>) => console.log(msg, extra ?? ''),
+  warn: (msg: string, extra?: Record<string, unknown>) => console.warn(msg, extra ?? ''),
+  error: (msg: string, extra?: Record<string, unknown>) => console.error(msg, extra ?? ''),
+};

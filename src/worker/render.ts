@@ -1,0 +1,134 @@
+import { paint } from '../cli/output.js';
+import { redact } from '../logging/redact.js';
+import { formatDuration } from '../util/duration.js';
+import type { Logger } from '../logging/logger.js';
+import type { Worker } from './worker.js';
+
+/**
+ * Renders worker events: one readable line per job (time, job, id, status, duration, attempt),
+ * or JSON lines with --json; every event also goes to the log file.
+ */
+export function renderWorker(
+  worker: Worker,
+  options: { json: boolean; log: Logger; out?: NodeJS.WritableStream },
+): void {
+  const out = options.out ?? process.stdout;
+  const log = options.log;
+  const line = (
+    status: string,
+    job: { name: string; id: string; attempts: number },
+    durationMs?: number,
+    extra = '',
+  ) => {
+    if (options.json) return;
+    const time = new Date().toISOString().replace('T', ' ').slice(0, 19);
+    const duration = durationMs === undefined ? '' : ` ${formatDuration(durationMs)}`;
+    out.write(
+      redact(
+        `${paint.dim(time)} ${job.name} #${job.id} ${status}${duration} ${paint.dim(`attempt ${job.attempts}`)}${extra}\n`,
+      ),
+    );
+  };
+  const json = (event: string, data: Record<string, unknown>) => {
+    if (options.json)
+      out.write(redact(`${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`));
+  };
+  const jobData = (job: { id: string; name: string; queue: string; attempts: number }) => ({
+    id: job.id,
+    name: job.name,
+    queue: job.queue,
+    attempt: job.attempts,
+  });
+
+  worker.on('worker:started', (e) => {
+    log.info({ ...e }, 'worker started');
+    json('worker:started', e);
+    if (!options.json)
+      out.write(
+        paint.dim(
+          `Worker ${e.name} processing ${e.queues.join(', ')} (concurrency ${e.concurrency}). Ctrl+C to stop.\n`,
+        ),
+      );
+  });
+  worker.on('job:processing', ({ job }) => {
+    log.debug({ job: jobData(job) }, 'job processing');
+    json('job:processing', jobData(job));
+    line(paint.yellow('RUNNING'), job);
+  });
+  worker.on('job:processed', ({ job, durationMs }) => {
+    log.info({ job: jobData(job), durationMs }, 'job processed');
+    json('job:processed', { ...jobData(job), durationMs });
+    line(paint.green('DONE'), job, durationMs);
+  });
+  worker.on('job:released', ({ job, durationMs, delayMs, error, refunded }) => {
+    log.warn(
+      { job: jobData(job), durationMs, delayMs, refunded, error: error.message },
+      'job released',
+    );
+    json('job:released', { ...jobData(job), durationMs, delayMs, refunded, error: error.message });
+    line(
+      paint.yellow('RETRY'),
+      job,
+      durationMs,
+      ` ${paint.dim(`in ${formatDuration(delayMs)}: ${error.message}`)}`,
+    );
+  });
+  worker.on('job:failed', ({ job, durationMs, reason, error }) => {
+    log.error({ job: jobData(job), durationMs, reason, error: error.message }, 'job failed');
+    json('job:failed', { ...jobData(job), durationMs, reason, error: error.message });
+    line(paint.red('FAIL'), job, durationMs, ` ${paint.dim(`${reason}: ${error.message}`)}`);
+  });
+  worker.on('job:abandoned', ({ job, durationMs, error }) => {
+    log.warn({ job: jobData(job), durationMs, error: error.message }, 'job released at shutdown');
+    json('job:abandoned', { ...jobData(job), durationMs, error: error.message });
+    line(paint.yellow('RELEASED'), job, durationMs, ` ${paint.dim(error.message)}`);
+  });
+  worker.on('job:lost', ({ job }) => {
+    log.warn({ job: jobData(job) }, 'job lease lost; nothing changed');
+    json('job:lost', jobData(job));
+    line(
+      paint.yellow('LOST'),
+      job,
+      undefined,
+      ` ${paint.dim('lease taken by another claim; nothing changed')}`,
+    );
+  });
+  worker.on('job:stuck', ({ job, error }) => {
+    log.error({ job: jobData(job), error: error.message }, 'job ignored its timeout');
+    json('job:stuck', { ...jobData(job), error: error.message });
+    line(
+      paint.red('STUCK'),
+      job,
+      undefined,
+      ` ${paint.dim(`${error.message}; the worker exits so its supervisor restarts it`)}`,
+    );
+  });
+  worker.on('worker:error', ({ error, during }) => {
+    log.error({ during, error: error.message }, 'worker error');
+    json('worker:error', { during, error: error.message });
+    if (!options.json)
+      process.stderr.write(redact(`${paint.red('Error')} during ${during}: ${error.message}\n`));
+  });
+  for (const event of ['worker:paused', 'worker:resumed'] as const) {
+    worker.on(event, (e) => {
+      log.info({ ...e }, event);
+      json(event, e);
+      if (!options.json)
+        out.write(paint.dim(`${event === 'worker:paused' ? 'Paused' : 'Resumed'} (by ${e.by}).\n`));
+    });
+  }
+  worker.on('worker:stopping', (e) => {
+    log.info({ ...e }, 'worker stopping');
+    json('worker:stopping', e);
+    if (!options.json && e.reason === 'signal')
+      out.write(
+        paint.dim('Stopping: finishing running jobs (signal again to release them now)...\n'),
+      );
+  });
+  worker.on('worker:stopped', (e) => {
+    log.info({ ...e }, 'worker stopped');
+    json('worker:stopped', e);
+    if (!options.json)
+      out.write(paint.dim(`Worker stopped (${e.reason}) after ${e.processed} job(s).\n`));
+  });
+}

@@ -1,0 +1,3 @@
+import { failedSpecs } from './queue-commands.failed.specs.js';
+
+failedSpecs('pgsql');

@@ -1,0 +1,140 @@
+/**
+ * Bad input to the queue:* operator commands: exit 2, and a message that names the flag (or
+ * argument), the value and what is accepted. Validation happens before anything is opened, so
+ * the working directory stays empty.
+ */
+import { readdirSync, realpathSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { appEnv } from './helpers/env.js';
+import { tempDir, type TempDir } from './helpers/services.js';
+
+let dir: TempDir;
+let cwd: string;
+beforeAll(() => {
+  dir = tempDir('jobsmith-queue-flags-');
+  cwd = realpathSync(dir.path);
+});
+afterAll(() => dir.cleanup());
+
+const NAME = 'letters, digits and . _ : - (at most 190)';
+const SINCE =
+  'an ISO 8601 date/time such as 2026-01-31T09:00:00Z, or a duration meaning "within the last" such as 30m, 2h or 1d';
+const ID_HINT = 'Run `run queue:failed` to see the ids.';
+
+/** [arguments, the first line of stderr (after "Error: ")] */
+const CASES: Array<[string[], string]> = [
+  [
+    ['queue:size', '--connection', 'nope'],
+    '--connection must be one of database, redis, sync, got "nope".',
+  ],
+  [['queue:size', 'bad queue'], `Queue names must be ${NAME}, got "bad queue".`],
+  [['queue:size', '--jsn'], "unknown option '--jsn'\n(Did you mean --json?)"],
+
+  [['queue:list'], "missing required argument 'queue'"],
+  [
+    ['queue:list', 'default', '--state', 'done'],
+    '--state must be one of pending, delayed, reserved, got "done".',
+  ],
+  [['queue:list', 'default', '--page', '0'], '--page must be a whole number ≥ 1, got "0".'],
+  [
+    ['queue:list', 'default', '--per-page', '1001'],
+    '--per-page must be a whole number from 1 to 1000, got "1001".',
+  ],
+  [
+    ['queue:list', 'default', '--per-page', 'ten'],
+    '--per-page must be a whole number from 1 to 1000, got "ten".',
+  ],
+  [
+    ['queue:list', 'default', '--connection', 'mysql'],
+    '--connection must be one of database, redis, sync, got "mysql".',
+  ],
+  [['queue:list', 'a/b'], `Queue names must be ${NAME}, got "a/b".`],
+
+  [['queue:failed', '--limit', '0'], '--limit must be a whole number from 1 to 1000, got "0".'],
+  [
+    ['queue:failed', '--limit', '5000'],
+    '--limit must be a whole number from 1 to 1000, got "5000".',
+  ],
+  [['queue:failed', '--since', 'yesterday'], `--since must be ${SINCE}; got "yesterday".`],
+  [['queue:failed', '--since', '2026-13-45'], `--since must be ${SINCE}; got "2026-13-45".`],
+  [['queue:failed', '--queue', 'a b'], `--queue must be a name (${NAME}), got "a b".`],
+  [['queue:failed', '--name', ''], `--name must be a name (${NAME}), got "".`],
+  [['queue:failed', '--after', '-1'], '--after must be a whole number ≥ 0, got "-1".'],
+
+  [['queue:retry'], 'Say which failed jobs to retry: ids or uuids, or `all`.'],
+  [['queue:retry', 'abc'], 'A failed job is given by its id (a number) or its uuid, got "abc".'],
+  [['queue:retry', 'all', '3'], '`all` stands alone: give failed job ids or uuids, or `all`.'],
+  [
+    ['queue:retry', '3', '--queue', 'mail'],
+    'Give failed job ids, or `all` and filters (--queue --name --range --since), not both.',
+  ],
+  [
+    ['queue:retry', 'all', '--range', '5-1'],
+    '--range must be a range of failed job ids FROM-TO with FROM ≤ TO, such as 1-5; got "5-1".',
+  ],
+  [
+    ['queue:retry', 'all', '--range', '7'],
+    '--range must be a range of failed job ids FROM-TO with FROM ≤ TO, such as 1-5; got "7".',
+  ],
+  [['queue:retry', 'all', '--since', 'soon'], `--since must be ${SINCE}; got "soon".`],
+  [['queue:retry', 'all', '--name', 'a,b'], `--name must be a name (${NAME}), got "a,b".`],
+
+  [['queue:forget'], "missing required argument 'id'"],
+  [['queue:forget', 'last'], 'A failed job is given by its id (a number) or its uuid, got "last".'],
+  [
+    ['queue:forget', '1', '2'],
+    "too many arguments for 'queue:forget'. Expected 1 argument but got 2.",
+  ],
+
+  [['queue:flush', '--hours', '0'], '--hours must be a whole number ≥ 1, got "0".'],
+  [['queue:flush', '--hours', '1.5'], '--hours must be a whole number ≥ 1, got "1.5".'],
+
+  [['queue:prune-failed'], "required option '--hours <n>' not specified"],
+  [['queue:prune-failed', '--hours', 'week'], '--hours must be a whole number ≥ 1, got "week".'],
+
+  [['queue:clear', '--queue', 'a,b'], `--queue must be a name (${NAME}), got "a,b".`],
+  [
+    ['queue:clear', '--connection', 'x'],
+    '--connection must be one of database, redis, sync, got "x".',
+  ],
+
+  [['queue:pause'], "missing required argument 'queues'"],
+  [['queue:pause', 'ok', 'n?t'], `Queue names must be ${NAME}, got "n?t".`],
+  [['queue:resume', '*'], `Queue names must be ${NAME}, got "*".`],
+
+  [
+    ['queue:restart', 'now'],
+    "too many arguments for 'queue:restart'. Expected 0 arguments but got 1.",
+  ],
+
+  [['queue:monitor', 'default'], "required option '--max <n>' not specified"],
+  [['queue:monitor', 'default', '--max', '-1'], '--max must be a whole number ≥ 0, got "-1".'],
+  [['queue:monitor', 'default', '--max', 'lots'], '--max must be a whole number ≥ 0, got "lots".'],
+  [['queue:monitor', '--max', '3'], "missing required argument 'queues'"],
+];
+
+describe('bad input to the queue commands', () => {
+  it.concurrent.for(CASES)(
+    'run %j exits 2 and says what is wrong',
+    async ([args, message], { expect }) => {
+      const result = await runCli(args, { cwd, env: appEnv() });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.startsWith(`Error: ${message}\n`), result.stderr).toBe(true);
+    },
+  );
+
+  it('a failed job id that is not a number nor a uuid gets a hint', async () => {
+    const result = await runCli(['queue:retry', '12x'], { cwd, env: appEnv() });
+    expect(result.stderr).toBe(
+      `Error: A failed job is given by its id (a number) or its uuid, got "12x".\n${ID_HINT}\n`,
+    );
+  });
+});
+
+describe('after all that bad input', () => {
+  it('no storage was opened', () => {
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+});

@@ -1,0 +1,3 @@
+import { queueSpecs } from './queue-commands.queues.specs.js';
+
+queueSpecs('pgsql');
