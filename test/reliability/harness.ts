@@ -1,0 +1,498 @@
+/**
+ * Harness for the reliability suites: a throw-away app (a jobsmith.config.ts in a temp dir)
+ * whose jobs record what they do in a file, real `run queue:work` processes started with
+ * spawnCli, and direct SQL access to the same SQLite file or PostgreSQL database.
+ *
+ * Every handler appends `${event} ${jobId} ${attempt} ${pid} ${epochMs}` to RUNS_FILE
+ * (O_APPEND writes of one short line are atomic, so several processes can share it):
+ * `start` when the handler begins, `done` when it reaches its end.
+ */
+import { writeFileSync, existsSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { describe, expect } from 'vitest';
+import { REPO_ROOT, runCli, spawnCli, type CliProcess, type CliResult } from '../helpers/cli.js';
+import { appEnv } from '../helpers/env.js';
+import { createTestDatabase, describePg, tempDir, type TestDatabase } from '../helpers/services.js';
+import { waitFor } from '../helpers/wait.js';
+
+export type BackendKind = 'sqlite' | 'pgsql';
+
+export const BACKEND_LABEL: Record<BackendKind, string> = { sqlite: 'SQLite', pgsql: 'PostgreSQL' };
+
+/** `describe` for one backend: PostgreSQL suites are skipped when the server is unreachable. */
+export function describeBackend(kind: BackendKind, name: string, fn: () => void): void {
+  const title = `${name} (${BACKEND_LABEL[kind]})`;
+  if (kind === 'pgsql') describePg(title, fn);
+  else describe(title, fn);
+}
+
+type Row = Record<string, unknown>;
+
+/** Direct SQL on the app's storage, `?` placeholders on both dialects. */
+export interface Backend {
+  kind: BackendKind;
+  /** Environment that points the CLI at this storage. */
+  env: Record<string, string>;
+  /** Epoch milliseconds from the database clock, as an SQL expression. */
+  nowSql: string;
+  query(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** First column of the first row as a number. */
+  scalar(sql: string, params?: unknown[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+function sqliteBackend(file: string): Backend {
+  let db: BetterSqlite3.Database | undefined;
+  const open = () => {
+    if (!db) {
+      db = new BetterSqlite3(file);
+      db.pragma('busy_timeout = 5000');
+    }
+    return db;
+  };
+  const query = async (sql: string, params: unknown[] = []) => {
+    const stmt = open().prepare(sql);
+    return stmt.reader ? (stmt.all(...params) as Row[]) : (stmt.run(...params), []);
+  };
+  return {
+    kind: 'sqlite',
+    env: { DB_CONNECTION: 'sqlite', DB_DATABASE: file },
+    nowSql: `cast(unixepoch('subsec') * 1000 as integer)`,
+    query,
+    async scalar(sql, params) {
+      const [row] = await query(sql, params);
+      return Number(Object.values(row ?? {})[0]);
+    },
+    async close() {
+      db?.close();
+      db = undefined;
+    },
+  };
+}
+
+function pgBackend(database: TestDatabase): Backend {
+  const pool = new pg.Pool({
+    connectionString: database.url,
+    max: 2,
+    connectionTimeoutMillis: 5000,
+  });
+  // A server restart kills idle clients; the pool drops them and the next query reconnects.
+  pool.on('error', () => {});
+  const query = async (sql: string, params: unknown[] = []) => {
+    let n = 0;
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    return (await pool.query(text, params)).rows as Row[];
+  };
+  return {
+    kind: 'pgsql',
+    env: { DB_CONNECTION: 'pgsql', DATABASE_URL: database.url },
+    nowSql: `(extract(epoch from clock_timestamp()) * 1000)::bigint`,
+    query,
+    async scalar(sql, params) {
+      const [row] = await query(sql, params);
+      return Number(Object.values(row ?? {})[0]);
+    },
+    async close() {
+      await pool.end().catch(() => {});
+      await database.drop().catch(() => {});
+    },
+  };
+}
+
+/** One JSON line of `run queue:work --json`. */
+export interface WorkerEvent {
+  event: string;
+  id?: string;
+  name?: string;
+  attempt?: number;
+  reason?: string;
+  error?: string;
+  during?: string;
+  exitCode?: number;
+  [key: string]: unknown;
+}
+
+export interface WorkerProcess extends CliProcess {
+  /** The JSON events printed so far (complete lines only). */
+  events(): WorkerEvent[];
+  /** Events of one kind, optionally for one job id. */
+  eventsOf(event: string, id?: string): WorkerEvent[];
+  /** Resolves once `count` events match (default 1); rejects on timeout or early exit. */
+  waitForEvents(
+    match: (e: WorkerEvent) => boolean,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<WorkerEvent[]>;
+}
+
+function parseEvents(stdout: string): WorkerEvent[] {
+  const events: WorkerEvent[] = [];
+  const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1);
+  for (const line of complete.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      events.push(JSON.parse(line) as WorkerEvent);
+    } catch {
+      // Not one of ours; ignore.
+    }
+  }
+  return events;
+}
+
+export interface RunRecord {
+  /** `aborted` is written by `stubborn` when its signal fires (it keeps going regardless). */
+  event: 'start' | 'done' | 'aborted';
+  id: string;
+  attempt: number;
+  pid: number;
+  at: number;
+}
+
+export interface ConfigOptions {
+  /** Register a job named `nope` (a "deploy" that makes an unknown job known). */
+  withNope?: boolean;
+}
+
+/**
+ * The test app's config. Jobs:
+ * - `sleep` {ms}: sleeps (honouring nothing), records start and done.
+ * - `stubborn` {ms, laterMs?}: like sleep (laterMs from attempt 2 on), ignoring ctx.signal;
+ *   records `aborted` when the signal fires.
+ * - `fence` {blockMs, ms, settle}: attempt 1 blocks the event loop for blockMs (no heartbeat
+ *   can run; shared by the fence jobs of one process), then completes, throws (retry) or
+ *   throws Permanent (fail); later attempts sleep ms and complete.
+ * - `crash` {}: records start, then process.exit(1); tries 3.
+ * - `strict` {n:number}: a schema to violate.
+ * - `count` {}: records, then inserts (job_id, attempt, pid) into the `runs` table, which has
+ *   a unique (job_id, attempt) key.
+ * - `nope` {} (only with withNope).
+ */
+export function configSource(options: ConfigOptions = {}): string {
+  return `
+import { appendFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { defineConfig, defineJob, Permanent } from 'jobsmith';
+import { z } from 'zod';
+
+const runsFile = process.env.RUNS_FILE!;
+const record = (event: string, id: string, attempt: number) =>
+  appendFileSync(runsFile, \`\${event} \${id} \${attempt} \${process.pid} \${Date.now()}\\n\`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const sleepJob = defineJob({
+  name: 'sleep',
+  schema: z.object({ ms: z.number() }),
+  tries: 3,
+  backoff: 0,
+  async handle(p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    await sleep(p.ms);
+    record('done', ctx.jobId, ctx.attempt);
+  },
+});
+
+const stubborn = defineJob({
+  name: 'stubborn',
+  schema: z.object({ ms: z.number(), laterMs: z.number().optional() }),
+  tries: 3,
+  backoff: 0,
+  async handle(p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    ctx.signal.addEventListener('abort', () => record('aborted', ctx.jobId, ctx.attempt));
+    // Ignores ctx.signal on purpose.
+    await sleep(ctx.attempt > 1 && p.laterMs !== undefined ? p.laterMs : p.ms);
+    record('done', ctx.jobId, ctx.attempt);
+  },
+});
+
+// Attempt 1 blocks the event loop (no heartbeat can run) until blockMs after the first
+// fence job of this process started, then settles as asked: complete, retry (throws) or fail
+// (throws Permanent). Later attempts sleep ms and complete.
+let fenceEnd: number | undefined;
+const fence = defineJob({
+  name: 'fence',
+  schema: z.object({
+    blockMs: z.number(),
+    ms: z.number(),
+    settle: z.enum(['complete', 'retry', 'fail']),
+  }),
+  tries: 5,
+  backoff: 0,
+  async handle(p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    if (ctx.attempt === 1) {
+      fenceEnd ??= Date.now() + p.blockMs;
+      while (Date.now() < fenceEnd) {
+        // Busy: timers (the heartbeat) cannot run.
+      }
+      if (p.settle === 'retry') throw new Error('stale attempt failed');
+      if (p.settle === 'fail') throw new Permanent('stale attempt failed for good');
+    } else {
+      await sleep(p.ms);
+    }
+    record('done', ctx.jobId, ctx.attempt);
+  },
+});
+
+const crash = defineJob({
+  name: 'crash',
+  tries: 3,
+  backoff: 0,
+  async handle(_p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    process.exit(1);
+  },
+});
+
+const strict = defineJob({
+  name: 'strict',
+  schema: z.object({ n: z.number() }),
+  tries: 3,
+  async handle(_p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    record('done', ctx.jobId, ctx.attempt);
+  },
+});
+
+// The runs table lives in the app's own database; drivers come from the jobsmith checkout.
+const requireFromRepo = createRequire(process.env.RELIABILITY_REPO_PACKAGE!);
+let insertRun: ((id: string, attempt: number) => Promise<void>) | undefined;
+function runsTable() {
+  if (insertRun) return insertRun;
+  if (process.env.DB_CONNECTION === 'pgsql') {
+    const pg = requireFromRepo('pg');
+    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4, allowExitOnIdle: true });
+    pool.on('error', () => {});
+    insertRun = async (id, attempt) => {
+      await pool.query('insert into runs (job_id, attempt, pid) values ($1, $2, $3)', [id, attempt, process.pid]);
+    };
+  } else {
+    const Database = requireFromRepo('better-sqlite3');
+    const db = new Database(process.env.DB_DATABASE);
+    db.pragma('busy_timeout = 10000');
+    const stmt = db.prepare('insert into runs (job_id, attempt, pid) values (?, ?, ?)');
+    insertRun = async (id, attempt) => {
+      stmt.run(id, attempt, process.pid);
+    };
+  }
+  return insertRun;
+}
+
+const count = defineJob({
+  name: 'count',
+  tries: 3,
+  backoff: 0,
+  async handle(_p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    await runsTable()(ctx.jobId, ctx.attempt);
+    record('done', ctx.jobId, ctx.attempt);
+  },
+});
+
+${
+  options.withNope
+    ? `const nope = defineJob({
+  name: 'nope',
+  async handle(_p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    record('done', ctx.jobId, ctx.attempt);
+  },
+});`
+    : ''
+}
+
+export default defineConfig({
+  jobs: [sleepJob, stubborn, fence, crash, strict, count${options.withNope ? ', nope' : ''}],
+});
+`;
+}
+
+export interface TestApp {
+  dir: string;
+  backend: Backend;
+  /** The environment every CLI of this app runs with. */
+  env: Record<string, string | undefined>;
+  writeConfig(options?: ConfigOptions): void;
+  /** Runs a CLI command in the app's folder. */
+  run(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<CliResult>;
+  /** Dispatches one job per payload in one transaction (stdin JSON lines); returns the ids. */
+  dispatch(name: string, payloads: unknown[]): Promise<string[]>;
+  /** Starts `run queue:work --json` with `args`. Killed by cleanup(). */
+  worker(args: string[], opts?: { timeoutMs?: number }): WorkerProcess;
+  /** The records the handlers wrote so far. */
+  runs(): RunRecord[];
+  jobCount(): Promise<number>;
+  failedJobs(): Promise<Row[]>;
+  /** Jobs whose lease is still live: reserved and not yet expired. */
+  liveReserved(): Promise<number>;
+  /**
+   * Kills every worker still running, closes connections, drops the database, removes the
+   * dir. Safe to call twice.
+   */
+  cleanup(): Promise<void>;
+}
+
+export async function createApp(kind: BackendKind): Promise<TestApp> {
+  const tmp = tempDir(`jobsmith-rel-${kind}-`);
+  const dir = realpathSync(tmp.path);
+  let backend: Backend;
+  try {
+    backend =
+      kind === 'sqlite'
+        ? sqliteBackend(path.join(dir, 'database.sqlite'))
+        : pgBackend(await createTestDatabase());
+  } catch (error) {
+    tmp.cleanup();
+    throw error;
+  }
+  const runsFile = path.join(dir, 'runs.log');
+  const env = appEnv({
+    ...backend.env,
+    LOG_FILE: path.join(dir, 'app.log'),
+    LOG_LEVEL: 'warn',
+    RUNS_FILE: runsFile,
+    RELIABILITY_REPO_PACKAGE: path.join(REPO_ROOT, 'package.json'),
+  });
+  const workers: WorkerProcess[] = [];
+  let cleaned = false;
+
+  const app: TestApp = {
+    dir,
+    backend,
+    env,
+    writeConfig(options) {
+      writeFileSync(path.join(dir, 'jobsmith.config.ts'), configSource(options));
+    },
+    run(args, opts = {}) {
+      return runCli(args, {
+        cwd: dir,
+        env,
+        input: opts.input,
+        timeoutMs: opts.timeoutMs ?? 30_000,
+      });
+    },
+    async dispatch(name, payloads) {
+      const input = payloads.map((p) => JSON.stringify(p)).join('\n') + '\n';
+      const result = await app.run(['queue:dispatch', name, '--json'], {
+        input,
+        timeoutMs: 60_000,
+      });
+      if (result.code !== 0) {
+        throw new Error(`queue:dispatch ${name} exited ${result.code}: ${result.stderr}`);
+      }
+      return (JSON.parse(result.stdout) as Array<{ id: string }>).map((r) => r.id);
+    },
+    worker(args, opts = {}) {
+      const proc = spawnCli(['queue:work', '--json', ...args], {
+        cwd: dir,
+        env,
+        timeoutMs: opts.timeoutMs ?? 60_000,
+      });
+      const worker: WorkerProcess = Object.assign(proc, {
+        events: () => parseEvents(proc.stdout),
+        eventsOf: (event: string, id?: string) =>
+          parseEvents(proc.stdout).filter(
+            (e) => e.event === event && (id === undefined || e.id === id),
+          ),
+        async waitForEvents(match: (e: WorkerEvent) => boolean, count = 1, timeoutMs = 10_000) {
+          let exited = false;
+          void proc.exited.then(() => {
+            exited = true;
+          });
+          const found = await waitFor<WorkerEvent[] | 'exited' | false>(
+            () => {
+              const matching = parseEvents(proc.stdout).filter(match);
+              if (matching.length >= count) return matching;
+              return exited ? 'exited' : false;
+            },
+            {
+              timeoutMs,
+              intervalMs: 25,
+              message: `waiting for ${count} event(s) from worker pid ${proc.child.pid}`,
+            },
+          ).catch((error: Error) => {
+            throw new Error(`${error.message}\nOutput so far:\n${proc.output.slice(-3000)}`);
+          });
+          if (found === 'exited') {
+            throw new Error(
+              `worker pid ${proc.child.pid} exited (code ${proc.child.exitCode}, signal ` +
+                `${proc.child.signalCode}) before ${count} matching event(s). Output:\n` +
+                proc.output.slice(-3000),
+            );
+          }
+          return found as WorkerEvent[];
+        },
+      });
+      workers.push(worker);
+      return worker;
+    },
+    runs() {
+      if (!existsSync(runsFile)) return [];
+      return readFileSync(runsFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [event, id, attempt, pid, at] = line.split(' ');
+          return {
+            event: event as RunRecord['event'],
+            id: id!,
+            attempt: Number(attempt),
+            pid: Number(pid),
+            at: Number(at),
+          };
+        });
+    },
+    jobCount: () => backend.scalar('select count(*) as n from jobs'),
+    failedJobs: () => backend.query('select * from failed_jobs order by id'),
+    liveReserved: () =>
+      backend.scalar(
+        `select count(*) as n from jobs where reserved_at is not null and available_at > ${backend.nowSql}`,
+      ),
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      await Promise.all(
+        workers.map((w) =>
+          w.child.exitCode === null && w.child.signalCode === null
+            ? w.stop('SIGKILL', 1_000)
+            : w.exited,
+        ),
+      );
+      await backend.close();
+      tmp.cleanup();
+    },
+  };
+  app.writeConfig();
+  return app;
+}
+
+/** Applies the schema (and the test's `runs` table) before any worker starts. */
+export async function migrate(app: TestApp): Promise<void> {
+  const result = await app.run(['migrate']);
+  expect(result.code, result.stderr).toBe(0);
+  await app.backend.query(
+    'create table runs (job_id text not null, attempt integer not null, pid integer not null, ' +
+      'unique (job_id, attempt))',
+  );
+}
+
+/** Groups `done` records by job id. */
+export function completionsById(runs: RunRecord[]): Map<string, RunRecord[]> {
+  const byId = new Map<string, RunRecord[]>();
+  for (const r of runs) {
+    if (r.event !== 'done') continue;
+    byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
+  }
+  return byId;
+}
+
+/** Waits until the jobs table is empty. */
+export function waitForEmptyQueue(app: TestApp, timeoutMs: number): Promise<boolean> {
+  return waitFor(async () => (await app.jobCount()) === 0, {
+    timeoutMs,
+    intervalMs: 100,
+    message: 'waiting for the jobs table to empty',
+  });
+}
