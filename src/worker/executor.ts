@@ -65,18 +65,6 @@ export async function execute(job: ClaimedJob, options: ExecuteOptions): Promise
     );
   }
   const maxTries = options.tries ?? job.maxTries;
-  if (job.attempts > maxTries) {
-    return {
-      definition,
-      decision: {
-        action: 'fail',
-        reason: 'max_attempts',
-        error: new Error(
-          `${job.name} has been attempted too many times: max attempts exceeded (${maxTries}).`,
-        ),
-      },
-    };
-  }
   let raw: unknown;
   try {
     raw = JSON.parse(job.payload);
@@ -109,6 +97,19 @@ export async function execute(job: ClaimedJob, options: ExecuteOptions): Promise
     log: options.log,
     dispatch: options.dispatch,
   };
+  // Checked after the payload is parsed so that failed() gets it: a job that keeps killing
+  // its worker is "finally failed" like any other, and its failed() hook runs once.
+  if (job.attempts > maxTries) {
+    const error = new Error(
+      `${job.name} has been attempted too many times: max attempts exceeded (${maxTries}).`,
+    );
+    return {
+      definition,
+      payload,
+      context,
+      decision: { action: 'fail', reason: 'max_attempts', error },
+    };
+  }
   const timeoutSeconds =
     options.timeoutMs !== undefined ? options.timeoutMs / 1000 : definition.timeout;
   const outcome = await race(

@@ -212,10 +212,10 @@ for (const d of drivers) {
       });
     });
 
-    it('fails a job claimed beyond its tries with "max attempts exceeded", without running it', async () => {
+    it('fails a job claimed beyond its tries with "max attempts exceeded", without running it, and runs failed() once', async () => {
       const h = harness();
       const p = probe('crashy', () => 'ran');
-      const id = await pushOne(h.driver, { name: 'crashy', maxTries: 1 });
+      const id = await pushOne(h.driver, { name: 'crashy', maxTries: 1, payload: '{"userId":9}' });
       // A worker that claimed it and died: the lease runs out with the attempt spent.
       expect(await h.driver.claim(['default'], 1, 300)).toHaveLength(1);
       const w = startWorker(h, [p.job]);
@@ -229,6 +229,10 @@ for (const d of drivers) {
       });
       expect(failed.exception).toContain('max attempts exceeded');
       expect(w.of('job:failed').map((e) => e.reason)).toEqual(['max_attempts']);
+      await waitFor(() => p.failures.length > 0);
+      expect(p.failures).toHaveLength(1);
+      expect(p.failures[0]!.payload).toEqual({ userId: 9 });
+      expect(p.failures[0]!.error.message).toContain('max attempts exceeded');
     });
 
     it('aborts ctx.signal at the timeout and fails the last attempt with a timeout error', async () => {
