@@ -180,3 +180,21 @@ describe('README.md', () => {
     }
   });
 });
+
+describe('help into a pipe that closes early', () => {
+  it('exits 0 without a stack trace when the reader stops after the first line (run help X | head -1)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI_PATH } = await import('./helpers/cli.js');
+    const child = spawn(process.execPath, [CLI_PATH, 'help', 'queue:work'], {
+      cwd: dir.path,
+      env: { ...process.env, ...appEnv(), NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Close our end as soon as the first chunk arrives, like `head -1` does.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});

@@ -11,6 +11,7 @@ import { packageVersion as version } from '../util/package.js';
  * the arguments to it. Returns the exit code.
  */
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
     const [first, ...rest] = argv;
@@ -67,4 +68,18 @@ async function runCommand(name: string, args: string[]): Promise<number> {
   }
   // A command that fails without throwing (a threshold exceeded) sets process.exitCode.
   return process.exitCode !== undefined ? Number(process.exitCode) : 0;
+}
+
+/**
+ * `run help queue:work | head -3` closes the pipe before we finish writing; Node then raises
+ * EPIPE as an unhandled error with a stack trace. A reader that stopped reading is not a
+ * failure, so we stop quietly, as `cat` and `git` do.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
+  }
 }
