@@ -13,6 +13,11 @@ export default defineConfig({
     globalSetup: ['test/setup/services.ts'],
     reporters: ['default', './test/setup/summary-reporter.ts'],
     pool: 'forks',
+    // Worker counts are run-wide in vitest 3.2 (not per project): two forks for the parallel
+    // group; the serial project pins itself to a single fork below.
+    fileParallelism: true,
+    minWorkers: 1,
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
@@ -20,9 +25,6 @@ export default defineConfig({
           name: 'parallel',
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, '**/*.serial.test.ts'],
-          fileParallelism: true,
-          minWorkers: 1,
-          maxWorkers: 2,
           testTimeout: 30_000,
           hookTimeout: 30_000,
           sequence: { groupOrder: 0 },
@@ -33,9 +35,8 @@ export default defineConfig({
         test: {
           name: 'serial',
           include: ['test/**/*.serial.test.ts'],
-          fileParallelism: false,
-          minWorkers: 1,
-          maxWorkers: 1,
+          // One fork runs every serial file, one after another.
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 120_000,
           hookTimeout: 90_000,
           sequence: { groupOrder: 1 },
