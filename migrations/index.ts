@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_create_queue_tables.js';
+import * as m0002 from './0002_create_schedule_tables.js';
 
 export interface Migration {
   name: string;
@@ -11,4 +12,7 @@ export interface Migration {
  * Every migration, in order. Append only: a released migration is never edited; a change is
  * a new numbered file added at the end of this list.
  */
-export const migrations: Migration[] = [{ name: '0001_create_queue_tables', ...m0001 }];
+export const migrations: Migration[] = [
+  { name: '0001_create_queue_tables', ...m0001 },
+  { name: '0002_create_schedule_tables', ...m0002 },
+];

@@ -5,6 +5,8 @@
 export { defineConfig } from './config/define.js';
 export type { JobsmithConfig, QueueSettings } from './config/define.js';
 export { defineJob } from './jobs/define.js';
+export * from './schedule/frequencies.js';
+export type { ScheduleEntry, JobScheduleEntry, CommandScheduleEntry } from './schedule/types.js';
 export type * from './jobs/types.js';
 export { JobsmithError, ConfigError, UsageError, ConnectionError } from './errors.js';
 export {

@@ -12,12 +12,13 @@ export interface CommandEntry {
   load: () => Promise<{ default: () => Command }>;
 }
 
-export const GROUPS = ['general', 'queue', 'db', 'make'] as const;
+export const GROUPS = ['general', 'queue', 'schedule', 'db', 'make'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export const GROUP_TITLES: Record<Group, string> = {
   general: 'General',
   queue: 'Queue',
+  schedule: 'Schedule',
   db: 'Database',
   make: 'Generators',
 };
@@ -122,11 +123,46 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/queue-monitor.js'),
   },
   {
+    name: 'schedule:run',
+    group: 'schedule',
+    summary: 'Run the schedule entries that are due (from cron, every minute)',
+    example: 'run schedule:run',
+    load: () => import('../../commands/schedule-run.js'),
+  },
+  {
+    name: 'schedule:work',
+    group: 'schedule',
+    summary: 'Run the schedule in the foreground, sleeping to each slot (under supervisor)',
+    example: 'run schedule:work --grace 60s',
+    load: () => import('../../commands/schedule-work.js'),
+  },
+  {
+    name: 'schedule:list',
+    group: 'schedule',
+    summary: 'List the schedule entries with their next run times',
+    example: 'run schedule:list --next 3',
+    load: () => import('../../commands/schedule-list.js'),
+  },
+  {
+    name: 'schedule:test',
+    group: 'schedule',
+    summary: 'Run one schedule entry now, outside its schedule',
+    example: 'run schedule:test nightly-report',
+    load: () => import('../../commands/schedule-test.js'),
+  },
+  {
     name: 'about',
     group: 'general',
     summary: 'Show the effective configuration (secrets masked)',
     example: 'run about --json',
     load: () => import('../../commands/about.js'),
+  },
+  {
+    name: 'doctor',
+    group: 'general',
+    summary: 'Check configuration, storage, Redis, migrations, logs and supervisor settings',
+    example: 'run doctor --supervisor /etc/supervisor/conf.d/jobsmith.conf',
+    load: () => import('../../commands/doctor.js'),
   },
   {
     name: 'migrate',

@@ -1,4 +1,5 @@
 import type { JobDefinition } from '../jobs/types.js';
+import type { ScheduleEntry } from '../schedule/types.js';
 
 /** Settings for one queue, keyed by queue name in `defineConfig({ queues })`. */
 export interface QueueSettings {
@@ -14,6 +15,16 @@ export interface JobsmithConfig {
   queues?: Record<string, QueueSettings>;
   /** Folder `run make:job` writes new jobs into, relative to the config file. @defaultValue 'jobs' */
   jobsDir?: string;
+  /**
+   * Jobs to dispatch and `run` commands to run on cron expressions; `run schedule:run` (cron,
+   * every minute) or `run schedule:work` (supervisor) fires them. Checked when the config loads.
+   */
+  schedule?: ScheduleEntry[];
+  /**
+   * IANA time zone of entries that name none (`Europe/Paris`).
+   * @defaultValue the host's time zone (TZ)
+   */
+  scheduleTimezone?: string;
 }
 
 /** Identity function that gives the config file its types. */

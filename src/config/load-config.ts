@@ -54,7 +54,13 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
       cause: error,
     });
   }
-  return { file, config: validateConfig(exported, file) };
+  const config = validateConfig(exported, file);
+  if (config.schedule !== undefined || config.scheduleTimezone !== undefined) {
+    // Loaded only for configs with a schedule: croner stays out of every other command.
+    const { resolveSchedule } = await import('../schedule/resolve.js');
+    resolveSchedule(config, file);
+  }
+  return { file, config };
 }
 
 /**

@@ -1,6 +1,22 @@
+import { defineJob } from './define.js';
 import type { JobDefinition } from './types.js';
 
-/** Job definitions by name, as listed in the config. */
+/**
+ * `jobsmith.ping`: a job every worker knows whatever the config lists. It does nothing but
+ * log "pong", so `queue_manager.sh test` can check that workers are up and take jobs.
+ */
+export const pingJob = defineJob<unknown>({
+  name: 'jobsmith.ping',
+  tries: 1,
+  timeout: 10,
+  handle(_payload, ctx) {
+    ctx.log.info('pong', { jobId: ctx.jobId, queue: ctx.queue });
+  },
+});
+
+const BUILT_IN = new Map<string, JobDefinition>([[pingJob.name, pingJob]]);
+
+/** Job definitions by name, as listed in the config, plus the built-in ones. */
 export class JobRegistry {
   private readonly byName = new Map<string, JobDefinition>();
 
@@ -9,14 +25,17 @@ export class JobRegistry {
     for (const job of jobs) this.byName.set(job.name, job as JobDefinition);
   }
 
+  /** The app's job of that name, else a built-in one (the app's own wins). */
   get(name: string): JobDefinition | undefined {
-    return this.byName.get(name);
+    return this.byName.get(name) ?? BUILT_IN.get(name);
   }
 
+  /** Names of the app's jobs (built-in ones are not listed). */
   names(): string[] {
     return [...this.byName.keys()];
   }
 
+  /** The app's jobs (built-in ones are not listed). */
   all(): JobDefinition[] {
     return [...this.byName.values()];
   }

@@ -1,0 +1,68 @@
+import { withApp } from '../src/cli/app.js';
+import { durationFlag, globals, newCommand, Option } from '../src/cli/command.js';
+import { paint } from '../src/cli/output.js';
+import { loadSchedule, openScheduler } from '../src/schedule/open.js';
+import { renderScheduler } from '../src/schedule/render.js';
+
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+
+export default function command() {
+  return newCommand(
+    'schedule:work',
+    'Run the schedule in the foreground, sleeping to each slot (under supervisor)',
+    'run schedule:work --grace 60s',
+  )
+    .addOption(
+      new Option(
+        '--grace <duration>',
+        'on SIGTERM, time running commands get to finish before they are killed',
+      )
+        .argParser(durationFlag('--grace', { allowZero: true }))
+        .default(30_000, '30s'),
+    )
+    .option('--json', 'print JSON lines instead of readable lines')
+    .addHelpText(
+      'after',
+      '\nSIGTERM, SIGINT or SIGQUIT: stop taking slots, pass the signal to running commands, wait for them (up to --grace), exit 0.\n',
+    )
+    .action(async (opts) =>
+      withApp(globals(opts), async (app) => {
+        const json = Boolean(opts.json);
+        const out = (text: string, event: string, data: Record<string, unknown> = {}) =>
+          process.stdout.write(
+            json
+              ? `${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`
+              : paint.dim(`${text}\n`),
+          );
+        const { entries, file } = await loadSchedule(app);
+        const { scheduler, clock } = await openScheduler(app, entries, { file, json });
+        renderScheduler(scheduler, { json, log: app.log(), clock });
+        const onStop = () => scheduler.stop();
+        for (const s of STOP_SIGNALS) process.on(s, onStop);
+        try {
+          if (entries.length === 0) {
+            // Stay up rather than exit: under supervisor an exit would be restarted in a loop.
+            out(
+              `No schedule entries in ${file ?? 'the config'}; idle until stopped.`,
+              'scheduler:started',
+              {
+                entries: 0,
+              },
+            );
+            await new Promise<void>((resolve) => scheduler.once('scheduler:stopping', resolve));
+          } else {
+            out(
+              `Scheduler started with ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}. Ctrl+C to stop.`,
+              'scheduler:started',
+              { entries: entries.length },
+            );
+            await scheduler.work(opts.grace);
+          }
+        } finally {
+          for (const s of STOP_SIGNALS) process.off(s, onStop);
+        }
+        app.log().info({}, 'scheduler stopped');
+        out('Scheduler stopped.', 'scheduler:stopped');
+      }),
+    );
+}

@@ -1,0 +1,272 @@
+import type { JobsmithConfig } from '../config/define.js';
+import { ConfigError } from '../errors.js';
+import { prepareJob } from '../jobs/prepare.js';
+import { JobRegistry } from '../jobs/registry.js';
+import type { JobDefinition } from '../jobs/types.js';
+import { CONNECTIONS } from '../queue/connections.js';
+import { parseDuration, DURATION_HELP } from '../util/duration.js';
+import { COMMANDS } from '../cli/manifest.js';
+import { nearest } from '../cli/suggest.js';
+import { splitArgs } from './args.js';
+import { CRON_HELP, CronSchedule, cronProblem } from './cron.js';
+import {
+  DEFAULT_OVERLAP_LEASE_MS,
+  type EntryAction,
+  type ResolvedEntry,
+  type ScheduleEntry,
+} from './types.js';
+
+const NAME = /^[A-Za-z0-9_.:-]{1,190}$/;
+const NAME_HELP = 'letters, digits and . _ : - (at most 190)';
+/** Commands that would start a scheduler inside the scheduler. */
+const NOT_SCHEDULABLE = new Set(['schedule:run', 'schedule:work', 'schedule:test']);
+const FIELDS = new Set([
+  'name',
+  'cron',
+  'timezone',
+  'withoutOverlapping',
+  'onOneServer',
+  'description',
+  'job',
+  'payload',
+  'queue',
+  'priority',
+  'connection',
+  'command',
+]);
+
+/** The host's time zone (TZ, else the system's), the default for entries without one. */
+export function hostTimezone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+export function isTimezone(value: unknown): value is string {
+  if (typeof value !== 'string' || value === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks the config's schedule and resolves it for the scheduler. Every problem names the
+ * entry, the bad value and what is allowed, so a typo fails at load, not at 3 a.m.
+ */
+export function resolveSchedule(config: JobsmithConfig, file?: string): ResolvedEntry[] {
+  const fail = (problem: string): never => {
+    throw new ConfigError(`Invalid schedule in ${file ?? 'the config'}: ${problem}`, {
+      hint: 'Fix the schedule in the config file; `run schedule:list` shows it once it loads.',
+    });
+  };
+  const { schedule } = config;
+  if (schedule === undefined) return [];
+  if (!Array.isArray(schedule)) fail('`schedule` must be an array of entries.');
+  const defaultZone = config.scheduleTimezone ?? hostTimezone();
+  if (!isTimezone(defaultZone)) {
+    fail(
+      `scheduleTimezone ${JSON.stringify(defaultZone)} is not a time zone; use an IANA name such as "UTC" or "Europe/Paris".`,
+    );
+  }
+  const registry = new JobRegistry(config.jobs ?? []);
+  const seen = new Set<string>();
+  return schedule.map((raw: ScheduleEntry, index) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      return fail(
+        `schedule[${index}] is not an object; write { name, cron, job } or { name, cron, command }.`,
+      );
+    }
+    const name = raw.name;
+    if (typeof name !== 'string' || !NAME.test(name)) {
+      return fail(
+        `schedule[${index}] has name ${JSON.stringify(name)}; an entry needs a name of ${NAME_HELP}.`,
+      );
+    }
+    const entry = (problem: string) => fail(`entry "${name}": ${problem}`);
+    if (seen.has(name)) entry('two entries have this name; entry names must be unique.');
+    seen.add(name);
+    const unknown = Object.keys(raw).filter((k) => !FIELDS.has(k));
+    if (unknown.length > 0) {
+      entry(
+        `unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: ${[...FIELDS].join(', ')}.`,
+      );
+    }
+
+    const timezone = raw.timezone ?? defaultZone;
+    if (!isTimezone(timezone)) {
+      entry(
+        `timezone ${JSON.stringify(timezone)} is not a time zone; use an IANA name such as "UTC" or "Europe/Paris".`,
+      );
+    }
+    const cron = raw.cron as unknown;
+    if (typeof cron === 'function') {
+      entry(
+        `cron is the function ${cron.name || '(anonymous)'}; call it: cron: ${cron.name || 'helper'}().`,
+      );
+    }
+    if (typeof cron !== 'string' || cron.trim() === '') {
+      entry(`cron must be a string, got ${JSON.stringify(cron)}; ${CRON_HELP}.`);
+    }
+    let parsed: CronSchedule;
+    try {
+      parsed = new CronSchedule((cron as string).trim(), timezone);
+    } catch (error) {
+      return entry(`cron "${cron}" is not valid (${cronProblem(error)}); ${CRON_HELP}.`);
+    }
+    if (parsed.next(Date.now()) === undefined) {
+      entry(`cron "${cron}" never matches a date (such as 30 February), so it would never run.`);
+    }
+
+    const overlap = raw.withoutOverlapping;
+    let overlapLeaseMs: number | undefined;
+    if (overlap === true) overlapLeaseMs = DEFAULT_OVERLAP_LEASE_MS;
+    else if (typeof overlap === 'object' && overlap !== null && 'lease' in overlap) {
+      const lease = overlap.lease;
+      const ms =
+        typeof lease === 'number'
+          ? lease * 1000
+          : typeof lease === 'string'
+            ? parseDuration(lease)
+            : undefined;
+      if (ms === undefined || !Number.isFinite(ms) || ms < 1000) {
+        entry(
+          `withoutOverlapping.lease ${JSON.stringify(lease)} is not valid; use seconds (60) or a duration of at least 1s: ${DURATION_HELP}.`,
+        );
+      }
+      overlapLeaseMs = ms;
+    } else if (overlap !== undefined && overlap !== false) {
+      entry(
+        `withoutOverlapping must be true, false or { lease: '2m' }, got ${JSON.stringify(overlap)}.`,
+      );
+    }
+    const onOneServer = raw.onOneServer ?? true;
+    if (typeof onOneServer !== 'boolean') {
+      entry(`onOneServer must be true or false, got ${JSON.stringify(onOneServer)}.`);
+    }
+    if (raw.description !== undefined && typeof raw.description !== 'string') {
+      entry('description must be a string.');
+    }
+
+    return {
+      name,
+      cron: parsed.expression,
+      timezone,
+      description: raw.description,
+      action: resolveAction(raw, registry, entry),
+      overlapLeaseMs,
+      onOneServer,
+    };
+  });
+}
+
+function resolveAction(
+  raw: ScheduleEntry,
+  registry: JobRegistry,
+  entry: (problem: string) => never,
+): EntryAction {
+  const hasJob = raw.job !== undefined;
+  const hasCommand = raw.command !== undefined;
+  if (hasJob === hasCommand) {
+    entry('give either `job` (a job to dispatch) or `command` (a run command), exactly one.');
+  }
+  if (hasCommand) {
+    for (const field of ['payload', 'queue', 'priority', 'connection'] as const) {
+      if (raw[field as keyof ScheduleEntry] !== undefined) {
+        entry(`\`${field}\` only applies to a job entry, not to a command.`);
+      }
+    }
+    return { type: 'command', args: resolveCommand(raw.command!, entry) };
+  }
+  const job = resolveJob(raw.job!, registry, entry);
+  const { queue, priority, connection } = raw as {
+    queue?: unknown;
+    priority?: unknown;
+    connection?: unknown;
+  };
+  if (queue !== undefined && (typeof queue !== 'string' || !NAME.test(queue))) {
+    entry(`queue ${JSON.stringify(queue)} is not a queue name; use ${NAME_HELP}.`);
+  }
+  if (priority !== undefined && !Number.isInteger(priority)) {
+    entry(`priority must be a whole number, got ${JSON.stringify(priority)}.`);
+  }
+  if (connection !== undefined && !(CONNECTIONS as readonly unknown[]).includes(connection)) {
+    entry(
+      `connection ${JSON.stringify(connection)} is not valid; use one of: ${CONNECTIONS.join(', ')}.`,
+    );
+  }
+  const payload = raw.payload === undefined ? {} : raw.payload;
+  try {
+    prepareJob(job, payload);
+  } catch (error) {
+    entry(`${(error as Error).message.replace(/\.?$/, '')}.`);
+  }
+  return {
+    type: 'job',
+    job,
+    payload,
+    queue: queue as string | undefined,
+    priority: priority as number | undefined,
+    connection: connection as string | undefined,
+  };
+}
+
+function resolveJob(
+  job: JobDefinition | string,
+  registry: JobRegistry,
+  entry: (problem: string) => never,
+): JobDefinition {
+  const known = registry.names().join(', ') || 'none';
+  if (typeof job === 'string') {
+    const found = registry.get(job);
+    if (!found) entry(`job "${job}" is not in the config's jobs (registered: ${known}).`);
+    return found!;
+  }
+  if (
+    typeof job !== 'object' ||
+    job === null ||
+    (job as { kind?: string }).kind !== 'jobsmith.job'
+  ) {
+    return entry('job must be a job made with defineJob() or the name of one.');
+  }
+  if (registry.get(job.name) !== job) {
+    entry(
+      `job "${job.name}" is not in the config's jobs list, so no worker could run it; add it to jobs: [...].`,
+    );
+  }
+  return job;
+}
+
+function resolveCommand(command: string | string[], entry: (problem: string) => never): string[] {
+  let args: string[] | undefined;
+  if (typeof command === 'string') {
+    args = splitArgs(command);
+    if (!args) entry(`command ${JSON.stringify(command)} has an unterminated quote.`);
+  } else if (Array.isArray(command) && command.every((a) => typeof a === 'string')) {
+    args = [...command];
+  } else {
+    entry(
+      'command must be a string such as "queue:prune-failed --hours 168" or an array of strings.',
+    );
+  }
+  if (!args || args.length === 0) {
+    return entry('command is empty; give a run command such as "queue:prune-failed --hours 168".');
+  }
+  const name = args[0]!;
+  if (name === 'run') {
+    entry(`command starts with "run"; leave it out: "${args.slice(1).join(' ')}".`);
+  }
+  const names = COMMANDS.map((c) => c.name);
+  if (!names.includes(name)) {
+    const guess = nearest(name, names);
+    entry(
+      `command "${name}" is not a run command${guess ? `; did you mean "${guess}"?` : '.'} Run \`run --help\` to list them.`,
+    );
+  }
+  if (NOT_SCHEDULABLE.has(name)) {
+    entry(
+      `command "${name}" cannot be scheduled: it would start a scheduler inside the scheduler.`,
+    );
+  }
+  return args;
+}

@@ -1,0 +1,3 @@
+import { scheduleRunSpecs } from './schedule.run.specs.js';
+
+scheduleRunSpecs('pgsql');
