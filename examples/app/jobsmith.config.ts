@@ -1,4 +1,4 @@
-import { defineConfig } from 'jobsmith';
+import { dailyAt, defineConfig, weeklyOn } from 'jobsmith';
 import { chargeInvoice } from './jobs/charge-invoice.js';
 import { generateReport } from './jobs/generate-report.js';
 import { sendReminder } from './jobs/send-reminder.js';
@@ -9,4 +9,16 @@ export default defineConfig({
   queues: {
     billing: { concurrency: 1 },
   },
+  // `run schedule:list` shows when these fire next; `run schedule:run` from cron (every
+  // minute) or `run schedule:work` under supervisor fires them.
+  schedule: [
+    {
+      name: 'weekly-report',
+      cron: weeklyOn('monday', '08:00'),
+      job: generateReport,
+      payload: { reportId: 'weekly' },
+      withoutOverlapping: true,
+    },
+    { name: 'prune-failed', cron: dailyAt('03:30'), command: 'queue:prune-failed --hours 168' },
+  ],
 });
