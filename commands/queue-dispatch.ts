@@ -72,7 +72,7 @@ export default function command() {
         } catch (error) {
           throw new UsageError((error as Error).message, { hint: 'Nothing was dispatched.' });
         }
-        const results = await app.dispatcher().push(rows, opts.connection);
+        const results = await app.dispatcher().push(rows, opts.connection ?? job.connection);
         if (opts.json) return printJson(results);
         for (const r of results) {
           say(

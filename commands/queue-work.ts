@@ -132,8 +132,12 @@ export default function command() {
             warn: (msg, extra) => log.warn(extra ?? {}, msg),
             error: (msg, extra) => log.error(extra ?? {}, msg),
           },
+          // A job defined with its own connection keeps it; others stay on the worker's.
           dispatch: (job, payload, o) =>
-            dispatcher.dispatch(job, payload, { connection: driver.connection, ...o }),
+            dispatcher.dispatch(job, payload, {
+              connection: job.connection ?? driver.connection,
+              ...o,
+            }),
         });
         renderWorker(worker, { json: Boolean(opts.json), log });
         const onStop = () => worker.stop('signal');

@@ -57,6 +57,7 @@ describe('run about', () => {
         QUEUE_CONNECTION: 'database',
         QUEUE_LEASE: 60_000,
         REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_PREFIX: 'jobsmith',
         LOG_LEVEL: 'warn',
         LOG_FILE: 'storage/logs/app.log',
         TELEMETRY_ENABLED: false,

@@ -118,6 +118,7 @@ describe('parseEnv', () => {
       QUEUE_CONNECTION: 'database',
       QUEUE_LEASE: 60_000,
       REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: 'jobsmith',
       LOG_LEVEL: 'info',
       LOG_FILE: 'storage/logs/app.log',
       TELEMETRY_ENABLED: false,

@@ -48,6 +48,11 @@ const envSchema = z.object({
   QUEUE_CONNECTION: z.enum(['database', 'redis', 'sync']).default('database'),
   QUEUE_LEASE: duration.default('60s'),
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  // The BullMQ key prefix; `{...}` (a Redis Cluster hash tag) is allowed.
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:{}-]{1,100}$/, 'letters, digits and . _ : - { } (at most 100)')
+    .default('jobsmith'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FILE: z.string().min(1).default('storage/logs/app.log'),
   TELEMETRY_ENABLED: bool.default('false'),

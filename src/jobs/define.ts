@@ -28,6 +28,7 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
     priority: options.priority ?? 0,
     schema: options.schema,
     unique: options.unique,
+    connection: options.connection,
     handle: options.handle,
     failed: options.failed,
   };

@@ -87,6 +87,11 @@ export interface JobOptions<P> {
   timeout?: number;
   /** Higher runs first within a queue. @defaultValue 0 */
   priority?: number;
+  /**
+   * Queue connection for this job (`database`, `redis`, `sync`), unless a dispatch names one.
+   * @defaultValue QUEUE_CONNECTION
+   */
+  connection?: string;
   /** Deduplicate: a second dispatch with the same key within `for` seconds returns the first. */
   unique?: { key: (payload: P) => string; for: number };
   handle(payload: P, ctx: JobContext): Promise<unknown> | unknown;
@@ -100,6 +105,7 @@ export interface JobDefinition<P = unknown> extends Required<
   readonly kind: 'jobsmith.job';
   schema?: JobOptions<P>['schema'];
   unique?: JobOptions<P>['unique'];
+  connection?: JobOptions<P>['connection'];
   handle: JobOptions<P>['handle'];
   failed?: JobOptions<P>['failed'];
 }

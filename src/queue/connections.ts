@@ -39,8 +39,13 @@ export class QueueConnections {
     }
     let driver = this.open.get(name);
     if (!driver) {
-      driver = this.create(name as ConnectionName);
-      this.open.set(name, driver);
+      const created = this.create(name as ConnectionName);
+      this.open.set(name, created);
+      // A connection that failed (Redis down) is tried again on the next use, not cached.
+      created.catch(() => {
+        if (this.open.get(name) === created) this.open.delete(name);
+      });
+      driver = created;
     }
     return driver;
   }
@@ -60,9 +65,16 @@ export class QueueConnections {
       const { SyncQueue } = await import('./sync-queue.js');
       return new SyncQueue({ db: await this.deps.db(), registry: await this.deps.registry() });
     }
-    throw new ConfigError('The redis queue connection is not available in this version yet.', {
-      hint: 'Use QUEUE_CONNECTION=database (SQLite or PostgreSQL) for now.',
+    // redis: jobs in Redis; failed jobs (and the worker control tables) stay in SQL storage,
+    // which is opened only when a job finally fails.
+    const { RedisQueue } = await import('./redis/redis-queue.js');
+    const redis = new RedisQueue({
+      url: env.REDIS_URL,
+      prefix: env.REDIS_PREFIX,
+      knex: async () => (await this.deps.db()).knex,
     });
+    await redis.connect();
+    return redis;
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { prepareJob } from '../jobs/prepare.js';
 import type { DispatchOptions, DispatchResult, JobDefinition } from '../jobs/types.js';
 import type { NewJob, QueueDriver } from './driver.js';
@@ -14,7 +15,10 @@ export class Dispatcher {
     payload: P,
     options: DispatchOptions = {},
   ): Promise<DispatchResult> {
-    const [result] = await this.push([prepareJob(job, payload, options)], options.connection);
+    const [result] = await this.push(
+      [prepareJob(job, payload, options)],
+      options.connection ?? job.connection,
+    );
     return result!;
   }
 
@@ -36,14 +40,28 @@ export class Dispatcher {
     return condition ? undefined : this.dispatch(job, payload, options);
   }
 
-  /** Dispatches many jobs in one transaction: all are stored, or none. */
+  /**
+   * Dispatches many jobs in one transaction: all are stored, or none. They go to `connection`,
+   * else to the one connection their definitions name (one transaction cannot span two).
+   */
   async dispatchMany<P>(
     items: Array<{ job: JobDefinition<P>; payload: P; options?: DispatchOptions }>,
     connection?: string,
   ): Promise<DispatchResult[]> {
+    const named = [...new Set(items.map((i) => i.options?.connection ?? i.job.connection))];
+    if (connection === undefined && named.length > 1) {
+      // Names may differ and still mean one driver (`redis` and a default of redis).
+      const drivers = new Set(await Promise.all(named.map((name) => this.driverFor(name))));
+      if (drivers.size > 1) {
+        throw new ConfigError(
+          `dispatchMany stores its jobs in one transaction, but they name different connections: ${named.map((c) => c ?? 'the default').join(', ')}.`,
+          { hint: 'Dispatch the jobs of each connection with their own dispatchMany call.' },
+        );
+      }
+    }
     return this.push(
       items.map((i) => prepareJob(i.job, i.payload, i.options)),
-      connection,
+      connection ?? named[0],
     );
   }
 

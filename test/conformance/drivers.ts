@@ -9,9 +9,18 @@ import { parseEnv } from '../../src/config/env.js';
 import { openDatabase, type Database } from '../../src/db/connection.js';
 import { migrateLatest } from '../../src/db/migrate.js';
 import { PostgresQueue } from '../../src/queue/database/postgres-queue.js';
+import { RedisQueue } from '../../src/queue/redis/redis-queue.js';
 import { SqliteQueue } from '../../src/queue/database/sqlite-queue.js';
 import type { QueueDriver } from '../../src/queue/driver.js';
-import { createTestDatabase, pgAvailable, tempDir } from '../helpers/services.js';
+import {
+  createTestDatabase,
+  pgAvailable,
+  deleteRedisKeys,
+  redisAvailable,
+  redisPrefix,
+  redisUrl,
+  tempDir,
+} from '../helpers/services.js';
 
 /** Fresh, migrated storage and a driver on it, for one test. */
 export interface Harness {
@@ -98,5 +107,32 @@ const pgsql: DriverFactory = {
   },
 };
 
-/** Every driver the suite covers; redis joins here (issue 4). */
-export const drivers: DriverFactory[] = [sqlite, pgsql];
+/**
+ * Jobs in the shared test Redis under a key prefix of their own; failed jobs and the worker
+ * control tables in a fresh SQLite file, as a redis user's SQL storage.
+ */
+const redis: DriverFactory = {
+  name: 'redis',
+  available: redisAvailable,
+  async setup() {
+    const dir = tempDir('jobsmith-conformance-redis-');
+    const filename = path.join(dir.path, 'database.sqlite');
+    const env = parseEnv({ DB_CONNECTION: 'sqlite', DB_DATABASE: filename });
+    const db = await openDatabase(env, dir.path);
+    await migrateLatest(db);
+    const url = redisUrl();
+    const prefix = redisPrefix('jobsmith-conformance').replace(/:$/, '');
+    const open = async () => {
+      const driver = new RedisQueue({ url, prefix, knex: async () => db.knex });
+      await driver.connect();
+      return driver;
+    };
+    return harness(db, await open(), open, async () => {
+      await deleteRedisKeys(url, `${prefix}:`);
+      dir.cleanup();
+    });
+  },
+};
+
+/** Every driver the suite covers. */
+export const drivers: DriverFactory[] = [sqlite, pgsql, redis];

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, inject } from 'vitest';
-import type { ServicesInfo } from '../setup/services.js';
+import { redisCommands, type ServicesInfo } from '../setup/services.js';
 
 export { redisCommands, RedisErrorReply } from '../setup/services.js';
 export type { RedisReply, ServicesInfo } from '../setup/services.js';
@@ -126,4 +126,18 @@ let prefixCounter = 0;
 export function redisPrefix(label = 'jobsmith-test'): string {
   prefixCounter += 1;
   return `${label}:${process.pid}-${prefixCounter}-${randomBytes(4).toString('hex')}:`;
+}
+
+/** Deletes every key under `prefix` (SCAN, bounded), so a test leaves the shared Redis clean. */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  let cursor = '0';
+  for (let round = 0; round < 10_000; round++) {
+    const [reply] = await redisCommands(url, [
+      ['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'],
+    ]);
+    const [next, keys] = reply as [string, string[]];
+    if (keys.length > 0) await redisCommands(url, [['UNLINK', ...keys]]);
+    cursor = next;
+    if (cursor === '0') return;
+  }
 }

@@ -1,7 +1,10 @@
 /**
  * Harness for the reliability suites: a throw-away app (a jobsmith.config.ts in a temp dir)
  * whose jobs record what they do in a file, real `run queue:work` processes started with
- * spawnCli, and direct SQL access to the same SQLite file or PostgreSQL database.
+ * spawnCli, and direct SQL access to the same SQLite file or PostgreSQL database. On `redis`
+ * the jobs live in the shared test Redis under a key prefix of the app's own (the SQL storage,
+ * for failed jobs and the `runs` table, is an SQLite file), and tests look at them through a
+ * RedisQueue of their own: `jobRows()` and friends read either kind the same way.
  *
  * Every handler appends `${event} ${jobId} ${attempt} ${pid} ${epochMs}` to RUNS_FILE
  * (O_APPEND writes of one short line are atomic, so several processes can share it):
@@ -12,27 +15,58 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect } from 'vitest';
+import { RedisQueue } from '../../src/queue/redis/redis-queue.js';
 import { REPO_ROOT, runCli, spawnCli, type CliProcess, type CliResult } from '../helpers/cli.js';
 import { appEnv } from '../helpers/env.js';
-import { createTestDatabase, describePg, tempDir, type TestDatabase } from '../helpers/services.js';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  describePg,
+  describeRedis,
+  redisCommands,
+  redisPrefix,
+  redisUrl,
+  tempDir,
+  type TestDatabase,
+} from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 
-export type BackendKind = 'sqlite' | 'pgsql';
+export type BackendKind = 'sqlite' | 'pgsql' | 'redis';
 
-export const BACKEND_LABEL: Record<BackendKind, string> = { sqlite: 'SQLite', pgsql: 'PostgreSQL' };
+export const BACKEND_LABEL: Record<BackendKind, string> = {
+  sqlite: 'SQLite',
+  pgsql: 'PostgreSQL',
+  redis: 'Redis',
+};
 
-/** `describe` for one backend: PostgreSQL suites are skipped when the server is unreachable. */
+/** `describe` for one backend: PostgreSQL and Redis suites are skipped when unreachable. */
 export function describeBackend(kind: BackendKind, name: string, fn: () => void): void {
   const title = `${name} (${BACKEND_LABEL[kind]})`;
   if (kind === 'pgsql') describePg(title, fn);
+  else if (kind === 'redis') describeRedis(title, fn);
   else describe(title, fn);
+}
+
+/** A job not finished yet, as the tests see it on any backend. */
+export interface JobSnapshot {
+  id: string;
+  attempts: number;
+  /** Claimed and not released (SQL: reserved_at set; Redis: locked). */
+  held: boolean;
+  /** Held under a lease that has not run out. */
+  live: boolean;
+  /** May be claimed now. */
+  ready: boolean;
+  /** The claim's token (SQL column, Redis lock value); null when nobody holds the job. */
+  token: string | null;
 }
 
 type Row = Record<string, unknown>;
 
 /** Direct SQL on the app's storage, `?` placeholders on both dialects. */
 export interface Backend {
-  kind: BackendKind;
+  /** The SQL dialect (on `redis`, the SQL storage is SQLite). */
+  kind: 'sqlite' | 'pgsql';
   /** Environment that points the CLI at this storage. */
   env: Record<string, string>;
   /** Epoch milliseconds from the database clock, as an SQL expression. */
@@ -323,10 +357,15 @@ export interface TestApp {
   worker(args: string[], opts?: { timeoutMs?: number }): WorkerProcess;
   /** The records the handlers wrote so far. */
   runs(): RunRecord[];
+  /** Jobs not finished (waiting, delayed or held), in the queue backend. */
   jobCount(): Promise<number>;
   failedJobs(): Promise<Row[]>;
   /** Jobs whose lease is still live: reserved and not yet expired. */
   liveReserved(): Promise<number>;
+  /** Every job not finished, in dispatch order. */
+  jobRows(): Promise<JobSnapshot[]>;
+  /** Stores a job as a foreign producer (or an old deploy) might: any name, any payload text. */
+  insertRaw(name: string, payload: string): Promise<string>;
   /**
    * Kills every worker still running, closes connections, drops the database, removes the
    * dir. Safe to call twice.
@@ -334,22 +373,30 @@ export interface TestApp {
   cleanup(): Promise<void>;
 }
 
-export async function createApp(kind: BackendKind): Promise<TestApp> {
+export interface AppOptions {
+  /** On `redis`: the server to use instead of the shared test Redis (a restart test's own). */
+  redisUrl?: string;
+}
+
+export async function createApp(kind: BackendKind, options: AppOptions = {}): Promise<TestApp> {
   const tmp = tempDir(`jobsmith-rel-${kind}-`);
   const dir = realpathSync(tmp.path);
   let backend: Backend;
   try {
     backend =
-      kind === 'sqlite'
-        ? sqliteBackend(path.join(dir, 'database.sqlite'))
-        : pgBackend(await createTestDatabase());
+      kind === 'pgsql'
+        ? pgBackend(await createTestDatabase())
+        : sqliteBackend(path.join(dir, 'database.sqlite'));
   } catch (error) {
     tmp.cleanup();
     throw error;
   }
+  const queues =
+    kind === 'redis' ? redisQueues(options.redisUrl ?? redisUrl()) : sqlQueues(backend);
   const runsFile = path.join(dir, 'runs.log');
   const env = appEnv({
     ...backend.env,
+    ...queues.env,
     LOG_FILE: path.join(dir, 'app.log'),
     LOG_LEVEL: 'warn',
     RUNS_FILE: runsFile,
@@ -444,12 +491,11 @@ export async function createApp(kind: BackendKind): Promise<TestApp> {
           };
         });
     },
-    jobCount: () => backend.scalar('select count(*) as n from jobs'),
+    jobCount: async () => (await queues.jobRows()).length,
     failedJobs: () => backend.query('select * from failed_jobs order by id'),
-    liveReserved: () =>
-      backend.scalar(
-        `select count(*) as n from jobs where reserved_at is not null and available_at > ${backend.nowSql}`,
-      ),
+    liveReserved: async () => (await queues.jobRows()).filter((j) => j.live).length,
+    jobRows: () => queues.jobRows(),
+    insertRaw: (name, payload) => queues.insertRaw(name, payload),
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
@@ -460,12 +506,109 @@ export async function createApp(kind: BackendKind): Promise<TestApp> {
             : w.exited,
         ),
       );
+      await queues.close();
       await backend.close();
       tmp.cleanup();
     },
   };
   app.writeConfig();
   return app;
+}
+
+/** Where the app's jobs are, as the tests look at them. */
+interface QueueInspector {
+  env: Record<string, string>;
+  jobRows(): Promise<JobSnapshot[]>;
+  insertRaw(name: string, payload: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The database connection: the `jobs` table, read with SQL. */
+function sqlQueues(backend: Backend): QueueInspector {
+  return {
+    env: {},
+    async jobRows() {
+      const rows = await backend.query(
+        `select id, attempts, reserved_at, token, available_at > ${backend.nowSql} as future from jobs order by id`,
+      );
+      return rows.map((r) => ({
+        id: String(r.id),
+        attempts: Number(r.attempts),
+        held: r.reserved_at != null,
+        live: r.reserved_at != null && Boolean(r.future),
+        ready: !r.future,
+        token: (r.token as string | null) ?? null,
+      }));
+    },
+    async insertRaw(name, payload) {
+      const [row] = await backend.query(
+        'insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, created_at) ' +
+          "values ('default', ?, ?, 0, 0, 3, 0, 0) returning id",
+        [name, payload],
+      );
+      return String(row!.id);
+    },
+    async close() {},
+  };
+}
+
+/**
+ * The redis connection: the shared test Redis under a prefix of this app's own, read through
+ * a RedisQueue (sizes, listings) and the lock keys (tokens). The prefix is deleted at cleanup.
+ */
+function redisQueues(url: string): QueueInspector {
+  const prefix = redisPrefix('jobsmith-rel').replace(/:$/, '');
+  let opened: Promise<RedisQueue> | undefined;
+  const driver = () =>
+    (opened ??= (async () => {
+      const knex = async () => {
+        throw new Error('the test inspector never fails jobs');
+      };
+      const queue = new RedisQueue({ url, prefix, knex });
+      await queue.connect();
+      return queue;
+    })());
+  return {
+    env: { QUEUE_CONNECTION: 'redis', REDIS_URL: url, REDIS_PREFIX: prefix },
+    async jobRows() {
+      const queue = await driver();
+      const rows = [];
+      for (const name of await queue.queues()) {
+        for (let offset = 0; ; offset += 1000) {
+          const page = await queue.list(name, undefined, offset, 1000);
+          rows.push(...page);
+          if (page.length < 1000) break;
+        }
+      }
+      const locks = rows.length
+        ? await redisCommands(url, [
+            ['MGET', ...rows.map((r) => `${prefix}:${r.queue}:${r.id.split(':')[1]}:lock`)],
+          ])
+        : [[]];
+      const tokens = locks[0] as Array<string | null>;
+      return rows
+        .map((r, i) => ({
+          id: r.id,
+          attempts: r.attempts,
+          held: r.state === 'reserved',
+          live: r.state === 'reserved',
+          ready: r.state === 'pending',
+          token: tokens[i] ?? null,
+        }))
+        .sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+    },
+    async insertRaw(name, payload) {
+      const queue = await driver();
+      const [result] = await queue.push([
+        { name, queue: 'default', payload, priority: 0, maxTries: 3, delayMs: 0 },
+      ]);
+      return result!.id;
+    },
+    async close() {
+      await (await opened?.catch(() => undefined))?.close();
+      await deleteRedisKeys(url, `${prefix}:`);
+    },
+  };
 }
 
 /** Applies the schema (and the test's `runs` table) before any worker starts. */

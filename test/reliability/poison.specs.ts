@@ -14,16 +14,6 @@ import {
   type TestApp,
 } from './harness.js';
 
-/** Inserts a row the way a foreign producer (or an old deploy) might; returns its id. */
-async function insertRaw(app: TestApp, name: string, payload: string): Promise<string> {
-  const [row] = await app.backend.query(
-    'insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, created_at) ' +
-      "values ('default', ?, ?, 0, 0, 3, 0, 0) returning id",
-    [name, payload],
-  );
-  return String(row!.id);
-}
-
 export function poisonSpecs(kind: BackendKind): void {
   describeBackend(kind, 'reliability: poison jobs', () => {
     let app: TestApp;
@@ -35,9 +25,9 @@ export function poisonSpecs(kind: BackendKind): void {
       await migrate(app);
       good = await app.dispatch('sleep', [{ ms: 10 }, { ms: 10 }, { ms: 10 }]);
       poison = {
-        unknown: await insertRaw(app, 'nope', '{}'),
-        notJson: await insertRaw(app, 'strict', 'not json'),
-        badSchema: await insertRaw(app, 'strict', '{"n":"seven"}'),
+        unknown: await app.insertRaw('nope', '{}'),
+        notJson: await app.insertRaw('strict', 'not json'),
+        badSchema: await app.insertRaw('strict', '{"n":"seven"}'),
       };
       const w = app.worker(['--stop-when-empty', '--lease', '2s']);
       const result = await w.exited;

@@ -1,0 +1,127 @@
+import type { RedisQueueBackend } from 'bullmq';
+import { UsageError } from '../../errors.js';
+import type { ClaimedJob, NewJob } from '../driver.js';
+import { fromBullPriority, hashOf, MAX_PRIORITY, toBullPriority } from './redis-scripts.js';
+
+/*
+ * Our jobs in BullMQ's shape and back: a NewJob as BullMQ's addJob takes it, a BullMQ job hash
+ * as a ClaimedJob, and job ids (`<queue>:<BullMQ id>`).
+ */
+
+/** What the driver remembers of a job it holds, to settle it without reading it back. */
+export interface Held {
+  queue: string;
+  bullId: string;
+  token: string;
+  /** BullMQ's attemptsStarted when claimed: our attempts. */
+  ats: number;
+  maxTries: number;
+  /** BullMQ deduplication id (our unique key), if any. */
+  deid?: string;
+}
+
+type BullJobJson = Parameters<RedisQueueBackend['addJobToTransaction']>[1];
+
+/** A job as BullMQ's addJob takes it; `now` is the Redis clock, the delay relative to it. */
+export function bullJob(job: NewJob, now: number): BullJobJson {
+  const due = job.runAt ?? now + job.delayMs;
+  const opts = {
+    attempts: job.maxTries,
+    priority: toBullPriority(job.priority),
+    delay: Math.max(0, Math.round(due - now)),
+    deduplication: job.unique
+      ? { id: job.unique.key, ttl: Math.max(1, Math.round(job.unique.forMs)) }
+      : undefined,
+  };
+  // The payload is stored as given (JSON text), so BullMQ's tools show it as the job's data.
+  const json = {
+    name: job.name,
+    data: job.payload,
+    opts,
+    timestamp: now,
+    deduplicationId: job.unique?.key,
+  };
+  return json as unknown as BullJobJson;
+}
+
+/**
+ * A reply of moveToActive, or of moveToFinished with fetch-next ({hash, id, ...}), as the job
+ * claimed and what to remember of it; undefined when no job came with it.
+ */
+export function claimedFrom(
+  queue: string,
+  reply: unknown,
+  token: string,
+): { job: ClaimedJob; held: Held } | undefined {
+  if (!Array.isArray(reply) || !Array.isArray(reply[0])) return undefined;
+  const bullId = String(reply[1]);
+  const hash = hashOf(reply[0]);
+  const held: Held = {
+    queue,
+    bullId,
+    token,
+    ats: Number(hash.ats ?? 1),
+    maxTries: maxTriesOf(hash.opts),
+    deid: hash.deid,
+  };
+  const job: ClaimedJob = {
+    id: `${queue}:${bullId}`,
+    name: hash.name ?? '',
+    queue,
+    payload: hash.data ?? '',
+    priority: fromBullPriority(Number(hash.priority ?? 0)),
+    attempts: held.ats,
+    maxTries: held.maxTries,
+    token,
+  };
+  return { job, held };
+}
+
+/** Our tries, kept as BullMQ's `attempts` option in the job's `opts` JSON. */
+export function maxTriesOf(opts: string | null | undefined): number {
+  try {
+    return Number((JSON.parse(opts ?? '{}') as { attempts?: number }).attempts ?? 1);
+  } catch {
+    return 1; // a job written by something else: one try
+  }
+}
+
+/** `<queue>:<BullMQ id>` → its parts; queue names on redis never hold ":". */
+export function parseId(id: string): { queue: string; bullId: string } | undefined {
+  const at = id.lastIndexOf(':');
+  if (at <= 0 || at === id.length - 1) return undefined;
+  return { queue: id.slice(0, at), bullId: id.slice(at + 1) };
+}
+
+/** BullMQ refuses ":" in queue names: it separates the parts of its keys. */
+export function checkQueueName(queue: string): void {
+  if (queue.includes(':')) {
+    throw new UsageError(
+      `Queue name "${queue}" cannot be used on the redis connection: BullMQ keeps ":" as its key separator.`,
+      { hint: 'Name the queue with letters, digits and . _ - only.' },
+    );
+  }
+}
+
+/** Rejects, before anything is written, what Redis could not store as asked. */
+export function checkJob(job: NewJob): void {
+  if (typeof job.name !== 'string' || job.name === '')
+    throw new Error(
+      `Invalid job: name must be a non-empty string, got ${JSON.stringify(job.name)}.`,
+    );
+  if (typeof job.queue !== 'string' || job.queue === '')
+    throw new Error(`Invalid job ${job.name}: queue must be a non-empty string.`);
+  checkQueueName(job.queue);
+  if (typeof job.payload !== 'string')
+    throw new Error(`Invalid job ${job.name}: the payload must be JSON text.`);
+  if (!Number.isInteger(job.priority) || Math.abs(job.priority) > MAX_PRIORITY) {
+    throw new UsageError(
+      `Priority ${job.priority} of job ${job.name} cannot be stored on the redis connection: use a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}.`,
+    );
+  }
+  if (!Number.isInteger(job.maxTries) || job.maxTries < 1)
+    throw new Error(`Invalid job ${job.name}: maxTries must be a whole number ≥ 1.`);
+  if (!(job.delayMs >= 0)) throw new Error(`Invalid job ${job.name}: delayMs must be ≥ 0.`);
+  if (job.unique && !(typeof job.unique.key === 'string' && job.unique.key !== ''))
+    throw new Error(`Invalid job ${job.name}: its unique key must be a non-empty string.`);
+}

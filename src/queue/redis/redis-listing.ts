@@ -1,0 +1,93 @@
+import type { JobRow, JobState, QueueSizes } from '../driver.js';
+import type { BullRedis } from './bull-redis.js';
+import { maxTriesOf } from './redis-jobs.js';
+import { fromBullPriority } from './redis-scripts.js';
+
+/*
+ * What operators read: sizes, queue names, listings, and clearing a queue. Each reads BullMQ's
+ * keys of a queue with one of our scripts (redis-scripts.ts), which also tell a held job
+ * from one whose lease ran out (an active job without its lock).
+ */
+
+export async function queueSizes(redis: BullRedis, queues: string[]): Promise<QueueSizes[]> {
+  const tx = redis.tx('pipeline');
+  for (const queue of queues) tx.jobsmithSizes(...redis.stateKeys(queue), redis.keysOf(queue)['']);
+  const replies = await redis.exec(tx);
+  return queues.map((queue, i) => {
+    const [pending, delayed, reserved] = (replies[i] as number[]).map(Number);
+    return { queue, pending: pending!, delayed: delayed!, reserved: reserved! };
+  });
+}
+
+/** The queues in `registry` (every queue that ever got a job) that hold a job now. */
+export async function queueNames(redis: BullRedis, registry: string): Promise<string[]> {
+  const names = (await redis.up().smembers(registry)).sort();
+  if (names.length === 0) return [];
+  const tx = redis.tx('pipeline');
+  for (const name of names) tx.exists(...redis.stateKeys(name));
+  const replies = await redis.exec(tx);
+  return names.filter((_, i) => Number(replies[i]) > 0);
+}
+
+/**
+ * A page of a queue's jobs in run order (priority, then dispatch order). Redis keeps no index
+ * for that across its lists and sets: the whole queue is scanned (ids and priorities only) and
+ * sorted here, then the page's jobs are read. Fine for an operator's listing; not for a loop.
+ */
+export async function listJobs(
+  redis: BullRedis,
+  queue: string,
+  state: JobState | undefined,
+  offset: number,
+  limit: number,
+): Promise<JobRow[]> {
+  const k = redis.keysOf(queue);
+  const scan = (await redis
+    .up()
+    .jobsmithScan(...redis.stateKeys(queue), k[''], state ?? '')) as string[];
+  const now = Number(scan[0]);
+  const found: Array<{ bullId: string; bullPriority: number; state: JobState; at: string }> = [];
+  for (let i = 1; i + 3 < scan.length; i += 4) {
+    found.push({
+      bullId: scan[i]!,
+      bullPriority: Number(scan[i + 1]),
+      state: scan[i + 2] as JobState,
+      at: scan[i + 3]!,
+    });
+  }
+  // BullMQ ids count up per queue: they are the dispatch order.
+  found.sort((a, b) => a.bullPriority - b.bullPriority || Number(a.bullId) - Number(b.bullId));
+  const page = found.slice(offset, offset + limit);
+  if (page.length === 0) return [];
+  const tx = redis.tx('pipeline');
+  for (const f of page)
+    tx.hmget(k[''] + f.bullId, 'name', 'data', 'opts', 'timestamp', 'ats', 'failedReason');
+  const replies = await redis.exec(tx);
+  return page.flatMap((f, i) => {
+    const [name, data, opts, timestamp, ats, failedReason] = replies[i] as Array<string | null>;
+    if (name == null) return []; // finished since the scan
+    const createdAt = Number(timestamp ?? now);
+    return [
+      {
+        id: `${queue}:${f.bullId}`,
+        name,
+        queue,
+        state: f.state,
+        priority: fromBullPriority(f.bullPriority),
+        attempts: Number(ats ?? 0),
+        maxTries: maxTriesOf(opts),
+        availableAt: f.at === '' ? createdAt : Number(f.at),
+        createdAt,
+        lastError: failedReason || null,
+        payload: data ?? '',
+      },
+    ];
+  });
+}
+
+/** Deletes the jobs of a queue that no worker holds; returns how many. */
+export async function clearQueue(redis: BullRedis, queue: string): Promise<number> {
+  const k = redis.keysOf(queue);
+  const count = await redis.up().jobsmithClear(...redis.stateKeys(queue), k.stalled, k['']);
+  return Number(count);
+}

@@ -1,0 +1,496 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type {
+  ClaimedJob,
+  FailedJobRecord,
+  JobRow,
+  JobState,
+  Lease,
+  NewJob,
+  PushResult,
+  QueueDriver,
+  QueueSizes,
+  ReleaseOptions,
+} from '../driver.js';
+import { BullRedis } from './bull-redis.js';
+import { FetchAhead, type Fetched } from './fetch-ahead.js';
+import { MarkerWait } from './marker-wait.js';
+import { openRedis } from './redis-connection.js';
+import { bullJob, checkJob, claimedFrom, maxTriesOf, parseId, type Held } from './redis-jobs.js';
+import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
+import {
+  extendLocksArgs,
+  moveStalledArgs,
+  moveToActiveArgs,
+  moveToDelayedArgs,
+  moveToFinishedArgs,
+} from './redis-scripts.js';
+
+export interface RedisQueueOptions {
+  /** REDIS_URL: `redis://` or `rediss://`, with user, password and database as needed. */
+  url: string;
+  /** Key prefix of every queue (BullMQ's `prefix`). @defaultValue 'jobsmith' */
+  prefix?: string;
+  /** The SQL storage that holds failed_jobs; opened on the first final failure. */
+  knex: () => Promise<Knex>;
+  /**
+   * How often, at most, a queue's active jobs are checked for expired leases, across every
+   * worker (BullMQ's stalled-job check). A crashed worker's job can be claimed again this long
+   * after its lease ends, at the latest. In milliseconds. @defaultValue 250
+   */
+  stalledCheckMs?: number;
+  /**
+   * Fetch the next job of the worker's first queue along with each completion (BullMQ's
+   * `fetchNext`), so most jobs start without a round trip of their own. @defaultValue true
+   */
+  fetchWithCompletion?: boolean;
+}
+
+/** Where the names of the queues that ever got a job are kept (not a BullMQ key). */
+const REGISTRY = 'jobsmith:queues';
+
+/**
+ * The redis driver: jobs live in Redis in BullMQ's layout (so BullMQ's own tools can look at
+ * them) and every change a worker makes goes through BullMQ's Lua scripts. A job id is
+ * `<queue>:<BullMQ id>`; a claim's token is the BullMQ lock token. Failed jobs go to SQL like
+ * on every connection; pausing and restarting use the SQL control tables too. docs/redis.md
+ * explains how each part of the contract maps onto BullMQ.
+ */
+export class RedisQueue implements QueueDriver {
+  readonly connection = 'redis';
+  private readonly prefix: string;
+  private readonly stalledCheckMs: number;
+  private redis?: BullRedis;
+  private readonly markers: MarkerWait;
+  private readonly ahead: FetchAhead;
+  private closed = false;
+  /** Jobs this driver claimed and has not settled, by id. */
+  private readonly held = new Map<string, Held>();
+  private lastClaim?: { queues: string[]; leaseMs: number };
+  private readonly lastStalledCheck = new Map<string, number>();
+  /** Ready jobs per queue at the last claim: how many to ask for at once next time. */
+  private readonly readyHint = new Map<string, number>();
+
+  constructor(private readonly options: RedisQueueOptions) {
+    this.prefix = (options.prefix ?? 'jobsmith').replace(/:+$/, '');
+    this.stalledCheckMs = options.stalledCheckMs ?? 250;
+    this.markers = new MarkerWait(
+      () => openRedis(options.url, { name: `${this.prefix}:jobsmith:blocking` }),
+      () => this.r().clock.now(),
+    );
+    this.ahead = new FetchAhead(
+      (items) => this.unclaim(items),
+      () => this.lastClaim?.leaseMs ?? Infinity,
+    );
+  }
+
+  /**
+   * Connects and loads the scripts; fails fast with a ConnectionError naming REDIS_URL (password
+   * masked) when Redis is down. Called once, before any other method.
+   */
+  async connect(): Promise<void> {
+    this.redis = await BullRedis.open(this.options.url, this.prefix);
+  }
+
+  async push(jobs: NewJob[]): Promise<PushResult[]> {
+    if (jobs.length === 0) return [];
+    for (const job of jobs) checkJob(job);
+    const redis = this.r();
+    const client = redis.up();
+    const now = redis.clock.now();
+    const registry = `${this.prefix}:${REGISTRY}`;
+    const queues = [...new Set(jobs.map((j) => j.queue))];
+    const [first] = jobs;
+    if (jobs.length === 1 && !first!.unique) {
+      // One plain job needs no transaction; building a MULTI costs more than sending the job.
+      const k = redis.keysOf(first!.queue);
+      const [, id] = await redis.all(
+        redis.burst(2, () => [
+          client.sadd(registry, ...queues),
+          redis.addJob(undefined, bullJob(first!, now), k),
+        ]),
+      );
+      return [{ id: `${first!.queue}:${String(id)}`, deduplicated: false }];
+    }
+    const tx = redis.tx('multi');
+    tx.sadd(registry, ...queues);
+    const adds: Array<Promise<unknown>> = [];
+    for (const job of jobs) {
+      const k = redis.keysOf(job.queue);
+      adds.push(redis.addJob(tx, bullJob(job, now), k));
+      // A new job's id is the counter addJob just incremented; a deduplicated one gets the
+      // id of the job that holds the key.
+      if (job.unique) tx.get(k.id);
+    }
+    try {
+      await Promise.all(adds);
+    } catch (error) {
+      tx.discard();
+      throw error;
+    }
+    const replies = await redis.exec(tx);
+    const results: PushResult[] = [];
+    let i = 1;
+    for (const job of jobs) {
+      const bullId = String(replies[i++]);
+      const counter = job.unique ? String(replies[i++]) : bullId;
+      results.push({ id: `${job.queue}:${bullId}`, deduplicated: bullId !== counter });
+    }
+    return results;
+  }
+
+  async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+    this.lastClaim = { queues, leaseMs };
+    const claimed: ClaimedJob[] = [];
+    for (const queue of queues) {
+      claimed.push(...this.ahead.take(queue, limit - claimed.length));
+      if (claimed.length >= limit) break;
+      if (!this.fetchesFor(queue)) {
+        await this.claimFrom(queue, limit - claimed.length, leaseMs, claimed);
+        continue;
+      }
+      // A worker frees a job's slot before its completion is sent (batched, on the next turn
+      // of the event loop). Let that completion go first: it fetches the next job with it, and
+      // asking Redis for the same slot as well would claim two jobs for one.
+      if (!this.ahead.coming(queue)) await new Promise((resolve) => setImmediate(resolve));
+      claimed.push(...this.ahead.take(queue, limit - claimed.length));
+      if (claimed.length === 0 && this.ahead.coming(queue)) {
+        await this.ahead.arrival(1000);
+        claimed.push(...this.ahead.take(queue, limit - claimed.length));
+      }
+      const coming = this.ahead.coming(queue);
+      if (limit - claimed.length > coming)
+        await this.claimFrom(queue, limit - claimed.length - coming, leaseMs, claimed);
+      // Jobs of this queue are on their way: no later queue may go before them.
+      if (coming > 0) break;
+    }
+    return claimed;
+  }
+
+  /** Whether completions fetch the next job of `queue` (the worker's first queue). */
+  private fetchesFor(queue: string): boolean {
+    return this.options.fetchWithCompletion !== false && this.lastClaim?.queues[0] === queue;
+  }
+
+  /**
+   * Claims up to `want` jobs of one queue with BullMQ's moveToActive, several sent together:
+   * as many as the queue had ready last time, then as many as it reports ready now (LLEN and
+   * ZCARD go with them when more than one job is wanted).
+   */
+  private async claimFrom(queue: string, want: number, leaseMs: number, into: ClaimedJob[]) {
+    const redis = this.r();
+    const k = redis.keysOf(queue);
+    let batch = Math.min(want, Math.max(1, this.readyHint.get(queue) ?? 1));
+    for (let round = 0; round < 3 && want > 0; round++) {
+      const client = redis.up();
+      const now = redis.clock.now();
+      const stalledCheck = round === 0 && this.stalledCheckDue(queue);
+      const counted = want > 1;
+      const base = randomUUID();
+      const count = (stalledCheck ? 1 : 0) + batch + (counted ? 2 : 0);
+      const replies = await redis.all(
+        redis.burst(count, () => {
+          const calls: Array<Promise<unknown>> = [];
+          // Before claiming: a job whose lease expired goes back to wait, claimable below
+          // (commands on one connection run in the order sent).
+          if (stalledCheck)
+            calls.push(
+              redis.send('moveStalledJobsToWait', moveStalledArgs(k, now, this.stalledCheckMs)),
+            );
+          for (let i = 0; i < batch; i++)
+            calls.push(
+              redis.send('moveToActive', moveToActiveArgs(k, now, `${base}:${i}`, leaseMs)),
+            );
+          if (counted) calls.push(client.llen(k.wait), client.zcard(k.prioritized));
+          return calls;
+        }),
+      );
+      let at = stalledCheck ? 1 : 0;
+      let got = 0;
+      for (let i = 0; i < batch; i++) {
+        const claimed = this.hold(claimedFrom(queue, replies[at++], `${base}:${i}`));
+        if (claimed) {
+          into.push(claimed);
+          got++;
+        }
+      }
+      want -= got;
+      if (!counted) return;
+      const ready = Number(replies[at]) + Number(replies[at + 1]);
+      this.readyHint.set(queue, ready);
+      if (got < batch || ready === 0) return;
+      batch = Math.min(want, ready);
+    }
+  }
+
+  private stalledCheckDue(queue: string): boolean {
+    const now = Date.now();
+    if (now - (this.lastStalledCheck.get(queue) ?? 0) < this.stalledCheckMs) return false;
+    this.lastStalledCheck.set(queue, now);
+    return true;
+  }
+
+  private hold(claimed: { job: ClaimedJob; held: Held } | undefined): ClaimedJob | undefined {
+    if (!claimed) return undefined;
+    this.held.set(claimed.job.id, claimed.held);
+    return claimed.job;
+  }
+
+  async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
+    const redis = this.r();
+    await redis.reconnected();
+    const byQueue = new Map<string, Array<{ lease: Lease; bullId: string }>>();
+    for (const lease of leases) {
+      const ref = parseId(lease.id);
+      if (!ref) continue;
+      byQueue.set(ref.queue, [...(byQueue.get(ref.queue) ?? []), { lease, bullId: ref.bullId }]);
+    }
+    if (byQueue.size === 0) return [];
+    const replies = await redis.all(
+      redis.burst(byQueue.size, () =>
+        [...byQueue].map(([queue, items]) => {
+          const ids = items.map((i) => i.bullId);
+          const tokens = items.map((i) => i.lease.token);
+          return redis.send(
+            'extendLocks',
+            extendLocksArgs(redis.keysOf(queue), ids, tokens, leaseMs),
+          );
+        }),
+      ),
+    );
+    const held: string[] = [];
+    [...byQueue].forEach(([, items], i) => {
+      const lost = new Set((replies[i] as string[]).map(String));
+      for (const item of items) if (!lost.has(item.bullId)) held.push(item.lease.id);
+    });
+    return held;
+  }
+
+  async complete(leases: Lease[]): Promise<string[]> {
+    const redis = this.r();
+    if (redis.client.status !== 'ready') await redis.reconnected();
+    // This runs once per job: no promise per lease when the claim is remembered.
+    const entries: Array<{ lease: Lease; held: Held }> = [];
+    for (const lease of leases) {
+      const held = this.known(lease) ?? (await this.heldFor(lease));
+      this.forget(lease);
+      if (held) entries.push({ lease, held });
+    }
+    if (entries.length === 0) return [];
+    // Fetch the next job with the completion (one round trip instead of two) when it is from
+    // the worker's first queue: nothing may come before it, so strict order holds. Each
+    // completion frees one slot of the worker; a job already fetched ahead fills one of them.
+    const last = this.lastClaim;
+    const fetchFrom =
+      !this.closed && last && this.fetchesFor(last.queues[0]!) ? last.queues[0] : undefined;
+    let fetches = entries.length - this.ahead.size;
+    const now = redis.clock.now();
+    const calls = redis.burst(entries.length, () =>
+      entries.map(({ lease, held }) => {
+        const fetch = held.queue === fetchFrom && fetches-- > 0;
+        const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, now, {
+          target: 'completed',
+          value: 'null',
+          token: lease.token,
+          fetchNextMs: fetch ? last!.leaseMs : undefined,
+          maxTries: held.maxTries,
+        });
+        if (!fetch) return this.finish(held, args);
+        // Each reply is handled as it arrives, so the worker starts the job it brings at once.
+        const arrived = this.ahead.expect(held.queue);
+        return this.finish(held, args).then(
+          (reply) => {
+            const next = claimedFrom(held.queue, reply, lease.token);
+            if (next) this.held.set(next.job.id, next.held);
+            arrived(next);
+            return reply;
+          },
+          (error: unknown) => {
+            arrived();
+            throw error;
+          },
+        );
+      }),
+    );
+    const replies = await redis.all(calls);
+    return entries.flatMap(({ lease }, i) => (isLost(replies[i]) ? [] : [lease.id]));
+  }
+
+  async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
+    const redis = this.r();
+    await redis.reconnected();
+    const held = await this.heldFor(lease);
+    this.forget(lease);
+    if (!held) return false;
+    // BullMQ counts an attempt when a job is moved to active (attemptsStarted); a refund sets
+    // it back, under the lock, so RetryAfter never spends one.
+    const fields: Record<string, string | number> = { failedReason: options.error ?? '' };
+    if (options.refundAttempt) fields.ats = held.ats - 1;
+    const args = moveToDelayedArgs(
+      redis.keysOf(held.queue),
+      held.bullId,
+      redis.clock.now(),
+      lease.token,
+      Math.max(0, Math.round(options.delayMs)),
+      Boolean(options.refundAttempt),
+      fields,
+    );
+    const [reply] = await redis.all([redis.send('moveToDelayed', args)]);
+    return !isLost(reply);
+  }
+
+  /**
+   * Writes the failed_jobs row first, then removes the job from Redis under its lock. If the
+   * lock was lost, the row is deleted again and nothing changed. A crash between the two leaves
+   * the row and the job: the job comes back through its lease and may be recorded twice (at
+   * least once), but never lost.
+   */
+  async fail(lease: Lease, record: FailedJobRecord): Promise<boolean> {
+    const redis = this.r();
+    await redis.reconnected();
+    const held = await this.heldFor(lease);
+    if (!held) return false;
+    const knex = await this.options.knex();
+    await knex('failed_jobs').insert({
+      uuid: record.uuid,
+      connection: record.connection,
+      queue: record.queue,
+      name: record.name,
+      payload: record.payload,
+      exception: record.exception,
+      reason: record.reason,
+      attempts: record.attempts,
+      priority: record.priority,
+      original_id: record.originalId,
+      failed_at: redis.clock.now(),
+    });
+    const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, redis.clock.now(), {
+      target: 'failed',
+      value: record.exception.split('\n')[0] ?? '',
+      token: lease.token,
+      maxTries: held.maxTries,
+    });
+    const [reply] = await redis.all([this.finish(held, args)]);
+    this.forget(lease);
+    if (isLost(reply)) {
+      await knex('failed_jobs').where({ uuid: record.uuid }).delete();
+      return false;
+    }
+    return true;
+  }
+
+  async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    // A completion fetched a job for these queues while the last claim was under way: it is
+    // ready now, or once the fetches on their way are back. Jobs fetched for queues the
+    // worker no longer asks for (paused) go back.
+    if (this.ahead.has(queues)) return;
+    if (queues.some((q) => this.ahead.coming(q) > 0)) return this.ahead.arrival(timeoutMs, signal);
+    await this.ahead.release().catch(() => {});
+    const redis = this.r();
+    const keys = queues.map((q) => redis.keysOf(q).marker);
+    await this.markers.wait(keys, timeoutMs, signal);
+  }
+
+  // Listings see jobs fetched ahead as waiting: those go back first.
+
+  async sizes(queues: string[]): Promise<QueueSizes[]> {
+    await this.ahead.release();
+    return queueSizes(this.r(), queues);
+  }
+
+  async queues(): Promise<string[]> {
+    await this.ahead.release();
+    return queueNames(this.r(), `${this.prefix}:${REGISTRY}`);
+  }
+
+  async list(
+    queue: string,
+    state: JobState | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<JobRow[]> {
+    await this.ahead.release();
+    return listJobs(this.r(), queue, state, offset, limit);
+  }
+
+  async clear(queue: string): Promise<number> {
+    await this.ahead.release();
+    return clearQueue(this.r(), queue);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ahead.stop();
+    await this.ahead.release().catch(() => {});
+    this.markers.close();
+    await this.redis?.close();
+  }
+
+  // --- plumbing -------------------------------------------------------------------------------
+
+  private r(): BullRedis {
+    if (!this.redis) throw new Error('RedisQueue used before connect()');
+    return this.redis;
+  }
+
+  /** BullMQ's moveToFinished for a held job; with a unique key, in a MULTI that frees it. */
+  private async finish(held: Held, args: unknown[]): Promise<unknown> {
+    const redis = this.r();
+    if (!held.deid) return redis.send('moveToFinished', args);
+    const k = redis.keysOf(held.queue);
+    const tx = redis.tx('multi');
+    redis.run(tx, 'moveToFinished', args);
+    tx.jobsmithFreeUnique(`${k.de}:${held.deid}`, k[''] + held.bullId, held.bullId);
+    return (await redis.exec(tx))[0];
+  }
+
+  /** Unlocks jobs fetched ahead that no claim took, their attempt given back. */
+  private async unclaim(items: Fetched[]): Promise<void> {
+    const redis = this.redis;
+    for (const { job } of items) this.held.delete(job.id);
+    if (!redis || redis.client.status !== 'ready') return;
+    const tx = redis.tx('pipeline');
+    for (const { held } of items) {
+      const k = redis.keysOf(held.queue);
+      const jobKey = k[''] + held.bullId;
+      const keys = [k.active, k.prioritized, k.wait, k.stalled, k.marker, jobKey, `${jobKey}:lock`];
+      tx.jobsmithUnclaim(...keys, held.token, held.bullId);
+    }
+    await redis.exec(tx);
+  }
+
+  private forget(lease: Lease): void {
+    if (this.held.get(lease.id)?.token === lease.token) this.held.delete(lease.id);
+  }
+
+  /** What this driver remembers of a lease's job from its claim. */
+  private known(lease: Lease): Held | undefined {
+    const held = this.held.get(lease.id);
+    return held && held.token === lease.token ? held : undefined;
+  }
+
+  /** What we know of a lease's job: remembered from the claim, or read back (another process's). */
+  private async heldFor(lease: Lease): Promise<Held | undefined> {
+    const known = this.known(lease);
+    if (known) return known;
+    const ref = parseId(lease.id);
+    if (!ref) return undefined;
+    const redis = this.r();
+    const jobKey = redis.keysOf(ref.queue)[''] + ref.bullId;
+    const [ats, deid, opts] = await redis.up().hmget(jobKey, 'ats', 'deid', 'opts');
+    if (ats == null) return undefined;
+    return {
+      ...ref,
+      token: lease.token,
+      ats: Number(ats),
+      maxTries: maxTriesOf(opts),
+      deid: deid ?? undefined,
+    };
+  }
+}
+
+/** BullMQ's scripts answer a lost lock or a vanished job with a negative code. */
+function isLost(reply: unknown): boolean {
+  return typeof reply === 'number' && reply < 0;
+}

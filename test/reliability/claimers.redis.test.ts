@@ -1,0 +1,3 @@
+import { claimerSpecs } from './claimers.specs.js';
+
+claimerSpecs('redis');

@@ -1,0 +1,3 @@
+import { leaseSpecs } from './leases.specs.js';
+
+leaseSpecs('redis');

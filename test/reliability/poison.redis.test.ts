@@ -1,0 +1,3 @@
+import { poisonSpecs } from './poison.specs.js';
+
+poisonSpecs('redis');

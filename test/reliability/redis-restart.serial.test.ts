@@ -1,0 +1,156 @@
+/**
+ * Reliability: Redis restarted while workers run (issue 4). Workers ride out the outage,
+ * reconnect and finish; nothing is lost. Delivery is at least once, so a job whose completion
+ * was cut off by the restart may run again: every job must complete at least once, and the
+ * duplicates are reported.
+ *
+ * The shared test Redis keeps nothing on disk, so this file starts a redis-server of its own on
+ * a spare port of 127.0.0.1, with an append-only file in a temp dir (fsync on every write), and
+ * restarts that one. It runs in the `serial` project: a restart is slow and timing-sensitive,
+ * best not squeezed between other files on two cores.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { probeRedis } from '../setup/services.js';
+import { describeRedis, tempDir, type TempDir } from '../helpers/services.js';
+import { waitFor } from '../helpers/wait.js';
+import { completionsById, createApp, waitForEmptyQueue, type TestApp } from './harness.js';
+
+const JOBS = 200;
+
+const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+if (!hasRedisServer) {
+  const message =
+    'redis-server is not on PATH; the Redis restart test needs it to start a server of its own.';
+  if (process.env.CI === 'true') throw new Error(message);
+  process.stderr.write(`\nNOTICE: ${message} It will be skipped.\n`);
+}
+
+/** A port nobody listens on right now (the kernel's pick). */
+async function sparePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A redis-server of the test's own, persisting to an append-only file in `dir`. */
+class OwnRedis {
+  private child?: ChildProcess;
+  constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
+    args.push('--appendonly', 'yes', '--appendfsync', 'always', '--save', '');
+    this.child = spawn('redis-server', args, { stdio: 'ignore' });
+    await waitFor(async () => (await probeRedis(this.url, 500)).ok, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      message: `redis-server on port ${this.port} to answer PING`,
+    });
+  }
+
+  /** SIGTERM: Redis flushes the append-only file and exits. Bounded; SIGKILL after 10 s. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+describeRedis('reliability: Redis restart (serial)', () => {
+  let dir: TempDir | undefined;
+  let redis: OwnRedis | undefined;
+  let app: TestApp | undefined;
+
+  beforeAll(async () => {
+    if (!hasRedisServer) return;
+    dir = tempDir('jobsmith-redis-restart-');
+    redis = new OwnRedis(await sparePort(), dir.path);
+    await redis.start();
+    app = await createApp('redis', { redisUrl: redis.url });
+  }, 30_000);
+  afterAll(async () => {
+    // Whatever happened, the server must be up for the app's cleanup, then go away.
+    if (redis && !(await probeRedis(redis.url, 500)).ok) await redis.start().catch(() => {});
+    await app?.cleanup();
+    await redis?.stop();
+    dir?.cleanup();
+  }, 60_000);
+
+  it.skipIf(!hasRedisServer)(
+    'workers reconnect after a restart and finish; every job completes',
+    async () => {
+      const a = app!;
+      const ids = await a.dispatch(
+        'sleep',
+        Array.from({ length: JOBS }, () => ({ ms: 100 })),
+      );
+      const args = ['--concurrency', '2', '--lease', '2s', '--sleep', '200ms'];
+      const workers = [
+        a.worker(args, { timeoutMs: 120_000 }),
+        a.worker(args, { timeoutMs: 120_000 }),
+      ];
+
+      // Restart once the workers are well into the queue.
+      await waitFor(() => a.runs().filter((r) => r.event === 'done').length >= 40, {
+        timeoutMs: 20_000,
+        message: 'waiting for 40 jobs to complete before the restart',
+      });
+      const restartAt = Date.now();
+      await redis!.stop();
+      await redis!.start();
+      const backAt = Date.now();
+
+      await waitForEmptyQueue(a, 60_000);
+      const finishedAt = Date.now();
+
+      for (const [i, w] of workers.entries()) {
+        // Still the same processes: they survived the outage.
+        expect(w.child.exitCode, `worker ${i} exited early:\n${w.output.slice(-3000)}`).toBeNull();
+        const result = await w.stop('SIGTERM', 15_000);
+        expect(result.code, `worker ${i}: ${result.stderr}`).toBe(0);
+      }
+      // Both worked after the restart.
+      for (const w of workers) {
+        const after = w
+          .eventsOf('job:processed')
+          .filter((e) => Date.parse(String(e.time)) > backAt);
+        expect(after.length).toBeGreaterThan(0);
+      }
+
+      // Nothing lost: every job completed at least once; nothing failed.
+      expect(await a.jobCount()).toBe(0);
+      expect(await a.failedJobs()).toEqual([]);
+      const done = completionsById(a.runs());
+      expect([...done.keys()].sort()).toEqual([...ids].sort());
+      const totalDone = [...done.values()].reduce((n, runs) => n + runs.length, 0);
+      const duplicated = [...done.values()].filter((runs) => runs.length > 1).length;
+      const errors = workers.flatMap((w) => w.eventsOf('worker:error'));
+      console.info(
+        `[reliability redis] restart took ${backAt - restartAt} ms; all ${JOBS} jobs done ` +
+          `${finishedAt - backAt} ms after it; ${totalDone - JOBS} duplicate run(s) ` +
+          `(${duplicated} job(s) ran twice); ${errors.length} worker:error event(s) ` +
+          `(${[...new Set(errors.map((e) => e.during))].join(', ')})`,
+      );
+    },
+    120_000,
+  );
+});

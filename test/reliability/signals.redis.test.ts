@@ -1,0 +1,3 @@
+import { signalSpecs } from './signals.specs.js';
+
+signalSpecs('redis');
