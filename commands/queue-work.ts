@@ -62,6 +62,12 @@ export default function command() {
       durationFlag('--rest', { allowZero: true }),
       0,
     )
+    .option(
+      '--prefetch <n>',
+      'claim this many jobs ahead and hold them in memory (one queue only; 0 = off)',
+      intFlag('--prefetch', { min: 0, max: 10000 }),
+      0,
+    )
     .option('--timeout <duration>', "override every job's timeout", durationFlag('--timeout'))
     .option('--tries <n>', "override every job's tries", intFlag('--tries', { min: 1 }))
     .option(
@@ -82,8 +88,16 @@ export default function command() {
     )
     .option('--name <name>', 'worker name in logs', `${hostname()}:${process.pid}`)
     .option('--json', 'print JSON lines instead of readable lines')
-    .action(async (connection: string | undefined, opts) =>
-      withApp(globals(opts), async (app) => {
+    .action(async (connection: string | undefined, opts) => {
+      // Checked before anything opens: jobs held ahead would break strict queue order, and a
+      // count of jobs would not know about them.
+      if (opts.prefetch > 0 && (opts.queue.length > 1 || opts.once || opts.maxJobs)) {
+        throw new UsageError(
+          '--prefetch needs a worker of one queue, without --once or --max-jobs.',
+          { hint: 'Drop --prefetch, or run one worker per queue with --prefetch.' },
+        );
+      }
+      return withApp(globals(opts), async (app) => {
         const registry = await app.registry();
         if (registry.names().length === 0) {
           const { file } = await app.config();
@@ -109,6 +123,7 @@ export default function command() {
           memoryMb: opts.memory,
           sleepMs: opts.sleep,
           restMs: opts.rest,
+          prefetch: opts.prefetch,
           timeoutMs: opts.timeout,
           tries: opts.tries,
           backoff: opts.backoff,
@@ -153,6 +168,6 @@ export default function command() {
           process.off('SIGUSR2', onPause);
           process.off('SIGCONT', onResume);
         }
-      }),
-    );
+      });
+    });
 }

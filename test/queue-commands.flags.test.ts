@@ -112,6 +112,19 @@ const CASES: Array<[string[], string]> = [
   [['queue:monitor', 'default', '--max', '-1'], '--max must be a whole number ≥ 0, got "-1".'],
   [['queue:monitor', 'default', '--max', 'lots'], '--max must be a whole number ≥ 0, got "lots".'],
   [['queue:monitor', '--max', '3'], "missing required argument 'queues'"],
+
+  [
+    ['queue:work', '--prefetch', 'many'],
+    '--prefetch must be a whole number from 0 to 10000, got "many".',
+  ],
+  [
+    ['queue:work', '--prefetch', '50', '--queue', 'high,low'],
+    '--prefetch needs a worker of one queue, without --once or --max-jobs.',
+  ],
+  [
+    ['queue:work', '--prefetch', '50', '--once'],
+    '--prefetch needs a worker of one queue, without --once or --max-jobs.',
+  ],
 ];
 
 describe('bad input to the queue commands', () => {

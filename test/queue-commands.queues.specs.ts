@@ -218,5 +218,29 @@ export function queueSpecs(backend: Backend): void {
       expect(exited.stdout).toMatch(/Worker stopped \(restart\) after 1 job\(s\)\./);
       expect(app().runs()).toContain('slow.job:7');
     });
+
+    it('queue:work --prefetch runs every job once and leaves the queue empty', async () => {
+      // Numbers no other test of this app dispatches: runs.log is shared.
+      const ns = Array.from({ length: 40 }, (_, i) => 901 + i);
+      await app().dispatch('ok.job', ns, ['--queue', 'pf']);
+      const result = await app().run([
+        'queue:work',
+        '--queue',
+        'pf',
+        '--prefetch',
+        '16',
+        '--concurrency',
+        '3',
+        '--stop-when-empty',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const mine = app()
+        .runs()
+        .filter((r) => /^ok\.job:9\d\d$/.test(r));
+      expect(mine.sort()).toEqual(ns.map((n) => `ok.job:${n}`).sort());
+      expect(await app().sizes(['pf'])).toEqual([
+        { queue: 'pf', pending: 0, delayed: 0, reserved: 0, failed: 0 },
+      ]);
+    });
   });
 }

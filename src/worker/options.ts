@@ -20,6 +20,14 @@ export interface WorkerOptions {
   sleepMs: number;
   /** Pause after each claim, ms. @defaultValue 0 */
   restMs: number;
+  /**
+   * Jobs claimed ahead of free slots and held in memory, so most jobs start without a round
+   * trip to the storage. Only on a worker of a single queue (strict queue order stays exact),
+   * never with --once or --max-jobs. The trade-off: a worker that crashes spends an attempt of
+   * every job it held, and they come back only when their lease ends; on a clean stop they are
+   * released with the attempt given back. @defaultValue 0 (off)
+   */
+  prefetch?: number;
   /** Overrides every job's timeout, ms. */
   timeoutMs?: number;
   /** Overrides every job's tries. */

@@ -37,13 +37,22 @@ interface Running {
  */
 export class Worker extends EventEmitter<WorkerEvents> {
   private readonly running = new Map<string, Running>();
+  /** Completions still being written for jobs whose slot is already free. */
+  private readonly settling = new Set<Promise<void>>();
+  /** Jobs claimed ahead (options.prefetch), not started yet, leases held. */
+  private buffer: ClaimedJob[] = [];
+  /** performance.now() when the claim loop last let the event loop run. */
+  private yieldedAt = 0;
   private stopReason?: StopReason;
   private exitCode: number = EXIT.OK;
   private processed = 0;
   private claimedCount = 0;
   private pausedBySignal = false;
-  /** Aborted when the worker must stop waiting (a slot freed, stop, resume). */
-  private nudgeController = new AbortController();
+  /**
+   * Aborted when the worker must stop waiting (a slot freed, stop, resume). Made when the loop
+   * takes its signal, not per nudge: an AbortController is costly, and a job ends with a nudge.
+   */
+  private nudgeController?: AbortController;
   /** Aborted at the end of --grace or on a second signal: abandon in-flight jobs now. */
   private readonly hardStop = (() => {
     const c = new AbortController();
@@ -65,9 +74,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.heartbeat = new Heartbeat({
       driver: deps.driver,
       leaseMs: options.leaseMs,
-      leases: () => [...this.running.values()].map((r) => ({ id: r.job.id, token: r.job.token })),
-      onLost: (id) =>
-        this.running.get(id)?.abort.abort(new Error('Lease lost: another worker may hold the job')),
+      leases: () =>
+        [...this.running.values()]
+          .map((r) => r.job)
+          .concat(this.buffer)
+          .map((j) => ({ id: j.id, token: j.token })),
+      onLost: (id) => {
+        this.buffer = this.buffer.filter((j) => j.id !== id);
+        this.running.get(id)?.abort.abort(new Error('Lease lost: another worker may hold the job'));
+      },
       onError: (error) => this.emit('worker:error', { error, during: 'heartbeat' }),
     });
     this.poller = new ControlPoller(deps.control, (error) =>
@@ -102,7 +117,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private nudge(): void {
     const previous = this.nudgeController;
-    this.nudgeController = new AbortController();
+    // Nobody took a signal since the last nudge: the loop will look at the state before waiting.
+    if (!previous) return;
+    this.nudgeController = undefined;
     // A constant reason: the default one is a DOMException with a stack, built per job.
     previous.abort(NUDGE);
   }
@@ -116,6 +133,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.emit('worker:started', { name: o.name, queues: o.queues, concurrency: o.concurrency });
     try {
       await this.loop();
+      await this.releaseBuffer();
       await this.drain();
     } finally {
       this.heartbeat.stop();
@@ -135,7 +153,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     while (!this.stopReason) {
       this.checkLimits();
       if (this.stopReason) break;
-      const wait = this.nudgeController.signal;
+      const wait = (this.nudgeController ??= new AbortController()).signal;
       if (this.pausedBySignal) {
         await sleep(o.sleepMs, wait);
         continue;
@@ -147,11 +165,28 @@ export class Worker extends EventEmitter<WorkerEvents> {
         await sleep(o.sleepMs, wait);
         continue;
       }
+      // Let timers and I/O run (completion flushes, heartbeats) before a claim, and every few
+      // milliseconds while jobs come from the prefetch buffer: with a synchronous driver
+      // (SQLite) or a full buffer this loop would otherwise run on promise callbacks alone and
+      // starve them. Not after every job: completions that pile up meanwhile go in one batch.
+      if (
+        this.claimsAhead &&
+        (this.buffer.length === 0 || performance.now() - this.yieldedAt > YIELD_EVERY_MS)
+      ) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.yieldedAt = performance.now();
+        if (this.stopReason) break;
+      }
       const queues = o.queues.filter((q) => !this.poller.paused.has(q));
-      let jobs: ClaimedJob[] = [];
-      if (queues.length > 0) {
+      if (this.buffer.length > 0 && !queues.includes(this.buffer[0]!.queue)) {
+        await this.releaseBuffer(); // its queue was paused
+      }
+      let jobs: ClaimedJob[] = this.buffer.splice(0, free);
+      if (jobs.length === 0 && queues.length > 0) {
         try {
-          jobs = await this.deps.driver.claim(queues, free, o.leaseMs);
+          const ahead = this.claimsAhead ? o.prefetch! : 0;
+          jobs = await this.deps.driver.claim(queues, free + ahead, o.leaseMs);
+          this.buffer = jobs.splice(free);
           failures = 0;
         } catch (error) {
           this.emit('worker:error', { error: toError(error), during: 'claim' });
@@ -161,7 +196,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         }
       }
       if (jobs.length === 0) {
-        if (this.running.size === 0 && (o.stopWhenEmpty || o.once)) {
+        if (this.running.size === 0 && this.settling.size === 0 && (o.stopWhenEmpty || o.once)) {
           this.stop(o.once ? 'once' : 'empty');
           break;
         }
@@ -172,6 +207,30 @@ export class Worker extends EventEmitter<WorkerEvents> {
       for (const job of jobs) this.start(job);
       if (o.restMs > 0) await sleep(o.restMs, this.hardStop.signal);
     }
+  }
+
+  /**
+   * Prefetch is on: jobs are claimed ahead, and a job's slot frees when its handler ends (its
+   * completion is written while the next job runs). Off, a slot frees once the job is settled.
+   */
+  private get claimsAhead(): boolean {
+    const o = this.options;
+    return (o.prefetch ?? 0) > 0 && o.queues.length === 1 && !o.once && o.maxJobs === undefined;
+  }
+
+  /** Gives back jobs claimed ahead and not started, attempt refunded. */
+  private async releaseBuffer(): Promise<void> {
+    const jobs = this.buffer;
+    this.buffer = [];
+    await Promise.all(
+      jobs.map((job) =>
+        this.deps.driver
+          .release({ id: job.id, token: job.token }, { delayMs: 0, refundAttempt: true })
+          .catch((error: unknown) =>
+            this.emit('worker:error', { error: toError(error), during: 'release' }),
+          ),
+      ),
+    );
   }
 
   private checkLimits(): void {
@@ -195,6 +254,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const running: Running = { job, startedAt: Date.now(), abort, done: Promise.resolve() };
     this.running.set(job.id, running);
     this.emit('job:processing', { job });
+    const freeSlot = () => {
+      if (!this.running.delete(job.id)) return false;
+      this.hardStop.signal.removeEventListener('abort', onHardStop);
+      this.nudge();
+      return true;
+    };
     running.done = (async () => {
       try {
         const execution = await execute(job, {
@@ -207,14 +272,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
           log: this.deps.log,
           dispatch: this.deps.dispatch,
         });
-        await this.settle(running, execution);
+        if (execution.decision.action === 'complete' && this.claimsAhead) {
+          // The handler is done: its slot frees now and the next job starts while the
+          // completion is written (batched with others). drain() waits for it.
+          const settling = this.settle(running, execution);
+          this.settling.add(settling);
+          freeSlot();
+          try {
+            await settling;
+          } finally {
+            this.settling.delete(settling);
+          }
+        } else {
+          await this.settle(running, execution);
+        }
       } catch (error) {
         this.emit('worker:error', { error: toError(error), during: 'settle' });
       } finally {
-        this.hardStop.signal.removeEventListener('abort', onHardStop);
-        this.running.delete(job.id);
         this.processed++;
-        this.nudge();
+        // A completion written after its slot freed can end an idle wait: --stop-when-empty
+        // waits for it, and a driver may hand over the next job with a completion.
+        if (!freeSlot() && this.running.size === 0) this.nudge();
       }
     })();
   }
@@ -287,8 +365,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Waits for in-flight jobs up to --grace, then abandons what still runs. */
   private async drain(): Promise<void> {
-    if (this.running.size === 0) return;
-    const all = () => Promise.all([...this.running.values()].map((r) => r.done));
+    if (this.running.size === 0 && this.settling.size === 0) return;
+    const all = () =>
+      Promise.all([...this.running.values()].map((r) => r.done).concat([...this.settling]));
     const graceOver = sleep(this.options.graceMs, this.hardStop.signal);
     await Promise.race([all(), graceOver]);
     if (this.running.size > 0) {
@@ -299,6 +378,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
 }
 
 const NUDGE = Object.freeze({ reason: 'nudge' });
+
+/** How long the claim loop may run jobs from its prefetch buffer without yielding, ms. */
+const YIELD_EVERY_MS = 5;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -14,7 +14,7 @@ import type {
   ReleaseOptions,
 } from '../driver.js';
 import { toRow } from './rows.js';
-import { CHANNEL, NOW, numbered, SQL } from './postgres-sql.js';
+import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 
 interface Options {
   knex: Knex;
@@ -126,31 +126,21 @@ export class PostgresQueue implements QueueDriver {
 
   /**
    * Jobs without unique keys go in as one statement (one round trip, one commit, the NOTIFY
-   * included), which is most of a dispatch's latency.
+   * included), which is most of a dispatch's latency. The rows travel as seven arrays, so the
+   * statement text is the same for one job or a thousand and nothing is spliced per row.
    */
   private async pushPlain(jobs: NewJob[]): Promise<PushResult[]> {
-    const values = jobs.map(
-      () => `(?, ?, ?, ?, 0, ?, coalesce(?::bigint, ${NOW} + ?::bigint), null, ${NOW})`,
-    );
-    const bindings = jobs.flatMap((j) => [
-      j.queue,
-      j.name,
-      j.payload,
-      j.priority,
-      j.maxTries,
-      j.runAt ?? null,
-      j.delayMs,
-    ]);
     const queues = [...new Set(jobs.map((j) => j.queue))].join(',');
-    const rows = await this.rows(
-      `with ins as (
-         insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
-         values ${values.join(', ')}
-         returning id),
-       n as (select pg_notify('${CHANNEL}', ?))
-       select ins.id from ins cross join n order by ins.id`,
-      [...bindings, queues],
-    );
+    const rows = await this.rows(SQL.pushMany, [
+      jobs.map((j) => j.queue),
+      jobs.map((j) => j.name),
+      jobs.map((j) => j.payload),
+      jobs.map((j) => j.priority),
+      jobs.map((j) => j.maxTries),
+      jobs.map((j) => j.runAt ?? null),
+      jobs.map((j) => j.delayMs),
+      queues,
+    ]);
     return rows.map((r) => ({ id: String(r.id), deduplicated: false }));
   }
 
@@ -160,7 +150,7 @@ export class PostgresQueue implements QueueDriver {
     this.claimedAt = this.listener ? this.notifications : -1;
     const claimed: ClaimedJob[] = [];
     for (const queue of queues) {
-      const { rows } = await this.settle('claim', [queue, limit - claimed.length, leaseMs, token]);
+      const { rows } = await this.settle('claim', [leaseMs, token, queue, limit - claimed.length]);
       // UPDATE … RETURNING gives no order; keep the claim order for strict priority.
       rows.sort((a, b) => Number(b.priority) - Number(a.priority) || Number(a.id) - Number(b.id));
       for (const row of rows) {
@@ -182,7 +172,7 @@ export class PostgresQueue implements QueueDriver {
 
   async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
     if (leases.length === 0) return [];
-    const rows = await this.rows(SQL.extend, [
+    const { rows } = await this.settle('extend', [
       leaseMs,
       leases.map((l) => l.id),
       leases.map((l) => l.token),
@@ -190,18 +180,17 @@ export class PostgresQueue implements QueueDriver {
     return rows.map((r) => String(r.id));
   }
 
+  /**
+   * One statement on the settle pool: it deletes the jobs and frees their unique keys in one
+   * commit, without waiting for its WAL flush (see `settlePool`).
+   */
   async complete(leases: Lease[]): Promise<string[]> {
     if (leases.length === 0) return [];
-    return this.knex.transaction(async (trx) => {
-      const rows = await this.rows(
-        SQL.complete,
-        [leases.map((l) => l.id), leases.map((l) => l.token)],
-        trx,
-      );
-      const ids = rows.map((r) => String(r.id));
-      if (ids.length > 0) await this.rows(SQL.dropUniquesOf, [ids], trx);
-      return ids;
-    });
+    const { rows } = await this.settle('complete', [
+      leases.map((l) => l.id),
+      leases.map((l) => l.token),
+    ]);
+    return rows.map((r) => String(r.id));
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
@@ -297,6 +286,9 @@ export class PostgresQueue implements QueueDriver {
       try {
         await client.connect();
         await client.query(`listen ${CHANNEL}`);
+        // close() ran while we connected: it could not end this client, so end it here, or
+        // the open socket would keep the process alive.
+        if (this.closed) return void (await client.end().catch(() => {}));
         this.listener = client;
       } catch {
         // Retried on the next wait; polling covers the gap.

@@ -14,6 +14,18 @@ export const SQL = {
     insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
     values (?, ?, ?, ?, 0, ?, coalesce(?, ${NOW} + ?), ?, ${NOW})
     returning id`,
+  // Plain pushes (no unique key), as arrays of columns: ids follow the arrays' order.
+  pushMany: `
+    with ins as (
+      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
+      select t.queue, t.name, t.payload, t.priority, 0, t.max_tries,
+             coalesce(t.run_at, ${NOW} + t.delay_ms), null, ${NOW}
+        from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::bigint[])
+             with ordinality as t(queue, name, payload, priority, max_tries, run_at, delay_ms, ord)
+       order by t.ord
+      returning id),
+    n as (select pg_notify('${CHANNEL}', ?))
+    select ins.id from ins cross join n order by ins.id`,
   dropExpiredUnique: `delete from job_uniques where key = ? and expires_at <= ${NOW}`,
   // Concurrent dispatches of the same key serialise on the primary key; the loser sees no row.
   insertUnique: `
@@ -25,19 +37,19 @@ export const SQL = {
   notify: `select pg_notify('${CHANNEL}', ?)`,
 
   // SKIP LOCKED lets concurrent workers pass over each other's rows instead of waiting; the
-  // inner select walks jobs_claim_idx (queue, priority desc, id).
+  // inner select walks jobs_claim_idx (queue, priority desc, id). `id = any(array(...))` makes
+  // the update find its rows by primary key: joined to a CTE instead, the planner hashes the
+  // whole table once a claim takes more than a few rows (23 ms against 4 ms for 550 of 20,000).
   claim: `
-    with next as (
-      select id from jobs
-       where queue = ? and available_at <= ${NOW}
-       order by priority desc, id
-       limit ?
-       for update skip locked)
     update jobs
-       set attempts = jobs.attempts + 1, reserved_at = ${NOW}, available_at = ${NOW} + ?, token = ?
-      from next
-     where jobs.id = next.id
-    returning jobs.id, jobs.name, jobs.queue, jobs.payload, jobs.priority, jobs.attempts, jobs.max_tries`,
+       set attempts = attempts + 1, reserved_at = ${NOW}, available_at = ${NOW} + ?, token = ?
+     where id = any(array(
+       select id from jobs
+        where queue = ? and available_at <= ${NOW}
+        order by priority desc, id
+        limit ?
+        for update skip locked))
+    returning id, name, queue, payload, priority, attempts, max_tries`,
   extend: `
     update jobs set available_at = ${NOW} + ?
       from unnest(?::bigint[], ?::text[]) as l(id, token)
