@@ -18,6 +18,7 @@ const nodeGlobals = {
   clearImmediate: 'readonly',
   queueMicrotask: 'readonly',
   structuredClone: 'readonly',
+  performance: 'readonly',
   AbortController: 'readonly',
   AbortSignal: 'readonly',
   TextEncoder: 'readonly',
@@ -39,7 +40,15 @@ const unusedVarsOptions = {
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'bench/', 'coverage/', 'storage/', 'examples/**/storage/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'bench/node_modules/',
+      'bench/results/',
+      'coverage/',
+      'storage/',
+      'examples/**/storage/',
+    ],
   },
   {
     files: ['**/*.{js,mjs,cjs}'],

@@ -1,71 +1,71 @@
-// Shared set-up for jobsmith's own benchmarks: fresh storage, a worker, timing helpers.
-// Runs against the built package (dist/), as users run it: `npm run build` first.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Shared helpers for the benchmarks: where things are, jobsmith's built modules, clocks, stats.
+// jobsmith is imported from the built package (../dist), as users run it: `npm run build` first.
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 
+export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/src/', import.meta.url);
-const load = (p) => import(new URL(p, dist).href);
+
+/** Imports one of jobsmith's built modules, e.g. `jobsmith('queue/dispatcher.js')`. */
+export const jobsmith = (path) => import(new URL(path, dist).href);
+
+/** The same loader for another build's dist/ (a baseline for before/after runs), or ours. */
+export const jobsmithAt = (distDir) =>
+  distDir ? (path) => import(pathToFileURL(join(distDir, 'src', path)).href) : jobsmith;
+
+/** Resolves a package the way jobsmith itself does (its own node_modules). */
+export const requireFromRoot = createRequire(new URL('../package.json', import.meta.url));
 
 export const PG_ADMIN_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Opens fresh, migrated storage and a database driver on it. */
-export async function openStorage(backend) {
-  const { parseEnv } = await load('config/env.js');
-  const { openDatabase } = await load('db/connection.js');
-  const { migrateLatest } = await load('db/migrate.js');
-  let env;
-  let cleanup;
-  if (backend === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'jobsmith-bench-'));
-    env = parseEnv({ DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'bench.sqlite') });
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const name = `jobsmith_bench_${process.pid}_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${name}`;
-    env = parseEnv({ DB_CONNECTION: 'pgsql', DATABASE_URL: url.toString() });
-    cleanup = async () => {
-      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await a.connect();
-      await a.query(`drop database if exists ${name} with (force)`);
-      await a.end();
-    };
-  }
-  const db = await openDatabase(env, process.cwd());
-  await migrateLatest(db);
-  const { QueueConnections } = await load('queue/connections.js');
-  const { JobRegistry } = await load('jobs/registry.js');
-  const connections = new QueueConnections({
-    env,
-    cwd: process.cwd(),
-    db: async () => db,
-    registry: async () => new JobRegistry([]),
-  });
-  const driver = await connections.get('database');
-  return {
-    env,
-    db,
-    driver,
-    async close() {
-      await connections.close();
-      await db.knex.destroy();
-      await cleanup();
-    },
-  };
+/** Epoch milliseconds with sub-millisecond resolution, comparable across processes. */
+export const epoch = () => performance.timeOrigin + performance.now();
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A URL for database `name` on the benchmark server. */
+export function pgUrl(name) {
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
-/** A Worker over `driver` running `jobs`. */
-export async function makeWorker(driver, jobs, options) {
+/** Runs `fn` with a short-lived client on `url`. */
+export async function withPg(url, fn) {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {}); // a server restart mid-run fails the query, not the process
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createPgDatabase(name) {
+  await withPg(PG_ADMIN_URL, async (c) => {
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.query(`create database ${name}`);
+  });
+  return pgUrl(name);
+}
+
+export async function dropPgDatabase(name) {
+  await withPg(PG_ADMIN_URL, (c) => c.query(`drop database if exists ${name} with (force)`));
+}
+
+/** A no-op logger for jobsmith's worker. */
+export const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Builds a jobsmith Worker the way `run queue:work` does, minus rendering and signals. */
+export async function makeWorker(driver, jobs, options, load = jobsmith) {
   const { Worker } = await load('worker/worker.js');
   const { JobRegistry } = await load('jobs/registry.js');
-  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   return new Worker(
     {
       queues: ['default'],
@@ -84,7 +84,7 @@ export async function makeWorker(driver, jobs, options) {
       driver,
       registry: new JobRegistry(jobs),
       control: { pausedQueues: async () => new Set(), restartRequestedAt: async () => 0 },
-      log: quiet,
+      log: quietLog,
       dispatch: async () => {
         throw new Error('not in benchmarks');
       },
@@ -92,21 +92,67 @@ export async function makeWorker(driver, jobs, options) {
   );
 }
 
-export async function defineJob(options) {
-  return (await load('index.js')).defineJob(options);
-}
+// ---- statistics -------------------------------------------------------------------------
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** Nearest-rank percentile. */
 export function percentile(xs, p) {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
-export function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
+/** Median, min, max and coefficient of variation of a list of round results. */
+export function summarize(xs) {
+  if (xs.length === 0) return null;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+  return {
+    median: median(xs),
+    min: Math.min(...xs),
+    max: Math.max(...xs),
+    cv: mean === 0 ? 0 : sd / mean,
+    n: xs.length,
+  };
+}
+
+/** One reused connection for polling counts, so a poll costs one query, not a connect. */
+export function pgCounter(url) {
+  let client;
+  return {
+    async count(sql, params = []) {
+      if (!client) {
+        const c = new pg.Client({ connectionString: url });
+        // Dropped (e.g. by a server restart): forget it and reconnect on the next poll.
+        c.on('error', () => client === c && (client = undefined));
+        await c.connect();
+        client = c;
+      }
+      return Number((await client.query(sql, params)).rows[0].n);
+    },
+    async close() {
+      await client?.end();
+      client = undefined;
+    },
+  };
+}
+
+/** Deletes the keys matching `pattern` (SCAN, never KEYS or FLUSHDB: the server is shared). */
+export async function deleteRedisKeys(pattern) {
+  const { default: IORedis } = await import('ioredis');
+  const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
