@@ -3,6 +3,8 @@ import { backoffDelayMs } from '../jobs/backoff.js';
 import { isPermanent, JobTimeoutError, PoisonJobError, retryAfterSeconds } from '../jobs/errors.js';
 import { describeSchemaError } from '../jobs/prepare.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
+import { LazyJobContext } from './job-context.js';
 import type {
   Backoff,
   DispatchOptions,
@@ -24,20 +26,31 @@ export type Decision =
 
 export interface ExecuteOptions {
   registry: JobRegistry;
-  /** Aborts every running handler at once (shutdown past --grace). */
-  shutdown: AbortSignal;
+  /** Aborts every running handler at once (shutdown past --grace), where the caller has one. */
+  shutdown?: AbortSignal;
   /** Worker-wide overrides from the command line. */
   timeoutMs?: number;
   tries?: number;
   backoff?: Backoff;
   /** How long a handler may ignore its timeout's abort before the worker gives up on it. */
   stuckGraceMs: number;
+  /** Arms each job's timeout. @defaultValue a setTimeout per job */
+  schedule?: Schedule;
   log: JobLogger;
   dispatch<P>(
     job: JobDefinition<P>,
     payload: P,
     options?: DispatchOptions,
   ): Promise<DispatchResult>;
+}
+
+/**
+ * Lets the worker abandon one running handler (its lease was lost, or shutdown passed its
+ * grace) without an AbortSignal and a listener per job: `execute` sets `interrupt` while the
+ * handler runs.
+ */
+export interface Interruptible {
+  interrupt?: () => void;
 }
 
 export interface Execution {
@@ -56,7 +69,11 @@ class ShutdownAbort extends Error {
 }
 
 /** Runs one claimed job's handler and decides what happens next. Never throws. */
-export async function execute(job: ClaimedJob, options: ExecuteOptions): Promise<Execution> {
+export async function execute(
+  job: ClaimedJob,
+  options: ExecuteOptions,
+  handle?: Interruptible,
+): Promise<Execution> {
   const definition = options.registry.get(job.name);
   if (!definition) {
     const known = options.registry.names();
@@ -88,15 +105,13 @@ export async function execute(job: ClaimedJob, options: ExecuteOptions): Promise
     payload = parsed.data;
   }
 
-  const controller = new AbortController();
-  const context: JobContext = {
-    signal: controller.signal,
-    attempt: job.attempts,
-    jobId: job.id,
-    queue: job.queue,
-    log: options.log,
-    dispatch: options.dispatch,
-  };
+  const context = new LazyJobContext(
+    job.attempts,
+    job.id,
+    job.queue,
+    options.log,
+    options.dispatch,
+  );
   // Checked after the payload is parsed so that failed() gets it: a job that keeps killing
   // its worker is "finally failed" like any other, and its failed() hook runs once.
   if (job.attempts > maxTries) {
@@ -114,14 +129,14 @@ export async function execute(job: ClaimedJob, options: ExecuteOptions): Promise
     options.timeoutMs !== undefined ? options.timeoutMs / 1000 : definition.timeout;
   const outcome = await race(
     () => definition.handle(payload, context),
-    controller,
+    context,
     timeoutSeconds * 1000,
-    options.shutdown,
-    options.stuckGraceMs,
+    options,
+    handle,
   );
+  if (outcome.kind === 'done') return { definition, payload, context, decision: COMPLETE };
   const base = { definition, payload, context };
 
-  if (outcome.kind === 'done') return { ...base, decision: { action: 'complete' } };
   if (outcome.kind === 'shutdown')
     return { ...base, decision: { action: 'abandon', error: outcome.error } };
   if (outcome.kind === 'stuck')
@@ -144,6 +159,8 @@ export async function execute(job: ClaimedJob, options: ExecuteOptions): Promise
   return { ...base, decision: { action: 'retry', delayMs, error, refund: false } };
 }
 
+const COMPLETE: Decision = Object.freeze({ action: 'complete' });
+
 function poison(message: string): Execution {
   return { decision: { action: 'fail', reason: 'poison', error: new PoisonJobError(message) } };
 }
@@ -154,18 +171,23 @@ type RaceOutcome =
   | { kind: 'shutdown'; error: Error }
   | { kind: 'stuck'; error: Error };
 
+/** The outcome of nearly every job, shared rather than made per job. */
+const DONE: RaceOutcome = Object.freeze({ kind: 'done' });
+
 /**
  * Runs the handler against its timeout and the worker's shutdown. At the timeout the handler's
  * signal aborts and it gets `stuckGraceMs` to give up; one that ignores the signal is reported
- * as stuck. At shutdown the job is abandoned at once, whatever the handler does.
+ * as stuck. At shutdown (the `shutdown` signal, or the worker calling `handle.interrupt`) the
+ * job is abandoned at once, whatever the handler does.
  */
 function race(
   run: () => unknown,
-  controller: AbortController,
+  context: LazyJobContext,
   timeoutMs: number,
-  shutdown: AbortSignal,
-  stuckGraceMs: number,
+  options: ExecuteOptions,
+  handle: Interruptible | undefined,
 ): Promise<RaceOutcome> {
+  const { shutdown, stuckGraceMs, schedule = timerPerDeadline } = options;
   return new Promise<RaceOutcome>((resolve) => {
     let settled = false;
     let timedOut: JobTimeoutError | undefined;
@@ -173,14 +195,15 @@ function race(
     const finish = (outcome: RaceOutcome) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.cancel();
       clearTimeout(stuckTimer);
-      shutdown.removeEventListener('abort', onShutdown);
+      shutdown?.removeEventListener('abort', onShutdown);
+      if (handle) handle.interrupt = undefined;
       resolve(outcome);
     };
-    const timer = setTimeout(() => {
+    const deadline: Deadline = schedule(timeoutMs, () => {
       timedOut = new JobTimeoutError(timeoutMs / 1000);
-      controller.abort(timedOut);
+      context.abort(timedOut);
       stuckTimer = setTimeout(
         () =>
           finish({
@@ -191,18 +214,19 @@ function race(
           }),
         stuckGraceMs,
       );
-    }, timeoutMs);
+    });
     const onShutdown = () => {
       const error = new ShutdownAbort();
-      controller.abort(error);
+      context.abort(error);
       finish({ kind: 'shutdown', error });
     };
-    if (shutdown.aborted) return onShutdown();
-    shutdown.addEventListener('abort', onShutdown);
+    if (shutdown?.aborted) return onShutdown();
+    shutdown?.addEventListener('abort', onShutdown);
+    if (handle) handle.interrupt = onShutdown;
     Promise.resolve()
       .then(run)
       .then(
-        () => finish(timedOut ? { kind: 'error', error: timedOut } : { kind: 'done' }),
+        () => finish(timedOut ? { kind: 'error', error: timedOut } : DONE),
         (error: unknown) => finish({ kind: 'error', error: timedOut ?? toError(error) }),
       );
   });

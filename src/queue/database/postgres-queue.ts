@@ -24,6 +24,23 @@ interface Options {
 
 type Row = Record<string, unknown>;
 
+/** Completions and at most one claim for the next flush (PostgresQueue.coalesce). */
+interface PendingSettle {
+  leases: Lease[];
+  claim?: { queue: string; limit: number; leaseMs: number; token: string };
+  scheduled: boolean;
+  result: { promise: Promise<Row[]>; resolve(rows: Row[]): void; reject(e: unknown): void };
+}
+
+function newPendingSettle(): PendingSettle {
+  let resolve!: (rows: Row[]) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<Row[]>((res, rej) => ((resolve = res), (reject = rej)));
+  // A flush nobody waits for (all callers gone) must not be an unhandled rejection.
+  promise.catch(() => {});
+  return { leases: [], scheduled: false, result: { promise, resolve, reject } };
+}
+
 const PREPARED = Object.fromEntries(
   Object.entries(SQL).map(([k, v]) => [k, numbered(v)]),
 ) as Record<keyof typeof SQL, string>;
@@ -57,6 +74,7 @@ export class PostgresQueue implements QueueDriver {
    * knex pool: a lost dispatch would lose a job.
    */
   private readonly settlePool: pg.Pool;
+  private pending = newPendingSettle();
 
   constructor(options: Options) {
     this.knex = options.knex;
@@ -150,7 +168,11 @@ export class PostgresQueue implements QueueDriver {
     this.claimedAt = this.listener ? this.notifications : -1;
     const claimed: ClaimedJob[] = [];
     for (const queue of queues) {
-      const { rows } = await this.settle('claim', [leaseMs, token, queue, limit - claimed.length]);
+      const want = limit - claimed.length;
+      const rows =
+        queue === queues[0] && !this.pending.claim
+          ? await this.claimWithCompletions(queue, want, leaseMs, token)
+          : (await this.settle('claim', [leaseMs, token, queue, want])).rows;
       // UPDATE … RETURNING gives no order; keep the claim order for strict priority.
       rows.sort((a, b) => Number(b.priority) - Number(a.priority) || Number(a.id) - Number(b.id));
       for (const row of rows) {
@@ -186,11 +208,67 @@ export class PostgresQueue implements QueueDriver {
    */
   async complete(leases: Lease[]): Promise<string[]> {
     if (leases.length === 0) return [];
-    const { rows } = await this.settle('complete', [
-      leases.map((l) => l.id),
-      leases.map((l) => l.token),
-    ]);
-    return rows.map((r) => String(r.id));
+    const rows = await this.coalesce((p) => p.leases.push(...leases));
+    // Without `done`, the flush completed alone; with it, `false` marks a claimed job.
+    const done = new Set(rows.filter((r) => r.done !== false).map((r) => String(r.id)));
+    return leases.filter((l) => done.has(l.id)).map((l) => l.id);
+  }
+
+  /** A claim that takes along the completions waiting for the next flush, if there are any. */
+  private async claimWithCompletions(
+    queue: string,
+    limit: number,
+    leaseMs: number,
+    token: string,
+  ): Promise<Row[]> {
+    const rows = await this.coalesce((p) => (p.claim = { queue, limit, leaseMs, token }));
+    // Rows marked done are the completions'; a claim that went alone has no `done` column.
+    return rows.filter((r) => r.done !== true);
+  }
+
+  /**
+   * Adds a claim or completions to the next flush, one setImmediate away, and resolves with
+   * the flush's rows (claimed jobs for a claim, completed ids for completions). A worker frees
+   * a slot as a job's handler ends and claims at once, while the completion is still on its
+   * way (src/worker/worker.ts, settlesBehind), so the two meet here and go as one statement.
+   */
+  private coalesce(add: (p: PendingSettle) => void): Promise<Row[]> {
+    add(this.pending);
+    if (!this.pending.scheduled) {
+      this.pending.scheduled = true;
+      setImmediate(() => void this.flush());
+    }
+    return this.pending.result.promise;
+  }
+
+  private async flush(): Promise<void> {
+    const { leases, claim, result } = this.pending;
+    this.pending = newPendingSettle();
+    const ids = leases.map((l) => l.id);
+    const tokens = leases.map((l) => l.token);
+    try {
+      if (!claim) {
+        const { rows } = await this.settle('complete', [ids, tokens]);
+        return result.resolve(rows);
+      }
+      const { queue, limit, leaseMs, token } = claim;
+      if (leases.length === 0) {
+        const { rows } = await this.settle('claim', [leaseMs, token, queue, limit]);
+        return result.resolve(rows);
+      }
+      const { rows } = await this.settle('completeAndClaim', [
+        ids,
+        tokens,
+        leaseMs,
+        token,
+        queue,
+        ids,
+        limit,
+      ]);
+      result.resolve(rows);
+    } catch (error) {
+      result.reject(error);
+    }
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
