@@ -8,8 +8,19 @@
 // Raw and jobsmith rounds alternate, so a burst of load on the machine hits both alike. Each
 // round uses a fresh key prefix, deleted afterwards. BullMQ and ioredis are jobsmith's own
 // (the root node_modules), so both sides run the same BullMQ version.
+//
+// `--dist DIR` runs another build than ./dist as jobsmith; `--baseline DIR` adds one more as a
+// third side in the same rotation: a before/after of jobsmith under the same load, which a
+// shared machine makes noisy from run to run. Build one with
+// `npx tsc -p tsconfig.build.json --outDir DIR` (outside the checkout, DIR's parent needs a
+// node_modules link to ours).
+//
+// `--commands` instead counts what Redis runs per job while each side drains (INFO commandstats
+// and Redis's CPU, before and after): steady under load, unlike the timings. EVALSHA is one per
+// script call (a round trip); commands a script runs count too. The server is shared: run it
+// while nothing else uses Redis.
 import { randomBytes } from 'node:crypto';
-import { jobsmith, makeWorker, percentile, REDIS_URL, requireFromRoot } from './lib.mjs';
+import { jobsmithAt, makeWorker, percentile, REDIS_URL, requireFromRoot } from './lib.mjs';
 
 const args = new Map(
   process.argv
@@ -22,11 +33,11 @@ const CONCURRENCY = String(args.get('concurrency') ?? '1,10')
   .map(Number);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const SAMPLES = Number(args.get('samples') ?? 300);
+const BASELINE = args.get('baseline');
+const COMMANDS = process.argv.includes('--commands');
 
 const { Queue, Worker } = requireFromRoot('bullmq');
 const { Redis } = requireFromRoot('ioredis');
-const { RedisQueue } = await jobsmith('queue/redis/redis-queue.js');
-const { defineJob } = await jobsmith('jobs/define.js');
 
 const newPrefix = () => `jsbench-overhead:${randomBytes(4).toString('hex')}`;
 const OPTS = { removeOnComplete: true, removeOnFail: true };
@@ -91,9 +102,15 @@ const raw = {
 };
 
 /** jobsmith: RedisQueue.push to fill, the Worker `run queue:work` builds, to drain. */
-const ours = {
-  name: 'jobsmith Worker (redis)',
-  async open(prefix, concurrency, onStart) {
+const jobsmithSide = async (distDir) => {
+  const load = jobsmithAt(distDir);
+  const { RedisQueue } = await load('queue/redis/redis-queue.js');
+  const { defineJob } = await load('jobs/define.js');
+  return { open: (...a) => openOurs(load, RedisQueue, defineJob, ...a) };
+};
+
+async function openOurs(load, RedisQueue, defineJob, prefix, concurrency, onStart) {
+  {
     const knex = async () => {
       throw new Error('no failures in this benchmark');
     };
@@ -102,11 +119,12 @@ const ours = {
     await Promise.all([producer.connect(), driver.connect()]);
     const noop = defineJob({ name: 'noop', tries: 1, handle: () => onStart() });
     // A long idle sleep: only Redis's markers can make pickup fast, as for BullMQ.
-    const worker = await makeWorker(driver, [noop], {
-      concurrency,
-      sleepMs: 10_000,
-      leaseMs: 30_000,
-    });
+    const worker = await makeWorker(
+      driver,
+      [noop],
+      { concurrency, sleepMs: 10_000, leaseMs: 30_000 },
+      load,
+    );
     let processed = 0;
     let onProcessed = () => {};
     worker.on('job:processed', () => onProcessed(++processed));
@@ -142,8 +160,12 @@ const ours = {
         await producer.close();
       },
     };
-  },
-};
+  }
+}
+
+const ours = await jobsmithSide(args.get('dist')); // default: this checkout's dist/
+const base = BASELINE ? await jobsmithSide(BASELINE) : undefined;
+const sides = [['raw', raw], ['ours', ours], ...(base ? [['base', base]] : [])];
 
 async function throughput(side, concurrency) {
   const prefix = newPrefix();
@@ -181,9 +203,52 @@ async function pickup(side, concurrency) {
   return latencies;
 }
 
+/** Redis's calls per command and CPU (µs), server-wide. */
+async function redisStats(redis) {
+  const calls = {};
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm))
+    calls[m[1]] = Number(m[2]);
+  const cpu = await redis.info('cpu');
+  const sec = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)[1]);
+  return { calls, cpuUs: (sec('used_cpu_user') + sec('used_cpu_sys')) * 1e6 };
+}
+
+async function commandsPerJob(side, concurrency) {
+  const prefix = newPrefix();
+  const admin = connect();
+  const s = await side.open(prefix, concurrency, () => {});
+  try {
+    await s.fill(JOBS);
+    const before = await redisStats(admin);
+    await s.drain(JOBS);
+    const after = await redisStats(admin);
+    const perJob = Object.entries(after.calls)
+      .map(([name, n]) => [name, (n - (before.calls[name] ?? 0)) / JOBS])
+      .filter(([name, n]) => n >= 0.01 && name !== 'info')
+      .sort((a, b) => b[1] - a[1]);
+    const total = perJob.reduce((sum, [, n]) => sum + n, 0);
+    const list = perJob.map(([name, n]) => `${name} ${f2(n)}`).join(', ');
+    return `${f2(total)} | ${f1((after.cpuUs - before.cpuUs) / JOBS)} | ${list}`;
+  } finally {
+    await s.close();
+    admin.disconnect();
+    await dropPrefix(prefix);
+  }
+}
+
 const med = (xs) => percentile(xs, 50);
 const f1 = (x) => x.toFixed(0);
 const f2 = (x) => x.toFixed(2);
+
+if (COMMANDS) {
+  console.log(`Redis ${REDIS_URL}, ${JOBS} jobs per drain: what Redis runs per job\n`);
+  console.log('| concurrency | side | calls/job | Redis CPU µs/job | calls/job by command |');
+  console.log('|---:|---|---:|---:|---|');
+  for (const c of CONCURRENCY)
+    for (const [key, side] of sides)
+      console.log(`| ${c} | ${key} | ${await commandsPerJob(side, c)} |`);
+  process.exit(0);
+}
 
 console.log(
   `Redis ${REDIS_URL}, ${JOBS} jobs per drain, ${ROUNDS} rounds, ${SAMPLES} pickup samples\n`,
@@ -193,21 +258,12 @@ console.log(
 );
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const c of CONCURRENCY) {
-  const rates = { raw: [], ours: [] };
-  const cpus = { raw: [], ours: [] };
-  const lat = { raw: [], ours: [] };
+  const rates = { raw: [], ours: [], base: [] };
+  const cpus = { raw: [], ours: [], base: [] };
+  const lat = { raw: [], ours: [], base: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate which side goes first, so neither always gets the warmer cache.
-    const order =
-      r % 2
-        ? [
-            ['ours', ours],
-            ['raw', raw],
-          ]
-        : [
-            ['raw', raw],
-            ['ours', ours],
-          ];
+    // Rotate which side goes first, so neither always gets the warmer cache.
+    const order = sides.map((_, i) => sides[(i + r) % sides.length]);
     for (const [key, side] of order) {
       const { rate, cpu } = await throughput(side, c);
       rates[key].push(rate);
@@ -216,13 +272,19 @@ for (const c of CONCURRENCY) {
     for (const [key, side] of order) lat[key].push(...(await pickup(side, c)));
   }
   const rr = med(rates.raw);
-  const ro = med(rates.ours);
+  for (const key of base ? ['ours', 'base'] : ['ours']) {
+    const ro = med(rates[key]);
+    // Each round's ratio pairs runs made seconds apart: steadier than the medians' ratio when
+    // the load on the machine comes and goes.
+    const paired = med(rates[key].map((x, i) => x / rates.raw[i]));
+    console.log(
+      `| ${c}${key === 'base' ? ' (baseline)' : ''} | ${f1(rr)} | ${f1(ro)} | ${f2(ro / rr)}× (paired ${f2(paired)}×) | ` +
+        `${f1(med(cpus.raw))} | ${f1(med(cpus[key]))} | ${f2(med(lat.raw))} ms | ${f2(med(lat[key]))} ms | ` +
+        `${f2(med(lat[key]) - med(lat.raw))} ms | ${f2(percentile(lat.raw, 95))} ms | ${f2(percentile(lat[key], 95))} ms |`,
+    );
+  }
+  const list = (key) => rates[key].map(f1).join(', ');
   console.log(
-    `| ${c} | ${f1(rr)} | ${f1(ro)} | ${f2(ro / rr)}× | ${f1(med(cpus.raw))} | ${f1(med(cpus.ours))} | ` +
-      `${f2(med(lat.raw))} ms | ${f2(med(lat.ours))} ms | ` +
-      `${f2(med(lat.ours) - med(lat.raw))} ms | ${f2(percentile(lat.raw, 95))} ms | ${f2(percentile(lat.ours, 95))} ms |`,
-  );
-  console.log(
-    `<!-- c=${c} rounds: raw ${rates.raw.map(f1).join(', ')}; jobsmith ${rates.ours.map(f1).join(', ')} -->`,
+    `<!-- c=${c} rounds: raw ${list('raw')}; jobsmith ${list('ours')}${base ? `; baseline ${list('base')}` : ''} -->`,
   );
 }

@@ -123,6 +123,13 @@ export interface QueueDriver {
   /** Deletes finished jobs (and frees their unique keys); returns the ids that were still ours. */
   complete(leases: Lease[]): Promise<string[]>;
 
+  /**
+   * Optional, for storages that pipeline commands (Redis): completes each job at once and
+   * settles each promise (still ours?) when that job's own reply arrives. The worker then
+   * frees every slot as early as it can, instead of batching completions per tick.
+   */
+  completeEach?(leases: Lease[]): Array<Promise<boolean>>;
+
   /** Puts a held job back to wait `delayMs`; false if the lease was lost. */
   release(lease: Lease, options: ReleaseOptions): Promise<boolean>;
 

@@ -2,7 +2,7 @@ import type { Lease, QueueDriver } from '../queue/driver.js';
 
 /**
  * Collects the completions of jobs that finish in the same tick and settles them in one
- * driver call (one transaction), which is most of the throughput at high concurrency.
+ * driver call (one transaction), which is most of the throughput at high concurrency on SQL.
  * Resolves each caller with whether its lease still held.
  */
 export class CompletionBatcher {
@@ -16,6 +16,9 @@ export class CompletionBatcher {
   constructor(private readonly driver: QueueDriver) {}
 
   complete(lease: Lease): Promise<boolean> {
+    // A pipelining driver sends at once: waiting a tick to batch would only leave the storage
+    // idle while the worker gathers completions, then the worker idle while it runs them.
+    if (this.driver.completeEach) return this.driver.completeEach([lease])[0]!;
     return new Promise((resolve, reject) => {
       this.pending.push({ lease, resolve, reject });
       if (!this.scheduled) {

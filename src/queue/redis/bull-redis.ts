@@ -167,6 +167,37 @@ export class BullRedis {
     }
   }
 
+  /**
+   * Runs `send` for each item, each sending one command, and writes those in batches that
+   * double: the first alone, so that Redis starts on it at once, then 2, 4, 8... corked
+   * together while Redis works through the ones before. One write for all leaves Redis idle
+   * while the batch is built (at 10 jobs at a time, a fifth of the throughput on an idle
+   * machine); one write each costs a system call per command.
+   */
+  ramp<T, R>(items: readonly T[], send: (item: T) => R): R[] {
+    const stream = this.client.stream;
+    const sent: R[] = [];
+    let flushAt = 1;
+    let corked = false;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        if (!corked && i > 0) {
+          stream?.cork();
+          corked = true;
+        }
+        sent.push(send(items[i]!));
+        if (i + 1 === flushAt) {
+          if (corked) stream?.uncork();
+          corked = false;
+          flushAt = 2 * flushAt + 1;
+        }
+      }
+    } finally {
+      if (corked) stream?.uncork();
+    }
+    return sent;
+  }
+
   /** Awaits commands sent together; the replies, or the first error (connection errors named). */
   async all(calls: Array<Promise<unknown>>): Promise<unknown[]> {
     try {

@@ -79,12 +79,19 @@ export function claimedFrom(
 
 /** Our tries, kept as BullMQ's `attempts` option in the job's `opts` JSON. */
 export function maxTriesOf(opts: string | null | undefined): number {
+  // Jobs of one kind carry the same opts text: parse it once per run of them, not per job.
+  if (opts === lastOpts.text) return lastOpts.tries;
+  let tries = 1; // a job written by something else: one try
   try {
-    return Number((JSON.parse(opts ?? '{}') as { attempts?: number }).attempts ?? 1);
+    tries = Number((JSON.parse(opts ?? '{}') as { attempts?: number }).attempts ?? 1);
   } catch {
-    return 1; // a job written by something else: one try
+    // keep one try
   }
+  lastOpts = { text: opts, tries };
+  return tries;
 }
+
+let lastOpts: { text: string | null | undefined; tries: number } = { text: '{}', tries: 1 };
 
 /** `<queue>:<BullMQ id>` → its parts; queue names on redis never hold ":". */
 export function parseId(id: string): { queue: string; bullId: string } | undefined {

@@ -267,16 +267,31 @@ export class RedisQueue implements QueueDriver {
   }
 
   async complete(leases: Lease[]): Promise<string[]> {
+    const done = await Promise.all(this.completeEach(leases));
+    return leases.flatMap((lease, i) => (done[i] ? [lease.id] : []));
+  }
+
+  /**
+   * One promise per lease, settled by its own reply: the worker frees each slot as soon as its
+   * job is done, instead of when the slowest completion of a batch is.
+   */
+  completeEach(leases: Lease[]): Array<Promise<boolean>> {
+    const sent = this.sendCompletions(leases);
+    return leases.map((_, i) => sent.then((each) => each[i]!));
+  }
+
+  private async sendCompletions(leases: Lease[]): Promise<Array<Promise<boolean>>> {
     const redis = this.r();
     if (redis.client.status !== 'ready') await redis.reconnected();
     // This runs once per job: no promise per lease when the claim is remembered.
-    const entries: Array<{ lease: Lease; held: Held }> = [];
-    for (const lease of leases) {
+    const entries: Array<{ lease: Lease; held: Held; index: number }> = [];
+    for (const [index, lease] of leases.entries()) {
       const held = this.known(lease) ?? (await this.heldFor(lease));
       this.forget(lease);
-      if (held) entries.push({ lease, held });
+      if (held) entries.push({ lease, held, index });
     }
-    if (entries.length === 0) return [];
+    const each = leases.map(() => LOST);
+    if (entries.length === 0) return each;
     // Fetch the next job with the completion (one round trip instead of two) when it is from
     // the worker's first queue: nothing may come before it, so strict order holds. Each
     // completion frees one slot of the worker; a job already fetched ahead fills one of them.
@@ -285,35 +300,35 @@ export class RedisQueue implements QueueDriver {
       !this.closed && last && this.fetchesFor(last.queues[0]!) ? last.queues[0] : undefined;
     let fetches = entries.length - this.ahead.size;
     const now = redis.clock.now();
-    const calls = redis.burst(entries.length, () =>
-      entries.map(({ lease, held }) => {
-        const fetch = held.queue === fetchFrom && fetches-- > 0;
-        const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, now, {
-          target: 'completed',
-          value: 'null',
-          token: lease.token,
-          fetchNextMs: fetch ? last!.leaseMs : undefined,
-          maxTries: held.maxTries,
-        });
-        if (!fetch) return this.finish(held, args);
-        // Each reply is handled as it arrives, so the worker starts the job it brings at once.
-        const arrived = this.ahead.expect(held.queue);
-        return this.finish(held, args).then(
-          (reply) => {
-            const next = claimedFrom(held.queue, reply, lease.token);
-            if (next) this.held.set(next.job.id, next.held);
-            arrived(next);
-            return reply;
-          },
-          (error: unknown) => {
-            arrived();
-            throw error;
-          },
-        );
-      }),
-    );
-    const replies = await redis.all(calls);
-    return entries.flatMap(({ lease }, i) => (isLost(replies[i]) ? [] : [lease.id]));
+    const calls = redis.ramp(entries, ({ lease, held }) => {
+      const fetch = held.queue === fetchFrom && fetches-- > 0;
+      const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, now, {
+        target: 'completed',
+        value: 'null',
+        token: lease.token,
+        fetchNextMs: fetch ? last!.leaseMs : undefined,
+        maxTries: held.maxTries,
+      });
+      if (!fetch) return this.finish(held, args);
+      // Each reply is handled as it arrives, so the worker starts the job it brings at once.
+      const arrived = this.ahead.expect(held.queue);
+      return this.finish(held, args).then(
+        (reply) => {
+          const next = claimedFrom(held.queue, reply, lease.token);
+          if (next) this.held.set(next.job.id, next.held);
+          arrived(next);
+          return reply;
+        },
+        (error: unknown) => {
+          arrived();
+          throw error;
+        },
+      );
+    });
+    calls.forEach((call, k) => {
+      each[entries[k]!.index] = redis.all([call]).then(([reply]) => !isLost(reply));
+    });
+    return each;
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
@@ -494,3 +509,6 @@ export class RedisQueue implements QueueDriver {
 function isLost(reply: unknown): boolean {
   return typeof reply === 'number' && reply < 0;
 }
+
+/** A lease that was no longer ours: nothing was sent for it. */
+const LOST = Promise.resolve(false);

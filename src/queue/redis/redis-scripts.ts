@@ -93,19 +93,40 @@ export function moveToFinishedArgs(
     o.target,
     o.fetchNextMs ? 1 : 0,
     k[''],
-    pack({
-      token: o.token,
-      keepJobs: { count: 0 },
-      lockDuration: o.fetchNextMs ?? 0,
-      attempts: o.maxTries,
-      maxMetricsSize: '',
-      fpof: false,
-      cpof: false,
-      idof: false,
-      rdof: false,
-    }),
+    finishOpts(o.token, o.fetchNextMs ?? 0, o.maxTries),
   ];
 }
+
+/**
+ * moveToFinished's packed options. A job fetched with a completion keeps the lock token of the
+ * job before it, so a worker slot completes job after job with the same options: they are
+ * packed once per token, not once per job.
+ */
+function finishOpts(token: string, lockDuration: number, attempts: number): Buffer {
+  const hit = finishOptsCache.get(token);
+  if (hit && hit.lockDuration === lockDuration && hit.attempts === attempts) return hit.packed;
+  const packed = pack({
+    token,
+    keepJobs: { count: 0 },
+    lockDuration,
+    attempts,
+    maxMetricsSize: '',
+    fpof: false,
+    cpof: false,
+    idof: false,
+    rdof: false,
+  });
+  if (finishOptsCache.size >= FINISH_OPTS_KEPT) finishOptsCache.clear();
+  finishOptsCache.set(token, { lockDuration, attempts, packed });
+  return packed;
+}
+
+/** More than a worker's concurrency, usually; past it, the cache starts over. */
+const FINISH_OPTS_KEPT = 1024;
+const finishOptsCache = new Map<
+  string,
+  { lockDuration: number; attempts: number; packed: Buffer }
+>();
 
 /**
  * `moveToDelayed`: checks the lock and puts a held job back to wait `delayMs`. `skipAttempt`
