@@ -128,6 +128,15 @@ describeRedis('redis connection: the queue commands', () => {
     dir.cleanup();
   });
 
+  it('queue:work redis refuses a queue name with ":" at once, exit 2, with the fix', async () => {
+    const result = await run(['queue:work', 'redis', '--queue', 'mail:high', '--stop-when-empty']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'Error: Queue name "mail:high" cannot be used on the redis connection: BullMQ keeps ":" as its key separator.\n' +
+        'Name the queue with letters, digits and . _ - only.\n',
+    );
+  });
+
   it('dispatches with --connection redis and with a job defined on redis; queue:work redis runs them', async () => {
     const [byFlag] = await json<Array<{ id: string }>>([
       'queue:dispatch',
