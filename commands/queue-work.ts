@@ -111,12 +111,6 @@ export default function command() {
           );
         }
         const driver = await app.queues().get(connection);
-        if (driver.connection === 'redis') {
-          // Checked before the worker starts: its claims would otherwise fail and be retried
-          // forever, logged but never fatal.
-          const { checkQueueName } = await import('../src/queue/redis/redis-jobs.js');
-          for (const queue of opts.queue as string[]) checkQueueName(queue);
-        }
         const db = await app.db();
         const leaseMs: number = opts.lease ?? app.env.QUEUE_LEASE;
         const options: WorkerOptions = {

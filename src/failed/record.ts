@@ -34,3 +34,20 @@ export function failedRecord(
     originalId: job.id,
   };
 }
+
+/** A record as the columns of `failed_jobs`, failed at `failedAt` (epoch ms). */
+export function failedJobRow(record: FailedJobRecord, failedAt: number) {
+  return {
+    uuid: record.uuid,
+    connection: record.connection,
+    queue: record.queue,
+    name: record.name,
+    payload: record.payload,
+    exception: record.exception,
+    reason: record.reason,
+    attempts: record.attempts,
+    priority: record.priority,
+    original_id: record.originalId,
+    failed_at: failedAt,
+  };
+}

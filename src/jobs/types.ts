@@ -109,3 +109,6 @@ export interface JobDefinition<P = unknown> extends Required<
   handle: JobOptions<P>['handle'];
   failed?: JobOptions<P>['failed'];
 }
+
+/** `ctx.dispatch`: dispatches another job, on the worker's connection unless told otherwise. */
+export type DispatchFn = JobContext['dispatch'];

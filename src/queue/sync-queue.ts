@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connection.js';
-import { failedRecord } from '../failed/record.js';
+import { failedJobRow, failedRecord } from '../failed/record.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { execute } from '../worker/executor.js';
 import type {
@@ -65,19 +65,7 @@ export class SyncQueue implements QueueDriver {
   }
 
   private async recordFailure(record: FailedJobRecord): Promise<void> {
-    await this.deps.db.knex('failed_jobs').insert({
-      uuid: record.uuid,
-      connection: record.connection,
-      queue: record.queue,
-      name: record.name,
-      payload: record.payload,
-      exception: record.exception,
-      reason: record.reason,
-      attempts: record.attempts,
-      priority: record.priority,
-      original_id: record.originalId,
-      failed_at: Date.now(),
-    });
+    await this.deps.db.knex('failed_jobs').insert(failedJobRow(record, Date.now()));
   }
 
   async claim(): Promise<ClaimedJob[]> {

@@ -7,6 +7,7 @@ import { OverlapLease } from './lease.js';
 import type { EntryOutcome, EntryRunner } from './run-entry.js';
 import { claimSlot, finishSlot, pruneSlots, type SlotKey } from './store.js';
 import type { ResolvedEntry } from './types.js';
+import { sleep } from '../util/sleep.js';
 
 export interface SchedulerDeps {
   db: Database;
@@ -239,17 +240,4 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       during,
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 }

@@ -5,14 +5,7 @@ import { describeSchemaError } from '../jobs/prepare.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
 import { LazyJobContext } from './job-context.js';
-import type {
-  Backoff,
-  DispatchOptions,
-  DispatchResult,
-  JobContext,
-  JobDefinition,
-  JobLogger,
-} from '../jobs/types.js';
+import type { Backoff, DispatchFn, JobContext, JobDefinition, JobLogger } from '../jobs/types.js';
 
 /** What the worker should do with a job once its handler is done (or abandoned). */
 export type Decision =
@@ -37,11 +30,7 @@ export interface ExecuteOptions {
   /** Arms each job's timeout. @defaultValue a setTimeout per job */
   schedule?: Schedule;
   log: JobLogger;
-  dispatch<P>(
-    job: JobDefinition<P>,
-    payload: P,
-    options?: DispatchOptions,
-  ): Promise<DispatchResult>;
+  dispatch: DispatchFn;
 }
 
 /**

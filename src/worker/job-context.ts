@@ -1,16 +1,4 @@
-import type {
-  DispatchOptions,
-  DispatchResult,
-  JobContext,
-  JobDefinition,
-  JobLogger,
-} from '../jobs/types.js';
-
-type Dispatch = <P>(
-  job: JobDefinition<P>,
-  payload: P,
-  options?: DispatchOptions,
-) => Promise<DispatchResult>;
+import type { DispatchFn, JobContext, JobLogger } from '../jobs/types.js';
 
 /**
  * The `ctx` a handler gets. Its AbortController is made on the first read of `signal`: most
@@ -27,7 +15,7 @@ export class LazyJobContext implements JobContext {
     readonly jobId: string,
     readonly queue: string,
     readonly log: JobLogger,
-    readonly dispatch: Dispatch,
+    readonly dispatch: DispatchFn,
   ) {
     // An own, enumerable getter (not one on the prototype), so `{ ...ctx }` and
     // `Object.keys(ctx)` still carry `signal`, as they would on a plain object.

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { failedRecord } from '../failed/record.js';
 import type { JobRegistry } from '../jobs/registry.js';
-import type { DispatchOptions, DispatchResult, JobDefinition, JobLogger } from '../jobs/types.js';
+import type { DispatchFn, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import type { WorkerEvents, StopReason } from './events.js';
 import {
@@ -17,6 +17,8 @@ import { SharedDeadlines } from './deadlines.js';
 import { Heartbeat } from './heartbeat.js';
 import { EXIT, type WorkerOptions } from './options.js';
 import { ControlPoller, type WorkerControl } from './control-poller.js';
+import { UsageError } from '../errors.js';
+import { sleep } from '../util/sleep.js';
 
 export interface WorkerDeps {
   driver: QueueDriver;
@@ -24,11 +26,7 @@ export interface WorkerDeps {
   /** Paused queues and the restart signal, shared by all workers. */
   control: WorkerControl;
   log: JobLogger;
-  dispatch<P>(
-    job: JobDefinition<P>,
-    payload: P,
-    options?: DispatchOptions,
-  ): Promise<DispatchResult>;
+  dispatch: DispatchFn;
 }
 
 /** A job whose handler runs; `interrupt` (set by execute) abandons it: lease lost, or grace over. */
@@ -251,6 +249,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
           this.buffer = jobs.splice(free);
           failures = 0;
         } catch (error) {
+          // A claim the storage refuses outright (a queue name it cannot hold) would fail the
+          // same way forever: stop, and let the caller report it.
+          if (error instanceof UsageError) throw error;
           this.emit('worker:error', { error: toError(error), during: 'claim' });
           // Storage down (a restart, a network cut): back off up to 5 s and try again.
           await sleep(Math.min(5000, 250 * 2 ** failures++), this.nudgeSignal(seen));
@@ -448,16 +449,3 @@ const DONE = Promise.resolve();
 
 /** How long the claim loop may run jobs from its prefetch buffer without yielding, ms. */
 const YIELD_EVERY_MS = 5;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}

@@ -12,6 +12,7 @@ import type {
   QueueSizes,
   ReleaseOptions,
 } from '../driver.js';
+import { failedJobRow } from '../../failed/record.js';
 import { toRow } from './rows.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 
@@ -154,19 +155,7 @@ export class SqliteQueue implements QueueDriver {
       .transaction(() => {
         if (this.sql.deleteJob.run(lease.id, lease.token).changes !== 1) return false;
         this.sql.dropUniqueOf.run(lease.id);
-        this.sql.insertFailed.run({
-          uuid: record.uuid,
-          connection: record.connection,
-          queue: record.queue,
-          name: record.name,
-          payload: record.payload,
-          exception: record.exception,
-          reason: record.reason,
-          attempts: record.attempts,
-          priority: record.priority,
-          original_id: record.originalId,
-          failed_at: this.now(),
-        });
+        this.sql.insertFailed.run(failedJobRow(record, this.now()));
         return true;
       })
       .immediate();

@@ -12,11 +12,13 @@ import type {
   QueueSizes,
   ReleaseOptions,
 } from '../driver.js';
+import { failedJobRow } from '../../failed/record.js';
 import { BullRedis } from './bull-redis.js';
 import { FetchAhead, type Fetched } from './fetch-ahead.js';
+import { HeldLeases } from './held-leases.js';
 import { MarkerWait } from './marker-wait.js';
 import { openRedis } from './redis-connection.js';
-import { bullJob, checkJob, claimedFrom, maxTriesOf, parseId, type Held } from './redis-jobs.js';
+import { bullJob, checkJob, claimedFrom, parseId, type Held } from './redis-jobs.js';
 import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
 import {
   extendLocksArgs,
@@ -64,8 +66,8 @@ export class RedisQueue implements QueueDriver {
   private readonly markers: MarkerWait;
   private readonly ahead: FetchAhead;
   private closed = false;
-  /** Jobs this driver claimed and has not settled, by id. */
-  private readonly held = new Map<string, Held>();
+  /** Jobs this driver claimed and has not settled. */
+  private readonly held = new HeldLeases(() => this.r());
   private lastClaim?: { queues: string[]; leaseMs: number };
   private readonly lastStalledCheck = new Map<string, number>();
   /** Ready jobs per queue at the last claim: how many to ask for at once next time. */
@@ -286,8 +288,8 @@ export class RedisQueue implements QueueDriver {
     // This runs once per job: no promise per lease when the claim is remembered.
     const entries: Array<{ lease: Lease; held: Held; index: number }> = [];
     for (const [index, lease] of leases.entries()) {
-      const held = this.known(lease) ?? (await this.heldFor(lease));
-      this.forget(lease);
+      const held = this.held.known(lease) ?? (await this.held.of(lease));
+      this.held.forget(lease);
       if (held) entries.push({ lease, held, index });
     }
     const each = leases.map(() => LOST);
@@ -334,8 +336,8 @@ export class RedisQueue implements QueueDriver {
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const redis = this.r();
     await redis.reconnected();
-    const held = await this.heldFor(lease);
-    this.forget(lease);
+    const held = await this.held.of(lease);
+    this.held.forget(lease);
     if (!held) return false;
     // BullMQ counts an attempt when a job is moved to active (attemptsStarted); a refund sets
     // it back, under the lock, so RetryAfter never spends one.
@@ -363,22 +365,10 @@ export class RedisQueue implements QueueDriver {
   async fail(lease: Lease, record: FailedJobRecord): Promise<boolean> {
     const redis = this.r();
     await redis.reconnected();
-    const held = await this.heldFor(lease);
+    const held = await this.held.of(lease);
     if (!held) return false;
     const knex = await this.options.knex();
-    await knex('failed_jobs').insert({
-      uuid: record.uuid,
-      connection: record.connection,
-      queue: record.queue,
-      name: record.name,
-      payload: record.payload,
-      exception: record.exception,
-      reason: record.reason,
-      attempts: record.attempts,
-      priority: record.priority,
-      original_id: record.originalId,
-      failed_at: redis.clock.now(),
-    });
+    await knex('failed_jobs').insert(failedJobRow(record, redis.clock.now()));
     const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, redis.clock.now(), {
       target: 'failed',
       value: record.exception.split('\n')[0] ?? '',
@@ -386,7 +376,7 @@ export class RedisQueue implements QueueDriver {
       maxTries: held.maxTries,
     });
     const [reply] = await redis.all([this.finish(held, args)]);
-    this.forget(lease);
+    this.held.forget(lease);
     if (isLost(reply)) {
       await knex('failed_jobs').where({ uuid: record.uuid }).delete();
       return false;
@@ -473,35 +463,6 @@ export class RedisQueue implements QueueDriver {
       tx.jobsmithUnclaim(...keys, held.token, held.bullId);
     }
     await redis.exec(tx);
-  }
-
-  private forget(lease: Lease): void {
-    if (this.held.get(lease.id)?.token === lease.token) this.held.delete(lease.id);
-  }
-
-  /** What this driver remembers of a lease's job from its claim. */
-  private known(lease: Lease): Held | undefined {
-    const held = this.held.get(lease.id);
-    return held && held.token === lease.token ? held : undefined;
-  }
-
-  /** What we know of a lease's job: remembered from the claim, or read back (another process's). */
-  private async heldFor(lease: Lease): Promise<Held | undefined> {
-    const known = this.known(lease);
-    if (known) return known;
-    const ref = parseId(lease.id);
-    if (!ref) return undefined;
-    const redis = this.r();
-    const jobKey = redis.keysOf(ref.queue)[''] + ref.bullId;
-    const [ats, deid, opts] = await redis.up().hmget(jobKey, 'ats', 'deid', 'opts');
-    if (ats == null) return undefined;
-    return {
-      ...ref,
-      token: lease.token,
-      ats: Number(ats),
-      maxTries: maxTriesOf(opts),
-      deid: deid ?? undefined,
-    };
   }
 }
 
