@@ -23,6 +23,10 @@ interface Options {
   pollMs?: number;
 }
 
+/** What deleting a job returns. */
+interface DeletedRow {
+  unique_key: string | null;
+}
 /**
  * The database driver on SQLite. It keeps its own better-sqlite3 connection (not knex's) so the
  * hot path runs prepared statements in synchronous `BEGIN IMMEDIATE` transactions: a claim can
@@ -125,9 +129,10 @@ export class SqliteQueue implements QueueDriver {
       .transaction(() => {
         const done: string[] = [];
         for (const l of leases) {
-          if (this.sql.deleteJob.run(l.id, l.token).changes === 1) {
+          const row = this.sql.deleteJob.get(l.id, l.token) as DeletedRow | undefined;
+          if (row) {
             done.push(l.id);
-            this.sql.dropUniqueOf.run(l.id);
+            if (row.unique_key !== null) this.sql.dropUniqueOf.run(l.id);
           }
         }
         return done;
@@ -153,8 +158,9 @@ export class SqliteQueue implements QueueDriver {
   async fail(lease: Lease, record: FailedJobRecord): Promise<boolean> {
     return this.db
       .transaction(() => {
-        if (this.sql.deleteJob.run(lease.id, lease.token).changes !== 1) return false;
-        this.sql.dropUniqueOf.run(lease.id);
+        const row = this.sql.deleteJob.get(lease.id, lease.token) as DeletedRow | undefined;
+        if (!row) return false;
+        if (row.unique_key !== null) this.sql.dropUniqueOf.run(lease.id);
         this.sql.insertFailed.run(failedJobRow(record, this.now()));
         return true;
       })

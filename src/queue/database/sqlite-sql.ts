@@ -32,7 +32,9 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
           limit @limit)
       returning id, name, queue, payload, priority, attempts, max_tries`),
     extend: db.prepare('update jobs set available_at = ? where id = ? and token = ?'),
-    deleteJob: db.prepare('delete from jobs where id = ? and token = ?'),
+    // The unique key says whether job_uniques holds a row to free: most jobs have none, and a
+    // second statement per completed job to find that out cost a sixth of a completion.
+    deleteJob: db.prepare('delete from jobs where id = ? and token = ? returning unique_key'),
     release: db.prepare(`
       update jobs
          set available_at = ?, attempts = attempts - ?, last_error = ?, reserved_at = null, token = null
