@@ -93,7 +93,8 @@ describe('run doctor', () => {
     expect(check(report, 'Migrations')).toEqual({
       check: 'Migrations',
       status: 'fail',
-      detail: '2 pending: 0001_create_queue_tables, 0002_create_schedule_tables',
+      detail:
+        '3 pending: 0001_create_queue_tables, 0002_create_schedule_tables, 0003_jobs_fillfactor',
       fix: 'Run `run migrate` (any command that uses SQLite also applies them).',
     });
   });

@@ -99,6 +99,22 @@ describePg('migrations on PostgreSQL', () => {
     }
   });
 
+  it('leaves half of every jobs page free, for updates in place (fillfactor 50); rollback resets it', async () => {
+    const options = async () =>
+      (
+        await query<{ reloptions: string[] | null }>(
+          database.url,
+          "select reloptions from pg_class where relname = 'jobs' and relkind = 'r'",
+        )
+      )[0]?.reloptions;
+    await run('migrate');
+    expect(await options()).toEqual(['fillfactor=50']);
+    expect((await run('migrate:rollback', '--force')).stdout).toBe(
+      lines('Rolled back', ['0003_jobs_fillfactor']),
+    );
+    expect(await options()).toBeNull();
+  });
+
   it('two concurrent `run migrate` on a fresh database both exit 0 and apply each migration once', async () => {
     const [a, b] = await Promise.all([run('migrate'), run('migrate')]);
     expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, '', '']);

@@ -7,6 +7,44 @@ export const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 /** One NOTIFY per pushing transaction wakes idle workers; the payload is the queue names. */
 export const CHANNEL = 'jobsmith_jobs';
 
+/**
+ * Claims up to `limit` jobs of a queue. Placeholders: lease ms, token, queue, [ids to skip],
+ * limit.
+ *
+ * SKIP LOCKED lets concurrent workers pass over each other's rows instead of waiting; the
+ * inner select walks jobs_claim_idx (queue, priority desc, id). `id = any(array(...))` makes
+ * the update find its rows by primary key: joined to a CTE instead, the planner hashes the
+ * whole table once a claim takes more than a few rows (23 ms against 4 ms for 550 of 20,000).
+ * The clock is read once per statement (`clock`, and the scalar subquery is evaluated once),
+ * not once for every row the claim steps over and sets: 5% of a claim of 250.
+ */
+function claimJobs(skipIds: boolean): string {
+  return `
+    update jobs
+       set attempts = attempts + 1, reserved_at = clock.now, available_at = clock.now + ?, token = ?
+      from (select ${NOW} as now) as clock
+     where id = any(array(
+       select id from jobs
+        where queue = ? and available_at <= (select ${NOW})${skipIds ? ' and id <> all(?::bigint[])' : ''}
+        order by priority desc, id
+        limit ?
+        for update skip locked))
+    returning id, name, queue, payload, priority, attempts, max_tries`;
+}
+
+/**
+ * Deletes completed jobs (placeholders: ids, tokens) as `done`, then frees the unique keys of
+ * those that have one.
+ */
+const COMPLETE_JOBS = `
+    done as (
+      delete from jobs using unnest(?::bigint[], ?::text[]) as l(id, token)
+       where jobs.id = l.id and jobs.token = l.token
+      returning jobs.id, jobs.unique_key),
+    freed as (
+      delete from job_uniques
+       where job_id in (select id::text from done where unique_key is not null))`;
+
 export const SQL = {
   now: `select ${NOW} as now`,
 
@@ -36,53 +74,23 @@ export const SQL = {
   dropUniquesOf: `delete from job_uniques where job_id = any(?::text[])`,
   notify: `select pg_notify('${CHANNEL}', ?)`,
 
-  // SKIP LOCKED lets concurrent workers pass over each other's rows instead of waiting; the
-  // inner select walks jobs_claim_idx (queue, priority desc, id). `id = any(array(...))` makes
-  // the update find its rows by primary key: joined to a CTE instead, the planner hashes the
-  // whole table once a claim takes more than a few rows (23 ms against 4 ms for 550 of 20,000).
-  claim: `
-    update jobs
-       set attempts = attempts + 1, reserved_at = ${NOW}, available_at = ${NOW} + ?, token = ?
-     where id = any(array(
-       select id from jobs
-        where queue = ? and available_at <= ${NOW}
-        order by priority desc, id
-        limit ?
-        for update skip locked))
-    returning id, name, queue, payload, priority, attempts, max_tries`,
+  claim: claimJobs(false),
   extend: `
     update jobs set available_at = ${NOW} + ?
       from unnest(?::bigint[], ?::text[]) as l(id, token)
      where jobs.id = l.id and jobs.token = l.token
     returning jobs.id`,
-  // One statement, one commit: delete the jobs, then free their unique keys.
+  // One statement, one commit.
   complete: `
-    with done as (
-      delete from jobs using unnest(?::bigint[], ?::text[]) as l(id, token)
-       where jobs.id = l.id and jobs.token = l.token
-      returning jobs.id),
-    freed as (delete from job_uniques where job_id in (select id::text from done))
+    with ${COMPLETE_JOBS}
     select id from done`,
   // The previous jobs' completion and the next claim in one statement, one round trip: at
   // concurrency 1 a worker would otherwise wait for two per job. The claim skips the jobs being
   // completed (all CTEs share one snapshot, and a row must not be changed twice in one
   // statement); `done` rows come first, then the claimed ones.
   completeAndClaim: `
-    with done as (
-      delete from jobs using unnest(?::bigint[], ?::text[]) as l(id, token)
-       where jobs.id = l.id and jobs.token = l.token
-      returning jobs.id),
-    freed as (delete from job_uniques where job_id in (select id::text from done)),
-    claimed as (
-      update jobs
-         set attempts = attempts + 1, reserved_at = ${NOW}, available_at = ${NOW} + ?, token = ?
-       where id = any(array(
-         select id from jobs
-          where queue = ? and available_at <= ${NOW} and id <> all(?::bigint[])
-          order by priority desc, id
-          limit ?
-          for update skip locked))
-      returning id, name, queue, payload, priority, attempts, max_tries)
+    with ${COMPLETE_JOBS},
+    claimed as (${claimJobs(true)})
     select true as done, id, null::text as name, null::text as queue, null::text as payload,
            null::int as priority, null::int as attempts, null::int as max_tries
       from done
@@ -97,12 +105,17 @@ export const SQL = {
     insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, failed_at)
     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NOW})`,
 
+  // One count per queue, the clock read once: with the clock in every filter and a GROUP BY,
+  // 50,000 jobs took 25 ms to count (7 ms so), and monitors poll this.
   sizes: `
-    select queue,
-           count(*) filter (where available_at <= ${NOW}) as pending,
-           count(*) filter (where available_at > ${NOW} and reserved_at is null) as delayed,
-           count(*) filter (where available_at > ${NOW} and reserved_at is not null) as reserved
-      from jobs where queue = any(?::text[]) group by queue`,
+    select q.queue, s.pending, s.delayed, s.reserved
+      from unnest(?::text[]) as q(queue),
+           (select ${NOW} as now) as clock,
+           lateral (
+             select count(*) filter (where available_at <= clock.now) as pending,
+                    count(*) filter (where available_at > clock.now and reserved_at is null) as delayed,
+                    count(*) filter (where available_at > clock.now and reserved_at is not null) as reserved
+               from jobs where jobs.queue = q.queue) as s`,
   queueNames: `select distinct queue from jobs order by queue`,
   list: `
     select *, ${NOW} as now from jobs
