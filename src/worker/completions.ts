@@ -1,42 +1,54 @@
 import type { Lease, QueueDriver } from '../queue/driver.js';
 
 /**
+ * What a completion resolves to: whether the lease still held, or, for a batched completion,
+ * the ids of every job of its batch whose lease held (look the job up in it).
+ */
+export type Completion = boolean | ReadonlySet<string>;
+
+/** Whether the completion of `id` went through. */
+export function completed(result: Completion, id: string): boolean {
+  return typeof result === 'boolean' ? result : result.has(id);
+}
+
+/**
  * Collects the completions of jobs that finish in the same tick and settles them in one
  * driver call (one transaction), which is most of the throughput at high concurrency on SQL.
- * Resolves each caller with whether its lease still held.
+ * Every caller of one batch gets the same promise, of the batch's completed ids: no promise,
+ * resolver or record per job.
  */
 export class CompletionBatcher {
-  private pending: Array<{
-    lease: Lease;
-    resolve: (ok: boolean) => void;
-    reject: (e: unknown) => void;
-  }> = [];
-  private scheduled = false;
+  private batch: Lease[] = [];
+  private settled?: Promise<ReadonlySet<string>>;
+  private resolve!: (done: ReadonlySet<string>) => void;
+  private reject!: (error: unknown) => void;
 
   constructor(private readonly driver: QueueDriver) {}
 
-  complete(lease: Lease): Promise<boolean> {
+  complete(lease: Lease): Promise<Completion> {
     // A pipelining driver sends at once: waiting a tick to batch would only leave the storage
     // idle while the worker gathers completions, then the worker idle while it runs them.
     if (this.driver.completeEach) return this.driver.completeEach([lease])[0]!;
-    return new Promise((resolve, reject) => {
-      this.pending.push({ lease, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    this.batch.push(lease);
+    if (!this.settled) {
+      this.settled = new Promise((resolve, reject) => {
+        this.resolve = resolve;
+        this.reject = reject;
+      });
+      setImmediate(() => void this.flush());
+    }
+    return this.settled;
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    this.scheduled = false;
+    const batch = this.batch;
+    const { resolve, reject } = this;
+    this.batch = [];
+    this.settled = undefined;
     try {
-      const done = new Set(await this.driver.complete(batch.map((b) => b.lease)));
-      for (const b of batch) b.resolve(done.has(b.lease.id));
+      resolve(new Set(await this.driver.complete(batch)));
     } catch (error) {
-      for (const b of batch) b.reject(error);
+      reject(error);
     }
   }
 }

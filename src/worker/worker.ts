@@ -12,7 +12,8 @@ import {
   type Execution,
   type Interruptible,
 } from './executor.js';
-import { CompletionBatcher } from './completions.js';
+import { CompletionBatcher, completed } from './completions.js';
+import { Prefetch } from './prefetch.js';
 import { SharedDeadlines } from './deadlines.js';
 import { Heartbeat } from './heartbeat.js';
 import { EXIT, type WorkerOptions } from './options.js';
@@ -45,7 +46,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Completions still being written for jobs whose slot is already free. */
   private readonly settling = new Set<Promise<void>>();
   /** Jobs claimed ahead (options.prefetch), not started yet, leases held. */
-  private buffer: ClaimedJob[] = [];
+  private readonly prefetch: Prefetch;
   /** performance.now() when the claim loop last let the event loop run. */
   private yieldedAt = 0;
   private stopReason?: StopReason;
@@ -96,6 +97,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
       options.maxJobs === undefined;
     this.claimsWhileSettling =
       deps.driver.connection === 'database' && !options.once && options.maxJobs === undefined;
+    this.prefetch = new Prefetch({
+      driver: deps.driver,
+      concurrency: options.concurrency,
+      ahead: this.claimsAhead ? options.prefetch! : 0,
+      leaseMs: options.leaseMs,
+      running: () => this.running.size,
+      onError: (error) => this.emit('worker:error', { error: toError(error), during: 'claim' }),
+      onRefilled: () => this.nudge(),
+    });
     this.executeOptions = {
       registry: deps.registry,
       timeoutMs: options.timeoutMs,
@@ -115,10 +125,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       leases: () =>
         [...this.running.values()]
           .map((r) => r.job)
-          .concat(this.buffer)
+          .concat(this.prefetch.held())
           .map((j) => ({ id: j.id, token: j.token })),
       onLost: (id) => {
-        this.buffer = this.buffer.filter((j) => j.id !== id);
+        this.prefetch.lose(id);
         this.running.get(id)?.interrupt?.();
       },
       onError: (error) => this.emit('worker:error', { error, during: 'heartbeat' }),
@@ -230,7 +240,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // starve them. Not after every job: completions that pile up meanwhile go in one batch.
       if (
         this.claimsAhead &&
-        (this.buffer.length === 0 || performance.now() - this.yieldedAt > YIELD_EVERY_MS)
+        (this.prefetch.size === 0 || performance.now() - this.yieldedAt > YIELD_EVERY_MS)
       ) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.yieldedAt = performance.now();
@@ -238,15 +248,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       const paused = this.poller.paused;
       const queues = paused.size === 0 ? o.queues : o.queues.filter((q) => !paused.has(q));
-      if (this.buffer.length > 0 && !queues.includes(this.buffer[0]!.queue)) {
+      const next = this.prefetch.peek();
+      if (next && !queues.includes(next.queue)) {
         await this.releaseBuffer(); // its queue was paused
       }
-      let jobs: ClaimedJob[] = this.buffer.splice(0, free);
+      let jobs = this.prefetch.take(free);
+      if (jobs.length === 0 && this.prefetch.refilling) {
+        await this.prefetch.refilling;
+        continue;
+      }
       if (jobs.length === 0 && queues.length > 0) {
         try {
           const ahead = this.claimsAhead ? o.prefetch! : 0;
           jobs = await this.deps.driver.claim(queues, free + ahead, o.leaseMs);
-          this.buffer = jobs.splice(free);
+          this.prefetch.fill(jobs.splice(free));
           failures = 0;
         } catch (error) {
           // A claim the storage refuses outright (a queue name it cannot hold) would fail the
@@ -267,15 +282,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
         continue;
       }
       this.claimedCount += jobs.length;
-      for (const job of jobs) this.start(job);
+      this.start(jobs);
+      if (!this.stopReason) this.prefetch.topUp(queues);
       if (o.restMs > 0) await sleep(o.restMs, this.hardStop.signal);
     }
   }
 
   /** Gives back jobs claimed ahead and not started, attempt refunded. */
   private async releaseBuffer(): Promise<void> {
-    const jobs = this.buffer;
-    this.buffer = [];
+    const jobs = await this.prefetch.drain();
     await Promise.all(
       jobs.map((job) =>
         this.deps.driver
@@ -301,13 +316,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  private start(job: ClaimedJob): void {
-    const running: Running = { job, startedAt: Date.now(), done: DONE };
-    this.running.set(job.id, running);
-    // The payload object is made only when someone listens: a worker without renderers (an
-    // embedded one, the benchmarks) pays nothing per job for events.
-    if (this.listenerCount('job:processing') > 0) this.emit('job:processing', { job });
-    running.done = this.runJob(running);
+  /**
+   * Starts jobs in two passes: every job is running, its event out, before the first handler
+   * is called (handlers are called directly, so one that blocks the event loop would
+   * otherwise hold back the others' start, and their events, until it ends).
+   */
+  private start(jobs: ClaimedJob[]): void {
+    const listened = this.listenerCount('job:processing') > 0;
+    const startedAt = Date.now();
+    for (const job of jobs) {
+      this.running.set(job.id, { job, startedAt, done: DONE });
+      // The payload object is made only when someone listens: a worker without renderers (an
+      // embedded one, the benchmarks) pays nothing per job for events.
+      if (listened) this.emit('job:processing', { job });
+    }
+    for (const job of jobs) {
+      const running = this.running.get(job.id);
+      if (running) running.done = this.runJob(running);
+    }
   }
 
   private async runJob(running: Running): Promise<void> {
@@ -350,14 +376,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * driver only: there the next claim is a round trip of its own and overlapping the two nearly
    * doubles the rate at concurrency 1, whereas the redis driver fetches the next job with the
    * completion itself. Never with --once or --max-jobs, which count settled jobs; and at most
-   * max(concurrency, prefetch) completions in flight, so a slow storage holds the worker back
-   * rather than pile up jobs that ran but are not recorded.
+   * as many completions in flight as jobs held (concurrency + prefetch): a slow storage holds
+   * the worker back rather than pile up jobs that ran but are not recorded, and a buffer's last
+   * job does not wait for the buffer's completions before the next claim.
    */
   private settlesBehind(): boolean {
     const o = this.options;
     return (
       (this.claimsAhead || this.claimsWhileSettling) &&
-      this.settling.size < Math.max(o.concurrency, o.prefetch ?? 0)
+      this.settling.size < o.concurrency + (this.claimsAhead ? o.prefetch! : 0)
     );
   }
 
@@ -368,7 +395,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (decision.action === 'complete') {
       const durationMs = Date.now() - running.startedAt;
       // The job is its own lease (id and token): no object per completion.
-      const ok = await this.completions.complete(job);
+      const ok = completed(await this.completions.complete(job), job.id);
       if (!ok) this.emit('job:lost', { job });
       else if (this.listenerCount('job:processed') > 0)
         this.emit('job:processed', { job, durationMs });
