@@ -10,7 +10,8 @@ const CHILD = join(BENCH_DIR, 'child.mjs');
 /** Forks bench/child.mjs for `task`; messages are awaited by type. */
 function spawnChild(task) {
   const child = fork(CHILD, [JSON.stringify(task)], {
-    execArgv: ['--expose-gc'],
+    // BENCH_NODE_ARGS: extra flags for the contender processes, e.g. `--cpu-prof` to profile.
+    execArgv: ['--expose-gc', ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const inbox = [];
