@@ -450,7 +450,9 @@ for (const backend of opts.backends) {
       });
   }
   const md = markdown(result);
-  const base = join(outDir, `${result.environment.date.slice(0, 10)}-${backend}`);
+  // A memory-long run is a file of its own: it must not overwrite the full run of the same day.
+  const suffix = opts.workloads.every((w) => w === 'memory-long') ? '-memory-long' : '';
+  const base = join(outDir, `${result.environment.date.slice(0, 10)}-${backend}${suffix}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${base}.md`, md);
   console.log(md);
