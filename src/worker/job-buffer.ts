@@ -39,7 +39,7 @@ export class JobBuffer {
 
   /** Every job, removed. */
   drain(): ClaimedJob[] {
-    const all = this.jobs.slice(this.head);
+    const all = this.toArray();
     this.clear();
     return all;
   }

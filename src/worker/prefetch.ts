@@ -58,7 +58,7 @@ export class Prefetch {
   /** Up to `n` jobs to start; throws what the storage refused in a refill. */
   take(n: number): ClaimedJob[] {
     if (this.refused) throw this.refused;
-    return this.buffer.size > 0 ? this.buffer.take(n) : [];
+    return this.buffer.take(n);
   }
 
   /** The refill on its way, for a worker whose buffer ran dry before it came back. */

@@ -79,8 +79,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly poller: ControlPoller;
   private readonly completions: CompletionBatcher;
   private startedAt = 0;
-  /** Prefetch is on: jobs are claimed ahead of free slots (see WorkerOptions.prefetch). */
-  private readonly claimsAhead: boolean;
+  /**
+   * Jobs claimed ahead of free slots (WorkerOptions.prefetch); 0 when prefetch is off or
+   * cannot apply (several queues, --once, --max-jobs).
+   */
+  private readonly ahead: number;
   /** Without prefetch, a claim may overlap the previous job's completion (settlesBehind). */
   private readonly claimsWhileSettling: boolean;
 
@@ -90,17 +93,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
   ) {
     super();
     this.completions = new CompletionBatcher(deps.driver);
-    this.claimsAhead =
-      (options.prefetch ?? 0) > 0 &&
-      options.queues.length === 1 &&
-      !options.once &&
-      options.maxJobs === undefined;
+    this.ahead =
+      options.queues.length === 1 && !options.once && options.maxJobs === undefined
+        ? Math.max(0, options.prefetch ?? 0)
+        : 0;
     this.claimsWhileSettling =
       deps.driver.connection === 'database' && !options.once && options.maxJobs === undefined;
     this.prefetch = new Prefetch({
       driver: deps.driver,
       concurrency: options.concurrency,
-      ahead: this.claimsAhead ? options.prefetch! : 0,
+      ahead: this.ahead,
       leaseMs: options.leaseMs,
       running: () => this.running.size,
       onError: (error) => this.emit('worker:error', { error: toError(error), during: 'claim' }),
@@ -239,7 +241,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // (SQLite) or a full buffer this loop would otherwise run on promise callbacks alone and
       // starve them. Not after every job: completions that pile up meanwhile go in one batch.
       if (
-        this.claimsAhead &&
+        this.ahead > 0 &&
         (this.prefetch.size === 0 || performance.now() - this.yieldedAt > YIELD_EVERY_MS)
       ) {
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -259,8 +261,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       if (jobs.length === 0 && queues.length > 0) {
         try {
-          const ahead = this.claimsAhead ? o.prefetch! : 0;
-          jobs = await this.deps.driver.claim(queues, free + ahead, o.leaseMs);
+          jobs = await this.deps.driver.claim(queues, free + this.ahead, o.leaseMs);
           this.prefetch.fill(jobs.splice(free));
           failures = 0;
         } catch (error) {
@@ -324,16 +325,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private start(jobs: ClaimedJob[]): void {
     const listened = this.listenerCount('job:processing') > 0;
     const startedAt = Date.now();
-    for (const job of jobs) {
-      this.running.set(job.id, { job, startedAt, done: DONE });
+    const started = jobs.map((job): Running => {
+      const running: Running = { job, startedAt, done: DONE };
+      this.running.set(job.id, running);
       // The payload object is made only when someone listens: a worker without renderers (an
       // embedded one, the benchmarks) pays nothing per job for events.
       if (listened) this.emit('job:processing', { job });
-    }
-    for (const job of jobs) {
-      const running = this.running.get(job.id);
-      if (running) running.done = this.runJob(running);
-    }
+      return running;
+    });
+    for (const running of started) running.done = this.runJob(running);
   }
 
   private async runJob(running: Running): Promise<void> {
@@ -383,8 +383,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private settlesBehind(): boolean {
     const o = this.options;
     return (
-      (this.claimsAhead || this.claimsWhileSettling) &&
-      this.settling.size < o.concurrency + (this.claimsAhead ? o.prefetch! : 0)
+      (this.ahead > 0 || this.claimsWhileSettling) &&
+      this.settling.size < o.concurrency + this.ahead
     );
   }
 

@@ -27,6 +27,7 @@ interface Options {
 interface DeletedRow {
   unique_key: string | null;
 }
+
 /**
  * The database driver on SQLite. It keeps its own better-sqlite3 connection (not knex's) so the
  * hot path runs prepared statements in synchronous `BEGIN IMMEDIATE` transactions: a claim can
