@@ -31,3 +31,10 @@ export class ConnectionError extends JobsmithError {}
 
 /** The schema is not migrated and we were told not to migrate it ourselves. */
 export class SchemaError extends JobsmithError {}
+
+/**
+ * The storage cannot be used, and waiting will not help: a read-only or corrupt SQLite file, a
+ * database file deleted or replaced under a running process, a schema that is missing. A worker
+ * stops on it (exit code 14, see src/worker/options.ts) instead of retrying for ever.
+ */
+export class StorageError extends JobsmithError {}

@@ -42,6 +42,15 @@ export interface ClaimedJob {
   maxTries: number;
   /** Fencing token of this claim. */
   token: string;
+  /**
+   * The job came back from a claim whose lease ran out (its worker died, hung or lost its
+   * storage) while it may have run beside other jobs. The worker runs it alone, and calls
+   * `markAlone` just before it starts, so that a job that kills its worker is charged the
+   * attempt and the jobs that merely ran beside it are not (docs/reliability.md).
+   */
+  isolate?: boolean;
+  /** The last error recorded for the job (a retry's, or why its last claim was lost), if any. */
+  lastError?: string | null;
 }
 
 export interface Lease {
@@ -129,6 +138,12 @@ export interface QueueDriver {
    * frees every slot as early as it can, instead of batching completions per tick.
    */
   completeEach?(leases: Lease[]): Array<Promise<boolean>>;
+
+  /**
+   * Records that a held job is about to run alone in its worker (see ClaimedJob.isolate): if its
+   * lease now runs out, the job is to blame and the attempt counts. False if the lease was lost.
+   */
+  markAlone(lease: Lease): Promise<boolean>;
 
   /** Puts a held job back to wait `delayMs`; false if the lease was lost. */
   release(lease: Lease, options: ReleaseOptions): Promise<boolean>;

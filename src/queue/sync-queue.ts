@@ -77,6 +77,9 @@ export class SyncQueue implements QueueDriver {
   async complete(): Promise<string[]> {
     return [];
   }
+  async markAlone(): Promise<boolean> {
+    return false;
+  }
   async release(): Promise<boolean> {
     return false;
   }

@@ -327,6 +327,11 @@ export class PostgresQueue implements QueueDriver {
     }
   }
 
+  // Placeholder until crash isolation lands (issue 11, item 4): claims never set `isolate` yet.
+  async markAlone(_lease: Lease): Promise<boolean> {
+    return true;
+  }
+
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const result = await this.settle('release', [
       options.delayMs,

@@ -141,6 +141,11 @@ export class SqliteQueue implements QueueDriver {
       .immediate();
   }
 
+  // Placeholder until crash isolation lands (issue 11, item 4): claims never set `isolate` yet.
+  async markAlone(_lease: Lease): Promise<boolean> {
+    return true;
+  }
+
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const changed = this.db
       .transaction(() => {

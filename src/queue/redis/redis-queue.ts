@@ -333,6 +333,11 @@ export class RedisQueue implements QueueDriver {
     return each;
   }
 
+  // Placeholder until crash isolation lands (issue 11, item 4): claims never set `isolate` yet.
+  async markAlone(_lease: Lease): Promise<boolean> {
+    return true;
+  }
+
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const redis = this.r();
     await redis.reconnected();
