@@ -13,6 +13,8 @@ import type {
   QueueSizes,
   ReleaseOptions,
 } from '../driver.js';
+import { wholeMs } from '../../util/whole.js';
+import { storableError, storableJob, storableRecord } from '../storable.js';
 import { toRow } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 
@@ -158,7 +160,8 @@ export class PostgresQueue implements QueueDriver {
     return (result as { rows: Row[] }).rows;
   }
 
-  async push(jobs: NewJob[]): Promise<PushResult[]> {
+  async push(given: NewJob[]): Promise<PushResult[]> {
+    const jobs = given.map(storableJob);
     if (jobs.length <= 1000 && jobs.every((j) => !j.unique)) return this.pushPlain(jobs);
     return this.knex.transaction(async (trx) => {
       const results: PushResult[] = [];
@@ -219,6 +222,7 @@ export class PostgresQueue implements QueueDriver {
 
   async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
     if (!this.warmed) this.warm();
+    leaseMs = wholeMs(leaseMs);
     // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
     const token = randomUUID();
     this.claimedAt = this.listener ? this.notifications : -1;
@@ -251,7 +255,7 @@ export class PostgresQueue implements QueueDriver {
   async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
     if (leases.length === 0) return [];
     const { rows } = await this.settle('extend', [
-      leaseMs,
+      wholeMs(leaseMs),
       arrayLiteral(leases.map((l) => l.id)),
       arrayLiteral(leases.map((l) => l.token)),
     ]);
@@ -334,16 +338,17 @@ export class PostgresQueue implements QueueDriver {
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const result = await this.settle('release', [
-      options.delayMs,
+      wholeMs(options.delayMs),
       options.refundAttempt ? 1 : 0,
-      options.error ?? null,
+      storableError(options.error) ?? null,
       lease.id,
       lease.token,
     ]);
     return result.rowCount === 1;
   }
 
-  async fail(lease: Lease, record: FailedJobRecord): Promise<boolean> {
+  async fail(lease: Lease, given: FailedJobRecord): Promise<boolean> {
+    const record = storableRecord(given);
     const client = await this.settlePool.connect();
     try {
       await client.query('begin');

@@ -13,6 +13,8 @@ import type {
   ReleaseOptions,
 } from '../driver.js';
 import { failedJobRow } from '../../failed/record.js';
+import { wholeMs } from '../../util/whole.js';
+import { storableError, storableJob, storableRecord } from '../storable.js';
 import { toRow } from './rows.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 
@@ -53,7 +55,8 @@ export class SqliteQueue implements QueueDriver {
     return this.sql.now.pluck().get() as number;
   }
 
-  async push(jobs: NewJob[]): Promise<PushResult[]> {
+  async push(given: NewJob[]): Promise<PushResult[]> {
+    const jobs = given.map(storableJob);
     const results = this.db
       .transaction((): PushResult[] => {
         const now = this.now();
@@ -86,6 +89,7 @@ export class SqliteQueue implements QueueDriver {
   }
 
   async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+    leaseMs = wholeMs(leaseMs);
     return this.db
       .transaction((): ClaimedJob[] => {
         const now = this.now();
@@ -116,7 +120,7 @@ export class SqliteQueue implements QueueDriver {
     if (leases.length === 0) return [];
     return this.db
       .transaction(() => {
-        const until = this.now() + leaseMs;
+        const until = this.now() + wholeMs(leaseMs);
         return leases
           .filter((l) => this.sql.extend.run(until, l.id, l.token).changes === 1)
           .map((l) => l.id);
@@ -149,12 +153,10 @@ export class SqliteQueue implements QueueDriver {
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const changed = this.db
       .transaction(() => {
-        const at = this.now() + options.delayMs;
+        const at = this.now() + wholeMs(options.delayMs);
         const refund = options.refundAttempt ? 1 : 0;
-        return (
-          this.sql.release.run(at, refund, options.error ?? null, lease.id, lease.token).changes ===
-          1
-        );
+        const error = storableError(options.error) ?? null;
+        return this.sql.release.run(at, refund, error, lease.id, lease.token).changes === 1;
       })
       .immediate();
     if (changed && options.delayMs === 0) this.wakeLocal();
@@ -167,7 +169,7 @@ export class SqliteQueue implements QueueDriver {
         const row = this.sql.deleteJob.get(lease.id, lease.token) as DeletedRow | undefined;
         if (!row) return false;
         if (row.unique_key !== null) this.sql.dropUniqueOf.run(lease.id);
-        this.sql.insertFailed.run(failedJobRow(record, this.now()));
+        this.sql.insertFailed.run(failedJobRow(storableRecord(record), this.now()));
         return true;
       })
       .immediate();

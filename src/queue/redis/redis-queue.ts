@@ -13,6 +13,8 @@ import type {
   ReleaseOptions,
 } from '../driver.js';
 import { failedJobRow } from '../../failed/record.js';
+import { wholeMs } from '../../util/whole.js';
+import { storableError, storableJob, storableRecord } from '../storable.js';
 import { BullRedis } from './bull-redis.js';
 import { FetchAhead, type Fetched } from './fetch-ahead.js';
 import { HeldLeases } from './held-leases.js';
@@ -94,8 +96,9 @@ export class RedisQueue implements QueueDriver {
     this.redis = await BullRedis.open(this.options.url, this.prefix);
   }
 
-  async push(jobs: NewJob[]): Promise<PushResult[]> {
-    if (jobs.length === 0) return [];
+  async push(given: NewJob[]): Promise<PushResult[]> {
+    if (given.length === 0) return [];
+    const jobs = given.map(storableJob);
     for (const job of jobs) checkJob(job);
     const redis = this.r();
     const client = redis.up();
@@ -142,6 +145,7 @@ export class RedisQueue implements QueueDriver {
   }
 
   async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+    leaseMs = wholeMs(leaseMs);
     this.lastClaim = { queues, leaseMs };
     const claimed: ClaimedJob[] = [];
     for (const queue of queues) {
@@ -255,7 +259,7 @@ export class RedisQueue implements QueueDriver {
           const tokens = items.map((i) => i.lease.token);
           return redis.send(
             'extendLocks',
-            extendLocksArgs(redis.keysOf(queue), ids, tokens, leaseMs),
+            extendLocksArgs(redis.keysOf(queue), ids, tokens, wholeMs(leaseMs)),
           );
         }),
       ),
@@ -346,14 +350,16 @@ export class RedisQueue implements QueueDriver {
     if (!held) return false;
     // BullMQ counts an attempt when a job is moved to active (attemptsStarted); a refund sets
     // it back, under the lock, so RetryAfter never spends one.
-    const fields: Record<string, string | number> = { failedReason: options.error ?? '' };
+    const fields: Record<string, string | number> = {
+      failedReason: storableError(options.error) ?? '',
+    };
     if (options.refundAttempt) fields.ats = held.ats - 1;
     const args = moveToDelayedArgs(
       redis.keysOf(held.queue),
       held.bullId,
       redis.clock.now(),
       lease.token,
-      Math.max(0, Math.round(options.delayMs)),
+      Math.max(0, wholeMs(options.delayMs)),
       Boolean(options.refundAttempt),
       fields,
     );
@@ -367,7 +373,8 @@ export class RedisQueue implements QueueDriver {
    * the row and the job: the job comes back through its lease and may be recorded twice (at
    * least once), but never lost.
    */
-  async fail(lease: Lease, record: FailedJobRecord): Promise<boolean> {
+  async fail(lease: Lease, given: FailedJobRecord): Promise<boolean> {
+    const record = storableRecord(given);
     const redis = this.r();
     await redis.reconnected();
     const held = await this.held.of(lease);
