@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -60,6 +60,30 @@ describe('createLogger', () => {
     log.warn({ queue: 'telegram' }, `send via bot${BOT_TOKEN} to ${DB_URL}`);
     expect(shown).toMatch(
       /^\d\d:\d\d:\d\d WARN {2}send via bot\*\*\* to postgres:\/\/bob:\*\*\*@db\.internal:5432\/app queue=telegram\n$/,
+    );
+  });
+
+  it('bounds each string of a line, saying how much was cut, and masks before it cuts', () => {
+    const log = createLogger({ level: 'info', file });
+    const huge = 'y'.repeat(5_000_000);
+    log.error({ error: `${'z'.repeat(7_990)}${DB_URL} ${huge}` }, `failed: ${huge}`);
+    const text = readFileSync(file, 'utf8');
+    expect(text.length).toBeLessThan(20_000);
+    expect(text).not.toContain('s3cretpw');
+    expect(text).not.toContain('postgres://bob:s3');
+    const [line] = lines();
+    expect(line!.msg).toMatch(/^failed: y+…\[4,99\d,\d{3} characters cut\]$/);
+    expect((line!.msg as string).length).toBeLessThanOrEqual(8_000);
+    // The URL straddled the cut: masked first, so not even its start is left.
+    expect(line!.error).toMatch(/^z+…\[5,00\d,\d{3} characters cut\]$/);
+  });
+
+  it('refuses a log file it cannot write with the setting, the path and the fix', () => {
+    const blocker = path.join(dir.path, 'not-a-folder');
+    writeFileSync(blocker, '');
+    const target = path.join(blocker, 'app.log');
+    expect(() => createLogger({ level: 'info', file: target })).toThrow(
+      `Cannot write the log file ${target} (LOG_FILE): a part of the path is a file, not a folder (EEXIST).`,
     );
   });
 
