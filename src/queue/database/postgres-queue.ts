@@ -4,6 +4,7 @@ import pg from 'pg';
 import type {
   ClaimedJob,
   FailedJobRecord,
+  JobBatches,
   JobRow,
   JobState,
   Lease,
@@ -15,6 +16,7 @@ import type {
 } from '../driver.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
+import { pushBatch, PUSH_BATCH } from './postgres-push.js';
 import { toRow } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 
@@ -160,64 +162,35 @@ export class PostgresQueue implements QueueDriver {
     return (result as { rows: Row[] }).rows;
   }
 
+  /**
+   * A batch of plain jobs is one statement (one round trip, one commit, the NOTIFY included),
+   * which is most of a dispatch's latency; more, or unique jobs, go in batches in a transaction
+   * (postgres-push.ts).
+   */
   async push(given: NewJob[]): Promise<PushResult[]> {
     const jobs = given.map(storableJob);
-    if (jobs.length <= 1000 && jobs.every((j) => !j.unique)) return this.pushPlain(jobs);
+    if (jobs.length <= PUSH_BATCH && jobs.every((j) => !j.unique)) {
+      return pushBatch(this.knex, jobs);
+    }
     return this.knex.transaction(async (trx) => {
       const results: PushResult[] = [];
-      for (const job of jobs) {
-        if (job.unique) {
-          await this.rows(SQL.dropExpiredUnique, [job.unique.key], trx);
-          const won = await this.rows(SQL.insertUnique, [job.unique.key, job.unique.forMs], trx);
-          if (won.length === 0) {
-            const [existing] = await this.rows(SQL.findUnique, [job.unique.key], trx);
-            results.push({ id: String(existing?.job_id ?? ''), deduplicated: true });
-            continue;
-          }
-        }
-        const [row] = await this.rows(
-          SQL.insertJob,
-          [
-            job.queue,
-            job.name,
-            job.payload,
-            job.priority,
-            job.maxTries,
-            job.runAt ?? null,
-            job.delayMs,
-            job.unique?.key ?? null,
-          ],
-          trx,
-        );
-        const id = String(row!.id);
-        if (job.unique) await this.rows(SQL.setUniqueJob, [id, job.unique.key], trx);
-        results.push({ id, deduplicated: false });
+      for (let i = 0; i < jobs.length; i += PUSH_BATCH) {
+        results.push(...(await pushBatch(trx, jobs.slice(i, i + PUSH_BATCH))));
       }
-      const queues = [...new Set(jobs.map((j) => j.queue))];
-      if (results.some((r) => !r.deduplicated))
-        await this.rows(SQL.notify, [queues.join(',')], trx);
       return results;
     });
   }
 
-  /**
-   * Jobs without unique keys go in as one statement (one round trip, one commit, the NOTIFY
-   * included), which is most of a dispatch's latency. The rows travel as seven arrays, so the
-   * statement text is the same for one job or a thousand and nothing is spliced per row.
-   */
-  private async pushPlain(jobs: NewJob[]): Promise<PushResult[]> {
-    const queues = [...new Set(jobs.map((j) => j.queue))].join(',');
-    const rows = await this.rows(SQL.pushMany, [
-      jobs.map((j) => j.queue),
-      jobs.map((j) => j.name),
-      jobs.map((j) => j.payload),
-      jobs.map((j) => j.priority),
-      jobs.map((j) => j.maxTries),
-      jobs.map((j) => j.runAt ?? null),
-      jobs.map((j) => j.delayMs),
-      queues,
-    ]);
-    return rows.map((r) => ({ id: String(r.id), deduplicated: false }));
+  /** One transaction for the whole stream, a statement or a few per batch: all or none. */
+  async pushStream(
+    batches: JobBatches,
+    stored: (results: PushResult[]) => void | Promise<void>,
+  ): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      for await (const batch of batches(PUSH_BATCH)) {
+        await stored(await pushBatch(trx, batch.map(storableJob)));
+      }
+    });
   }
 
   async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {

@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type {
   ClaimedJob,
   FailedJobRecord,
+  JobBatches,
   JobRow,
   JobState,
   Lease,
@@ -24,6 +25,9 @@ interface Options {
   /** How often an idle worker looks for another process's writes. @defaultValue 50 */
   pollMs?: number;
 }
+
+/** Jobs read from a bulk dispatch's file per step of pushStream. */
+const STREAM_BATCH = 5000;
 
 /** What deleting a job returns. */
 interface DeletedRow {
@@ -58,34 +62,63 @@ export class SqliteQueue implements QueueDriver {
   async push(given: NewJob[]): Promise<PushResult[]> {
     const jobs = given.map(storableJob);
     const results = this.db
-      .transaction((): PushResult[] => {
-        const now = this.now();
-        return jobs.map((job) => {
-          if (job.unique) {
-            this.sql.dropExpiredUnique.run(job.unique.key, now);
-            const existing = this.sql.findUnique.pluck().get(job.unique.key) as string | undefined;
-            if (existing !== undefined) return { id: String(existing), deduplicated: true };
-          }
-          const availableAt = job.runAt ?? now + job.delayMs;
-          const id = String(
-            this.sql.insertJob.run({
-              queue: job.queue,
-              name: job.name,
-              payload: job.payload,
-              priority: job.priority,
-              max_tries: job.maxTries,
-              available_at: availableAt,
-              unique_key: job.unique?.key ?? null,
-              created_at: now,
-            }).lastInsertRowid,
-          );
-          if (job.unique) this.sql.insertUnique.run(job.unique.key, id, now + job.unique.forMs);
-          return { id, deduplicated: false };
-        });
-      })
+      .transaction((): PushResult[] => this.insertJobs(jobs, this.now()))
       .immediate();
     this.wakeLocal();
     return results;
+  }
+
+  /**
+   * One `BEGIN IMMEDIATE` transaction for the whole stream: all or none. The write lock is held
+   * only while the jobs are written: the caller reads them from a file it validated them into
+   * first (src/queue/bulk/spool.ts), never from a producer that may be slow, so workers wait
+   * for the lock no longer than the writing takes (see docs/performance.md).
+   */
+  async pushStream(
+    batches: JobBatches,
+    stored: (results: PushResult[]) => void | Promise<void>,
+  ): Promise<void> {
+    if (this.db.inTransaction) {
+      throw new Error('SqliteQueue.pushStream: the connection is already in a transaction.');
+    }
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const now = this.now();
+      for await (const batch of batches(STREAM_BATCH)) {
+        await stored(this.insertJobs(batch.map(storableJob), now));
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+    this.wakeLocal();
+  }
+
+  /** Inserts jobs inside the caller's transaction; `now` is the storage clock at its start. */
+  private insertJobs(jobs: NewJob[], now: number): PushResult[] {
+    return jobs.map((job) => {
+      if (job.unique) {
+        this.sql.dropExpiredUnique.run(job.unique.key, now);
+        const existing = this.sql.findUnique.pluck().get(job.unique.key) as string | undefined;
+        if (existing !== undefined) return { id: String(existing), deduplicated: true };
+      }
+      const availableAt = job.runAt ?? now + job.delayMs;
+      const id = String(
+        this.sql.insertJob.run({
+          queue: job.queue,
+          name: job.name,
+          payload: job.payload,
+          priority: job.priority,
+          max_tries: job.maxTries,
+          available_at: availableAt,
+          unique_key: job.unique?.key ?? null,
+          created_at: now,
+        }).lastInsertRowid,
+      );
+      if (job.unique) this.sql.insertUnique.run(job.unique.key, id, now + job.unique.forMs);
+      return { id, deduplicated: false };
+    });
   }
 
   async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
