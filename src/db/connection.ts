@@ -59,7 +59,7 @@ export function createSqliteFile(filename: string, setting = 'DB_DATABASE'): voi
     throw new ConfigError(
       `Cannot create the SQLite database ${filename} (${setting}): ${fileProblem(error)}.`,
       {
-        hint: `Set ${setting} to a file in a writable folder, or make ${dirname(filename)} writable by the user that runs jobsmith.`,
+        hint: `Set ${setting} to a file in a writable folder, or let the user that runs jobsmith write ${dirname(filename)}.`,
         cause: error,
       },
     );

@@ -38,7 +38,7 @@ function openLogFile(options: LoggerOptions): number {
     throw new ConfigError(
       `Cannot write the log file ${options.file} (${setting}): ${fileProblem(error)}.`,
       {
-        hint: `Set ${setting} to a file in a writable folder, or make ${dirname(options.file)} writable by the user that runs jobsmith.`,
+        hint: `Set ${setting} to a file in a writable folder, or let the user that runs jobsmith write ${dirname(options.file)}.`,
         cause: error,
       },
     );

@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 /*
  * Files and folders jobsmith creates (the SQLite database and its companions, logs, and what
@@ -12,9 +13,25 @@ export const PRIVATE_FILE = 0o600;
 /** Mode of the folders jobsmith creates. */
 export const PRIVATE_FOLDER = 0o700;
 
-/** Creates `folder` and its missing parents, owner-only; nothing when it exists. */
+/**
+ * Creates `folder` and its missing parents, owner-only; nothing when it exists.
+ *
+ * @throws the error of the first folder that cannot be made (EROFS, EACCES...).
+ */
 export function makePrivateFolder(folder: string): void {
-  mkdirSync(folder, { recursive: true, mode: PRIVATE_FOLDER });
+  try {
+    mkdirSync(folder, { recursive: true, mode: PRIVATE_FOLDER });
+  } catch (error) {
+    // A recursive mkdir under a read-only or unwritable parent says ENOENT: make the missing
+    // folders one at a time, and the first that fails says why.
+    const missing: string[] = [];
+    for (let at = resolve(folder); !existsSync(at); at = dirname(at)) {
+      missing.unshift(at);
+      if (dirname(at) === at) break;
+    }
+    for (const each of missing) mkdirSync(each, { mode: PRIVATE_FOLDER });
+    throw error;
+  }
 }
 
 /** Creates `file` empty and owner-only if it does not exist; an existing file is left alone. */
