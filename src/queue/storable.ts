@@ -52,8 +52,17 @@ export function storableError(message: string | undefined): string | undefined {
   return message === undefined ? undefined : storableMessage(redact(message), ERROR_MAX);
 }
 
-/** A failed_jobs row as it is stored: its exception masked, storable and bounded. */
+/** `failed_jobs.original_id` holds 64 characters; a Redis id is `<queue>:<id>`, up to 201. */
+const ORIGINAL_ID_MAX = 64;
+
+/**
+ * A failed_jobs row as it is stored: its exception masked, storable and bounded; its original
+ * id encoded if the column cannot hold it (a Redis job on a queue with a long name).
+ */
 export function storableRecord(record: FailedJobRecord): FailedJobRecord {
   const exception = storableMessage(redact(record.exception), EXCEPTION_MAX);
-  return exception === record.exception ? record : { ...record, exception };
+  const originalId = storableKey(record.originalId, ORIGINAL_ID_MAX);
+  return exception === record.exception && originalId === record.originalId
+    ? record
+    : { ...record, exception, originalId };
 }

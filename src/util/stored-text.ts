@@ -66,15 +66,15 @@ export function storableMessage(text: string, max: number): string {
   return boundText(storableText(text), max);
 }
 
-/** `#sha256:` and 64 hex digits: how an encoded identity ends. */
-const ENCODED_TAIL = /#sha256:[0-9a-f]{64}$/;
-const TAIL_LENGTH = '#sha256:'.length + 64;
+/** `#sha256:` and the digest in base64url (43 characters): how an encoded identity ends. */
+const ENCODED_TAIL = /#sha256:[A-Za-z0-9_-]{43}$/;
+const TAIL_LENGTH = '#sha256:'.length + 43;
 
 /**
  * An identity (a unique key, a host name in a slot's primary key) as it is stored. Identities
  * are matched, not read, so they are never cut: one that cannot be stored as it is (NUL, a lone
  * surrogate, longer than `max`) is stored as a readable head and the SHA-256 of the whole
- * (`head#sha256:<hex>`), the same on every backend and in every process, so two dispatches of
+ * (`head#sha256:<43 base64url characters>`, at most `max` long; `max` ≥ 51), the same on every backend and in every process, so two dispatches of
  * the same key still meet and two different keys still differ. A key that already ends like an
  * encoded one is encoded too, so no key can be mistaken for another's encoding.
  */
@@ -82,7 +82,7 @@ export function storableKey(key: string, max = KEY_MAX): string {
   if (key.length <= max && !hasUnstorable(key) && !ENCODED_TAIL.test(key)) return key;
   // Hashed as UTF-16 code units, which keeps every string apart: UTF-8 would turn all lone
   // surrogates into U+FFFD and make "a\uD800" and "a\uDC00" one key.
-  const digest = createHash('sha256').update(key, 'utf16le').digest('hex');
+  const digest = createHash('sha256').update(key, 'utf16le').digest('base64url');
   let head = storableText(key);
   let keep = Math.max(0, max - TAIL_LENGTH);
   if (head.length > keep) {
