@@ -3,6 +3,8 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logging/logger.js';
+import { clearMaskedValues } from '../src/logging/redact.js';
+import { maskSecretSettings } from '../src/logging/secrets.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
 const BOT_TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
@@ -85,6 +87,21 @@ describe('createLogger', () => {
     expect(() => createLogger({ level: 'info', file: target })).toThrow(
       `Cannot write the log file ${target} (LOG_FILE): a part of the path is a file, not a folder (EEXIST).`,
     );
+  });
+
+  it('masks the value of a secret setting in a log field, by value', () => {
+    maskSecretSettings({ MAIL_PASSWORD: 'hunter2hunter2', APP_KEY: 'base64:Zm9vYmFyYmF6' });
+    try {
+      const log = createLogger({ level: 'info', file });
+      log.error(
+        { error: 'SMTP 535 for hunter2hunter2', key: 'base64:Zm9vYmFyYmF6' },
+        'mail failed',
+      );
+      expect(readFileSync(file, 'utf8')).not.toMatch(/hunter2|Zm9vYmFy/);
+      expect(lines()[0]).toMatchObject({ error: 'SMTP 535 for ***', key: '***' });
+    } finally {
+      clearMaskedValues();
+    }
   });
 
   it('drops lines below LOG_LEVEL', () => {

@@ -147,6 +147,19 @@ describe('redact: secret settings, by value', () => {
     }
   });
 
+  it('registers the secret settings of .env and the environment when connect() is used', async () => {
+    const dir = tempDir('jobsmith-connect-');
+    try {
+      writeFileSync(path.join(dir.path, '.env'), 'TELEGRAM_SESSION=1BQANOTEuMTA4LjU2\n');
+      const { connect } = await import('../src/queue/client.js');
+      const client = await connect({ cwd: dir.path });
+      await client.close();
+      expect(redact('session 1BQANOTEuMTA4LjU2 expired')).toBe('session *** expired');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('finds no secret in an environment without one', () => {
     expect(secretValues({ DB_CONNECTION: 'sqlite', REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual(
       [],
