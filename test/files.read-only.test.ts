@@ -23,6 +23,9 @@ import { defineConfig, defineJob } from 'jobsmith';
 export default defineConfig({ jobs: [defineJob({ name: 'mark.job', async handle() {} })] });
 `;
 
+/** Each test runs `bin/run` several times: generous on a loaded machine. */
+const SLOW = 120_000;
+
 interface Result {
   code: number | null;
   stdout: string;
@@ -67,53 +70,73 @@ describe.skipIf(readOnlyUnsupported() !== undefined)(
       });
     }
 
-    it('names DB_DATABASE, the path and the fix when the database’s folder cannot be made', async () => {
-      const file = path.join(ro, 'storage', 'database.sqlite');
-      const result = await run(['queue:size'], { DB_DATABASE: 'ro/storage/database.sqlite' });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toBe(
-        `Error: Cannot create the SQLite database ${file} (DB_DATABASE): ${READ_ONLY_PROBLEM}.\n` +
-          `Set DB_DATABASE to a file in a writable folder, or let the user that runs jobsmith write ${path.dirname(file)}.\n`,
-      );
-    });
+    it(
+      'names DB_DATABASE, the path and the fix when the database’s folder cannot be made',
+      async () => {
+        const file = path.join(ro, 'storage', 'database.sqlite');
+        const result = await run(['queue:size'], { DB_DATABASE: 'ro/storage/database.sqlite' });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(
+          `Error: Cannot create the SQLite database ${file} (DB_DATABASE): ${READ_ONLY_PROBLEM}.\n` +
+            `Set DB_DATABASE to a file in a writable folder, or let the user that runs jobsmith write ${path.dirname(file)}.\n`,
+        );
+      },
+      SLOW,
+    );
 
-    it('names DB_DATABASE when the database’s folder exists but is read-only', async () => {
-      const file = path.join(ro, 'database.sqlite');
-      const result = await run(['queue:dispatch', 'mark.job', '--payload', '{}'], {
-        DB_DATABASE: 'ro/database.sqlite',
-      });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toBe(
-        `Error: Cannot create the SQLite database ${file} (DB_DATABASE): ${READ_ONLY_PROBLEM}.\n` +
-          `Set DB_DATABASE to a file in a writable folder, or let the user that runs jobsmith write ${ro}.\n`,
-      );
-    });
+    it(
+      'names DB_DATABASE when the database’s folder exists but is read-only',
+      async () => {
+        const file = path.join(ro, 'database.sqlite');
+        const result = await run(['queue:dispatch', 'mark.job', '--payload', '{}'], {
+          DB_DATABASE: 'ro/database.sqlite',
+        });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(
+          `Error: Cannot create the SQLite database ${file} (DB_DATABASE): ${READ_ONLY_PROBLEM}.\n` +
+            `Set DB_DATABASE to a file in a writable folder, or let the user that runs jobsmith write ${ro}.\n`,
+        );
+      },
+      SLOW,
+    );
 
-    it('names LOG_FILE, the path and the fix when the worker cannot write its log', async () => {
-      const file = path.join(ro, 'logs', 'app.log');
-      const result = await run(['queue:work', '--stop-when-empty'], {
-        LOG_FILE: 'ro/logs/app.log',
-      });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toBe(
-        `Error: Cannot write the log file ${file} (LOG_FILE): ${READ_ONLY_PROBLEM}.\n` +
-          `Set LOG_FILE to a file in a writable folder, or let the user that runs jobsmith write ${path.dirname(file)}.\n`,
-      );
-    });
+    it(
+      'names LOG_FILE, the path and the fix when the worker cannot write its log',
+      async () => {
+        const file = path.join(ro, 'logs', 'app.log');
+        const result = await run(['queue:work', '--stop-when-empty'], {
+          LOG_FILE: 'ro/logs/app.log',
+        });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(
+          `Error: Cannot write the log file ${file} (LOG_FILE): ${READ_ONLY_PROBLEM}.\n` +
+            `Set LOG_FILE to a file in a writable folder, or let the user that runs jobsmith write ${path.dirname(file)}.\n`,
+        );
+      },
+      SLOW,
+    );
 
-    it('dispatches without touching an unwritable LOG_FILE: commands that log nothing never open it', async () => {
-      const result = await run(['queue:dispatch', 'mark.job', '--payload', '{}'], {
-        LOG_FILE: 'ro/logs/app.log',
-      });
-      expect([result.code, result.stderr]).toEqual([0, '']);
-      expect(result.stdout).toMatch(/^Dispatched {2}mark\.job #1\n$/);
-    });
+    it(
+      'dispatches without touching an unwritable LOG_FILE: commands that log nothing never open it',
+      async () => {
+        const result = await run(['queue:dispatch', 'mark.job', '--payload', '{}'], {
+          LOG_FILE: 'ro/logs/app.log',
+        });
+        expect([result.code, result.stderr]).toEqual([0, '']);
+        expect(result.stdout).toMatch(/^Dispatched {2}mark\.job #1\n$/);
+      },
+      SLOW,
+    );
 
-    it('says how to fix a read-only LOG_FILE in run doctor', async () => {
-      const result = await run(['doctor'], { LOG_FILE: 'ro/logs/app.log' });
-      expect(result.code).toBe(1);
-      expect(result.stdout).toMatch(/Log folder/);
-      expect(result.stdout).toContain('set LOG_FILE');
-    });
+    it(
+      'says how to fix a read-only LOG_FILE in run doctor',
+      async () => {
+        const result = await run(['doctor'], { LOG_FILE: 'ro/logs/app.log' });
+        expect(result.code).toBe(1);
+        expect(result.stdout).toMatch(/Log folder/);
+        expect(result.stdout).toContain('set LOG_FILE');
+      },
+      SLOW,
+    );
   },
 );

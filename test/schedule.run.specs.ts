@@ -73,7 +73,7 @@ export function scheduleRunSpecs(backend: Backend): void {
         const result = await app.run(['schedule:run'], { ENTRIES: 'hourly' });
         expect([result.code, result.stderr]).toEqual([0, '']);
       }
-    });
+    }, 120_000);
 
     it('fires an onOneServer: false entry once per host, keyed by the host name', async () => {
       const env = { ENTRIES: 'per-host', JOBSMITH_NOW: minute(4) };

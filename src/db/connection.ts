@@ -129,7 +129,7 @@ export function connectionError(db: Database, error: unknown): ConnectionError {
     return new ConnectionError(
       `Cannot open SQLite database ${db.describe} (DB_DATABASE): ${err.code && err.code.startsWith('SQLITE_') ? err.message : fileProblem(error)}`,
       {
-        hint: `Check DB_DATABASE, and that ${dirname(db.describe)} and the file are writable by the user that runs jobsmith.`,
+        hint: 'Check DB_DATABASE: it must name a file, in a folder the user that runs jobsmith can write.',
         cause: error,
       },
     );
