@@ -128,6 +128,8 @@ describe('redact: secret settings, by value', () => {
       'SECRET_KEY_BASE',
       'GOOGLE_APPLICATION_CREDENTIALS',
       'sentry_dsn',
+      'PGPASSWORD',
+      'MYSQL_PWD',
     ]) {
       expect(isSecretSetting(name), name).toBe(true);
     }
@@ -142,6 +144,9 @@ describe('redact: secret settings, by value', () => {
       'PWD',
       'QUEUE_LEASE',
       'KEYBOARD',
+      'DESKTOP_SESSION',
+      'XDG_SESSION_ID',
+      'DBUS_SESSION_BUS_ADDRESS',
     ]) {
       expect(isSecretSetting(name), name).toBe(false);
     }

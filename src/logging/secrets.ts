@@ -49,12 +49,17 @@ const ABOUT_A_SECRET = new Set([
   'ID',
 ]);
 
+/** Well-known secrets whose names the rules miss (one word, or PWD). */
+const KNOWN_SECRETS = new Set(['PGPASSWORD', 'MYSQL_PWD', 'MYSQL_PASSWORD', 'REDISCLI_AUTH']);
+/** Well-known settings the rules would take for secrets: a desktop's session name. */
+const KNOWN_NOT_SECRETS = new Set(['DESKTOP_SESSION']);
+
 /** True when the setting `name` holds a secret (see the rules above). */
 export function isSecretSetting(name: string): boolean {
-  const words = name
-    .toUpperCase()
-    .split(/[^A-Z0-9]+/)
-    .filter(Boolean);
+  const upper = name.toUpperCase();
+  if (KNOWN_SECRETS.has(upper)) return true;
+  if (KNOWN_NOT_SECRETS.has(upper)) return false;
+  const words = upper.split(/[^A-Z0-9]+/).filter(Boolean);
   const last = words[words.length - 1];
   if (last === undefined || ABOUT_A_SECRET.has(last)) return false;
   return SECRET_LAST_WORDS.has(last) || words.some((w) => SECRET_ANY_WORDS.has(w));
