@@ -8,6 +8,9 @@
 #
 # Settings come from the environment (defaults in brackets); see `queue_manager.sh help`.
 set -euo pipefail
+# PID files, the worker log and the folders made for them are the operator's alone (0600 files
+# in 0700 folders), as jobsmith's own files are; the workers started from here inherit it.
+umask 077
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { withApp } from '../src/cli/app.js';
 import { dateFlag, durationFlag, globals, intFlag, newCommand } from '../src/cli/command.js';
-import { paint, printJson, say } from '../src/cli/output.js';
+import { dispatchFromStdin, printResults } from '../src/cli/bulk-dispatch.js';
 import { JobsmithError, UsageError } from '../src/errors.js';
-import { InvalidPayloadError } from '../src/jobs/errors.js';
 import { prepareJob } from '../src/jobs/prepare.js';
 import type { NewJob } from '../src/queue/driver.js';
 
@@ -33,7 +32,7 @@ export default function command() {
     .option('--json', 'print the job ids as JSON')
     .addHelpText(
       'after',
-      '\nWithout --payload or --payload-file, reads newline-delimited JSON from stdin: one job per line, all in one transaction.\n',
+      '\nWithout --payload or --payload-file, reads newline-delimited JSON from stdin: one job per line (blank lines are skipped). Every line is checked before any job is stored; then all are stored in one transaction (on redis: one MULTI per 1,000 jobs, see docs/redis.md).\n',
     )
     .action(async (name: string, opts) =>
       withApp(globals(opts), async (app) => {
@@ -50,7 +49,6 @@ export default function command() {
             },
           );
         }
-        const payloads = await readPayloads(opts.payload, opts.payloadFile);
         const options = {
           queue: opts.queue,
           delay: opts.delay,
@@ -58,65 +56,54 @@ export default function command() {
           priority: opts.priority,
           tries: opts.tries,
         };
-        let rows: NewJob[];
-        try {
-          rows = payloads.map((p, i) => {
-            try {
-              return prepareJob(job, p, options);
-            } catch (error) {
-              throw payloads.length > 1
-                ? new InvalidPayloadError(`Line ${i + 1}: ${(error as Error).message}`)
-                : error;
-            }
+        const connection = opts.connection ?? job.connection;
+        const payload = readPayload(opts.payload, opts.payloadFile);
+        if (payload === undefined) {
+          if (process.stdin.isTTY) {
+            throw new UsageError(
+              'Give the payload with --payload JSON or --payload-file FILE, or pipe JSON lines on stdin.',
+            );
+          }
+          return dispatchFromStdin({
+            input: process.stdin,
+            name,
+            prepare: (p) => prepareJob(job, p, options),
+            driver: await app.queues().get(connection),
+            dispatcher: app.dispatcher(),
+            connection,
+            json: Boolean(opts.json),
           });
+        }
+        let row: NewJob;
+        try {
+          row = prepareJob(job, payload.value, options);
         } catch (error) {
           throw new UsageError((error as Error).message, { hint: 'Nothing was dispatched.' });
         }
-        const results = await app.dispatcher().push(rows, opts.connection ?? job.connection);
-        if (opts.json) return printJson(results);
-        for (const r of results) {
-          say(
-            r.deduplicated
-              ? `${paint.yellow('Deduplicated')}  ${name} → existing job #${r.id}`
-              : `${paint.green('Dispatched')}  ${name} #${r.id}`,
-          );
-        }
+        const results = await app.dispatcher().push([row], connection);
+        await printResults(results, name, Boolean(opts.json));
       }),
     );
 }
 
-async function readPayloads(payload?: string, file?: string): Promise<unknown[]> {
-  const parse = (text: string, where: string): unknown => {
+/** The payload given with --payload or --payload-file; undefined when it comes on stdin. */
+function readPayload(payload?: string, file?: string): { value: unknown } | undefined {
+  const parse = (text: string, where: string): { value: unknown } => {
     try {
-      return JSON.parse(text);
+      return { value: JSON.parse(text) };
     } catch (error) {
       throw new UsageError(`${where} is not valid JSON: ${(error as Error).message}`);
     }
   };
-  if (payload !== undefined) return [parse(payload, '--payload')];
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(
-        `--payload-file ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
-    }
-    return [parse(text, `--payload-file ${file}`)];
-  }
-  if (process.stdin.isTTY) {
+  if (payload !== undefined) return parse(payload, '--payload');
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
     throw new UsageError(
-      'Give the payload with --payload JSON or --payload-file FILE, or pipe JSON lines on stdin.',
+      `--payload-file ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  let text = '';
-  for await (const chunk of process.stdin) text += chunk;
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (lines.length === 0)
-    throw new UsageError('No payload: stdin was empty. Give --payload JSON or pipe JSON lines.');
-  return lines.map((line, i) => parse(line, `stdin line ${i + 1}`));
+  return parse(text, `--payload-file ${file}`);
 }

@@ -2,6 +2,7 @@ import { withApp } from '../src/cli/app.js';
 import { globals, intFlag, newCommand } from '../src/cli/command.js';
 import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { firstLine } from '../src/failed/present.js';
+import { redact } from '../src/logging/redact.js';
 import type { JobRow, JobState } from '../src/queue/driver.js';
 import { choiceFlag, connectionFlag, queueArguments } from '../src/queue/names.js';
 
@@ -75,7 +76,8 @@ function toJson(r: JobRow) {
     max_tries: r.maxTries,
     available_at: new Date(r.availableAt).toISOString(),
     created_at: new Date(r.createdAt).toISOString(),
-    last_error: r.lastError,
+    // Masked when stored, and again here: rows stored before, secrets registered since.
+    last_error: r.lastError === null ? null : redact(r.lastError),
     payload: r.payload,
   };
 }

@@ -71,8 +71,8 @@ describe('a SQLite file that cannot be opened', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `Error: Cannot open SQLite database ${realpathSync(dir.path)}: unable to open database file\n` +
-        'Check DB_DATABASE and that its folder is writable.\n',
+      `Error: Cannot open SQLite database ${realpathSync(dir.path)} (DB_DATABASE): unable to open database file\n` +
+        'Check DB_DATABASE: it must name a file, in a folder the user that runs jobsmith can write.\n',
     );
   });
 });

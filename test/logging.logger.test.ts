@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logging/logger.js';
+import { clearMaskedValues } from '../src/logging/redact.js';
+import { maskSecretSettings } from '../src/logging/secrets.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
 const BOT_TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
@@ -61,6 +63,45 @@ describe('createLogger', () => {
     expect(shown).toMatch(
       /^\d\d:\d\d:\d\d WARN {2}send via bot\*\*\* to postgres:\/\/bob:\*\*\*@db\.internal:5432\/app queue=telegram\n$/,
     );
+  });
+
+  it('bounds each string of a line, saying how much was cut, and masks before it cuts', () => {
+    const log = createLogger({ level: 'info', file });
+    const huge = 'y'.repeat(5_000_000);
+    log.error({ error: `${'z'.repeat(7_990)}${DB_URL} ${huge}` }, `failed: ${huge}`);
+    const text = readFileSync(file, 'utf8');
+    expect(text.length).toBeLessThan(20_000);
+    expect(text).not.toContain('s3cretpw');
+    expect(text).not.toContain('postgres://bob:s3');
+    const [line] = lines();
+    expect(line!.msg).toMatch(/^failed: y+…\[4,99\d,\d{3} characters cut\]$/);
+    expect((line!.msg as string).length).toBeLessThanOrEqual(8_000);
+    // The URL straddled the cut: masked first, so not even its start is left.
+    expect(line!.error).toMatch(/^z+…\[5,00\d,\d{3} characters cut\]$/);
+  });
+
+  it('refuses a log file it cannot write with the setting, the path and the fix', () => {
+    const blocker = path.join(dir.path, 'not-a-folder');
+    writeFileSync(blocker, '');
+    const target = path.join(blocker, 'app.log');
+    expect(() => createLogger({ level: 'info', file: target })).toThrow(
+      `Cannot write the log file ${target} (LOG_FILE): a part of the path is a file, not a folder (EEXIST).`,
+    );
+  });
+
+  it('masks the value of a secret setting in a log field, by value', () => {
+    maskSecretSettings({ MAIL_PASSWORD: 'hunter2hunter2', APP_KEY: 'base64:Zm9vYmFyYmF6' });
+    try {
+      const log = createLogger({ level: 'info', file });
+      log.error(
+        { error: 'SMTP 535 for hunter2hunter2', key: 'base64:Zm9vYmFyYmF6' },
+        'mail failed',
+      );
+      expect(readFileSync(file, 'utf8')).not.toMatch(/hunter2|Zm9vYmFy/);
+      expect(lines()[0]).toMatchObject({ error: 'SMTP 535 for ***', key: '***' });
+    } finally {
+      clearMaskedValues();
+    }
   });
 
   it('drops lines below LOG_LEVEL', () => {

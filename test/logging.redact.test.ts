@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { maskUrl, redact } from '../src/logging/redact.js';
+import { clearMaskedValues, maskUrl, redact } from '../src/logging/redact.js';
+import { isSecretSetting, maskSecretSettings, secretValues } from '../src/logging/secrets.js';
 import { runCli } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
@@ -62,6 +63,115 @@ describe('redact', () => {
   });
 });
 
+describe('redact: URL passwords with a raw @', () => {
+  it('masks the whole password, up to the last @ before the host', () => {
+    expect(redact('redis://:p@ssw0rd@cache.local:6379/0 refused')).toBe(
+      'redis://:***@cache.local:6379/0 refused',
+    );
+    expect(redact('postgres://bob:a@b@c@db:5432/app')).toBe('postgres://bob:***@db:5432/app');
+    expect(maskUrl('redis://:p@ssw0rd@cache.local:6379')).not.toContain('ssw0rd');
+  });
+});
+
+describe('redact: secret settings, by value', () => {
+  afterEach(() => clearMaskedValues());
+
+  it('masks the value of every secret setting wherever it appears', () => {
+    maskSecretSettings({
+      MAIL_PASSWORD: 'hunter2hunter2',
+      APP_KEY: 'base64:Zm9vYmFyYmF6',
+      TELEGRAM_SESSION: '1BQANOTEuMTA4LjU2',
+      TELEGRAM_API_HASH: 'a3406de8d171bb42',
+      CUSTOM_SECRET_KEY_BASE: 'kb-0123456789',
+      QUEUE_LEASE: '60s',
+    });
+    expect(
+      redact(
+        'SMTP auth as bob with hunter2hunter2 failed; key base64:Zm9vYmFyYmF6, session 1BQANOTEuMTA4LjU2, hash a3406de8d171bb42, kb-0123456789, lease 60s',
+      ),
+    ).toBe('SMTP auth as bob with *** failed; key ***, session ***, hash ***, ***, lease 60s');
+  });
+
+  it('masks the passwords inside URL settings, as written and decoded', () => {
+    maskSecretSettings({
+      REDIS_URL: 'redis://:p%40ss%2Fw0rd@cache:6379',
+      DATABASE_URL: 'postgres://bob:s3cr3tpw@db/app',
+    });
+    expect(redact('AUTH p@ss/w0rd rejected; encoded p%40ss%2Fw0rd; s3cr3tpw')).toBe(
+      'AUTH *** rejected; encoded ***; ***',
+    );
+  });
+
+  it('masks values inside a URL even where they are URL-encoded', () => {
+    maskSecretSettings({ SMTP_PASSWORD: 'a b&c=d' });
+    expect(redact('smtp://bob@mail/?x=a%20b%26c%3Dd and a b&c=d')).toBe(
+      'smtp://bob@mail/?x=*** and ***',
+    );
+  });
+
+  it('leaves values shorter than four characters to the patterns', () => {
+    maskSecretSettings({ MAIL_PASSWORD: 'abc' });
+    expect(redact('abc MAIL_PASSWORD=abc')).toBe('abc MAIL_PASSWORD=***');
+  });
+
+  it('tells secret settings from settings about a secret', () => {
+    for (const name of [
+      'MAIL_PASSWORD',
+      'DB_PASSWD',
+      'TELEGRAM_BOT_TOKEN',
+      'DASHBOARD_TOKEN',
+      'OPENAI_API_KEY',
+      'APP_KEY',
+      'TELEGRAM_SESSION',
+      'TELEGRAM_API_HASH',
+      'AWS_SECRET_ACCESS_KEY',
+      'SECRET_KEY_BASE',
+      'GOOGLE_APPLICATION_CREDENTIALS',
+      'sentry_dsn',
+      'PGPASSWORD',
+      'MYSQL_PWD',
+    ]) {
+      expect(isSecretSetting(name), name).toBe(true);
+    }
+    for (const name of [
+      'MAIL_PASSWORD_FILE',
+      'TOKEN_TTL',
+      'SESSION_DRIVER',
+      'SESSION_LIFETIME',
+      'AWS_ACCESS_KEY_ID',
+      'TELEGRAM_API_ID',
+      'REDIS_KEY_PREFIX',
+      'PWD',
+      'QUEUE_LEASE',
+      'KEYBOARD',
+      'DESKTOP_SESSION',
+      'XDG_SESSION_ID',
+      'DBUS_SESSION_BUS_ADDRESS',
+    ]) {
+      expect(isSecretSetting(name), name).toBe(false);
+    }
+  });
+
+  it('registers the secret settings of .env and the environment when connect() is used', async () => {
+    const dir = tempDir('jobsmith-connect-');
+    try {
+      writeFileSync(path.join(dir.path, '.env'), 'TELEGRAM_SESSION=1BQANOTEuMTA4LjU2\n');
+      const { connect } = await import('../src/queue/client.js');
+      const client = await connect({ cwd: dir.path });
+      await client.close();
+      expect(redact('session 1BQANOTEuMTA4LjU2 expired')).toBe('session *** expired');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('finds no secret in an environment without one', () => {
+    expect(secretValues({ DB_CONNECTION: 'sqlite', REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual(
+      [],
+    );
+  });
+});
+
 describe('maskUrl', () => {
   it('masks only the password', () => {
     expect(maskUrl('postgres://bob:s3cretpw@db:5432/app?sslmode=require')).toBe(
@@ -102,6 +212,34 @@ describe('errors the CLI prints', () => {
         'expected a URL starting with postgres:// or postgresql://.\n' +
         'Fix the variable in your environment or in .env.\n',
     );
+  });
+
+  it('mask the value of a secret setting from .env and the environment, by value', async () => {
+    writeFileSync(path.join(dir.path, '.env'), 'MAIL_PASSWORD=hunter2hunter2\n');
+    writeFileSync(
+      path.join(dir.path, 'jobsmith.config.ts'),
+      `throw new Error('SMTP rejected hunter2hunter2 and ' + process.env.OPENAI_API_KEY);\n`,
+    );
+    const env = appEnv({ OPENAI_API_KEY: 'org-key-0123456789' });
+    for (const args of [['about'], ['about', '--verbose']]) {
+      const result = await runCli(args, { cwd: dir.path, env });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('SMTP rejected *** and ***');
+      expect(result.stderr).not.toMatch(/hunter2|0123456789/);
+    }
+  });
+
+  it('bound a 5 MB message, saying how much was cut', async () => {
+    writeFileSync(
+      path.join(dir.path, 'jobsmith.config.ts'),
+      `throw new Error('start ' + 'x'.repeat(5_000_000) + ' end');\n`,
+    );
+    const result = await runCli(['about'], { cwd: dir.path, env: appEnv() });
+    expect(result.code).toBe(1);
+    const [first] = result.stderr.split('\n');
+    expect(first!.length).toBeLessThanOrEqual(4_000);
+    expect(first).toMatch(/^Error: .*start x+…\[4,99\d,\d{3} characters cut\]$/);
+    expect(result.stderr.length).toBeLessThan(20_000);
   });
 
   it('mask a bot token inside an error thrown by the config file, stack included', async () => {

@@ -3,6 +3,7 @@ import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { checkConnection, openDatabase, type Database } from '../db/connection.js';
 import { ensureSchema } from '../db/migrate.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import { maskSecretSettings } from '../logging/secrets.js';
 import { resolve } from 'node:path';
 import { JobRegistry } from '../jobs/registry.js';
 import { QueueConnections } from '../queue/connections.js';
@@ -34,6 +35,8 @@ export class App {
     private readonly options: GlobalOptions = {},
   ) {
     this.rawEnv = readEnvironment(cwd);
+    // Before anything can fail or log: the values of secret settings are masked from here on.
+    maskSecretSettings(this.rawEnv);
     this.env = parseEnv(this.rawEnv);
   }
 

@@ -1,12 +1,13 @@
 import type { CommanderError } from 'commander';
 import { JobsmithError, UsageError } from '../errors.js';
-import { redact } from '../logging/redact.js';
+import { printable } from '../logging/printable.js';
 import { paint } from './output.js';
 
 /**
  * The one place that turns any error into a message and an exit code: 2 for usage errors, 1
  * for everything else. Expected errors (JobsmithError) print their message and hint; only
- * --verbose adds the stack. Everything printed passes through the redactor.
+ * --verbose adds the stack. Everything printed passes through the redactor and is bounded
+ * (a 5 MB message prints its first few thousand characters and says how much was cut).
  */
 export function handleError(error: unknown, verbose: boolean): number {
   if (isCommanderError(error)) {
@@ -51,7 +52,7 @@ function writeStack(error: Error): void {
 }
 
 function write(line: string): void {
-  process.stderr.write(`${redact(line)}\n`);
+  process.stderr.write(`${printable(line)}\n`);
 }
 
 export { UsageError };

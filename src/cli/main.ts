@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { maskSecretSettings } from '../logging/secrets.js';
 import { handleError } from './handle-error.js';
 import { renderGroupHelp, renderHelp } from './help.js';
 import { COMMANDS, findCommand } from './manifest.js';
@@ -37,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function runCommand(name: string, args: string[]): Promise<number> {
+  // The environment's secrets are masked in everything printed from here on (the App adds .env's).
+  maskSecretSettings(process.env);
   const entry = findCommand(name);
   if (!entry) {
     const names = COMMANDS.map((c) => c.name);

@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import type { Env } from '../config/env.js';
-import { ConnectionError } from '../errors.js';
+import { ConfigError, ConnectionError } from '../errors.js';
 import { maskUrl } from '../logging/redact.js';
+import { fileProblem, makePrivateFolder, touchPrivateFile } from '../util/files.js';
 
 export type Dialect = 'sqlite' | 'pgsql';
 
@@ -42,12 +43,35 @@ function enableWal(conn: import('better-sqlite3').Database): void {
   }
 }
 
+/**
+ * Creates the SQLite file and its folder if they are missing, owner-only (0600 in a 0700
+ * folder): SQLite gives its `-wal` and `-shm` files the mode of the database file, so they
+ * are private too. An existing file keeps its mode.
+ *
+ * @throws ConfigError naming DB_DATABASE, the path, why and what to do, when it cannot.
+ */
+export function createSqliteFile(filename: string, setting = 'DB_DATABASE'): void {
+  if (existsSync(filename)) return;
+  try {
+    makePrivateFolder(dirname(filename));
+    touchPrivateFile(filename);
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot create the SQLite database ${filename} (${setting}): ${fileProblem(error)}.`,
+      {
+        hint: `Set ${setting} to a file in a writable folder, or let the user that runs jobsmith write ${dirname(filename)}.`,
+        cause: error,
+      },
+    );
+  }
+}
+
 /** Opens (lazily: knex connects on first query) the SQL storage the environment names. */
 export async function openDatabase(env: Env, cwd: string): Promise<Database> {
   const { default: knexFactory } = await import('knex');
   if (env.DB_CONNECTION === 'sqlite') {
     const filename = resolve(cwd, env.DB_DATABASE);
-    mkdirSync(dirname(filename), { recursive: true });
+    createSqliteFile(filename);
     const knex = knexFactory({
       client: 'better-sqlite3',
       connection: { filename },
@@ -102,10 +126,13 @@ export async function checkConnection(db: Database): Promise<void> {
 export function connectionError(db: Database, error: unknown): ConnectionError {
   const err = error as NodeJS.ErrnoException & { code?: string };
   if (db.dialect === 'sqlite') {
-    return new ConnectionError(`Cannot open SQLite database ${db.describe}: ${err.message}`, {
-      hint: 'Check DB_DATABASE and that its folder is writable.',
-      cause: error,
-    });
+    return new ConnectionError(
+      `Cannot open SQLite database ${db.describe} (DB_DATABASE): ${err.code && err.code.startsWith('SQLITE_') ? err.message : fileProblem(error)}`,
+      {
+        hint: 'Check DB_DATABASE: it must name a file, in a folder the user that runs jobsmith can write.',
+        cause: error,
+      },
+    );
   }
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused',

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { migrations } from '../../migrations/index.js';
-import { SchemaError } from '../errors.js';
+import { ConfigError, SchemaError } from '../errors.js';
+import { dirname } from 'node:path';
+import { fileProblem, touchPrivateFile } from '../util/files.js';
 import type { Database } from './connection.js';
 
 /** Serves our static list to knex's migrator, so no folder is scanned at run time. */
@@ -52,6 +54,18 @@ async function exclusively<T>(db: Database, fn: () => Promise<T>): Promise<T> {
   }
   const { default: Sqlite } = await import('better-sqlite3');
   const lockFile = `${db.describe}.migrate-lock`;
+  // Owner-only, like the database beside it (src/util/files.ts).
+  try {
+    touchPrivateFile(lockFile);
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot create ${lockFile} beside the SQLite database (DB_DATABASE): ${fileProblem(error)}.`,
+      {
+        hint: `Make ${dirname(lockFile)} writable by the user that runs jobsmith: SQLite also writes its -wal and -shm files there.`,
+        cause: error,
+      },
+    );
+  }
   // timeout 0: wait here, asynchronously, rather than in a busy loop that blocks the process.
   const lock = new Sqlite(lockFile, { timeout: 0 });
   try {

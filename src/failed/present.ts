@@ -1,8 +1,13 @@
+import { redact } from '../logging/redact.js';
 import type { FailedJob } from './store.js';
 
-/** The first line of an error text (its message), cut to `max` characters for a table. */
+/**
+ * The first line of an error text (its message), secrets masked, cut to `max` characters for a
+ * table. Stored errors are masked when stored; listings mask again, for rows stored before that
+ * and for secrets registered since.
+ */
 export function firstLine(text: string, max: number): string {
-  const line = text.split('\n', 1)[0] ?? '';
+  const line = redact(text.split('\n', 1)[0] ?? '');
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
@@ -17,7 +22,7 @@ export function failedJobJson(row: FailedJob) {
     attempts: row.attempts,
     priority: row.priority,
     reason: row.reason,
-    exception: row.exception,
+    exception: redact(row.exception),
     payload: row.payload,
     original_id: row.originalId,
     failed_at: row.failedAt,

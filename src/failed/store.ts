@@ -82,7 +82,8 @@ export class DatabaseFailedJobStore {
   /** Deletes every failed job, or those older than `hours`. */
   async flush(hours?: number): Promise<number> {
     const q = this.knex('failed_jobs');
-    if (hours !== undefined) q.where('failed_at', '<', Date.now() - hours * 3_600_000);
+    // Whole milliseconds: failed_at is a bigint, and `hours` may be fractional.
+    if (hours !== undefined) q.where('failed_at', '<', Math.round(Date.now() - hours * 3_600_000));
     return q.delete();
   }
 }

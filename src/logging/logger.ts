@@ -1,7 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
+import { ConfigError } from '../errors.js';
+import { fileProblem, makePrivateFolder, PRIVATE_FILE } from '../util/files.js';
+import { boundLogLine } from './bound-line.js';
 import { redact } from './redact.js';
 
 export type { Logger };
@@ -9,8 +12,10 @@ export type { Logger };
 export interface LoggerOptions {
   /** pino level name. */
   level: string;
-  /** JSON lines go here; the folder is created. */
+  /** JSON lines go here, an absolute path; the file (0600) and its folder (0700) are created. */
   file: string;
+  /** The setting the file comes from, for the message when it cannot be written. @defaultValue 'LOG_FILE' */
+  setting?: string;
   /** Also write one readable line per log event to this stream (a terminal). */
   pretty?: NodeJS.WritableStream;
 }
@@ -23,6 +28,22 @@ const LEVEL_NAMES: Record<number, string> = {
   50: 'ERROR',
   60: 'FATAL',
 };
+
+function openLogFile(options: LoggerOptions): number {
+  try {
+    makePrivateFolder(dirname(options.file));
+    return openSync(options.file, 'a', PRIVATE_FILE);
+  } catch (error) {
+    const setting = options.setting ?? 'LOG_FILE';
+    throw new ConfigError(
+      `Cannot write the log file ${options.file} (${setting}): ${fileProblem(error)}.`,
+      {
+        hint: `Set ${setting} to a file in a writable folder, or let the user that runs jobsmith write ${dirname(options.file)}.`,
+        cause: error,
+      },
+    );
+  }
+}
 
 /** Turns a pino JSON line into `12:00:01 WARN  message key=value`. */
 function prettyStream(out: NodeJS.WritableStream): Writable {
@@ -46,20 +67,22 @@ function prettyStream(out: NodeJS.WritableStream): Writable {
 }
 
 /**
- * JSON lines (pino) to the log file, secrets redacted from every line before it is written,
- * plus a readable line on a terminal.
+ * JSON lines (pino) to the log file, secrets redacted from every line before it is written and
+ * long strings bounded (see boundLogLine), plus a readable line on a terminal.
+ *
+ * @throws ConfigError naming the setting, the path, why and what to do, when the file cannot be
+ * created or opened for writing.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  mkdirSync(dirname(options.file), { recursive: true });
   // Synchronous writes: a CLI exits right after it logs, and an async buffer would lose lines.
-  const file = pino.destination({ dest: options.file, sync: true });
+  const file = pino.destination({ fd: openLogFile(options), sync: true });
   const streams: pino.StreamEntry[] = [{ stream: file, level: 'trace' }];
   if (options.pretty) streams.push({ stream: prettyStream(options.pretty), level: 'trace' });
   return pino(
     {
       level: options.level,
       base: { pid: process.pid },
-      hooks: { streamWrite: redact },
+      hooks: { streamWrite: (line) => boundLogLine(redact(line)) },
     },
     pino.multistream(streams),
   );

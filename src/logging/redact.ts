@@ -1,8 +1,12 @@
 /**
- * Removes secrets from any text before it is logged or printed. Applied to every log line
- * (pino's streamWrite hook) and every error message the CLI prints, so a secret that ends up
- * inside an error object from a library (grammY keeps `/bot<token>/` in its URLs) still
- * never reaches a terminal or a file.
+ * Removes secrets from any text before it is logged, printed or stored. Applied to every log
+ * line (pino's streamWrite hook), every error message the CLI prints, worker lines, listings and
+ * every error a driver stores, so a secret that ends up inside an error object from a library
+ * (grammY keeps `/bot<token>/` in its URLs) still never reaches a terminal, a file or a table.
+ *
+ * Two ways, both always applied: by value (the values of the secret settings, registered with
+ * `maskValues`; see src/logging/secrets.ts) and by pattern (the shapes secrets take: bot tokens,
+ * URL passwords, `sk-` keys, `password=...` pairs, Bearer tokens), for secrets we were never told.
  */
 
 const MASK = '***';
@@ -13,8 +17,10 @@ const PATTERNS: Array<[RegExp, Replacement]> = [
   // Telegram bot tokens: 123456789:AA... (digits, colon, 30+ url-safe characters). No \b in
   // front: in Bot API URLs the token follows "bot" directly (/bot123456789:AA.../getMe).
   [/(?<!\d)\d{6,}:[A-Za-z0-9_-]{30,}/g, `${MASK}`],
-  // Credentials inside URLs: scheme://user:password@host → scheme://user:***@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]+)@/gi, `$1:${MASK}@`],
+  // Credentials inside URLs: scheme://user:password@host → scheme://user:***@host. The password
+  // runs to the last "@" before the host: a raw "@" in a password (`redis://:p@ssw0rd@host`)
+  // would otherwise leave its tail in clear.
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s/]+)@/gi, `$1:${MASK}@`],
   // OpenAI-style API keys.
   [/\bsk-[A-Za-z0-9_-]{16,}/g, `sk-${MASK}`],
   // key=value and "key":"value" pairs whose key names a secret. An auth scheme in front of the
@@ -28,9 +34,45 @@ const PATTERNS: Array<[RegExp, Replacement]> = [
   [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, `$1${MASK}`],
 ];
 
-/** Returns `text` with every known kind of secret replaced by `***`. */
+/**
+ * Secret values shorter than this are not masked by value: masking "1" or "dev" wherever it
+ * appears would garble every message. Their `NAME=value` form is still masked by pattern.
+ */
+export const MIN_SECRET_LENGTH = 4;
+
+/** Registered secret values, and one pattern matching any of them (longest first). */
+const values = new Set<string>();
+let valuePattern: RegExp | undefined;
+
+/**
+ * Registers secret values to mask wherever they appear, in every later `redact`. Values shorter
+ * than MIN_SECRET_LENGTH are ignored. Registering the same value again changes nothing.
+ */
+export function maskValues(secrets: Iterable<string>): void {
+  let added = false;
+  for (const value of secrets) {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || values.has(value)) {
+      continue;
+    }
+    values.add(value);
+    added = true;
+  }
+  if (!added) return;
+  const alternatives = [...values]
+    .sort((a, b) => b.length - a.length)
+    .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  valuePattern = new RegExp(alternatives.join('|'), 'g');
+}
+
+/** Forgets every registered value (tests). */
+export function clearMaskedValues(): void {
+  values.clear();
+  valuePattern = undefined;
+}
+
+/** Returns `text` with every registered secret value and every known kind of secret replaced by `***`. */
 export function redact(text: string): string {
-  let out = text;
+  let out = valuePattern ? text.replace(valuePattern, MASK) : text;
   for (const [pattern, replacement] of PATTERNS) {
     out =
       typeof replacement === 'string'
@@ -45,7 +87,7 @@ export function maskUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = MASK;
-    return parsed.toString();
+    return redact(parsed.toString());
   } catch {
     return redact(url);
   }

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { prepareJob } from '../jobs/prepare.js';
 import type { DispatchOptions, DispatchResult, JobDefinition } from '../jobs/types.js';
-import type { NewJob, QueueDriver } from './driver.js';
+import type { JobBatches, NewJob, PushResult, QueueDriver } from './driver.js';
 
 /**
  * Pushes jobs through a driver. One per connection; `dispatch()` from application code goes
@@ -71,4 +71,24 @@ export class Dispatcher {
     const driver = await this.driverFor(connection);
     return driver.push(jobs);
   }
+
+  /**
+   * Stores a bulk dispatch read back from disk (see QueueDriver.pushStream for the atomicity on
+   * each storage), handing each batch's results to `stored` in order. A driver without
+   * pushStream gets everything in one push: all or none, but held in memory.
+   */
+  async pushStream(
+    batches: JobBatches,
+    stored: (results: PushResult[]) => void | Promise<void>,
+    connection?: string,
+  ): Promise<void> {
+    const driver = await this.driverFor(connection);
+    if (driver.pushStream) return driver.pushStream(batches, stored);
+    const all: NewJob[] = [];
+    for await (const batch of batches(FALLBACK_BATCH)) all.push(...batch);
+    if (all.length > 0) await stored(await driver.push(all));
+  }
 }
+
+/** Batch size when a driver without pushStream gets a bulk dispatch in one push. */
+const FALLBACK_BATCH = 1000;

@@ -30,6 +30,12 @@ export interface PushResult {
   deduplicated: boolean;
 }
 
+/**
+ * Reads the jobs of a bulk dispatch back, in order, `batchSize` at a time (the driver picks the
+ * size that suits its storage). The source is already validated and may be read more than once.
+ */
+export type JobBatches = (batchSize: number) => AsyncIterable<NewJob[]>;
+
 /** A job a worker holds. */
 export interface ClaimedJob {
   id: string;
@@ -118,6 +124,30 @@ export interface QueueDriver {
 
   /** Stores jobs, all or none (one transaction where the storage has them). */
   push(jobs: NewJob[]): Promise<PushResult[]>;
+
+  /**
+   * Optional, for bulk dispatches too large to hold in memory (`queue:dispatch` reading a
+   * million lines): stores the jobs `batches` yields, in order, with memory that does not grow
+   * with their number, and hands each batch's results to `stored`, in order, as it is written.
+   * The Dispatcher falls back to one `push` of everything for a driver without it.
+   *
+   * Atomicity: the SQL drivers store all or none, in one transaction (results handed to
+   * `stored` count only once the call resolves; nothing else should use the driver meanwhile).
+   * Redis cannot hold a transaction of any size: each batch is one MULTI, stored whole or not
+   * at all; on a failure the batches before it stay stored and the call rejects with a
+   * PartialPushError that says how many jobs were (src/queue/bulk/partial-push-error.ts).
+   */
+  pushStream?(
+    batches: JobBatches,
+    stored: (results: PushResult[]) => void | Promise<void>,
+  ): Promise<void>;
+
+  /**
+   * Optional: throws what `push` would refuse for this job (a value this storage cannot hold),
+   * without writing anything. A bulk dispatch checks every job with it before it stores the
+   * first, so that an invalid line anywhere stores nothing, even where the store is in batches.
+   */
+  check?(job: NewJob): void;
 
   /**
    * Claims up to `limit` runnable jobs, taking `queues` in strict order: a later queue is only

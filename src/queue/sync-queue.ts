@@ -13,6 +13,7 @@ import type {
   QueueSizes,
 } from './driver.js';
 import { Dispatcher } from './dispatcher.js';
+import { storableRecord } from './storable.js';
 
 /**
  * Runs a dispatched job inline, in the dispatching process (development, tests): retries run
@@ -65,7 +66,7 @@ export class SyncQueue implements QueueDriver {
   }
 
   private async recordFailure(record: FailedJobRecord): Promise<void> {
-    await this.deps.db.knex('failed_jobs').insert(failedJobRow(record, Date.now()));
+    await this.deps.db.knex('failed_jobs').insert(failedJobRow(storableRecord(record), Date.now()));
   }
 
   async claim(): Promise<ClaimedJob[]> {

@@ -15,7 +15,7 @@ export class SchedulerClock {
     private readonly fixedStart: number | undefined,
     private readonly source: (() => Promise<number>) | undefined,
   ) {
-    if (fixedStart !== undefined) this.offset = fixedStart - Date.now();
+    if (fixedStart !== undefined) this.offset = Math.round(fixedStart - Date.now());
   }
 
   /** A clock that follows `source` (the database clock), or JOBSMITH_NOW when it is set. */
@@ -33,15 +33,20 @@ export class SchedulerClock {
     return this.fixedStart !== undefined;
   }
 
-  /** Re-reads the source clock; the midpoint of the round trip is taken as its "now". */
+  /**
+   * Re-reads the source clock; the midpoint of the round trip is taken as its "now". The offset
+   * is rounded to a whole millisecond: the midpoint of two whole numbers can end in .5, and a
+   * time of `1795416412895.5` is refused by a PostgreSQL bigint column.
+   */
   async sync(): Promise<void> {
     if (this.fixedStart !== undefined || !this.source) return;
     const before = Date.now();
     const remote = await this.source();
     const after = Date.now();
-    this.offset = remote - (before + after) / 2;
+    this.offset = Math.round(remote - (before + after) / 2);
   }
 
+  /** Epoch milliseconds, a whole number. */
   now(): number {
     return Date.now() + this.offset;
   }

@@ -1,5 +1,6 @@
 import { paint } from '../cli/output.js';
 import type { Logger } from '../logging/logger.js';
+import { printable } from '../logging/printable.js';
 import { redact } from '../logging/redact.js';
 import { formatDuration } from '../util/duration.js';
 import { joinArgs } from './args.js';
@@ -47,7 +48,13 @@ export function renderScheduler(
     line(slotAt, entry.name, paint.yellow('RUNNING'), paint.dim(describeAction(entry)));
   });
   scheduler.on('entry:finished', ({ entry, slotAt, ok, detail, durationMs }) => {
-    const data = { entry: entry.name, slot: iso(slotAt), ok, detail, durationMs };
+    const data = {
+      entry: entry.name,
+      slot: iso(slotAt),
+      ok,
+      detail: printable(detail),
+      durationMs,
+    };
     if (ok) log.info(data, 'schedule entry finished');
     else log.error(data, 'schedule entry failed');
     json('entry:finished', data);
@@ -55,7 +62,7 @@ export function renderScheduler(
       slotAt,
       entry.name,
       ok ? paint.green('DONE') : paint.red('FAIL'),
-      `${formatDuration(durationMs)} ${paint.dim(detail)}`,
+      `${formatDuration(durationMs)} ${paint.dim(data.detail)}`,
     );
   });
   scheduler.on('entry:skipped', ({ entry, slotAt, reason, detail }) => {
@@ -86,9 +93,9 @@ export function renderScheduler(
   });
   scheduler.on('scheduler:error', ({ error, during }) => {
     log.error({ during, error: error.message }, 'scheduler error');
-    json('scheduler:error', { during, error: error.message });
+    json('scheduler:error', { during, error: printable(error.message) });
     if (!options.json) {
-      process.stderr.write(redact(`${paint.red('Error')} during ${during}: ${error.message}\n`));
+      process.stderr.write(`${paint.red('Error')} during ${during}: ${printable(error.message)}\n`);
     }
   });
 }

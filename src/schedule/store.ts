@@ -1,10 +1,28 @@
 import type { Database } from '../db/connection.js';
+import {
+  DETAIL_MAX,
+  KEY_MAX,
+  boundText,
+  storableKey,
+  storableMessage,
+} from '../util/stored-text.js';
+import { wholeMs, wholeTime } from '../util/whole.js';
+import { redact } from '../logging/redact.js';
 
 /*
  * Every statement the scheduler runs, one function each, for SQLite and PostgreSQL. Times that
  * decide something (lease expiry, started/finished) come from the database clock, so hosts with
  * skewed clocks still agree.
+ *
+ * This is the scheduler's storage boundary: times and lengths are rounded to whole milliseconds
+ * (bigint columns), the scope (a host name, part of a slot's primary key) is stored as an
+ * identity (src/util/stored-text.ts), and details are masked, storable and bounded.
  */
+
+/** A slot's key as stored: whole time, and a scope the column can hold. */
+function slotWhere(key: SlotKey) {
+  return { entry: key.entry, slot_at: wholeTime(key.slotAt), scope: storableKey(key.scope) };
+}
 
 /** Epoch ms from the database clock, as an SQL expression. */
 function nowSql(db: Database): string {
@@ -34,10 +52,8 @@ export async function claimSlot(db: Database, key: SlotKey, owner: string): Prom
   const rows = await db
     .knex('schedule_slots')
     .insert({
-      entry: key.entry,
-      slot_at: key.slotAt,
-      scope: key.scope,
-      owner,
+      ...slotWhere(key),
+      owner: boundText(owner, KEY_MAX),
       started_at: db.knex.raw(nowSql(db)),
       outcome: 'running',
     })
@@ -56,13 +72,17 @@ export async function finishSlot(
 ): Promise<void> {
   await db
     .knex('schedule_slots')
-    .where({ entry: key.entry, slot_at: key.slotAt, scope: key.scope })
-    .update({ outcome, detail, finished_at: db.knex.raw(nowSql(db)) });
+    .where(slotWhere(key))
+    .update({
+      outcome,
+      detail: storableMessage(redact(detail), DETAIL_MAX),
+      finished_at: db.knex.raw(nowSql(db)),
+    });
 }
 
 /** Deletes slot rows older than `before` (epoch ms); returns how many. */
 export async function pruneSlots(db: Database, before: number): Promise<number> {
-  return db.knex('schedule_slots').where('slot_at', '<', before).delete();
+  return db.knex('schedule_slots').where('slot_at', '<', wholeTime(before)).delete();
 }
 
 export interface SlotRow {
@@ -133,7 +153,7 @@ export async function acquireLease(
             acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
       where schedule_leases.expires_at <= ${now}
      returning token`,
-    [entry, owner, token, leaseMs],
+    [entry, boundText(owner, KEY_MAX), token, wholeMs(leaseMs)],
   );
   const rows: Array<{ token: string }> = db.dialect === 'pgsql' ? result.rows : result;
   return rows.length === 1 && rows[0]!.token === token;
@@ -155,7 +175,7 @@ export async function renewLease(
   const count = await db
     .knex('schedule_leases')
     .where({ entry, token })
-    .update({ expires_at: db.knex.raw(`${nowSql(db)} + ?`, [leaseMs]) });
+    .update({ expires_at: db.knex.raw(`${nowSql(db)} + ?`, [wholeMs(leaseMs)]) });
   return count === 1;
 }
 

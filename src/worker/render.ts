@@ -1,4 +1,5 @@
 import { paint } from '../cli/output.js';
+import { printable } from '../logging/printable.js';
 import { redact } from '../logging/redact.js';
 import { formatDuration } from '../util/duration.js';
 import type { Logger } from '../logging/logger.js';
@@ -6,7 +7,8 @@ import type { Worker } from './worker.js';
 
 /**
  * Renders worker events: one readable line per job (time, job, id, status, duration, attempt),
- * or JSON lines with --json; every event also goes to the log file.
+ * or JSON lines with --json; every event also goes to the log file. Error messages are masked
+ * and bounded (`printable`) in lines and JSON; the logger bounds its own fields.
  */
 export function renderWorker(
   worker: Worker,
@@ -33,6 +35,7 @@ export function renderWorker(
     if (options.json)
       out.write(redact(`${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`));
   };
+  const msg = (error: Error) => printable(error.message);
   const jobData = (job: { id: string; name: string; queue: string; attempts: number }) => ({
     id: job.id,
     name: job.name,
@@ -65,23 +68,23 @@ export function renderWorker(
       { job: jobData(job), durationMs, delayMs, refunded, error: error.message },
       'job released',
     );
-    json('job:released', { ...jobData(job), durationMs, delayMs, refunded, error: error.message });
+    json('job:released', { ...jobData(job), durationMs, delayMs, refunded, error: msg(error) });
     line(
       paint.yellow('RETRY'),
       job,
       durationMs,
-      ` ${paint.dim(`in ${formatDuration(delayMs)}: ${error.message}`)}`,
+      ` ${paint.dim(`in ${formatDuration(delayMs)}: ${msg(error)}`)}`,
     );
   });
   worker.on('job:failed', ({ job, durationMs, reason, error }) => {
     log.error({ job: jobData(job), durationMs, reason, error: error.message }, 'job failed');
-    json('job:failed', { ...jobData(job), durationMs, reason, error: error.message });
-    line(paint.red('FAIL'), job, durationMs, ` ${paint.dim(`${reason}: ${error.message}`)}`);
+    json('job:failed', { ...jobData(job), durationMs, reason, error: msg(error) });
+    line(paint.red('FAIL'), job, durationMs, ` ${paint.dim(`${reason}: ${msg(error)}`)}`);
   });
   worker.on('job:abandoned', ({ job, durationMs, error }) => {
     log.warn({ job: jobData(job), durationMs, error: error.message }, 'job released at shutdown');
-    json('job:abandoned', { ...jobData(job), durationMs, error: error.message });
-    line(paint.yellow('RELEASED'), job, durationMs, ` ${paint.dim(error.message)}`);
+    json('job:abandoned', { ...jobData(job), durationMs, error: msg(error) });
+    line(paint.yellow('RELEASED'), job, durationMs, ` ${paint.dim(msg(error))}`);
   });
   worker.on('job:lost', ({ job }) => {
     log.warn({ job: jobData(job) }, 'job lease lost; nothing changed');
@@ -95,19 +98,19 @@ export function renderWorker(
   });
   worker.on('job:stuck', ({ job, error }) => {
     log.error({ job: jobData(job), error: error.message }, 'job ignored its timeout');
-    json('job:stuck', { ...jobData(job), error: error.message });
+    json('job:stuck', { ...jobData(job), error: msg(error) });
     line(
       paint.red('STUCK'),
       job,
       undefined,
-      ` ${paint.dim(`${error.message}; the worker exits so its supervisor restarts it`)}`,
+      ` ${paint.dim(`${msg(error)}; the worker exits so its supervisor restarts it`)}`,
     );
   });
   worker.on('worker:error', ({ error, during }) => {
     log.error({ during, error: error.message }, 'worker error');
-    json('worker:error', { during, error: error.message });
+    json('worker:error', { during, error: msg(error) });
     if (!options.json)
-      process.stderr.write(redact(`${paint.red('Error')} during ${during}: ${error.message}\n`));
+      process.stderr.write(redact(`${paint.red('Error')} during ${during}: ${msg(error)}\n`));
   });
   for (const event of ['worker:paused', 'worker:resumed'] as const) {
     worker.on(event, (e) => {

@@ -96,13 +96,14 @@ export class RedisErrorReply {
 
 /**
  * Minimal RESP parser: returns the reply and the offset after it, or undefined
- * when `buf` does not yet hold a complete reply.
+ * when `buf` does not yet hold a complete reply. Works on bytes: RESP lengths are
+ * in bytes, and keys may hold any UTF-8 text.
  */
-function parseReply(buf: string, start: number): [RedisReply, number] | undefined {
+function parseReply(buf: Buffer, start: number): [RedisReply, number] | undefined {
   const lineEnd = buf.indexOf('\r\n', start);
   if (lineEnd === -1) return undefined;
-  const type = buf[start];
-  const line = buf.slice(start + 1, lineEnd);
+  const type = String.fromCharCode(buf[start]!);
+  const line = buf.toString('utf8', start + 1, lineEnd);
   const next = lineEnd + 2;
   switch (type) {
     case '+':
@@ -114,9 +115,8 @@ function parseReply(buf: string, start: number): [RedisReply, number] | undefine
     case '$': {
       const len = Number(line);
       if (len < 0) return [null, next];
-      // RESP lengths are in bytes; the probe only deals with ASCII payloads.
       if (buf.length < next + len + 2) return undefined;
-      return [buf.slice(next, next + len), next + len + 2];
+      return [buf.toString('utf8', next, next + len), next + len + 2];
     }
     case '*': {
       const count = Number(line);
@@ -132,7 +132,9 @@ function parseReply(buf: string, start: number): [RedisReply, number] | undefine
       return [items, offset];
     }
     default:
-      throw new Error(`unexpected RESP reply: ${JSON.stringify(buf.slice(start, start + 40))}`);
+      throw new Error(
+        `unexpected RESP reply: ${JSON.stringify(buf.toString('utf8', start, start + 40))}`,
+      );
   }
 }
 
@@ -174,7 +176,7 @@ export function redisCommands(
       u.protocol === 'rediss:'
         ? tls.connect({ host, port, servername: host })
         : net.connect({ host, port });
-    let buffer = '';
+    let buffer = Buffer.alloc(0);
     let settled = false;
     const replies: RedisReply[] = [];
     const finish = (err: Error | undefined) => {
@@ -186,17 +188,16 @@ export function redisCommands(
       else resolve(replies.slice(preamble.length));
     };
     const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    socket.setEncoding('utf8');
     socket.once(u.protocol === 'rediss:' ? 'secureConnect' : 'connect', () => {
       socket.write(all.map(encodeCommand).join(''));
     });
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
       try {
         let parsed: [RedisReply, number] | undefined;
         while ((parsed = parseReply(buffer, 0))) {
           replies.push(parsed[0]);
-          buffer = buffer.slice(parsed[1]);
+          buffer = buffer.subarray(parsed[1]);
           const reply = parsed[0];
           if (replies.length <= preamble.length && reply instanceof RedisErrorReply) {
             finish(new Error(`${all[replies.length - 1]?.[0]} failed: ${reply.message}`));

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type {
   ClaimedJob,
   FailedJobRecord,
+  JobBatches,
   JobRow,
   JobState,
   Lease,
@@ -13,6 +14,9 @@ import type {
   QueueSizes,
   ReleaseOptions,
 } from '../driver.js';
+import { wholeMs } from '../../util/whole.js';
+import { storableError, storableJob, storableRecord } from '../storable.js';
+import { pushBatch, PUSH_BATCH } from './postgres-push.js';
 import { toRow } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 
@@ -158,67 +162,40 @@ export class PostgresQueue implements QueueDriver {
     return (result as { rows: Row[] }).rows;
   }
 
-  async push(jobs: NewJob[]): Promise<PushResult[]> {
-    if (jobs.length <= 1000 && jobs.every((j) => !j.unique)) return this.pushPlain(jobs);
+  /**
+   * A batch of plain jobs is one statement (one round trip, one commit, the NOTIFY included),
+   * which is most of a dispatch's latency; more, or unique jobs, go in batches in a transaction
+   * (postgres-push.ts).
+   */
+  async push(given: NewJob[]): Promise<PushResult[]> {
+    const jobs = given.map(storableJob);
+    if (jobs.length <= PUSH_BATCH && jobs.every((j) => !j.unique)) {
+      return pushBatch(this.knex, jobs);
+    }
     return this.knex.transaction(async (trx) => {
       const results: PushResult[] = [];
-      for (const job of jobs) {
-        if (job.unique) {
-          await this.rows(SQL.dropExpiredUnique, [job.unique.key], trx);
-          const won = await this.rows(SQL.insertUnique, [job.unique.key, job.unique.forMs], trx);
-          if (won.length === 0) {
-            const [existing] = await this.rows(SQL.findUnique, [job.unique.key], trx);
-            results.push({ id: String(existing?.job_id ?? ''), deduplicated: true });
-            continue;
-          }
-        }
-        const [row] = await this.rows(
-          SQL.insertJob,
-          [
-            job.queue,
-            job.name,
-            job.payload,
-            job.priority,
-            job.maxTries,
-            job.runAt ?? null,
-            job.delayMs,
-            job.unique?.key ?? null,
-          ],
-          trx,
-        );
-        const id = String(row!.id);
-        if (job.unique) await this.rows(SQL.setUniqueJob, [id, job.unique.key], trx);
-        results.push({ id, deduplicated: false });
+      for (let i = 0; i < jobs.length; i += PUSH_BATCH) {
+        results.push(...(await pushBatch(trx, jobs.slice(i, i + PUSH_BATCH))));
       }
-      const queues = [...new Set(jobs.map((j) => j.queue))];
-      if (results.some((r) => !r.deduplicated))
-        await this.rows(SQL.notify, [queues.join(',')], trx);
       return results;
     });
   }
 
-  /**
-   * Jobs without unique keys go in as one statement (one round trip, one commit, the NOTIFY
-   * included), which is most of a dispatch's latency. The rows travel as seven arrays, so the
-   * statement text is the same for one job or a thousand and nothing is spliced per row.
-   */
-  private async pushPlain(jobs: NewJob[]): Promise<PushResult[]> {
-    const queues = [...new Set(jobs.map((j) => j.queue))].join(',');
-    const rows = await this.rows(SQL.pushMany, [
-      jobs.map((j) => j.queue),
-      jobs.map((j) => j.name),
-      jobs.map((j) => j.payload),
-      jobs.map((j) => j.priority),
-      jobs.map((j) => j.maxTries),
-      jobs.map((j) => j.runAt ?? null),
-      jobs.map((j) => j.delayMs),
-      queues,
-    ]);
-    return rows.map((r) => ({ id: String(r.id), deduplicated: false }));
+  /** One transaction for the whole stream, a statement or a few per batch: all or none. */
+  async pushStream(
+    batches: JobBatches,
+    stored: (results: PushResult[]) => void | Promise<void>,
+  ): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      for await (const batch of batches(PUSH_BATCH)) {
+        await stored(await pushBatch(trx, batch.map(storableJob)));
+      }
+    });
   }
 
   async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
     if (!this.warmed) this.warm();
+    leaseMs = wholeMs(leaseMs);
     // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
     const token = randomUUID();
     this.claimedAt = this.listener ? this.notifications : -1;
@@ -251,7 +228,7 @@ export class PostgresQueue implements QueueDriver {
   async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
     if (leases.length === 0) return [];
     const { rows } = await this.settle('extend', [
-      leaseMs,
+      wholeMs(leaseMs),
       arrayLiteral(leases.map((l) => l.id)),
       arrayLiteral(leases.map((l) => l.token)),
     ]);
@@ -334,16 +311,17 @@ export class PostgresQueue implements QueueDriver {
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const result = await this.settle('release', [
-      options.delayMs,
+      wholeMs(options.delayMs),
       options.refundAttempt ? 1 : 0,
-      options.error ?? null,
+      storableError(options.error) ?? null,
       lease.id,
       lease.token,
     ]);
     return result.rowCount === 1;
   }
 
-  async fail(lease: Lease, record: FailedJobRecord): Promise<boolean> {
+  async fail(lease: Lease, given: FailedJobRecord): Promise<boolean> {
+    const record = storableRecord(given);
     const client = await this.settlePool.connect();
     try {
       await client.query('begin');

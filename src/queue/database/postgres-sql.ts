@@ -48,29 +48,32 @@ const COMPLETE_JOBS = `
 export const SQL = {
   now: `select ${NOW} as now`,
 
-  insertJob: `
-    insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
-    values (?, ?, ?, ?, 0, ?, coalesce(?, ${NOW} + ?), ?, ${NOW})
-    returning id`,
-  // Plain pushes (no unique key), as arrays of columns: ids follow the arrays' order.
+  // Pushes, as arrays of columns: ids follow the arrays' order. Unique keys are claimed first
+  // (claimUniques); a job whose key was not won is not in the arrays.
   pushMany: `
     with ins as (
       insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
       select t.queue, t.name, t.payload, t.priority, 0, t.max_tries,
-             coalesce(t.run_at, ${NOW} + t.delay_ms), null, ${NOW}
-        from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::bigint[])
-             with ordinality as t(queue, name, payload, priority, max_tries, run_at, delay_ms, ord)
+             coalesce(t.run_at, ${NOW} + t.delay_ms), t.unique_key, ${NOW}
+        from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::bigint[], ?::text[])
+             with ordinality as t(queue, name, payload, priority, max_tries, run_at, delay_ms, unique_key, ord)
        order by t.ord
       returning id),
     n as (select pg_notify('${CHANNEL}', ?))
     select ins.id from ins cross join n order by ins.id`,
-  dropExpiredUnique: `delete from job_uniques where key = ? and expires_at <= ${NOW}`,
-  // Concurrent dispatches of the same key serialise on the primary key; the loser sees no row.
-  insertUnique: `
-    insert into job_uniques (key, job_id, expires_at) values (?, '', ${NOW} + ?)
+  // Frees the expired keys among these, so that they can be claimed again.
+  dropExpiredUniques: `delete from job_uniques where key = any(?::text[]) and expires_at <= ${NOW}`,
+  // Claims keys (placeholders: keys, their ms to hold). Concurrent pushes of one key serialise
+  // on the primary key; the loser's row is not returned.
+  claimUniques: `
+    insert into job_uniques (key, job_id, expires_at)
+    select t.key, '', ${NOW} + t.for_ms from unnest(?::text[], ?::bigint[]) as t(key, for_ms)
     on conflict (key) do nothing returning key`,
-  setUniqueJob: `update job_uniques set job_id = ? where key = ?`,
-  findUnique: `select job_id from job_uniques where key = ?`,
+  setUniqueJobs: `
+    update job_uniques set job_id = t.id
+      from unnest(?::text[], ?::text[]) as t(key, id)
+     where job_uniques.key = t.key`,
+  findUniques: `select key, job_id from job_uniques where key = any(?::text[])`,
   dropUniquesOf: `delete from job_uniques where job_id = any(?::text[])`,
   notify: `select pg_notify('${CHANNEL}', ?)`,
 

@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type {
   ClaimedJob,
   FailedJobRecord,
+  JobBatches,
   JobRow,
   JobState,
   Lease,
@@ -13,6 +14,8 @@ import type {
   ReleaseOptions,
 } from '../driver.js';
 import { failedJobRow } from '../../failed/record.js';
+import { wholeMs } from '../../util/whole.js';
+import { storableError, storableJob, storableRecord } from '../storable.js';
 import { toRow } from './rows.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 
@@ -22,6 +25,9 @@ interface Options {
   /** How often an idle worker looks for another process's writes. @defaultValue 50 */
   pollMs?: number;
 }
+
+/** Jobs read from a bulk dispatch's file per step of pushStream. */
+const STREAM_BATCH = 5000;
 
 /** What deleting a job returns. */
 interface DeletedRow {
@@ -53,39 +59,70 @@ export class SqliteQueue implements QueueDriver {
     return this.sql.now.pluck().get() as number;
   }
 
-  async push(jobs: NewJob[]): Promise<PushResult[]> {
+  async push(given: NewJob[]): Promise<PushResult[]> {
+    const jobs = given.map(storableJob);
     const results = this.db
-      .transaction((): PushResult[] => {
-        const now = this.now();
-        return jobs.map((job) => {
-          if (job.unique) {
-            this.sql.dropExpiredUnique.run(job.unique.key, now);
-            const existing = this.sql.findUnique.pluck().get(job.unique.key) as string | undefined;
-            if (existing !== undefined) return { id: String(existing), deduplicated: true };
-          }
-          const availableAt = job.runAt ?? now + job.delayMs;
-          const id = String(
-            this.sql.insertJob.run({
-              queue: job.queue,
-              name: job.name,
-              payload: job.payload,
-              priority: job.priority,
-              max_tries: job.maxTries,
-              available_at: availableAt,
-              unique_key: job.unique?.key ?? null,
-              created_at: now,
-            }).lastInsertRowid,
-          );
-          if (job.unique) this.sql.insertUnique.run(job.unique.key, id, now + job.unique.forMs);
-          return { id, deduplicated: false };
-        });
-      })
+      .transaction((): PushResult[] => this.insertJobs(jobs, this.now()))
       .immediate();
     this.wakeLocal();
     return results;
   }
 
+  /**
+   * One `BEGIN IMMEDIATE` transaction for the whole stream: all or none. The write lock is held
+   * only while the jobs are written: the caller reads them from a file it validated them into
+   * first (src/queue/bulk/spool.ts), never from a producer that may be slow, so workers wait
+   * for the lock no longer than the writing takes (see docs/performance.md).
+   */
+  async pushStream(
+    batches: JobBatches,
+    stored: (results: PushResult[]) => void | Promise<void>,
+  ): Promise<void> {
+    if (this.db.inTransaction) {
+      throw new Error('SqliteQueue.pushStream: the connection is already in a transaction.');
+    }
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const now = this.now();
+      for await (const batch of batches(STREAM_BATCH)) {
+        await stored(this.insertJobs(batch.map(storableJob), now));
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+    this.wakeLocal();
+  }
+
+  /** Inserts jobs inside the caller's transaction; `now` is the storage clock at its start. */
+  private insertJobs(jobs: NewJob[], now: number): PushResult[] {
+    return jobs.map((job) => {
+      if (job.unique) {
+        this.sql.dropExpiredUnique.run(job.unique.key, now);
+        const existing = this.sql.findUnique.pluck().get(job.unique.key) as string | undefined;
+        if (existing !== undefined) return { id: String(existing), deduplicated: true };
+      }
+      const availableAt = job.runAt ?? now + job.delayMs;
+      const id = String(
+        this.sql.insertJob.run({
+          queue: job.queue,
+          name: job.name,
+          payload: job.payload,
+          priority: job.priority,
+          max_tries: job.maxTries,
+          available_at: availableAt,
+          unique_key: job.unique?.key ?? null,
+          created_at: now,
+        }).lastInsertRowid,
+      );
+      if (job.unique) this.sql.insertUnique.run(job.unique.key, id, now + job.unique.forMs);
+      return { id, deduplicated: false };
+    });
+  }
+
   async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+    leaseMs = wholeMs(leaseMs);
     return this.db
       .transaction((): ClaimedJob[] => {
         const now = this.now();
@@ -116,7 +153,7 @@ export class SqliteQueue implements QueueDriver {
     if (leases.length === 0) return [];
     return this.db
       .transaction(() => {
-        const until = this.now() + leaseMs;
+        const until = this.now() + wholeMs(leaseMs);
         return leases
           .filter((l) => this.sql.extend.run(until, l.id, l.token).changes === 1)
           .map((l) => l.id);
@@ -149,12 +186,10 @@ export class SqliteQueue implements QueueDriver {
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const changed = this.db
       .transaction(() => {
-        const at = this.now() + options.delayMs;
+        const at = this.now() + wholeMs(options.delayMs);
         const refund = options.refundAttempt ? 1 : 0;
-        return (
-          this.sql.release.run(at, refund, options.error ?? null, lease.id, lease.token).changes ===
-          1
-        );
+        const error = storableError(options.error) ?? null;
+        return this.sql.release.run(at, refund, error, lease.id, lease.token).changes === 1;
       })
       .immediate();
     if (changed && options.delayMs === 0) this.wakeLocal();
@@ -167,7 +202,7 @@ export class SqliteQueue implements QueueDriver {
         const row = this.sql.deleteJob.get(lease.id, lease.token) as DeletedRow | undefined;
         if (!row) return false;
         if (row.unique_key !== null) this.sql.dropUniqueOf.run(lease.id);
-        this.sql.insertFailed.run(failedJobRow(record, this.now()));
+        this.sql.insertFailed.run(failedJobRow(storableRecord(record), this.now()));
         return true;
       })
       .immediate();
