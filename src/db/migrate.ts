@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { migrations } from '../../migrations/index.js';
 import { SchemaError } from '../errors.js';
 import type { Database } from './connection.js';
+import { requireNative } from '../util/native-require.js';
 
 /** Serves our static list to knex's migrator, so no folder is scanned at run time. */
 const source: Knex.MigrationSource<(typeof migrations)[number]> = {
@@ -50,7 +51,7 @@ async function exclusively<T>(db: Database, fn: () => Promise<T>): Promise<T> {
       await client.releaseConnection(conn);
     }
   }
-  const { default: Sqlite } = await import('better-sqlite3');
+  const Sqlite = requireNative<typeof import('better-sqlite3')>('better-sqlite3');
   const lockFile = `${db.describe}.migrate-lock`;
   // timeout 0: wait here, asynchronously, rather than in a busy loop that blocks the process.
   const lock = new Sqlite(lockFile, { timeout: 0 });

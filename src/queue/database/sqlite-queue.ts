@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import type {
   ClaimedJob,
   FailedJobRecord,
@@ -15,6 +15,10 @@ import type {
 import { failedJobRow } from '../../failed/record.js';
 import { toRow } from './rows.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
+import { requireNative } from '../../util/native-require.js';
+
+// Loaded with require, past any loader hooks of the app: see util/native-require.ts.
+const Sqlite = requireNative<typeof BetterSqlite3>('better-sqlite3');
 
 interface Options {
   /** Absolute path of the database file (already migrated). */
@@ -41,7 +45,7 @@ export class SqliteQueue implements QueueDriver {
   private readonly localWake = new Set<() => void>();
 
   constructor(options: Options) {
-    this.db = new BetterSqlite3(options.filename);
+    this.db = new Sqlite(options.filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('synchronous = NORMAL');
