@@ -38,7 +38,9 @@ export default function command() {
     .option('--json', 'print { ok, checks: [{ check, status, detail, fix }] }')
     .addHelpText(
       'after',
-      '\nExit 1 when any check fails (✗); – marks a check that does not apply.\n',
+      '\nExit 1 when any check fails (✗); – marks a check that does not apply. The database, Redis and the\n' +
+        'log folder are tested with a write (rolled back, or removed again); SQLite also with PRAGMA\n' +
+        'quick_check, which reads the whole file. docs/operations.md lists every check.\n',
     )
     .action(async (opts) => {
       const checks = await runDoctor(process.cwd(), {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, cliEnv, runCli } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
+import { itWithTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
 const SCRIPT = path.join(REPO_ROOT, 'queue_manager.sh');
@@ -187,7 +188,8 @@ describe('queue_manager.sh', () => {
 
     const after = await script(['status']);
     expect(after.code).toBe(3);
-  });
+    // A whole start/work/stop round: 20 s alone, more next to the supervisor suite on 2 cores.
+  }, 90_000);
 
   it('test exits 1 when no worker takes the ping within TEST_TIMEOUT', async () => {
     const result = await script(['test'], { TEST_TIMEOUT: '2' });
@@ -207,16 +209,8 @@ describe('queue_manager.sh', () => {
     expect(pids()).toEqual([]);
   });
 
-  const shellcheck = (() => {
-    try {
-      execFileSync('shellcheck', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  // CI installs shellcheck (.ci/run); a machine without it skips this one test locally.
-  it.skipIf(!shellcheck && process.env.CI !== 'true')('is shellcheck-clean', () => {
+  // .ci/run installs shellcheck; see test/helpers/tools.ts for what happens without it.
+  itWithTools(['shellcheck'], 'is shellcheck-clean', () => {
     const output = execFileSync('shellcheck', ['--severity=style', SCRIPT], { encoding: 'utf8' });
     expect(output).toBe('');
   });

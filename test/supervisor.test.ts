@@ -1,10 +1,11 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI_PATH, REPO_ROOT, cliEnv, runCli } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
+import { describeWithTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
 /**
@@ -16,15 +17,6 @@ import { waitFor } from './helpers/wait.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'examples', 'supervisor', 'jobsmith.conf');
 const QUEUE_MANAGER = path.join(REPO_ROOT, 'queue_manager.sh');
-
-const hasSupervisor = (() => {
-  try {
-    execFileSync('supervisord', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const CONFIG = `
 import { appendFileSync } from 'node:fs';
@@ -46,8 +38,9 @@ export default defineConfig({
 });
 `;
 
-// Supervisor is installed by .ci/run; a machine without it skips this file locally.
-describe.skipIf(!hasSupervisor && process.env.CI !== 'true')(
+// .ci/run installs supervisor; see test/helpers/tools.ts for what happens without it.
+describeWithTools(
+  ['supervisord', 'supervisorctl'],
   'the example supervisor configuration under a real supervisord',
   () => {
     let dir: TempDir;

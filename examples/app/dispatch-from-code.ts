@@ -1,5 +1,7 @@
 // How application code dispatches: connect once, dispatch, close on shutdown.
-// Run from this folder with:  node --import jiti/register dispatch-from-code.ts  (or compile it)
+// Run from this folder with:  node --import jiti/register dispatch-from-code.ts
+// (or npx jiti dispatch-from-code.ts, or compile it). test/examples.dispatch-from-code.test.ts
+// runs it on SQLite, PostgreSQL and Redis.
 import { connect } from 'jobsmith';
 import { welcomeEmail } from './jobs/welcome-email.js';
 import { sendReminder } from './jobs/send-reminder.js';

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 
 /**
  * Every command, with what `run --help` shows about it. Modules load only when their command
- * runs, so `run purge:tokens` never pays for BullMQ or grammY.
+ * runs, so `run purge:tokens` never pays for BullMQ or grammY. A summary is the command's own
+ * description word for word, and the README's command tables repeat it
+ * (test/docs.help.test.ts checks both).
  */
 export interface CommandEntry {
   name: string;
@@ -27,14 +29,14 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'queue:work',
     group: 'queue',
-    summary: 'Process jobs from the queues (run it under supervisor)',
+    summary: 'Process jobs from the queues',
     example: 'run queue:work --queue=high,default --concurrency=4',
     load: () => import('../../commands/queue-work.js'),
   },
   {
     name: 'queue:dispatch',
     group: 'queue',
-    summary: 'Dispatch a job from the shell (payload flag, file or JSON lines on stdin)',
+    summary: 'Dispatch a job from the shell',
     example: `run queue:dispatch digest.send --payload '{"userId":1}'`,
     load: () => import('../../commands/queue-dispatch.js'),
   },
@@ -55,14 +57,14 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'queue:failed',
     group: 'queue',
-    summary: 'List failed jobs (filters: queue, name, since)',
+    summary: 'List failed jobs, oldest first (filters: queue, name, since)',
     example: 'run queue:failed --queue mail --since 2h --json',
     load: () => import('../../commands/queue-failed.js'),
   },
   {
     name: 'queue:retry',
     group: 'queue',
-    summary: 'Push failed jobs back onto their queues (ids, uuids, or all)',
+    summary: 'Push failed jobs back onto their queues (ids, uuids, or all with filters)',
     example: 'run queue:retry all --queue mail --since 2h',
     load: () => import('../../commands/queue-retry.js'),
   },
@@ -83,21 +85,21 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'queue:prune-failed',
     group: 'queue',
-    summary: 'Delete failed jobs older than some hours (for cron, never asks)',
+    summary: 'Delete failed jobs older than some hours (for cron: never asks)',
     example: 'run queue:prune-failed --hours 168',
     load: () => import('../../commands/queue-prune-failed.js'),
   },
   {
     name: 'queue:clear',
     group: 'queue',
-    summary: 'Delete the waiting jobs of a queue',
+    summary: 'Delete the waiting (pending and delayed) jobs of a queue',
     example: 'run queue:clear --queue mail --force',
     load: () => import('../../commands/queue-clear.js'),
   },
   {
     name: 'queue:pause',
     group: 'queue',
-    summary: 'Stop workers taking jobs from queues (until queue:resume)',
+    summary: 'Stop workers from taking jobs from queues (kept until queue:resume)',
     example: 'run queue:pause mail',
     load: () => import('../../commands/queue-pause.js'),
   },
@@ -111,7 +113,7 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'queue:restart',
     group: 'queue',
-    summary: 'Make every worker exit after its current jobs (to load new code)',
+    summary: 'Ask every worker to exit after its current jobs (supervisor starts new code)',
     example: 'run queue:restart',
     load: () => import('../../commands/queue-restart.js'),
   },
@@ -153,7 +155,7 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'about',
     group: 'general',
-    summary: 'Show the effective configuration (secrets masked)',
+    summary: 'Show the effective configuration, secrets masked',
     example: 'run about --json',
     load: () => import('../../commands/about.js'),
   },
@@ -181,14 +183,14 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'migrate:rollback',
     group: 'db',
-    summary: 'Undo the last migrations',
+    summary: 'Undo the last migrations (drops their tables)',
     example: 'run migrate:rollback --step 1 --force',
     load: () => import('../../commands/migrate-rollback.js'),
   },
   {
     name: 'make:job',
     group: 'make',
-    summary: 'Create a job file from a template',
+    summary: 'Create a job file from a template and register it',
     example: 'run make:job SendDigest --queue mail --tries 5',
     load: () => import('../../commands/make-job.js'),
   },

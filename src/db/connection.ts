@@ -5,6 +5,8 @@ import type { Env } from '../config/env.js';
 import { ConfigError, ConnectionError } from '../errors.js';
 import { maskUrl } from '../logging/redact.js';
 import { fileProblem, makePrivateFolder, touchPrivateFile } from '../util/files.js';
+import { requireNative } from '../util/native-require.js';
+import { pgConnection, tlsFailure } from './pg-url.js';
 
 export type Dialect = 'sqlite' | 'pgsql';
 
@@ -68,7 +70,7 @@ export function createSqliteFile(filename: string, setting = 'DB_DATABASE'): voi
 
 /** Opens (lazily: knex connects on first query) the SQL storage the environment names. */
 export async function openDatabase(env: Env, cwd: string): Promise<Database> {
-  const { default: knexFactory } = await import('knex');
+  const knexFactory = requireNative<typeof import('knex').knex>('knex');
   if (env.DB_CONNECTION === 'sqlite') {
     const filename = resolve(cwd, env.DB_DATABASE);
     createSqliteFile(filename);
@@ -105,7 +107,7 @@ export async function openDatabase(env: Env, cwd: string): Promise<Database> {
   const url = env.DATABASE_URL!;
   const knex = knexFactory({
     client: 'pg',
-    connection: { connectionString: url, connectionTimeoutMillis: 5000 },
+    connection: { ...pgConnection(url), connectionTimeoutMillis: 5000 },
     pool: { min: 0, max: 10 },
     acquireConnectionTimeout: 10_000,
     log: QUIET,
@@ -144,9 +146,10 @@ export function connectionError(db: Database, error: unknown): ConnectionError {
     '28000': 'authentication rejected',
     '3D000': 'database does not exist',
   };
-  const reason = (err.code && reasons[err.code]) || err.message || String(error);
+  const tls = tlsFailure(db.describe, error);
+  const reason = tls?.reason || (err.code && reasons[err.code]) || err.message || String(error);
   return new ConnectionError(`Cannot connect to PostgreSQL at ${db.describe}: ${reason}.`, {
-    hint: 'Check DATABASE_URL and that the server is running.',
+    hint: tls?.hint ?? 'Check DATABASE_URL and that the server is running.',
     cause: error,
   });
 }

@@ -4,6 +4,7 @@ import { ConfigError, SchemaError } from '../errors.js';
 import { dirname } from 'node:path';
 import { fileProblem, touchPrivateFile } from '../util/files.js';
 import type { Database } from './connection.js';
+import { requireNative } from '../util/native-require.js';
 
 /** Serves our static list to knex's migrator, so no folder is scanned at run time. */
 const source: Knex.MigrationSource<(typeof migrations)[number]> = {
@@ -52,7 +53,7 @@ async function exclusively<T>(db: Database, fn: () => Promise<T>): Promise<T> {
       await client.releaseConnection(conn);
     }
   }
-  const { default: Sqlite } = await import('better-sqlite3');
+  const Sqlite = requireNative<typeof import('better-sqlite3')>('better-sqlite3');
   const lockFile = `${db.describe}.migrate-lock`;
   // Owner-only, like the database beside it (src/util/files.ts).
   try {

@@ -1,14 +1,11 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { App } from '../cli/app.js';
-import type { Database } from '../db/connection.js';
-import { migrationStatus } from '../db/migrate.js';
 import { JobsmithError } from '../errors.js';
-import { maskUrl } from '../logging/redact.js';
 import { resolveSchedule } from '../schedule/resolve.js';
 import { fail, ok, skip, type CheckResult } from './check.js';
-import { pingRedis } from './redis-ping.js';
 import { readSupervisorConf } from './supervisor-conf.js';
+import { nearestExisting, probeFile, probeFolder, writeFailure } from './write-probe.js';
 
 /* The checks of `run doctor`, one function each. Each returns a result and never throws. */
 
@@ -40,94 +37,29 @@ export async function checkConfig(app: App): Promise<CheckResult> {
   }
 }
 
-export async function checkDatabase(app: App): Promise<{ result: CheckResult; db?: Database }> {
-  const name = 'Database';
-  try {
-    const db = await app.db({ migrate: false });
-    return {
-      result: ok(
-        name,
-        `${db.dialect === 'pgsql' ? 'PostgreSQL' : 'SQLite'} ${db.describe} answers`,
-      ),
-      db,
-    };
-  } catch (error) {
-    return {
-      result: fail(name, message(error), hintOf(error, 'Check DB_CONNECTION and DATABASE_URL.')),
-    };
-  }
-}
-
-export async function checkMigrations(db: Database | undefined): Promise<CheckResult> {
-  const name = 'Migrations';
-  if (!db) return skip(name, 'needs the database');
-  try {
-    const status = await migrationStatus(db);
-    const pending = status.filter((m) => !m.applied).map((m) => m.name);
-    if (pending.length === 0) return ok(name, `all ${status.length} applied`);
-    return fail(
-      name,
-      `${pending.length} pending: ${pending.join(', ')}`,
-      db.dialect === 'sqlite'
-        ? 'Run `run migrate` (any command that uses SQLite also applies them).'
-        : 'Run `run migrate` (or leave MIGRATE_ON_START unset so commands apply them).',
-    );
-  } catch (error) {
-    return fail(name, message(error), 'Check the database, then run `run migrate:status`.');
-  }
-}
-
-export async function checkRedis(app: App): Promise<CheckResult> {
-  const name = 'Redis';
-  const users: string[] = [];
-  if (app.env.QUEUE_CONNECTION === 'redis') users.push('QUEUE_CONNECTION=redis');
-  try {
-    const { config, file } = await app.config();
-    for (const entry of resolveSchedule(config, file)) {
-      if (entry.action.type === 'job' && entry.action.connection === 'redis') {
-        users.push(`schedule entry ${entry.name}`);
-      }
-    }
-  } catch {
-    // An unreadable config is the configuration check's to report.
-  }
-  if (users.length === 0)
-    return skip(name, `not used (QUEUE_CONNECTION=${app.env.QUEUE_CONNECTION})`);
-  try {
-    const ms = await pingRedis(app.env.REDIS_URL);
-    return ok(
-      name,
-      `${maskUrl(app.env.REDIS_URL)} answered PING in ${ms}ms (used by ${users.join(', ')})`,
-    );
-  } catch (error) {
-    return fail(name, message(error), 'Check REDIS_URL and that the Redis server is running.');
-  }
-}
-
 export function checkLogFolder(app: App): CheckResult {
   const name = 'Log folder';
   const file = resolve(app.cwd, app.env.LOG_FILE);
   const folder = dirname(file);
   // A missing folder is created on first use: what matters is the nearest one that exists.
-  let existing = folder;
-  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  const existing = nearestExisting(folder);
+  const target = existsSync(file) ? file : existing;
   try {
-    if (!statSync(existing).isDirectory()) throw new Error(`${existing} is not a folder`);
-    accessSync(existing, constants.W_OK);
-    if (existsSync(file)) accessSync(file, constants.W_OK);
+    if (target === file) probeFile(file);
+    else probeFolder(existing);
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'EACCES' ? 'not writable' : message(error);
     return fail(
       name,
-      `${existsSync(file) ? file : existing}: ${reason}`,
-      `Make ${folder} writable by the user that runs the workers (mkdir -p ${folder} && chown USER ${folder}), or set LOG_FILE.`,
+      `${target}: ${writeFailure(error)}`,
+      target === file
+        ? `Make ${file} writable by the user that runs the workers (chown USER ${file}), or set LOG_FILE.`
+        : `Make ${folder} writable by the user that runs the workers (mkdir -p ${folder} && chown USER ${folder}), or set LOG_FILE.`,
     );
   }
   return ok(
     name,
     existing === folder
-      ? `${folder} is writable`
+      ? `${target === file ? file : folder} is writable`
       : `${folder} will be created (in writable ${existing})`,
   );
 }
@@ -161,6 +93,9 @@ export async function checkTimeouts(app: App): Promise<CheckResult> {
   );
 }
 
+/** Signals queue:work and schedule:work drain on (supervisor's stopsignal, without SIG). */
+const STOP_SIGNALS = ['TERM', 'INT', 'QUIT'];
+
 /** Conf files looked for when --supervisor is not given, relative to the working directory. */
 export const SUPERVISOR_CANDIDATES = [
   '/etc/supervisor/conf.d/jobsmith.conf',
@@ -192,6 +127,21 @@ export function checkSupervisor(app: App, explicit?: string): CheckResult {
   const problems: string[] = [];
   const fixes: string[] = [];
   for (const p of programs) {
+    if (!STOP_SIGNALS.includes(p.stopsignal)) {
+      problems.push(`${p.program}: stopsignal=${p.stopsignal} does not let it drain`);
+      fixes.push(`set stopsignal=TERM in [program:${p.program}]`);
+    }
+    // queue:restart, --max-jobs and --max-time end a worker with exit 0 so that supervisor
+    // starts a fresh one; under supervisor's default (autorestart=unexpected, exitcodes=0)
+    // it would stay down.
+    const restartsOnZero =
+      p.autorestart === 'true' || (p.autorestart === 'unexpected' && !p.exitcodes.includes(0));
+    if (p.command === 'queue:work' && !restartsOnZero) {
+      problems.push(
+        `${p.program}: autorestart=${p.autorestart} leaves it down after it exits 0 (queue:restart, --max-jobs, --max-time)`,
+      );
+      fixes.push(`set autorestart=true in [program:${p.program}]`);
+    }
     if (p.graceMs === undefined) {
       problems.push(`${p.program}: cannot read --grace ${p.graceText}`);
       fixes.push(`write --grace as a duration (30s) in [program:${p.program}]`);

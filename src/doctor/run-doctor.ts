@@ -1,15 +1,9 @@
 import { App, type GlobalOptions } from '../cli/app.js';
 import { JobsmithError } from '../errors.js';
 import { fail, skip, type CheckResult } from './check.js';
-import {
-  checkConfig,
-  checkDatabase,
-  checkLogFolder,
-  checkMigrations,
-  checkRedis,
-  checkSupervisor,
-  checkTimeouts,
-} from './checks.js';
+import { checkConfig, checkLogFolder, checkSupervisor, checkTimeouts } from './checks.js';
+import { checkRedis } from './redis-check.js';
+import { checkDatabase, checkMigrations } from './storage-checks.js';
 
 const AFTER_CONFIG = [
   'Database',
@@ -43,8 +37,8 @@ export async function runDoctor(
   }
   try {
     const results = [await checkConfig(app)];
-    const { result, db } = await checkDatabase(app);
-    results.push(result, await checkMigrations(db));
+    const { result, storage } = await checkDatabase(app);
+    results.push(result, await checkMigrations(app, storage));
     results.push(await checkRedis(app));
     results.push(checkLogFolder(app));
     results.push(await checkTimeouts(app));

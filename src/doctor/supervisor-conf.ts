@@ -16,6 +16,12 @@ export interface SupervisedProgram {
   /** --grace in ms, or undefined when the value cannot be read (a %(ENV_X)s expansion). */
   graceMs?: number;
   graceText: string;
+  /** `true`, `false` or `unexpected` (supervisor's default). */
+  autorestart: string;
+  /** Exit codes supervisor counts as expected. @defaultValue [0] */
+  exitcodes: number[];
+  /** Signal supervisor stops it with, without `SIG`. @defaultValue 'TERM' */
+  stopsignal: string;
 }
 
 /**
@@ -42,6 +48,9 @@ export function readSupervisorConf(file: string): SupervisedProgram[] {
           : Number(values.stopwaitsecs),
       graceMs: graceText === undefined ? DEFAULT_GRACE_MS : parseDuration(graceText),
       graceText: graceText ?? '30s (default)',
+      autorestart: (values.autorestart ?? 'unexpected').toLowerCase(),
+      exitcodes: (values.exitcodes ?? '0').split(',').map((c) => Number(c.trim())),
+      stopsignal: (values.stopsignal ?? 'TERM').toUpperCase().replace(/^SIG/, ''),
     });
   }
   return programs;

@@ -16,6 +16,8 @@ export const JOBSMITH_VARIABLES = [
   'LOG_FILE',
   'TELEMETRY_ENABLED',
   'JOBSMITH_CONFIG',
+  // Read by src/db/pg-url.ts when DATABASE_URL names no sslmode.
+  'PGSSLMODE',
 ] as const;
 
 /** Every jobsmith variable unset, then `extra` on top (`undefined` still removes one). */

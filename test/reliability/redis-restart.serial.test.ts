@@ -9,24 +9,20 @@
  * restarts that one. It runs in the `serial` project: a restart is slow and timing-sensitive,
  * best not squeezed between other files on two cores.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { probeRedis } from '../setup/services.js';
 import { describeRedis, tempDir, type TempDir } from '../helpers/services.js';
+import { itWithTools, missingTools } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { completionsById, createApp, waitForEmptyQueue, type TestApp } from './harness.js';
 
 const JOBS = 200;
 
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-if (!hasRedisServer) {
-  const message =
-    'redis-server is not on PATH; the Redis restart test needs it to start a server of its own.';
-  if (process.env.CI === 'true') throw new Error(message);
-  process.stderr.write(`\nNOTICE: ${message} It will be skipped.\n`);
-}
+// .ci/run installs redis-server; see test/helpers/tools.ts for what happens without it.
+const hasRedisServer = missingTools(['redis-server']).length === 0;
 
 /** A port nobody listens on right now (the kernel's pick). */
 async function sparePort(): Promise<number> {
@@ -95,7 +91,8 @@ describeRedis('reliability: Redis restart (serial)', () => {
     dir?.cleanup();
   }, 60_000);
 
-  it.skipIf(!hasRedisServer)(
+  itWithTools(
+    ['redis-server'],
     'workers reconnect after a restart and finish; every job completes',
     async () => {
       const a = app!;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import pg from 'pg';
+import type pg from 'pg';
 import type {
   ClaimedJob,
   FailedJobRecord,
@@ -19,6 +19,11 @@ import { storableError, storableJob, storableRecord } from '../storable.js';
 import { pushBatch, PUSH_BATCH } from './postgres-push.js';
 import { toRow } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
+import { pgConnection } from '../../db/pg-url.js';
+import { requireNative } from '../../util/native-require.js';
+
+// Loaded with require, past any loader hooks of the app: see util/native-require.ts.
+const Pg = requireNative<typeof pg>('pg');
 
 interface Options {
   knex: Knex;
@@ -114,8 +119,8 @@ export class PostgresQueue implements QueueDriver {
   constructor(options: Options) {
     this.knex = options.knex;
     this.url = options.url;
-    this.settlePool = new pg.Pool({
-      connectionString: options.url,
+    this.settlePool = new Pg.Pool({
+      ...pgConnection(options.url),
       options: SETTLE_SESSION,
       max: 4,
       connectionTimeoutMillis: 5000,
@@ -381,7 +386,7 @@ export class PostgresQueue implements QueueDriver {
   private listen(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.listening ??= (async () => {
-      const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000 });
+      const client = new Pg.Client({ ...pgConnection(this.url), connectionTimeoutMillis: 5000 });
       const drop = () => {
         if (this.listener === client) this.listener = undefined;
         this.listening = undefined;

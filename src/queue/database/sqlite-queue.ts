@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import type {
   ClaimedJob,
   FailedJobRecord,
@@ -18,6 +18,10 @@ import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { toRow } from './rows.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
+import { requireNative } from '../../util/native-require.js';
+
+// Loaded with require, past any loader hooks of the app: see util/native-require.ts.
+const Sqlite = requireNative<typeof BetterSqlite3>('better-sqlite3');
 
 interface Options {
   /** Absolute path of the database file (already migrated). */
@@ -47,7 +51,7 @@ export class SqliteQueue implements QueueDriver {
   private readonly localWake = new Set<() => void>();
 
   constructor(options: Options) {
-    this.db = new BetterSqlite3(options.filename);
+    this.db = new Sqlite(options.filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('synchronous = NORMAL');

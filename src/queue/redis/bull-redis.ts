@@ -1,4 +1,5 @@
-import { Queue, QueueKeys, type KeysMap, type RedisQueueBackend } from 'bullmq';
+import type * as Bull from 'bullmq';
+import type { KeysMap, RedisQueueBackend } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { ConnectionError } from '../../errors.js';
 import { maskUrl } from '../../logging/redact.js';
@@ -11,6 +12,12 @@ import {
   RedisClock,
 } from './redis-connection.js';
 import { SCRIPTS } from './redis-scripts.js';
+import { requireNative } from '../../util/native-require.js';
+
+// Loaded with require, past any loader hooks of the app: see util/native-require.ts.
+const { Queue, QueueKeys } = requireNative<typeof Bull>('bullmq');
+type Queue = Bull.Queue;
+type QueueKeys = Bull.QueueKeys;
 
 /** Our scripts, as ioredis `defineCommand` adds them to a client, a pipeline or a MULTI. */
 export type Scripted = {

@@ -1,6 +1,12 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { ConnectionError } from '../../errors.js';
 import { maskUrl } from '../../logging/redact.js';
+import { requireNative } from '../../util/native-require.js';
+
+// Loaded with require, past any loader hooks of the app: see util/native-require.ts.
+const { Redis } = requireNative<typeof IORedis>('ioredis');
+type Redis = IORedis.Redis;
 
 /*
  * Connections to Redis for the redis queue driver: opening a client that fails fast when the

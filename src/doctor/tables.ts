@@ -1,0 +1,17 @@
+/**
+ * The tables the migrations create. `run doctor` checks that the PostgreSQL role may read and
+ * write each. test/doctor.tables.test.ts compares these lists with the tables of a freshly
+ * migrated database, so a migration that adds a table must add it here.
+ */
+export const JOBSMITH_TABLES = [
+  'jobs',
+  'job_uniques',
+  'failed_jobs',
+  'queue_settings',
+  'jobsmith_meta',
+  'schedule_slots',
+  'schedule_leases',
+] as const;
+
+/** knex's bookkeeping: every command reads them; only a migration writes them. */
+export const MIGRATION_TABLES = ['jobsmith_migrations', 'jobsmith_migrations_lock'] as const;

@@ -1,0 +1,62 @@
+/**
+ * A redis-server of the test's own on a spare 127.0.0.1 port, for what must not be done to the
+ * shared server (CONFIG SET, REPLICAOF, a restart). Nothing is saved to disk. Needs redis-server
+ * (test/helpers/tools.json): wrap the suite in describeWithTools(['redis-server'], ...).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { redisCommands } from './services.js';
+import { waitFor } from './wait.js';
+
+export interface OwnRedis {
+  url: string;
+  port: number;
+  /** Sends one command and returns its reply. */
+  command(...args: string[]): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+async function sparePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Starts redis-server with `args` added (e.g. `--maxmemory 64mb`) and waits for PING. */
+export async function startOwnRedis(args: string[] = []): Promise<OwnRedis> {
+  const port = await sparePort();
+  const url = `redis://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
+    { stdio: 'ignore' },
+  );
+  const exited = once(child, 'exit');
+  const command = async (...cmd: string[]) => (await redisCommands(url, [cmd]))[0];
+  try {
+    await waitFor(async () => (await command('PING')) === 'PONG', {
+      timeoutMs: 10_000,
+      message: `redis-server on port ${port} to answer PING`,
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    url,
+    port,
+    command,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
