@@ -100,7 +100,11 @@ export async function checkRedis(app: App): Promise<CheckResult> {
       `${maskUrl(app.env.REDIS_URL)} answered PING in ${ms}ms (used by ${users.join(', ')})`,
     );
   } catch (error) {
-    return fail(name, message(error), 'Check REDIS_URL and that the Redis server is running.');
+    return fail(
+      name,
+      message(error),
+      hintOf(error, 'Check REDIS_URL and that the Redis server is running.'),
+    );
   }
 }
 

@@ -1,3 +1,5 @@
+import { redisDatabase } from '../config/env.js';
+import { ConfigError } from '../errors.js';
 import { maskUrl } from '../logging/redact.js';
 
 /**
@@ -23,7 +25,17 @@ export async function pingRedis(url: string, timeoutMs = 2000): Promise<number> 
   let timer: NodeJS.Timeout | undefined;
   try {
     const reply = await Promise.race([
-      client.connect().then(() => client.ping()),
+      client.connect().then(async () => {
+        // ioredis only emits an error when the URL's database does not exist: ask again.
+        const db = redisDatabase(url) ?? 0;
+        if (db !== 0) {
+          const { databaseError } = await import('../queue/redis/redis-connection.js');
+          await client.select(db).catch(async (error: unknown) => {
+            throw await databaseError(client, url, db, error);
+          });
+        }
+        return client.ping();
+      }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new Error(`no answer within ${timeoutMs}ms`)),
@@ -34,6 +46,7 @@ export async function pingRedis(url: string, timeoutMs = 2000): Promise<number> 
     if (reply !== 'PONG') throw new Error(`unexpected reply to PING: ${String(reply)}`);
     return Date.now() - started;
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const err = socketError ?? (error as NodeJS.ErrnoException);
     const reasons: Record<string, string> = {
       ECONNREFUSED: 'connection refused',
