@@ -17,7 +17,8 @@ beforeAll(() => {
 });
 afterAll(() => dir.cleanup());
 
-const NAME = 'letters, digits and . _ : - (at most 190)';
+const QUEUE = 'letters, digits and . _ - (at most 190 characters)';
+const JOB = 'letters, digits and . _ : - (at most 190 characters)';
 const SINCE =
   'an ISO 8601 date/time such as 2026-01-31T09:00:00Z, or a duration meaning "within the last" such as 30m, 2h or 1d';
 const ID_HINT = 'Run `run queue:failed` to see the ids.';
@@ -28,7 +29,7 @@ const CASES: Array<[string[], string]> = [
     ['queue:size', '--connection', 'nope'],
     '--connection must be one of database, redis, sync, got "nope".',
   ],
-  [['queue:size', 'bad queue'], `Queue names must be ${NAME}, got "bad queue".`],
+  [['queue:size', 'bad queue'], `Queue names must be ${QUEUE}; got "bad queue".`],
   [['queue:size', '--jsn'], "unknown option '--jsn'\n(Did you mean --json?)"],
 
   [['queue:list'], "missing required argument 'queue'"],
@@ -49,7 +50,7 @@ const CASES: Array<[string[], string]> = [
     ['queue:list', 'default', '--connection', 'mysql'],
     '--connection must be one of database, redis, sync, got "mysql".',
   ],
-  [['queue:list', 'a/b'], `Queue names must be ${NAME}, got "a/b".`],
+  [['queue:list', 'a/b'], `Queue names must be ${QUEUE}; got "a/b".`],
 
   [['queue:failed', '--limit', '0'], '--limit must be a whole number from 1 to 1000, got "0".'],
   [
@@ -58,8 +59,8 @@ const CASES: Array<[string[], string]> = [
   ],
   [['queue:failed', '--since', 'yesterday'], `--since must be ${SINCE}; got "yesterday".`],
   [['queue:failed', '--since', '2026-13-45'], `--since must be ${SINCE}; got "2026-13-45".`],
-  [['queue:failed', '--queue', 'a b'], `--queue must be a name (${NAME}), got "a b".`],
-  [['queue:failed', '--name', ''], `--name must be a name (${NAME}), got "".`],
+  [['queue:failed', '--queue', 'a b'], `--queue must be a queue name: ${QUEUE}; got "a b".`],
+  [['queue:failed', '--name', ''], `--name must be a job name: ${JOB}; got "".`],
   [['queue:failed', '--after', '-1'], '--after must be a whole number ≥ 0, got "-1".'],
 
   [['queue:retry'], 'Say which failed jobs to retry: ids or uuids, or `all`.'],
@@ -78,7 +79,7 @@ const CASES: Array<[string[], string]> = [
     '--range must be a range of failed job ids FROM-TO with FROM ≤ TO, such as 1-5; got "7".',
   ],
   [['queue:retry', 'all', '--since', 'soon'], `--since must be ${SINCE}; got "soon".`],
-  [['queue:retry', 'all', '--name', 'a,b'], `--name must be a name (${NAME}), got "a,b".`],
+  [['queue:retry', 'all', '--name', 'a,b'], `--name must be a job name: ${JOB}; got "a,b".`],
 
   [['queue:forget'], "missing required argument 'id'"],
   [['queue:forget', 'last'], 'A failed job is given by its id (a number) or its uuid, got "last".'],
@@ -87,21 +88,27 @@ const CASES: Array<[string[], string]> = [
     "too many arguments for 'queue:forget'. Expected 1 argument but got 2.",
   ],
 
-  [['queue:flush', '--hours', '0'], '--hours must be a whole number ≥ 1, got "0".'],
-  [['queue:flush', '--hours', '1.5'], '--hours must be a whole number ≥ 1, got "1.5".'],
+  [['queue:flush', '--hours', '0'], '--hours must be a whole number from 1 to 876600, got "0".'],
+  [
+    ['queue:flush', '--hours', '1.5'],
+    '--hours must be a whole number from 1 to 876600, got "1.5".',
+  ],
 
   [['queue:prune-failed'], "required option '--hours <n>' not specified"],
-  [['queue:prune-failed', '--hours', 'week'], '--hours must be a whole number ≥ 1, got "week".'],
+  [
+    ['queue:prune-failed', '--hours', 'week'],
+    '--hours must be a whole number from 1 to 876600, got "week".',
+  ],
 
-  [['queue:clear', '--queue', 'a,b'], `--queue must be a name (${NAME}), got "a,b".`],
+  [['queue:clear', '--queue', 'a,b'], `--queue must be a queue name: ${QUEUE}; got "a,b".`],
   [
     ['queue:clear', '--connection', 'x'],
     '--connection must be one of database, redis, sync, got "x".',
   ],
 
   [['queue:pause'], "missing required argument 'queues'"],
-  [['queue:pause', 'ok', 'n?t'], `Queue names must be ${NAME}, got "n?t".`],
-  [['queue:resume', '*'], `Queue names must be ${NAME}, got "*".`],
+  [['queue:pause', 'ok', 'n?t'], `Queue names must be ${QUEUE}; got "n?t".`],
+  [['queue:resume', '*'], `Queue names must be ${QUEUE}; got "*".`],
 
   [
     ['queue:restart', 'now'],

@@ -14,6 +14,8 @@ import { MAX_TIMER_MS } from '../util/timers.js';
  */
 export const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,190}$/;
 export const QUEUE_NAME_HELP = 'letters, digits and . _ - (at most 190 characters)';
+/** Added to a refusal of a queue name that holds ":". */
+export const QUEUE_COLON_NOTE = ' No ":": Redis keeps it as its key separator.';
 
 /** Job names and schedule entry names: as queue names, and `:` too. */
 export const JOB_NAME = /^[A-Za-z0-9_.:-]{1,190}$/;
@@ -73,6 +75,16 @@ export function queueNameProblem(
   if (typeof value === 'string' && value.includes(':') && QUEUE_NAME.test(value.replace(/:/g, '')))
     return `${subject} holds ":", which Redis keeps as its key separator; use ${QUEUE_NAME_HELP}`;
   return `${subject} is not a queue name; use ${QUEUE_NAME_HELP}`;
+}
+
+/**
+ * The command-line form: `${subject} letters, digits...; got "a b".`, where `subject` is
+ * `--queue must be a queue name:` or `Queue names must be`.
+ */
+export function queueUsageProblem(value: string, subject: string): string | undefined {
+  if (QUEUE_NAME.test(value)) return undefined;
+  const colon = value.includes(':') ? QUEUE_COLON_NOTE : '';
+  return `${subject} ${QUEUE_NAME_HELP}; got "${value}".${colon}`;
 }
 
 /**
