@@ -83,6 +83,7 @@ describe('run make:job without a terminal', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       `Created  ${jobFile()}  (job "send.digest")\n` +
+        `${configFile()} has no single jobs: [...] list outside comments, so the job is not registered yet. ` +
         `Register it in ${configFile()}: add \`import { sendDigest } from './jobs/send-digest.js';\` ` +
         'and put sendDigest in the jobs: [...] list of defineConfig.\n',
     );
@@ -123,7 +124,9 @@ describe('run make:job without a terminal', () => {
   it('rejects --tries 0, naming the flag; exit 2, nothing written', async () => {
     const result = await run('make:job', 'SendDigest', '--tries', '0');
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('Error: --tries must be a whole number ≥ 1, got "0".\n');
+    expect(result.stderr).toBe(
+      'Error: --tries must be a whole number from 1 to 1000000, got "0".\n',
+    );
     expect(existsSync(jobFile())).toBe(false);
     expect(existsSync(configFile())).toBe(false);
   });
@@ -131,7 +134,9 @@ describe('run make:job without a terminal', () => {
   it('rejects a --timeout that is not a whole number; exit 2', async () => {
     const result = await run('make:job', 'SendDigest', '--timeout', '1.5');
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('Error: --timeout must be a whole number ≥ 1, got "1.5".\n');
+    expect(result.stderr).toBe(
+      'Error: --timeout must be a whole number from 1 to 2147483, got "1.5".\n',
+    );
   });
 
   it('rejects a name that is not an identifier; exit 2', async () => {
