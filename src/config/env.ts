@@ -89,6 +89,9 @@ export function redisDatabase(url: string): number | undefined {
   return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
 }
 
+/** Variables that hold a duration (ms once parsed); shown as the syntax writes them (`1m`). */
+export const DURATION_VARS = new Set(['QUEUE_LEASE']);
+
 /** Names of variables whose values are secrets and are masked by `run about`. */
 export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL']);
 
