@@ -88,7 +88,8 @@ function boxed(name: string): Kind {
 }
 
 function article(name: string): string {
-  return /^[AEIOU]/i.test(name) ? `an ${name}` : `a ${name}`;
+  // 'a URL', 'a Uint8Array': U sounds as a consonant in type names.
+  return /^[AEIO]/i.test(name) ? `an ${name}` : `a ${name}`;
 }
 
 function typeName(value: object): string {

@@ -61,7 +61,9 @@ export function prepareJob<P>(
   if (options.at !== undefined) {
     runAt = options.at instanceof Date ? options.at.getTime() : new Date(options.at).getTime();
     if (!Number.isFinite(runAt)) {
-      fail(`"at" ${JSON.stringify(options.at)} is not valid; use a Date or an ISO 8601 string`);
+      fail(
+        `"at" ${JSON.stringify(options.at)} is not valid; use a Date, an ISO 8601 string or epoch milliseconds`,
+      );
     }
   }
   const queue = options.queue ?? job.queue;
