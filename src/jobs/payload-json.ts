@@ -140,8 +140,10 @@ function visit(
   if (Array.isArray(object)) {
     ancestors.push(object);
     for (let i = 0; i < object.length; i++) {
+      const item: unknown = object[i];
+      if (isLeaf(item)) continue;
       path.push(i);
-      const kind = visit(object[i], path, ancestors, 'array');
+      const kind = visit(item, path, ancestors, 'array');
       if (kind) return kind;
       path.pop();
     }
@@ -161,13 +163,26 @@ function visit(
   }
   ancestors.push(object);
   for (const key of Object.keys(object)) {
+    const item = (object as Record<string, unknown>)[key];
+    if (item === undefined || isLeaf(item)) continue;
     path.push(key);
-    const kind = visit((object as Record<string, unknown>)[key], path, ancestors, 'object');
+    const kind = visit(item, path, ancestors, 'object');
     if (kind) return kind;
     path.pop();
   }
   ancestors.pop();
   return undefined;
+}
+
+/** A value JSON keeps as it is and that holds nothing: most of a payload, checked inline. */
+function isLeaf(value: unknown): boolean {
+  const type = typeof value;
+  return (
+    type === 'string' ||
+    type === 'boolean' ||
+    value === null ||
+    (type === 'number' && Number.isFinite(value))
+  );
 }
 
 /**

@@ -25,6 +25,9 @@ export function describeSchemaError(error: unknown): string {
 
 const OPTIONS = new Set(['queue', 'delay', 'at', 'priority', 'tries', 'connection']);
 
+/** The queue name checked last (see prepareJob). */
+let lastQueue: unknown;
+
 /**
  * Checks a dispatch and turns it into the row a driver stores. Throws, before anything is
  * stored: InvalidPayloadError when the payload fails the job's schema or would not read back
@@ -67,8 +70,12 @@ export function prepareJob<P>(
     }
   }
   const queue = options.queue ?? job.queue;
-  const queueProblem = queueNameProblem(queue);
-  if (queueProblem) fail(queueProblem);
+  // Most dispatches name the queue of the one before: it was checked then.
+  if (queue !== lastQueue) {
+    const queueProblem = queueNameProblem(queue);
+    if (queueProblem) fail(queueProblem);
+    lastQueue = queue;
+  }
   const priority = options.priority ?? job.priority;
   if (!isPriority(priority)) fail(`priority must be ${PRIORITY_HELP}, got ${priority}`);
   const tries = options.tries ?? job.tries;
