@@ -88,7 +88,10 @@ export function prepareJob<P>(
     maxTries: tries,
     delayMs,
     runAt,
-    unique: job.unique ? { key: job.unique.key(payload), forMs: job.unique.for * 1000 } : undefined,
+    unique: job.unique
+      ? // Whole ms, as every stored time: a fraction broke PostgreSQL's bigint columns.
+        { key: job.unique.key(payload), forMs: Math.round(job.unique.for * 1000) }
+      : undefined,
   };
 }
 

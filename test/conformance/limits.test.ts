@@ -86,6 +86,19 @@ for (const d of drivers) {
       expect(new Date(row!.availableAt).toISOString()).toMatch(/^2\d{3}-/);
     });
 
+    it('keeps a unique key whose `for` is a fraction of a millisecond (stored as whole ms)', async () => {
+      const h = harness();
+      const once = defineJob({
+        name: 'limits.once',
+        unique: { key: () => 'the-one', for: 10.0005 },
+        handle() {},
+      });
+      const dispatcher = new Dispatcher(async () => h.driver);
+      const first = await dispatcher.dispatch(once, {});
+      const second = await dispatcher.dispatch(once, {});
+      expect(second).toEqual({ id: first.id, deduplicated: true });
+    });
+
     it('retries after a backoff of a fraction of a millisecond (stored as whole ms)', async () => {
       const h = harness();
       const runs: number[] = [];
