@@ -1,8 +1,9 @@
-import { SECRET_VARS } from '../src/config/env.js';
+import { DURATION_VARS, SECRET_VARS } from '../src/config/env.js';
 import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
 import { maskUrl } from '../src/logging/redact.js';
+import { formatDurationInput } from '../src/util/duration.js';
 import { packageVersion } from '../src/util/package.js';
 
 export default function command() {
@@ -11,10 +12,15 @@ export default function command() {
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
         const { file, config } = await app.config();
+        // Durations as the variable takes them (`1m`, not 60000: a bare number means seconds).
         const env = Object.fromEntries(
           Object.entries(app.env).map(([key, value]) => [
             key,
-            SECRET_VARS.has(key) && typeof value === 'string' ? maskUrl(value) : value,
+            SECRET_VARS.has(key) && typeof value === 'string'
+              ? maskUrl(value)
+              : DURATION_VARS.has(key) && typeof value === 'number'
+                ? formatDurationInput(value)
+                : value,
           ]),
         );
         const about = {

@@ -2,7 +2,7 @@ import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { confirmDestructive } from '../src/cli/confirm.js';
 import { say } from '../src/cli/output.js';
-import { connectionFlag, nameFlag } from '../src/queue/names.js';
+import { connectionFlag, queueFlag } from '../src/queue/names.js';
 
 export default function command() {
   return newCommand(
@@ -10,7 +10,7 @@ export default function command() {
     'Delete the waiting (pending and delayed) jobs of a queue',
     'run queue:clear --queue mail --force',
   )
-    .option('--queue <queue>', 'the queue to clear', nameFlag('--queue'), 'default')
+    .option('--queue <queue>', 'the queue to clear', queueFlag('--queue'), 'default')
     .option(
       '--connection <name>',
       'queue connection (default: QUEUE_CONNECTION)',

@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { withApp } from '../src/cli/app.js';
-import { dateFlag, durationFlag, globals, intFlag, newCommand } from '../src/cli/command.js';
+import {
+  dateFlag,
+  durationFlag,
+  globals,
+  newCommand,
+  priorityFlag,
+  triesFlag,
+} from '../src/cli/command.js';
 import { dispatchFromStdin, printResults } from '../src/cli/bulk-dispatch.js';
-import { JobsmithError, UsageError } from '../src/errors.js';
+import { nearest } from '../src/cli/suggest.js';
+import { UsageError } from '../src/errors.js';
 import { prepareJob } from '../src/jobs/prepare.js';
 import type { NewJob } from '../src/queue/driver.js';
+import { connectionFlag, queueFlag } from '../src/queue/names.js';
 
 export default function command() {
   return newCommand(
@@ -15,20 +24,28 @@ export default function command() {
     .argument('<name>', 'job name, as registered in the config')
     .option('--payload <json>', 'payload as JSON')
     .option('--payload-file <file>', 'read the payload (JSON) from a file')
-    .option('--queue <queue>', "queue (default: the job's queue)")
+    .option('--queue <queue>', "queue (default: the job's queue)", queueFlag('--queue'))
     .option(
       '--delay <duration>',
-      'wait this long before the job may run',
-      durationFlag('--delay', { allowZero: true }),
+      'wait this long before the job may run (at most 100 years)',
+      durationFlag('--delay', { allowZero: true, stored: true }),
     )
-    .option('--at <iso>', 'do not run before this moment (ISO 8601)', dateFlag('--at'))
+    .option(
+      '--at <iso>',
+      'do not run before this moment (ISO 8601); not with --delay',
+      dateFlag('--at'),
+    )
     .option(
       '--priority <n>',
-      'higher runs first within the queue',
-      intFlag('--priority', { min: -1_000_000, max: 1_000_000 }),
+      'higher runs first within the queue (-1048575 to 1048575)',
+      priorityFlag('--priority'),
     )
-    .option('--tries <n>', 'attempts in all', intFlag('--tries', { min: 1 }))
-    .option('--connection <name>', 'queue connection (default: QUEUE_CONNECTION)')
+    .option('--tries <n>', 'attempts in all (1 to 1000000)', triesFlag('--tries'))
+    .option(
+      '--connection <name>',
+      'queue connection (default: QUEUE_CONNECTION)',
+      connectionFlag('--connection'),
+    )
     .option('--json', 'print the job ids as JSON')
     .addHelpText(
       'after',
@@ -39,11 +56,18 @@ export default function command() {
         if (opts.payload !== undefined && opts.payloadFile !== undefined) {
           throw new UsageError('Use either --payload or --payload-file, not both.');
         }
+        if (opts.delay !== undefined && opts.at !== undefined) {
+          throw new UsageError('Use either --delay or --at, not both.', {
+            hint: '--delay waits from now; --at names the moment.',
+          });
+        }
         const registry = await app.registry();
         const job = registry.get(name);
         if (!job) {
-          throw new JobsmithError(
-            `Unknown job "${name}". Registered jobs: ${registry.names().join(', ') || 'none'}.`,
+          const names = registry.names();
+          const guess = nearest(name, names);
+          throw new UsageError(
+            `Unknown job "${name}".${guess ? ` Did you mean "${guess}"?` : ''} Registered jobs: ${names.join(', ') || 'none'}.`,
             {
               hint: 'Check the name, or add the job to the jobs list in jobsmith.config.ts.',
             },

@@ -4,7 +4,7 @@ import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { sinceFlag } from '../src/failed/flags.js';
 import { failedJobJson, firstLine } from '../src/failed/present.js';
 import { DatabaseFailedJobStore, type FailedFilter } from '../src/failed/store.js';
-import { nameFlag } from '../src/queue/names.js';
+import { nameFlag, queueFlag } from '../src/queue/names.js';
 
 export default function command() {
   return newCommand(
@@ -12,7 +12,7 @@ export default function command() {
     'List failed jobs, oldest first (filters: queue, name, since)',
     'run queue:failed --queue mail --since 2h --json',
   )
-    .option('--queue <queue>', 'only this queue', nameFlag('--queue'))
+    .option('--queue <queue>', 'only this queue', queueFlag('--queue'))
     .option('--name <job>', 'only jobs of this name', nameFlag('--name'))
     .option(
       '--since <when>',

@@ -1,7 +1,8 @@
 import { withApp } from '../src/cli/app.js';
-import { globals, intFlag, newCommand } from '../src/cli/command.js';
+import { globals, newCommand } from '../src/cli/command.js';
 import { confirmDestructive } from '../src/cli/confirm.js';
 import { say } from '../src/cli/output.js';
+import { hoursFlag } from '../src/failed/flags.js';
 import { DatabaseFailedJobStore } from '../src/failed/store.js';
 
 export default function command() {
@@ -10,11 +11,7 @@ export default function command() {
     'Delete all failed jobs, or those older than some hours',
     'run queue:flush --hours 48 --force',
   )
-    .option(
-      '--hours <n>',
-      'only failed jobs older than this many hours',
-      intFlag('--hours', { min: 1 }),
-    )
+    .option('--hours <n>', 'only failed jobs older than this many hours', hoursFlag('--hours'))
     .option('--force', 'do not ask for confirmation')
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {

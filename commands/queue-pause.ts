@@ -14,13 +14,17 @@ export default function command() {
     .action(async (queues: string[], opts) =>
       withApp(globals(opts), async (app) => {
         const names = queueArguments(queues);
-        await setPaused((await app.db()).knex, names, true);
-        for (const q of names) say(`${paint.yellow('Paused')}  ${q}`);
-        say(
-          paint.dim(
-            'Workers stop claiming from paused queues within a second; running jobs finish.',
-          ),
-        );
+        const changed = await setPaused((await app.db()).knex, names, true);
+        for (const q of names) {
+          say(changed.includes(q) ? `${paint.yellow('Paused')}  ${q}` : `${q} was already paused.`);
+        }
+        if (changed.length > 0) {
+          say(
+            paint.dim(
+              'Workers stop claiming from paused queues within a second; running jobs finish.',
+            ),
+          );
+        }
       }),
     );
 }

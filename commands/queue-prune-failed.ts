@@ -1,6 +1,7 @@
 import { withApp } from '../src/cli/app.js';
-import { globals, intFlag, newCommand } from '../src/cli/command.js';
+import { globals, newCommand } from '../src/cli/command.js';
 import { say } from '../src/cli/output.js';
+import { hoursFlag } from '../src/failed/flags.js';
 import { DatabaseFailedJobStore } from '../src/failed/store.js';
 
 export default function command() {
@@ -12,7 +13,7 @@ export default function command() {
     .requiredOption(
       '--hours <n>',
       'delete failed jobs older than this many hours',
-      intFlag('--hours', { min: 1 }),
+      hoursFlag('--hours'),
     )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {

@@ -14,8 +14,14 @@ export default function command() {
     .action(async (queues: string[], opts) =>
       withApp(globals(opts), async (app) => {
         const names = queueArguments(queues);
-        await setPaused((await app.db()).knex, names, false);
-        for (const q of names) say(`${paint.green('Resumed')}  ${q}`);
+        const changed = await setPaused((await app.db()).knex, names, false);
+        for (const q of names) {
+          say(
+            changed.includes(q)
+              ? `${paint.green('Resumed')}  ${q}`
+              : `${q} was not paused; nothing to resume.`,
+          );
+        }
       }),
     );
 }

@@ -6,7 +6,7 @@ import { failedJobArguments, rangeFlag, sinceFlag } from '../src/failed/flags.js
 import { firstLine } from '../src/failed/present.js';
 import { resolveFailedJobs, retryFailedJobs, type Retried } from '../src/failed/retry.js';
 import { DatabaseFailedJobStore, type FailedFilter } from '../src/failed/store.js';
-import { nameFlag } from '../src/queue/names.js';
+import { nameFlag, queueFlag } from '../src/queue/names.js';
 
 export default function command() {
   return newCommand(
@@ -15,7 +15,7 @@ export default function command() {
     'run queue:retry all --queue mail --since 2h',
   )
     .argument('[ids...]', 'failed job ids or uuids, or `all`')
-    .option('--queue <queue>', 'only failed jobs of this queue', nameFlag('--queue'))
+    .option('--queue <queue>', 'only failed jobs of this queue', queueFlag('--queue'))
     .option('--name <job>', 'only failed jobs of this name', nameFlag('--name'))
     .option(
       '--range <from-to>',

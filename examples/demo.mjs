@@ -15,8 +15,13 @@ const env = {
   QUEUE_CONNECTION: 'database',
 };
 
+// Bold on a terminal, as `run` itself paints: never with NO_COLOR or into a pipe.
+const colour =
+  process.env.FORCE_COLOR !== undefined || (process.stdout.isTTY && !process.env.NO_COLOR);
+const bold = (text) => (colour ? `\x1b[1m${text}\x1b[0m` : text);
+
 function step(title, args, input) {
-  process.stdout.write(`\n\x1b[1m▸ ${title}\x1b[0m\n  $ run ${args.join(' ')}\n`);
+  process.stdout.write(`\n${bold(`▸ ${title}`)}\n  $ run ${args.join(' ')}\n`);
   const result = spawnSync(process.execPath, [run, ...args], {
     cwd: app,
     env,
@@ -84,7 +89,7 @@ step('Work both queues until every job has run (billing first: strict priority)'
 ]);
 step('The job that ran out of tries is in failed jobs', ['queue:failed']);
 process.stdout.write(`
-\x1b[1mDone.\x1b[0m Try next, from examples/app:
+${bold('Done.')} Try next, from examples/app:
   ../../bin/run queue:retry all        put failed jobs back on their queue
   ../../bin/run queue:work --help      every worker flag
   ../../bin/run --help                 every command

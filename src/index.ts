@@ -14,6 +14,7 @@ export {
   RetryAfter,
   JobTimeoutError,
   PoisonJobError,
+  InvalidDispatchError,
   InvalidPayloadError,
 } from './jobs/errors.js';
 export {

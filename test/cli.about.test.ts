@@ -29,6 +29,19 @@ describe('run about', () => {
     expect(result.stdout + result.stderr).not.toMatch(/s3cretpw|r3dispw/);
   });
 
+  it('prints durations as the variable takes them, never in milliseconds', async () => {
+    const results = await Promise.all(
+      ['90', '500ms', '2h'].map((lease) =>
+        runCli(['about'], { cwd: dir.path, env: appEnv({ QUEUE_LEASE: lease }) }),
+      ),
+    );
+    expect(results.map((r) => /^ {2}QUEUE_LEASE +(\S+)$/m.exec(r.stdout)?.[1])).toEqual([
+      '90s',
+      '500ms',
+      '2h',
+    ]);
+  });
+
   it('masks them in --json too', async () => {
     const result = await runCli(['about', '--json'], { cwd: dir.path, env: appEnv(SECRETS) });
     expect(result.code).toBe(0);
@@ -55,7 +68,7 @@ describe('run about', () => {
         DB_DATABASE: 'storage/database.sqlite',
         MIGRATE_ON_START: true,
         QUEUE_CONNECTION: 'database',
-        QUEUE_LEASE: 60_000,
+        QUEUE_LEASE: '1m',
         REDIS_URL: 'redis://127.0.0.1:6379',
         REDIS_PREFIX: 'jobsmith',
         LOG_LEVEL: 'warn',

@@ -40,7 +40,7 @@ describe('run --help', () => {
     expect(result.stdout.split('\n').slice(0, 3)).toEqual([
       `jobsmith ${version} — background jobs for TypeScript`,
       '',
-      'Usage: run <command> [options]',
+      'Usage: run [--config PATH] [--verbose] <command> [options]',
     ]);
     for (const group of GROUPS) {
       const commands = COMMANDS.filter((c) => c.group === group);
@@ -102,7 +102,7 @@ describe('run help CMD and run CMD --help', () => {
   it('lists the flags of make:job with what each is for', async () => {
     const result = await run('help', 'make:job');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^ {2}--tries <n> +attempts in all$/m);
+    expect(result.stdout).toMatch(/^ {2}--tries <n> +attempts in all \(1 to 1000000\)$/m);
     expect(result.stdout).toMatch(/^ {2}--force +overwrite an existing file$/m);
     expect(result.stdout).toContain('Commands in the same group (Generators):');
   });

@@ -48,6 +48,26 @@ describe('a wrong environment value', () => {
     );
   });
 
+  it('refuses a QUEUE_LEASE no timer can wait (90d), giving the maximum', async () => {
+    const result = await run(['about'], { QUEUE_LEASE: '90d' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'Error: Invalid configuration: QUEUE_LEASE="90d" is not valid; expected a duration at most 2147483647ms (about 24.8 days), the longest a timer can wait.\n' +
+        HINT,
+    );
+  });
+
+  it('refuses a REDIS_URL whose database is not a whole number, before anything connects', async () => {
+    const result = await run(['queue:size', '--connection', 'redis'], {
+      REDIS_URL: 'redis://127.0.0.1:6379/abc',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'Error: Invalid configuration: REDIS_URL="redis://127.0.0.1:6379/abc" is not valid; expected a redis:// or rediss:// URL whose database (the path, or ?db=) is a whole number, such as redis://127.0.0.1:6379/0.\n' +
+        HINT,
+    );
+  });
+
   it('reports every wrong variable at once', async () => {
     const result = await run(['about'], { LOG_LEVEL: 'loud', MIGRATE_ON_START: 'maybe' });
     expect(result.code).toBe(1);
@@ -136,6 +156,22 @@ describe('parseEnv', () => {
     expect(
       parseEnv({ QUEUE_LEASE: '5m', MIGRATE_ON_START: 'no', TELEMETRY_ENABLED: 'ON' }),
     ).toMatchObject({ QUEUE_LEASE: 300_000, MIGRATE_ON_START: false, TELEMETRY_ENABLED: true });
+  });
+
+  it('takes a Redis database from the path or ?db=, and nothing else', () => {
+    for (const ok of ['redis://h:6379', 'redis://h:6379/', 'redis://h/15', 'rediss://h?db=2']) {
+      expect(parseEnv({ REDIS_URL: ok }).REDIS_URL).toBe(ok);
+    }
+    for (const bad of ['redis://h/abc', 'redis://h/1/2', 'redis://h/-1', 'redis://h?db=x']) {
+      expect(catchError(() => parseEnv({ REDIS_URL: bad })).message).toContain(
+        `REDIS_URL="${bad}" is not valid`,
+      );
+    }
+  });
+
+  it('takes QUEUE_LEASE up to the longest timer, and no longer', () => {
+    expect(parseEnv({ QUEUE_LEASE: '2147483647ms' }).QUEUE_LEASE).toBe(2_147_483_647);
+    expect(catchError(() => parseEnv({ QUEUE_LEASE: '2147483648ms' }))).toBeInstanceOf(ConfigError);
   });
 
   it('rejects a DATABASE_URL that is not a postgres:// URL', () => {

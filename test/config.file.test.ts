@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
@@ -76,6 +76,16 @@ describe('jobsmith.config.ts', () => {
     expect(info.jobs).toEqual([{ name: 'plain.js', queue: 'default', tries: 3, timeout: 60 }]);
   });
 
+  it('takes --config and --verbose before the command name too', async () => {
+    const file = write('config/app.config.ts', tsConfig('before.name'));
+    const result = await run(['--config', 'config/app.config.ts', '-v', 'about', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).configFile).toBe(file);
+    const equals = await run(['--config=config/app.config.ts', 'about', '--json']);
+    expect(JSON.parse(equals.stdout).configFile).toBe(file);
+  });
+
   it('is found through JOBSMITH_CONFIG, and --config wins over it', async () => {
     const fromEnv = write('config/env.config.ts', tsConfig('from.env'));
     const fromFlag = write('config/flag.config.ts', tsConfig('from.flag'));
@@ -88,12 +98,98 @@ describe('jobsmith.config.ts', () => {
 });
 
 describe('a config that cannot be used', () => {
-  it('names the missing file given with --config; exit 1', async () => {
-    const result = await run(['about', '--config', 'nope.config.ts']);
+  it('fails every command given a --config that does not exist, before it does anything; exit 2', async () => {
+    const commands = [
+      ['about'],
+      ['queue:size'],
+      ['queue:failed'],
+      ['migrate'],
+      ['queue:clear', '--force'],
+      ['doctor'],
+    ];
+    const results = await Promise.all(
+      commands.map((args) => run([...args, '--config', 'nope.config.ts'])),
+    );
+    for (const [i, result] of results.entries()) {
+      expect([commands[i], result.code]).toEqual([commands[i], 2]);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        `Error: --config nope.config.ts: no such file (${path.join(cwd, 'nope.config.ts')}).\n` +
+          'Give the path of jobsmith.config.ts, or leave --config out to use the one in this folder.\n',
+      );
+    }
+    // Nothing was created: no database, no log folder.
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('fails every command when JOBSMITH_CONFIG names a file that does not exist; exit 1', async () => {
+    for (const args of [['queue:size'], ['migrate']]) {
+      const result = await run(args, { JOBSMITH_CONFIG: 'gone.config.ts' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `Error: Config file not found: ${path.join(cwd, 'gone.config.ts')}\n` +
+          'Check --config or JOBSMITH_CONFIG, or run from the folder that holds jobsmith.config.ts.\n',
+      );
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('refuses a config file without a default export, naming the file and the fix', async () => {
+    const file = write(
+      'jobsmith.config.ts',
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "export const job = defineJob({ name: 'lost.job', async handle() {} });\n" +
+        'export const config = defineConfig({ jobs: [job] });\n',
+    );
+    const result = await run(['about']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `Error: Config file not found: ${path.join(cwd, 'nope.config.ts')}\n` +
-        'Check --config or JOBSMITH_CONFIG, or run from the folder that holds jobsmith.config.ts.\n',
+      `Error: ${file} has no default export, so jobsmith would find no jobs and no schedule in it.\n` +
+        'Export the config as the default export: export default defineConfig({ jobs: [...] }).\n',
+    );
+  });
+
+  it('refuses an unknown field (a typo would be ignored)', async () => {
+    const file = write('jobsmith.config.ts', 'export default { job: [] };\n');
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `Error: Invalid config in ${file}: unknown field "job"; the fields are jobs, queues, jobsDir, schedule, scheduleTimezone.`,
+    );
+  });
+
+  it('refuses a job without a handle when the config loads, not when it runs', async () => {
+    write(
+      'jobsmith.config.ts',
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "export default defineConfig({ jobs: [defineJob({ name: 'no.handle' } as never)] });\n",
+    );
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      ': Job no.handle: handle must be a function: defineJob({ ..., async handle(payload, ctx) {...} }).\n',
+    );
+  });
+
+  it('refuses a job whose timeout no timer can wait (30 days)', async () => {
+    write(
+      'jobsmith.config.ts',
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "export default defineConfig({ jobs: [defineJob({ name: 'slow.job', timeout: 30 * 86400, async handle() {} })] });\n",
+    );
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      ': Job slow.job: timeout must be a positive number of seconds, at most 2147483647ms (about 24.8 days), the longest a timer can wait; got 2592000.\n',
+    );
+  });
+
+  it('refuses a queue name in queues: {...} that no worker could serve', async () => {
+    const file = write('jobsmith.config.ts', "export default { queues: { 'bad queue': {} } };\n");
+    const result = await run(['about']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `Error: Invalid config in ${file}: \`queues\` key "bad queue" is not a queue name; use letters, digits and . _ - (at most 190 characters).`,
     );
   });
 
@@ -143,6 +239,8 @@ describe('a config that cannot be used', () => {
     );
     const result = await run(['about']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(': Job x.y: tries must be a whole number ≥ 1, got 0.\n');
+    expect(result.stderr).toContain(
+      ': Job x.y: tries must be a whole number from 1 to 1000000, got 0.\n',
+    );
   });
 });

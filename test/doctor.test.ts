@@ -269,6 +269,29 @@ describe('run doctor', () => {
     expect(report.checks.slice(1).every((c) => c.status === 'skip')).toBe(true);
   });
 
+  it('does not accept a QUEUE_LEASE no timer can wait: it shows the maximum', async () => {
+    const { result, report } = await app.doctor([], { QUEUE_LEASE: '90d' });
+    expect(result.code).toBe(1);
+    expect(report.checks[0]).toEqual({
+      check: 'Configuration',
+      status: 'fail',
+      detail:
+        'Invalid configuration: QUEUE_LEASE="90d" is not valid; expected a duration at most 2147483647ms (about 24.8 days), the longest a timer can wait.',
+      fix: 'Fix the variable in your environment or in .env.',
+    });
+  });
+
+  it('does not accept a job timeout no timer can wait: it names the job and the maximum', async () => {
+    app.writeConfig({ 'month.job': { timeout: 30 * 86400 } });
+    const { result, report } = await app.doctor();
+    expect(result.code).toBe(1);
+    expect(check(report, 'Configuration')).toMatchObject({ status: 'fail' });
+    expect(check(report, 'Configuration').detail).toMatch(
+      /: Job month\.job: timeout must be a positive number of seconds, at most 2147483647ms \(about 24\.8 days\), the longest a timer can wait; got 2592000\.$/,
+    );
+    expect(check(report, 'Job timeouts')).toMatchObject({ status: 'skip' });
+  });
+
   it('rejects a --supervisor file that cannot be read; exit 2', async () => {
     const result = await app.run(['doctor', '--supervisor', 'missing.conf']);
     expect(result.code).toBe(2);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
@@ -83,6 +83,7 @@ describe('run make:job without a terminal', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       `Created  ${jobFile()}  (job "send.digest")\n` +
+        `${configFile()} has no single jobs: [...] list outside comments, so the job is not registered yet. ` +
         `Register it in ${configFile()}: add \`import { sendDigest } from './jobs/send-digest.js';\` ` +
         'and put sendDigest in the jobs: [...] list of defineConfig.\n',
     );
@@ -123,7 +124,9 @@ describe('run make:job without a terminal', () => {
   it('rejects --tries 0, naming the flag; exit 2, nothing written', async () => {
     const result = await run('make:job', 'SendDigest', '--tries', '0');
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('Error: --tries must be a whole number ≥ 1, got "0".\n');
+    expect(result.stderr).toBe(
+      'Error: --tries must be a whole number from 1 to 1000000, got "0".\n',
+    );
     expect(existsSync(jobFile())).toBe(false);
     expect(existsSync(configFile())).toBe(false);
   });
@@ -131,7 +134,111 @@ describe('run make:job without a terminal', () => {
   it('rejects a --timeout that is not a whole number; exit 2', async () => {
     const result = await run('make:job', 'SendDigest', '--timeout', '1.5');
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('Error: --timeout must be a whole number ≥ 1, got "1.5".\n');
+    expect(result.stderr).toBe(
+      'Error: --timeout must be a whole number from 1 to 2147483, got "1.5".\n',
+    );
+  });
+
+  it('refuses a queue name no worker could serve; exit 2, nothing written', async () => {
+    const result = await run('make:job', 'Foo', '--queue', 'bad queue');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'Error: --queue must be a queue name: letters, digits and . _ - (at most 190 characters); got "bad queue".\n',
+    );
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('refuses a job name already in use before writing anything; exit 2', async () => {
+    writeFileSync(
+      configFile(),
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "export const hello = defineJob({ name: 'hello.say', async handle() {} });\n\n" +
+        'export default defineConfig({\n  jobs: [hello],\n});\n',
+    );
+    const before = readFileSync(configFile(), 'utf8');
+    for (const args of [
+      ['make:job', 'Bar', '--job-name', 'hello.say'],
+      ['make:job', 'HelloSay'],
+      ['make:job', 'Pinger', '--job-name', 'jobsmith.ping'],
+    ]) {
+      const result = await run(...args);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      const name = args.includes('--job-name') ? args.at(-1)! : 'hello.say';
+      const where = name === 'jobsmith.ping' ? ' (a built-in job)' : ` in ${configFile()}`;
+      expect(result.stderr).toBe(
+        `Error: A job named "${name}" is already registered${where}; nothing was written.\n` +
+          'Give the new job another stored name with --job-name, e.g. --job-name mail.digest.\n',
+      );
+    }
+    expect(readFileSync(configFile(), 'utf8')).toBe(before);
+    expect(existsSync(path.join(cwd, 'jobs'))).toBe(false);
+    // And every command still loads the config.
+    expect((await run('about', '--json')).code).toBe(0);
+  });
+
+  it('registers in the real jobs: [ list, never in one commented out', async () => {
+    writeFileSync(
+      configFile(),
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "const old = defineJob({ name: 'old.job', async handle() {} });\n" +
+        "const note = 'jobs: [in a string]';\n" +
+        'export default defineConfig({\n' +
+        '  // jobs: [old],\n' +
+        '  /* jobs: [old] */\n' +
+        '  jobs: [],\n' +
+        '});\n' +
+        'void note;\n',
+    );
+    const result = await run('make:job', 'SendDigest');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      `Created  ${jobFile()}  (job "send.digest")\nRegistered  sendDigest in ${configFile()}\n`,
+    );
+    expect(readFileSync(configFile(), 'utf8')).toBe(
+      "import { defineConfig, defineJob } from 'jobsmith';\n" +
+        "import { sendDigest } from './jobs/send-digest.js';\n" +
+        "const old = defineJob({ name: 'old.job', async handle() {} });\n" +
+        "const note = 'jobs: [in a string]';\n" +
+        'export default defineConfig({\n' +
+        '  // jobs: [old],\n' +
+        '  /* jobs: [old] */\n' +
+        '  jobs: [sendDigest],\n' +
+        '});\n' +
+        'void note;\n',
+    );
+    const about = JSON.parse((await run('about', '--json')).stdout);
+    expect(about.jobs.map((j: { name: string }) => j.name)).toEqual(['send.digest']);
+  });
+
+  it('gives the exact instruction, not "Registered", when the only jobs list is commented out', async () => {
+    const text =
+      "import { defineConfig } from 'jobsmith';\n" +
+      'export default defineConfig({\n  // jobs: [old],\n});\n';
+    writeFileSync(configFile(), text);
+    const result = await run('make:job', 'SendDigest');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `Created  ${jobFile()}  (job "send.digest")\n` +
+        `${configFile()} has no single jobs: [...] list outside comments, so the job is not registered yet. ` +
+        `Register it in ${configFile()}: add \`import { sendDigest } from './jobs/send-digest.js';\` ` +
+        'and put sendDigest in the jobs: [...] list of defineConfig.\n',
+    );
+    expect(readFileSync(configFile(), 'utf8')).toBe(text);
+  });
+
+  it('registers in the config file every command loads, whatever its extension', async () => {
+    const mjs = path.join(cwd, 'jobsmith.config.mjs');
+    writeFileSync(
+      mjs,
+      "import { defineConfig } from 'jobsmith';\nexport default defineConfig({ jobs: [] });\n",
+    );
+    const result = await run('make:job', 'SendDigest');
+    expect(result.stdout).toContain(`Registered  sendDigest in ${mjs}\n`);
+    expect(existsSync(configFile())).toBe(false);
+    expect(readFileSync(mjs, 'utf8')).toContain('jobs: [sendDigest]');
+    const about = JSON.parse((await run('about', '--json')).stdout);
+    expect(about.jobs.map((j: { name: string }) => j.name)).toEqual(['send.digest']);
   });
 
   it('rejects a name that is not an identifier; exit 2', async () => {

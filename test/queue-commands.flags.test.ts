@@ -17,10 +17,12 @@ beforeAll(() => {
 });
 afterAll(() => dir.cleanup());
 
-const NAME = 'letters, digits and . _ : - (at most 190)';
+const QUEUE = 'letters, digits and . _ - (at most 190 characters)';
+const JOB = 'letters, digits and . _ : - (at most 190 characters)';
 const SINCE =
   'an ISO 8601 date/time such as 2026-01-31T09:00:00Z, or a duration meaning "within the last" such as 30m, 2h or 1d';
 const ID_HINT = 'Run `run queue:failed` to see the ids.';
+const TIMER = 'at most 2147483647ms (about 24.8 days), the longest a timer can wait';
 
 /** [arguments, the first line of stderr (after "Error: ")] */
 const CASES: Array<[string[], string]> = [
@@ -28,7 +30,7 @@ const CASES: Array<[string[], string]> = [
     ['queue:size', '--connection', 'nope'],
     '--connection must be one of database, redis, sync, got "nope".',
   ],
-  [['queue:size', 'bad queue'], `Queue names must be ${NAME}, got "bad queue".`],
+  [['queue:size', 'bad queue'], `Queue names must be ${QUEUE}; got "bad queue".`],
   [['queue:size', '--jsn'], "unknown option '--jsn'\n(Did you mean --json?)"],
 
   [['queue:list'], "missing required argument 'queue'"],
@@ -49,7 +51,7 @@ const CASES: Array<[string[], string]> = [
     ['queue:list', 'default', '--connection', 'mysql'],
     '--connection must be one of database, redis, sync, got "mysql".',
   ],
-  [['queue:list', 'a/b'], `Queue names must be ${NAME}, got "a/b".`],
+  [['queue:list', 'a/b'], `Queue names must be ${QUEUE}; got "a/b".`],
 
   [['queue:failed', '--limit', '0'], '--limit must be a whole number from 1 to 1000, got "0".'],
   [
@@ -58,8 +60,8 @@ const CASES: Array<[string[], string]> = [
   ],
   [['queue:failed', '--since', 'yesterday'], `--since must be ${SINCE}; got "yesterday".`],
   [['queue:failed', '--since', '2026-13-45'], `--since must be ${SINCE}; got "2026-13-45".`],
-  [['queue:failed', '--queue', 'a b'], `--queue must be a name (${NAME}), got "a b".`],
-  [['queue:failed', '--name', ''], `--name must be a name (${NAME}), got "".`],
+  [['queue:failed', '--queue', 'a b'], `--queue must be a queue name: ${QUEUE}; got "a b".`],
+  [['queue:failed', '--name', ''], `--name must be a job name: ${JOB}; got "".`],
   [['queue:failed', '--after', '-1'], '--after must be a whole number ≥ 0, got "-1".'],
 
   [['queue:retry'], 'Say which failed jobs to retry: ids or uuids, or `all`.'],
@@ -78,7 +80,7 @@ const CASES: Array<[string[], string]> = [
     '--range must be a range of failed job ids FROM-TO with FROM ≤ TO, such as 1-5; got "7".',
   ],
   [['queue:retry', 'all', '--since', 'soon'], `--since must be ${SINCE}; got "soon".`],
-  [['queue:retry', 'all', '--name', 'a,b'], `--name must be a name (${NAME}), got "a,b".`],
+  [['queue:retry', 'all', '--name', 'a,b'], `--name must be a job name: ${JOB}; got "a,b".`],
 
   [['queue:forget'], "missing required argument 'id'"],
   [['queue:forget', 'last'], 'A failed job is given by its id (a number) or its uuid, got "last".'],
@@ -87,21 +89,27 @@ const CASES: Array<[string[], string]> = [
     "too many arguments for 'queue:forget'. Expected 1 argument but got 2.",
   ],
 
-  [['queue:flush', '--hours', '0'], '--hours must be a whole number ≥ 1, got "0".'],
-  [['queue:flush', '--hours', '1.5'], '--hours must be a whole number ≥ 1, got "1.5".'],
+  [['queue:flush', '--hours', '0'], '--hours must be a whole number from 1 to 876600, got "0".'],
+  [
+    ['queue:flush', '--hours', '1.5'],
+    '--hours must be a whole number from 1 to 876600, got "1.5".',
+  ],
 
   [['queue:prune-failed'], "required option '--hours <n>' not specified"],
-  [['queue:prune-failed', '--hours', 'week'], '--hours must be a whole number ≥ 1, got "week".'],
+  [
+    ['queue:prune-failed', '--hours', 'week'],
+    '--hours must be a whole number from 1 to 876600, got "week".',
+  ],
 
-  [['queue:clear', '--queue', 'a,b'], `--queue must be a name (${NAME}), got "a,b".`],
+  [['queue:clear', '--queue', 'a,b'], `--queue must be a queue name: ${QUEUE}; got "a,b".`],
   [
     ['queue:clear', '--connection', 'x'],
     '--connection must be one of database, redis, sync, got "x".',
   ],
 
   [['queue:pause'], "missing required argument 'queues'"],
-  [['queue:pause', 'ok', 'n?t'], `Queue names must be ${NAME}, got "n?t".`],
-  [['queue:resume', '*'], `Queue names must be ${NAME}, got "*".`],
+  [['queue:pause', 'ok', 'n?t'], `Queue names must be ${QUEUE}; got "n?t".`],
+  [['queue:resume', '*'], `Queue names must be ${QUEUE}; got "*".`],
 
   [
     ['queue:restart', 'now'],
@@ -112,6 +120,68 @@ const CASES: Array<[string[], string]> = [
   [['queue:monitor', 'default', '--max', '-1'], '--max must be a whole number ≥ 0, got "-1".'],
   [['queue:monitor', 'default', '--max', 'lots'], '--max must be a whole number ≥ 0, got "lots".'],
   [['queue:monitor', '--max', '3'], "missing required argument 'queues'"],
+
+  [
+    ['queue:dispatch', 'hello', '--queue', 'x y'],
+    `--queue must be a queue name: ${QUEUE}; got "x y".`,
+  ],
+  [
+    ['queue:dispatch', 'hello', '--queue', 'a,b'],
+    `--queue must be a queue name: ${QUEUE}; got "a,b".`,
+  ],
+  [
+    ['queue:dispatch', 'hello', '--queue', "x'; drop table jobs;--"],
+    `--queue must be a queue name: ${QUEUE}; got "x'; drop table jobs;--".`,
+  ],
+  [
+    ['queue:dispatch', 'hello', '--queue', 'mail:high'],
+    `--queue must be a queue name: ${QUEUE}; got "mail:high". No ":": Redis keeps it as its key separator.`,
+  ],
+  [
+    ['queue:dispatch', 'hello', '--priority', '1048576'],
+    '--priority must be a whole number from -1048575 to 1048575, got "1048576".',
+  ],
+  [
+    ['queue:dispatch', 'hello', '--tries', '1000001'],
+    '--tries must be a whole number from 1 to 1000000, got "1000001".',
+  ],
+  [
+    ['queue:dispatch', 'hello', '--delay', '1s', '--at', '2030-01-01T00:00:00Z'],
+    'Use either --delay or --at, not both.',
+  ],
+  [
+    ['queue:dispatch', 'hello', '--delay', '36526d'],
+    '--delay must be at most 100 years; got "36526d".',
+  ],
+  [
+    ['queue:dispatch', 'hello', '--at', '5'],
+    '--at must be an ISO 8601 date/time such as 2026-01-31T09:00:00Z, got "5".',
+  ],
+  [
+    ['queue:dispatch', 'hello', '--connection', 'nope'],
+    '--connection must be one of database, redis, sync, got "nope".',
+  ],
+  [
+    ['queue:dispatch', 'no.such.job', '--payload', '{}'],
+    'Unknown job "no.such.job". Registered jobs: none.',
+  ],
+  [['queue:work', '--timeout', '30d'], `--timeout must be ${TIMER}; got "30d".`],
+  [['queue:work', '--sleep', '30d'], `--sleep must be ${TIMER}; got "30d".`],
+  [['queue:work', '--lease', '90d'], `--lease must be ${TIMER}; got "90d".`],
+  [['queue:work', '--grace', '25d'], `--grace must be ${TIMER}; got "25d".`],
+  [
+    ['queue:work', '--queue', 'high,x y'],
+    `--queue must be a comma-separated list of queue names: ${QUEUE}; got "x y".`,
+  ],
+  [['schedule:work', '--grace', '30d'], `--grace must be ${TIMER}; got "30d".`],
+  [
+    ['queue:flush', '--hours', '876601'],
+    '--hours must be a whole number from 1 to 876600, got "876601".',
+  ],
+  [
+    ['queue:failed', '--since', '99999999999999999999d'],
+    `--since must be ${SINCE}; got "99999999999999999999d".`,
+  ],
 
   [
     ['queue:work', '--prefetch', 'many'],

@@ -201,6 +201,21 @@ export function queueSpecs(backend: Backend): void {
       ]);
     });
 
+    it('says a queue was not paused, or already paused, rather than "Resumed" or "Paused"', async () => {
+      expect(await app().ok(['queue:resume', 'nosuchqueue'])).toBe(
+        'nosuchqueue was not paused; nothing to resume.\n',
+      );
+      expect(await app().ok(['queue:pause', 'twice'])).toBe(
+        'Paused  twice\nWorkers stop claiming from paused queues within a second; running jobs finish.\n',
+      );
+      expect(await app().ok(['queue:pause', 'twice', 'also'])).toBe(
+        'twice was already paused.\nPaused  also\nWorkers stop claiming from paused queues within a second; running jobs finish.\n',
+      );
+      expect(await app().ok(['queue:resume', 'twice', 'also', 'nosuchqueue'])).toBe(
+        'Resumed  twice\nResumed  also\nnosuchqueue was not paused; nothing to resume.\n',
+      );
+    });
+
     it('queue:restart makes a running worker exit 0 once its current job is done', async () => {
       const worker = app().spawn(['queue:work', '--queue', 'rs', '--sleep', '100ms']);
       await worker.waitForOutput(/processing rs/);

@@ -1,4 +1,4 @@
-import { realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
@@ -156,6 +156,71 @@ describe('the schedule in jobsmith.config.ts', () => {
         'entry "l": withoutOverlapping.lease "10ms" is not valid; use seconds (60) or a duration of at least 1s: seconds (90) or a number with a unit: 500ms, 30s, 5m, 2h, 1d.',
       ),
     );
+  });
+
+  it('rejects what the dispatch would refuse: a queue, a priority, a Date payload, a 90d lease', async () => {
+    const cases: Array<[string, string]> = [
+      [
+        `[{ name: 'q', cron: '@hourly', job: tick, payload: { n: 1 }, queue: 'bad queue' }]`,
+        'entry "q": queue "bad queue" is not a queue name; use letters, digits and . _ - (at most 190 characters).',
+      ],
+      [
+        `[{ name: 'p', cron: '@hourly', job: tick, payload: { n: 1 }, priority: 2000000 }]`,
+        'entry "p": priority must be a whole number from -1048575 to 1048575, got 2000000.',
+      ],
+      [
+        `[{ name: 'd', cron: '@hourly', job: 'when.job', payload: { at: new Date(0) } }]`,
+        'entry "d": Invalid payload for job when.job once stored as JSON: at: Expected date, received string (at is a Date, which JSON stores as an ISO string). Fix: use z.coerce.date() for it in the schema, so the handler gets a Date back.',
+      ],
+      [
+        `[{ name: 'm', cron: '@hourly', job: 'free.job', payload: { tags: new Set(['a']) } }]`,
+        'entry "m": Payload for job free.job would change when stored as JSON: tags is a Set, which JSON stores as {}; pass [...set] instead.',
+      ],
+      [
+        `[{ name: 'l', cron: '@hourly', job: tick, payload: { n: 1 }, withoutOverlapping: { lease: '90d' } }]`,
+        'entry "l": withoutOverlapping.lease "90d" is too long; use a duration at most 2147483647ms (about 24.8 days), the longest a timer can wait.',
+      ],
+    ];
+    const extraJobs =
+      "jobs: [tick, defineJob({ name: 'when.job', schema: z.object({ at: z.date() }), async handle() {} }), defineJob({ name: 'free.job', async handle() {} })],";
+    // One at a time: every load writes the same config file.
+    for (const [schedule, problem] of cases) {
+      const result = await load(schedule, extraJobs);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(invalid(problem));
+    }
+  });
+
+  it('reads an entry without a zone in UTC, whatever the host TZ, unless scheduleTimezone says', async () => {
+    writeFileSync(
+      file,
+      `import { defineConfig, defineJob } from 'jobsmith';
+const tick = defineJob({ name: 'tick.job', async handle() {} });
+export default defineConfig({ jobs: [tick], ${'${ZONE}'} schedule: [{ name: 'nine', cron: '0 9 * * *', job: tick }] });
+`,
+    );
+    const list = async (zone: string, tz: string) => {
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace(
+          /\{ jobs: \[tick\],.*? schedule/,
+          `{ jobs: [tick], ${zone} schedule`,
+        ),
+      );
+      const result = await runCli(['schedule:list', '--json'], {
+        cwd: path.dirname(file),
+        env: appEnv({ TZ: tz, JOBSMITH_NOW: '2029-12-31T23:00:00Z' }),
+      });
+      expect(result.stderr).toBe('');
+      const [entry] = JSON.parse(result.stdout);
+      return [entry.timezone, entry.next[0]];
+    };
+    expect(await list('', 'Europe/Paris')).toEqual(['UTC', '2030-01-01T09:00:00.000Z']);
+    expect(await list('', 'America/New_York')).toEqual(['UTC', '2030-01-01T09:00:00.000Z']);
+    expect(await list(`scheduleTimezone: 'Asia/Tokyo',`, 'Europe/Paris')).toEqual([
+      'Asia/Tokyo',
+      '2030-01-01T00:00:00.000Z',
+    ]);
   });
 
   it('rejects a helper given a bad time when the config loads', async () => {

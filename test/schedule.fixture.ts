@@ -60,12 +60,14 @@ const ALL = {
   },
   broken: { name: 'broken', cron: everyMinute(), command: ['queue:failed', '--limit', '0'] },
   sizes: { name: 'sizes', cron: everyMinute(), command: 'queue:size default --json' },
+  // No zone: read in scheduleTimezone, else UTC (ZONELESS=1 leaves scheduleTimezone out).
+  nine: { name: 'nine', cron: '0 9 * * *', job: tick, payload: { n: 9 } },
 };
 
 const names = (process.env.ENTRIES ?? 'tick').split(',').filter(Boolean);
 export default defineConfig({
   jobs: [tick],
-  scheduleTimezone: 'UTC',
+  ...(process.env.ZONELESS ? {} : { scheduleTimezone: 'UTC' }),
   schedule: names.map((n) => ALL[n as keyof typeof ALL]),
 });
 `;

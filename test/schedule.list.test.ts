@@ -75,7 +75,7 @@ describe('run schedule:list', () => {
     expect(result.stdout.split('\n').map((l) => l.replace(/ {2,}/g, ' | '))).toEqual([
       'Name | Cron | Time zone | Action | Next run | Options',
       'tick | * * * * * | UTC | job tick.job | 2030-01-01 00:01:00 +00:00 | one server',
-      'nightly | 0 3 * * * | Europe/Paris | run queue:prune-failed --hours 168 | 2030-01-01 03:00:00 +01:00 | no overlap (lease 60s), one server',
+      'nightly | 0 3 * * * | Europe/Paris | run queue:prune-failed --hours 168 | 2030-01-01 03:00:00 +01:00 | no overlap (lease 1m), one server',
       'seconds | */20 * * * * * | UTC | job tick.job on fast | 2030-01-01 00:00:20 +00:00 | one server',
       '',
     ]);

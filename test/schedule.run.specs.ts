@@ -51,6 +51,33 @@ export function scheduleRunSpecs(backend: Backend): void {
       expect(slots[0]).toMatchObject({ scope: '*', outcome: 'ok' });
     });
 
+    it('fires a zone-less entry once when hosts in different time zones run it', async () => {
+      // 0 9 * * * with no zone anywhere: before, each host read it in its own TZ, so Paris fired
+      // at 08:00Z and New York at 14:00Z. Now both read it in UTC and fire the 09:00Z slot once.
+      const at = (h: number) => new Date(Date.UTC(2030, 0, 2, h, 0, 5)).toISOString();
+      const host = (tz: string, h: number) =>
+        app.run(['schedule:run', '--json'], {
+          ENTRIES: 'nine',
+          ZONELESS: '1',
+          TZ: tz,
+          JOBSMITH_NOW: at(h),
+        });
+      // 09:00 on each host's own clock, and 09:00 UTC on both at once.
+      const results = await Promise.all([
+        host('Europe/Paris', 8),
+        host('America/New_York', 14),
+        host('Europe/Paris', 9),
+        host('America/New_York', 9),
+      ]);
+      for (const r of results) expect([r.code, r.stderr]).toEqual([0, '']);
+      const slots = await app.rows('schedule_slots', { entry: 'nine' });
+      expect(slots.map((s) => new Date(Number(s.slot_at)).toISOString())).toEqual([
+        new Date(Date.UTC(2030, 0, 2, 9)).toISOString(),
+      ]);
+      const jobs = await app.rows('jobs', { name: 'tick.job', payload: '{"n":9}' });
+      expect(jobs).toHaveLength(1);
+    }, 120_000);
+
     it('fires the next minute again, and says when nothing is due', async () => {
       const next = await app.run(['schedule:run'], { ENTRIES: 'tick', JOBSMITH_NOW: minute(2) });
       expect(next.code, next.stderr).toBe(0);

@@ -1,5 +1,5 @@
 import { parseEnv, readEnvironment, type Env } from '../config/env.js';
-import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { checkConnection, openDatabase, type Database } from '../db/connection.js';
 import { ensureSchema } from '../db/migrate.js';
 import { createLogger, type Logger } from '../logging/logger.js';
@@ -38,6 +38,10 @@ export class App {
     // Before anything can fail or log: the values of secret settings are masked from here on.
     maskSecretSettings(this.rawEnv);
     this.env = parseEnv(this.rawEnv);
+    // A config named but missing fails every command, not only those that read the config:
+    // `queue:size` would otherwise show another app's queues as if all were well.
+    const named = options.config ?? this.rawEnv.JOBSMITH_CONFIG;
+    if (named) findConfigFile(cwd, named);
   }
 
   /** The config file, loaded on first use. */

@@ -1,6 +1,19 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import {
+  MAX_PRIORITY,
+  MAX_TIMER_HELP,
+  MAX_TIMER_MS,
+  MAX_TRIES,
+  MAX_WAIT_HELP,
+  MAX_WAIT_MS,
+  QUEUE_NAME_HELP,
+  queueUsageProblem,
+} from '../jobs/limits.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
+import { parseIsoDate } from '../util/iso-date.js';
 import type { GlobalOptions } from './app.js';
 
 /**
@@ -17,7 +30,16 @@ export function newCommand(name: string, description: string, example: string): 
     .allowExcessArguments(false);
 }
 
+/**
+ * The global options of a command. An explicit --config that does not exist fails here, before
+ * the command does anything (exit 2), whether or not the command would read the config.
+ */
 export function globals(opts: { config?: string; verbose?: boolean }): GlobalOptions {
+  if (opts.config !== undefined && !existsSync(resolve(opts.config))) {
+    throw new UsageError(`--config ${opts.config}: no such file (${resolve(opts.config)}).`, {
+      hint: 'Give the path of jobsmith.config.ts, or leave --config out to use the one in this folder.',
+    });
+  }
   return { config: opts.config, verbose: opts.verbose };
 }
 
@@ -35,38 +57,78 @@ export function intFlag(flag: string, options: { min?: number; max?: number } = 
   };
 }
 
-/** Parses a duration flag into milliseconds. */
-export function durationFlag(flag: string, options: { allowZero?: boolean } = {}) {
+/**
+ * Parses a duration flag into milliseconds. By default the duration arms a timer (--sleep,
+ * --timeout, --lease, --grace...) and may be at most MAX_TIMER_MS (about 24.8 days): a longer
+ * one would make Node fire it after 1 ms. `stored: true` is for a wait that is stored, not
+ * timed (--delay): at most MAX_WAIT_MS (100 years).
+ */
+export function durationFlag(
+  flag: string,
+  options: { allowZero?: boolean; stored?: boolean } = {},
+) {
+  const [max, maxHelp] = options.stored
+    ? [MAX_WAIT_MS, MAX_WAIT_HELP]
+    : [MAX_TIMER_MS, MAX_TIMER_HELP];
   return (value: string): number => {
     const ms = parseDuration(value);
     if (ms === undefined || (!options.allowZero && ms <= 0)) {
       throw new UsageError(`${flag} must be a duration, ${DURATION_HELP}; got "${value}".`);
     }
+    if (ms > max) throw new UsageError(`${flag} must be ${maxHelp}; got "${value}".`);
     return ms;
   };
 }
 
-/** Parses a comma-separated list of names (queues). */
+/** Parses a comma-separated list of queue names (`--queue high,default`). */
 export function listFlag(flag: string) {
   return (value: string): string[] => {
     const items = value
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    if (items.length === 0 || items.some((q) => !/^[A-Za-z0-9_.:-]{1,190}$/.test(q))) {
-      throw new UsageError(
-        `${flag} must be a comma-separated list of names (letters, digits, . _ : -), got "${value}".`,
-      );
+    const subject = `${flag} must be a comma-separated list of queue names:`;
+    if (items.length === 0) throw new UsageError(`${subject} ${QUEUE_NAME_HELP}; got "${value}".`);
+    for (const item of items) {
+      const problem = queueUsageProblem(item, subject);
+      if (problem) throw new UsageError(problem);
     }
     return items;
+  };
+}
+
+/** Parses --priority: the core range, ±MAX_PRIORITY. */
+export function priorityFlag(flag: string) {
+  return intFlag(flag, { min: -MAX_PRIORITY, max: MAX_PRIORITY });
+}
+
+/** Parses --tries: 1 to MAX_TRIES, as defineJob and dispatch take them. */
+export function triesFlag(flag: string) {
+  return intFlag(flag, { min: 1, max: MAX_TRIES });
+}
+
+/**
+ * Parses --backoff: seconds, or a comma list of seconds (`10,30,60`), each from 0 to 100 years,
+ * as defineJob takes them.
+ */
+export function backoffFlag(flag: string) {
+  return (value: string): number[] => {
+    const parts = value.split(',').map((s) => s.trim());
+    const numbers = parts.map((s) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : NaN));
+    if (numbers.some((n) => !(n >= 0) || n * 1000 > MAX_WAIT_MS)) {
+      throw new UsageError(
+        `${flag} must be seconds or a comma list of seconds (10,30,60), each ${MAX_WAIT_HELP}; got "${value}".`,
+      );
+    }
+    return numbers;
   };
 }
 
 /** Parses an ISO 8601 date/time. */
 export function dateFlag(flag: string) {
   return (value: string): Date => {
-    const date = new Date(value);
-    if (Number.isNaN(date.getTime())) {
+    const date = parseIsoDate(value);
+    if (!date) {
       throw new UsageError(
         `${flag} must be an ISO 8601 date/time such as 2026-01-31T09:00:00Z, got "${value}".`,
       );

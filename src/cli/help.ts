@@ -7,7 +7,7 @@ export function renderHelp(version: string): string {
   const lines = [
     `${paint.bold('jobsmith')} ${version} — background jobs for TypeScript`,
     '',
-    `${paint.bold('Usage:')} run <command> [options]`,
+    `${paint.bold('Usage:')} run [--config PATH] [--verbose] <command> [options]`,
     '',
   ];
   for (const group of GROUPS) {
@@ -16,7 +16,8 @@ export function renderHelp(version: string): string {
     lines.push(paint.bold(GROUP_TITLES[group]), ...listCommands(commands, width), '');
   }
   lines.push(
-    'Options for every command: --config PATH, --verbose, --help. Listings take --json.',
+    'Options for every command (before or after its name): --config PATH, --verbose, --help.',
+    'Listings take --json.',
     'Run `run help <command>` (or `run <command> --help`) for its flags.',
     'Exit codes: 0 success, 1 failure at run time, 2 usage error.',
   );

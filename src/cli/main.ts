@@ -15,7 +15,10 @@ export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
-    const [first, ...rest] = argv;
+    const { before, after } = leadingGlobals(argv);
+    const [first, ...tail] = after;
+    // Global options given before the command go right after its name, where it reads them.
+    const rest = first === 'help' ? tail : [...before, ...tail];
     if (first === undefined || first === '--help' || first === '-h') {
       process.stdout.write(renderHelp(version()));
       return 0;
@@ -35,6 +38,26 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return handleError(error, verbose);
   }
+}
+
+/**
+ * Splits the options every command takes (`--config PATH`, `--config=PATH`, `-v`,
+ * `--verbose`) off the front of `argv`, so `run --config app.ts queue:size` works like
+ * `run queue:size --config app.ts`.
+ */
+function leadingGlobals(argv: string[]): { before: string[]; after: string[] } {
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i]!;
+    if (arg === '-v' || arg === '--verbose' || arg.startsWith('--config=')) i += 1;
+    else if (arg === '--config') {
+      if (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-')) {
+        throw new UsageError('--config needs a path: run --config jobsmith.config.ts COMMAND.');
+      }
+      i += 2;
+    } else break;
+  }
+  return { before: argv.slice(0, i), after: argv.slice(i) };
 }
 
 async function runCommand(name: string, args: string[]): Promise<number> {

@@ -1,7 +1,16 @@
 import { Chalk } from 'chalk';
 
-// Colour follows the terminal and NO_COLOR (chalk's own detection honours both, plus FORCE_COLOR).
-const chalk = new Chalk();
+/**
+ * True when colour is off by the environment: NO_COLOR set to anything but '' (no-color.org),
+ * unless FORCE_COLOR asks for colour, which wins as it does in Node itself. chalk reads
+ * FORCE_COLOR and the terminal, but not NO_COLOR.
+ */
+export function noColor(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NO_COLOR !== undefined && env.NO_COLOR !== '' && env.FORCE_COLOR === undefined;
+}
+
+// Colour follows the terminal (chalk's detection, FORCE_COLOR included) and NO_COLOR.
+const chalk = noColor() ? new Chalk({ level: 0 }) : new Chalk();
 
 export const paint = {
   red: (s: string) => chalk.red(s),
@@ -24,7 +33,11 @@ export async function printTable(
 ): Promise<void> {
   if (process.stdout.isTTY) {
     const { default: Table } = await import('cli-table3');
-    const table = new Table({ head: head.map((h) => paint.bold(h)), style: { head: [] } });
+    // cli-table3 paints its borders grey on its own: no colour means none there either.
+    const table = new Table({
+      head: head.map((h) => paint.bold(h)),
+      style: { head: [], border: chalk.level === 0 ? [] : ['grey'] },
+    });
     table.push(...rows.map((r) => r.map(String)));
     process.stdout.write(`${table.toString()}\n`);
     return;

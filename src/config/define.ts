@@ -3,7 +3,7 @@ import type { ScheduleEntry } from '../schedule/types.js';
 
 /** Settings for one queue, keyed by queue name in `defineConfig({ queues })`. */
 export interface QueueSettings {
-  /** Default worker concurrency for this queue. @defaultValue 1 */
+  /** Default worker concurrency for this queue: 1 to 1000. @defaultValue 1 */
   concurrency?: number;
 }
 
@@ -21,8 +21,9 @@ export interface JobsmithConfig {
    */
   schedule?: ScheduleEntry[];
   /**
-   * IANA time zone of entries that name none (`Europe/Paris`).
-   * @defaultValue the host's time zone (TZ)
+   * IANA time zone of entries that name none (`Europe/Paris`). Every host that runs the
+   * scheduler reads zone-less entries in this zone, whatever its own TZ.
+   * @defaultValue 'UTC'
    */
   scheduleTimezone?: string;
 }

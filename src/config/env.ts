@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { MAX_TIMER_HELP, MAX_TIMER_MS } from '../jobs/limits.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
 
 const bool = z.string().transform((v, ctx) => {
@@ -13,10 +14,15 @@ const bool = z.string().transform((v, ctx) => {
   return z.NEVER;
 });
 
-const duration = z.string().transform((v, ctx) => {
+/** A duration that arms a timer (QUEUE_LEASE is renewed on one): at most MAX_TIMER_MS. */
+const timerDuration = z.string().transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined || ms <= 0) {
     ctx.addIssue({ code: 'custom', message: `a positive duration: ${DURATION_HELP}` });
+    return z.NEVER;
+  }
+  if (ms > MAX_TIMER_MS) {
+    ctx.addIssue({ code: 'custom', message: `a duration ${MAX_TIMER_HELP}` });
     return z.NEVER;
   }
   return ms;
@@ -46,8 +52,13 @@ const envSchema = z.object({
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
   MIGRATE_ON_START: bool.default('true'),
   QUEUE_CONNECTION: z.enum(['database', 'redis', 'sync']).default('database'),
-  QUEUE_LEASE: duration.default('60s'),
-  REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  QUEUE_LEASE: timerDuration.default('60s'),
+  REDIS_URL: url(['redis', 'rediss'])
+    .refine((v) => redisDatabase(v) !== undefined, {
+      message:
+        'a redis:// or rediss:// URL whose database (the path, or ?db=) is a whole number, such as redis://127.0.0.1:6379/0',
+    })
+    .default('redis://127.0.0.1:6379'),
   // The BullMQ key prefix; `{...}` (a Redis Cluster hash tag) is allowed.
   REDIS_PREFIX: z
     .string()
@@ -59,6 +70,27 @@ const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/**
+ * The database number a Redis URL selects, as ioredis reads it: the path (`/2`), else `?db=2`,
+ * else 0. Undefined when it is not a whole number (ioredis would send `SELECT NaN`, which Redis
+ * answers with an error that crashed the process).
+ */
+export function redisDatabase(url: string): number | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 0; // not a URL at all: the URL check reports it
+  }
+  if (!/^rediss?:$/.test(parsed.protocol)) return 0; // the same
+  const path = parsed.pathname.replace(/^\//, '');
+  const text = path !== '' ? path : (parsed.searchParams.get('db') ?? '0');
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
+}
+
+/** Variables that hold a duration (ms once parsed); shown as the syntax writes them (`1m`). */
+export const DURATION_VARS = new Set(['QUEUE_LEASE']);
 
 /** Names of variables whose values are secrets and are masked by `run about`. */
 export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL']);

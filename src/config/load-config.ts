@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
-import type { JobsmithConfig } from './define.js';
+import { queueNameProblem } from '../jobs/limits.js';
+import type { JobsmithConfig, QueueSettings } from './define.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -47,14 +48,23 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
       alias: aliases(file),
       interopDefault: true,
     });
-    exported = await jiti.import(pathToFileURL(file).href, { default: true });
+    exported = await jiti.import(pathToFileURL(file).href);
   } catch (error) {
     throw new ConfigError(`Cannot load ${file}: ${(error as Error).message}`, {
       hint: 'Fix the error in the config file (run with --verbose for the stack).',
       cause: error,
     });
   }
-  const config = validateConfig(exported, file);
+  // jiti's module object answers `.default` even when there is none: ask with `in`.
+  if (typeof exported !== 'object' || exported === null || !('default' in exported)) {
+    throw new ConfigError(
+      `${file} has no default export, so jobsmith would find no jobs and no schedule in it.`,
+      {
+        hint: 'Export the config as the default export: export default defineConfig({ jobs: [...] }).',
+      },
+    );
+  }
+  const config = validateConfig((exported as { default: unknown }).default, file);
   if (config.schedule !== undefined || config.scheduleTimezone !== undefined) {
     // Loaded only for configs with a schedule: croner stays out of every other command.
     const { resolveSchedule } = await import('../schedule/resolve.js');
@@ -85,6 +95,9 @@ function packageEntry(): string {
   return resolve(dirname(here), '..', `index${ext}`);
 }
 
+/** The fields of defineConfig({...}); any other is a typo that would be ignored. */
+const FIELDS = new Set(['jobs', 'queues', 'jobsDir', 'schedule', 'scheduleTimezone']);
+
 function validateConfig(value: unknown, file: string): JobsmithConfig {
   const fail = (problem: string): never => {
     throw new ConfigError(`Invalid config in ${file}: ${problem}`, {
@@ -93,20 +106,41 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
   };
   if (typeof value !== 'object' || value === null) fail('the default export is not an object.');
   const config = value as JobsmithConfig;
+  const unknown = Object.keys(config).filter((k) => !FIELDS.has(k));
+  if (unknown.length > 0) {
+    fail(
+      `unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; the fields are ${[...FIELDS].join(', ')}.`,
+    );
+  }
   if (config.jobs !== undefined && !Array.isArray(config.jobs)) fail('`jobs` must be an array.');
   const seen = new Set<string>();
   for (const [index, job] of (config.jobs ?? []).entries()) {
     if (!job || (job as { kind?: string }).kind !== 'jobsmith.job') {
       fail(`jobs[${index}] is not a job made with defineJob().`);
     }
+    // defineJob checks it too; an object copied from a definition ({ ...job }) may lose it.
+    if (typeof job.handle !== 'function') fail(`job "${job.name}" has no handle function.`);
     if (seen.has(job.name)) fail(`two jobs are named "${job.name}"; job names must be unique.`);
     seen.add(job.name);
   }
-  if (
-    config.queues !== undefined &&
-    (typeof config.queues !== 'object' || config.queues === null)
-  ) {
-    fail('`queues` must be an object keyed by queue name.');
+  if (config.queues !== undefined) {
+    if (typeof config.queues !== 'object' || config.queues === null || Array.isArray(config.queues))
+      fail('`queues` must be an object keyed by queue name.');
+    for (const [queue, settings] of Object.entries(config.queues)) {
+      const problem = queueNameProblem(queue, `\`queues\` key "${queue}"`);
+      if (problem) fail(`${problem}.`);
+      const concurrency = (settings as QueueSettings | undefined)?.concurrency;
+      if (
+        concurrency !== undefined &&
+        !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000)
+      ) {
+        fail(
+          `queues.${queue}.concurrency must be a whole number from 1 to 1000, got ${concurrency}.`,
+        );
+      }
+    }
   }
+  if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))
+    fail('`jobsDir` must be a folder path.');
   return config;
 }

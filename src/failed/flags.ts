@@ -1,5 +1,8 @@
+import { intFlag } from '../cli/command.js';
 import { UsageError } from '../errors.js';
+import { MAX_WAIT_MS } from '../jobs/limits.js';
 import { parseDuration } from '../util/duration.js';
+import { parseIsoDate } from '../util/iso-date.js';
 
 /*
  * Parsers for the flags and arguments of the failed-job commands (queue:failed, queue:retry,
@@ -7,7 +10,6 @@ import { parseDuration } from '../util/duration.js';
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * Parses --since: an ISO 8601 date/time, or a duration meaning "within the last" (`2h`).
@@ -16,9 +18,10 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 export function sinceFlag(flag: string, now: () => number = Date.now) {
   return (value: string): Date => {
     const ms = parseDuration(value);
-    if (ms !== undefined && ms > 0) return new Date(now() - ms);
-    const date = ISO_DATE.test(value.trim()) ? new Date(value.trim()) : undefined;
-    if (!date || Number.isNaN(date.getTime())) {
+    // A duration reaching back past the first date there is means "since ever".
+    if (ms !== undefined && ms > 0) return new Date(Math.max(now() - ms, -8.64e15));
+    const date = parseIsoDate(value);
+    if (!date) {
       throw new UsageError(
         `${flag} must be an ISO 8601 date/time such as 2026-01-31T09:00:00Z, or a duration meaning "within the last" such as 30m, 2h or 1d; got "${value}".`,
       );
@@ -55,4 +58,12 @@ export function failedJobArguments(values: string[]): string[] {
 
 function isFailedJobRef(value: string): boolean {
   return (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) || UUID.test(value);
+}
+
+/** The most hours --hours takes: 100 years (MAX_WAIT_MS), so the cut-off is a date. */
+export const MAX_HOURS = Math.floor(MAX_WAIT_MS / 3_600_000);
+
+/** Parses --hours of queue:flush and queue:prune-failed: 1 to MAX_HOURS. */
+export function hoursFlag(flag: string) {
+  return intFlag(flag, { min: 1, max: MAX_HOURS });
 }

@@ -1,35 +1,141 @@
 import { ConfigError } from '../errors.js';
-import type { JobDefinition, JobOptions } from './types.js';
+import { CONNECTIONS } from '../queue/connections.js';
+import {
+  isJobName,
+  isPriority,
+  isTries,
+  JOB_NAME_HELP,
+  MAX_TIMER_HELP,
+  MAX_TIMER_MS,
+  MAX_WAIT_HELP,
+  MAX_WAIT_MS,
+  PRIORITY_HELP,
+  queueNameProblem,
+  TRIES_HELP,
+} from './limits.js';
+import type { Backoff, JobDefinition, JobOptions } from './types.js';
 
-const NAME = /^[A-Za-z0-9_.:-]{1,190}$/;
+const OPTIONS = new Set([
+  'name',
+  'queue',
+  'schema',
+  'tries',
+  'backoff',
+  'timeout',
+  'priority',
+  'connection',
+  'unique',
+  'handle',
+  'failed',
+]);
 
-/** Declares a job. The returned definition is passed to `defineConfig({ jobs })` and `dispatch`. */
+/**
+ * Declares a job. The returned definition is passed to `defineConfig({ jobs })` and `dispatch`.
+ * Every option is checked here, against the ranges in src/jobs/limits.ts, so a wrong one fails
+ * when the config loads (ConfigError naming the job and the option), not when the job runs.
+ */
 export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
-  if (!NAME.test(options.name ?? '')) {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('defineJob takes an object: defineJob({ name, handle(payload) {...} }).');
+  }
+  if (!isJobName(options.name)) {
     throw new ConfigError(
-      `Invalid job name ${JSON.stringify(options.name)}: use letters, digits and . _ : - (at most 190).`,
+      `Invalid job name ${JSON.stringify(options.name)}: use ${JOB_NAME_HELP}.`,
     );
   }
-  const tries = options.tries ?? 3;
-  if (!Number.isInteger(tries) || tries < 1) {
-    throw new ConfigError(`Job ${options.name}: tries must be a whole number ≥ 1, got ${tries}.`);
+  const fail = (problem: string): never => {
+    throw new ConfigError(`Job ${options.name}: ${problem}.`);
+  };
+  const unknown = Object.keys(options).filter((k) => !OPTIONS.has(k));
+  if (unknown.length > 0) {
+    fail(
+      `unknown option ${unknown.map((k) => `"${k}"`).join(', ')}; the options are ${[...OPTIONS].join(', ')}`,
+    );
   }
+  if (typeof options.handle !== 'function') {
+    fail('handle must be a function: defineJob({ ..., async handle(payload, ctx) {...} })');
+  }
+  if (options.failed !== undefined && typeof options.failed !== 'function') {
+    fail('failed must be a function when given');
+  }
+  const queue = options.queue ?? 'default';
+  const queueProblem = queueNameProblem(queue);
+  if (queueProblem) fail(queueProblem);
+  const tries = options.tries ?? 3;
+  if (!isTries(tries)) fail(`tries must be ${TRIES_HELP}, got ${tries}`);
   const timeout = options.timeout ?? 60;
-  if (!(timeout > 0)) {
-    throw new ConfigError(`Job ${options.name}: timeout must be a positive number of seconds.`);
+  if (typeof timeout !== 'number' || !(timeout > 0) || timeout * 1000 > MAX_TIMER_MS) {
+    fail(`timeout must be a positive number of seconds, ${MAX_TIMER_HELP}; got ${timeout}`);
+  }
+  const priority = options.priority ?? 0;
+  if (!isPriority(priority)) fail(`priority must be ${PRIORITY_HELP}, got ${priority}`);
+  const backoff = options.backoff ?? [10, 30, 60];
+  const backoffProblem = checkBackoff(backoff);
+  if (backoffProblem) fail(backoffProblem);
+  const { schema, unique, connection } = options;
+  if (
+    schema !== undefined &&
+    typeof (schema as { safeParse?: unknown })?.safeParse !== 'function'
+  ) {
+    fail('schema must be a zod schema, such as z.object({ userId: z.number() })');
+  }
+  if (unique !== undefined) {
+    if (typeof unique !== 'object' || unique === null || typeof unique.key !== 'function') {
+      fail('unique must be { key: (payload) => string, for: seconds }');
+    }
+    if (!isSeconds(unique.for) || unique.for <= 0) {
+      fail(`unique.for must be a positive number of seconds, ${MAX_WAIT_HELP}; got ${unique.for}`);
+    }
+  }
+  if (connection !== undefined && !(CONNECTIONS as readonly unknown[]).includes(connection)) {
+    fail(
+      `connection ${JSON.stringify(connection)} is not valid; use one of: ${CONNECTIONS.join(', ')}`,
+    );
   }
   return {
     kind: 'jobsmith.job',
     name: options.name,
-    queue: options.queue ?? 'default',
+    queue,
     tries,
-    backoff: options.backoff ?? [10, 30, 60],
+    backoff,
     timeout,
-    priority: options.priority ?? 0,
-    schema: options.schema,
-    unique: options.unique,
-    connection: options.connection,
+    priority,
+    schema,
+    unique,
+    connection,
     handle: options.handle,
     failed: options.failed,
   };
+}
+
+/** Seconds that are a stored wait: 0 or more, at most MAX_WAIT_MS. */
+function isSeconds(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value * 1000 <= MAX_WAIT_MS;
+}
+
+function checkBackoff(backoff: Backoff): string | undefined {
+  const help = `seconds (0 or more, ${MAX_WAIT_HELP}), a list of them, or { type: 'exponential', base, max, jitter }`;
+  if (typeof backoff === 'number') {
+    return isSeconds(backoff) ? undefined : `backoff must be ${help}; got ${backoff}`;
+  }
+  if (Array.isArray(backoff)) {
+    // An index loop, not every(): a hole in the list is a missing value too.
+    for (let i = 0; i < backoff.length; i++) {
+      if (!isSeconds(backoff[i])) return `backoff must be ${help}; got [${backoff.join(', ')}]`;
+    }
+    return undefined;
+  }
+  if (typeof backoff !== 'object' || backoff === null || backoff.type !== 'exponential') {
+    return `backoff must be ${help}; got ${JSON.stringify(backoff)}`;
+  }
+  for (const key of ['base', 'max'] as const) {
+    if (backoff[key] !== undefined && !isSeconds(backoff[key])) {
+      return `backoff.${key} must be seconds, 0 or more, ${MAX_WAIT_HELP}; got ${backoff[key]}`;
+    }
+  }
+  const { jitter } = backoff;
+  if (jitter !== undefined && !(typeof jitter === 'number' && jitter >= 0 && jitter <= 1)) {
+    return `backoff.jitter must be a share from 0 to 1; got ${jitter}`;
+  }
+  return undefined;
 }

@@ -3,6 +3,8 @@
  * not by instanceof, because a config file loaded through jiti may hold its own copy of this
  * module.
  */
+import { clampWait } from './limits.js';
+
 const PERMANENT = Symbol.for('jobsmith.permanent');
 const RETRY_AFTER = Symbol.for('jobsmith.retryAfter');
 
@@ -46,8 +48,22 @@ export class PoisonJobError extends Error {
   }
 }
 
-/** A dispatch whose payload fails the job's schema. */
-export class InvalidPayloadError extends Error {
+/**
+ * A dispatch that cannot be stored as asked, refused before anything is written: an option out
+ * of its range (queue, priority, tries, delay, at), or a bad payload (InvalidPayloadError).
+ */
+export class InvalidDispatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidDispatchError';
+  }
+}
+
+/**
+ * A dispatch whose payload fails the job's schema, or would not read back the same from the
+ * JSON it is stored as (a Date, a Map, NaN...).
+ */
+export class InvalidPayloadError extends InvalidDispatchError {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidPayloadError';
@@ -62,14 +78,18 @@ export function isPermanent(error: unknown): boolean {
   );
 }
 
-export function retryAfterSeconds(error: unknown): number | undefined {
+/**
+ * The wait a RetryAfter asks for, in whole milliseconds as every backend stores them: NaN and
+ * negatives wait 0, anything past 100 years (Infinity included) waits 100 years (MAX_WAIT_MS).
+ * Undefined when `error` is not a RetryAfter.
+ */
+export function retryAfterMs(error: unknown): number | undefined {
   if (
     typeof error === 'object' &&
     error !== null &&
     (error as Record<symbol, unknown>)[RETRY_AFTER] === true
   ) {
-    const s = Number((error as { seconds?: unknown }).seconds);
-    return Number.isFinite(s) && s >= 0 ? s : 0;
+    return clampWait(Number((error as { seconds?: unknown }).seconds) * 1000);
   }
   return undefined;
 }

@@ -35,15 +35,18 @@ export interface JobLogger {
 }
 
 export interface DispatchOptions {
-  /** Queue to push onto; overrides the definition's queue. */
+  /** Queue to push onto (letters, digits and . _ -); overrides the definition's queue. */
   queue?: string;
-  /** Delay before the job may run, in milliseconds or as a duration string (`30s`). */
+  /**
+   * Delay before the job may run, in milliseconds or as a duration string (`30s`); at most 100
+   * years. Not with `at`.
+   */
   delay?: number | string;
-  /** Moment before which the job must not run. */
-  at?: Date | string;
-  /** Higher runs first within a queue. @defaultValue 0 */
+  /** Moment before which the job must not run: a Date, an ISO 8601 string or epoch ms. Not with `delay`. */
+  at?: Date | string | number;
+  /** Higher runs first within a queue, from -1048575 to 1048575. @defaultValue 0 */
   priority?: number;
-  /** Attempts in all, the first included; overrides the definition. */
+  /** Attempts in all, the first included (1 to 1,000,000); overrides the definition. */
   tries?: number;
   /** Queue connection to use (`database`, `redis`, `sync`); defaults to QUEUE_CONNECTION. */
   connection?: string;
@@ -73,27 +76,38 @@ export interface JobContext {
 }
 
 export interface JobOptions<P> {
-  /** Unique, stable name; stored with every job. */
+  /** Unique, stable name (letters, digits and . _ : -); stored with every job. */
   name: string;
-  /** Default queue. @defaultValue 'default' */
+  /** Default queue (letters, digits and . _ -, no `:`). @defaultValue 'default' */
   queue?: string;
-  /** zod schema checked at dispatch and again when the job runs. */
+  /**
+   * zod schema checked at dispatch and again when the job runs. The handler gets what the schema
+   * makes of the stored JSON: a Date field needs `z.coerce.date()` (JSON stores it as a string),
+   * and a dispatch whose stored form the schema would refuse is refused at once.
+   */
   schema?: z.ZodType<P, z.ZodTypeDef, unknown>;
-  /** Attempts in all, the first included. @defaultValue 3 */
+  /** Attempts in all, the first included: 1 to 1,000,000. @defaultValue 3 */
   tries?: number;
-  /** Seconds between retries. @defaultValue [10, 30, 60] */
+  /** Seconds between retries (each at most 100 years). @defaultValue [10, 30, 60] */
   backoff?: Backoff;
-  /** Seconds the handler may run before its AbortSignal fires. @defaultValue 60 */
+  /**
+   * Seconds the handler may run before its AbortSignal fires; at most 2147483.647 (24.8 days,
+   * the longest a timer can wait). @defaultValue 60
+   */
   timeout?: number;
-  /** Higher runs first within a queue. @defaultValue 0 */
+  /** Higher runs first within a queue, from -1048575 to 1048575. @defaultValue 0 */
   priority?: number;
   /**
    * Queue connection for this job (`database`, `redis`, `sync`), unless a dispatch names one.
    * @defaultValue QUEUE_CONNECTION
    */
   connection?: string;
-  /** Deduplicate: a second dispatch with the same key within `for` seconds returns the first. */
+  /**
+   * Deduplicate: a second dispatch with the same key within `for` seconds (at most 100 years)
+   * returns the first.
+   */
   unique?: { key: (payload: P) => string; for: number };
+  /** Runs the job; required. */
   handle(payload: P, ctx: JobContext): Promise<unknown> | unknown;
   /** Runs once, when the job has finally failed. */
   failed?(payload: P, error: Error, ctx: JobContext): Promise<unknown> | unknown;

@@ -12,12 +12,23 @@ export async function pausedQueues(knex: Knex): Promise<Set<string>> {
   return new Set(rows.map((r: { queue: string }) => r.queue));
 }
 
-export async function setPaused(knex: Knex, queues: string[], paused: boolean): Promise<void> {
+/**
+ * Pauses or resumes `queues`; returns those whose state changed (the others already were), so
+ * `queue:resume` of a queue that was not paused can say so rather than "Resumed".
+ */
+export async function setPaused(knex: Knex, queues: string[], paused: boolean): Promise<string[]> {
   const now = Date.now();
-  await knex('queue_settings')
-    .insert(queues.map((queue) => ({ queue, paused, updated_at: now })))
-    .onConflict('queue')
-    .merge(['paused', 'updated_at']);
+  return knex.transaction(async (trx) => {
+    const before = await pausedQueues(trx);
+    const changed = queues.filter((q) => before.has(q) !== paused);
+    if (changed.length > 0) {
+      await trx('queue_settings')
+        .insert(changed.map((queue) => ({ queue, paused, updated_at: now })))
+        .onConflict('queue')
+        .merge(['paused', 'updated_at']);
+    }
+    return changed;
+  });
 }
 
 /** Asks every worker to exit after its current jobs (`run queue:restart`). */

@@ -1,30 +1,37 @@
 import { UsageError } from '../errors.js';
+import { isJobName, JOB_NAME_HELP, queueUsageProblem } from '../jobs/limits.js';
 import { CONNECTIONS } from './connections.js';
 
 /*
  * Parsers for the names operator commands take (queues, job names, connections). Each names
- * the flag or argument, the bad value and what it accepts, and exits 2 (UsageError).
+ * the flag or argument, the bad value and what it accepts, and exits 2 (UsageError). The rules
+ * are the core's (src/jobs/limits.ts): what a command accepts, defineJob and dispatch accept.
  */
 
-/** Queue and job names: what defineJob and the queue tables accept. */
-const NAME = /^[A-Za-z0-9_.:-]{1,190}$/;
-const NAME_HELP = 'letters, digits and . _ : - (at most 190)';
-
-/** Parses one name (a queue, a job name) given to `flag`. */
+/** Parses a job name given to `flag` (`--name`, `--job-name`). */
 export function nameFlag(flag: string) {
   return (value: string): string => {
-    if (!NAME.test(value)) {
-      throw new UsageError(`${flag} must be a name (${NAME_HELP}), got "${value}".`);
+    if (!isJobName(value)) {
+      throw new UsageError(`${flag} must be a job name: ${JOB_NAME_HELP}; got "${value}".`);
     }
+    return value;
+  };
+}
+
+/** Parses one queue name given to `flag` (`--queue`). */
+export function queueFlag(flag: string) {
+  return (value: string): string => {
+    const problem = queueUsageProblem(value, `${flag} must be a queue name:`);
+    if (problem) throw new UsageError(problem);
     return value;
   };
 }
 
 /** Checks queue names given as arguments (`queue:pause high low`). */
 export function queueArguments(names: string[]): string[] {
-  const bad = names.find((n) => !NAME.test(n));
-  if (bad !== undefined) {
-    throw new UsageError(`Queue names must be ${NAME_HELP}, got "${bad}".`);
+  for (const name of names) {
+    const problem = queueUsageProblem(name, 'Queue names must be');
+    if (problem) throw new UsageError(problem);
   }
   return [...new Set(names)];
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/connection.js';
+import { timerDelay } from '../util/timers.js';
 import { acquireLease, leaseHolder, releaseLease, renewLease, type LeaseHolder } from './store.js';
 
 /**
@@ -39,7 +40,8 @@ export class OverlapLease {
   }
 
   private start(): void {
-    const every = Math.max(250, Math.floor(this.leaseMs / 3));
+    // Bounded like every timer (the config refuses a lease past MAX_TIMER_MS; this holds anyway).
+    const every = timerDelay(Math.max(250, Math.floor(this.leaseMs / 3)));
     this.timer = setInterval(() => {
       this.renewing ??= renewLease(this.db, this.entry, this.token, this.leaseMs)
         .then((held) => {

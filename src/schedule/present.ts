@@ -1,3 +1,4 @@
+import { formatDurationInput } from '../util/duration.js';
 import { joinArgs } from './args.js';
 import { CronSchedule } from './cron.js';
 import type { ResolvedEntry } from './types.js';
@@ -58,7 +59,7 @@ export function formatInZone(ms: number, timezone: string): string {
 export function describeOptions(entry: ResolvedEntry): string {
   const parts = [];
   if (entry.overlapLeaseMs !== undefined) {
-    parts.push(`no overlap (lease ${Math.round(entry.overlapLeaseMs / 1000)}s)`);
+    parts.push(`no overlap (lease ${formatDurationInput(entry.overlapLeaseMs)})`);
   }
   parts.push(entry.onOneServer ? 'one server' : 'each server');
   return parts.join(', ');

@@ -1,5 +1,14 @@
 import type { JobsmithConfig } from '../config/define.js';
 import { ConfigError } from '../errors.js';
+import {
+  isJobName,
+  isPriority,
+  JOB_NAME_HELP,
+  MAX_TIMER_HELP,
+  MAX_TIMER_MS,
+  PRIORITY_HELP,
+  queueNameProblem,
+} from '../jobs/limits.js';
 import { prepareJob } from '../jobs/prepare.js';
 import { JobRegistry } from '../jobs/registry.js';
 import type { JobDefinition } from '../jobs/types.js';
@@ -16,8 +25,6 @@ import {
   type ScheduleEntry,
 } from './types.js';
 
-const NAME = /^[A-Za-z0-9_.:-]{1,190}$/;
-const NAME_HELP = 'letters, digits and . _ : - (at most 190)';
 /** Commands that would start a scheduler inside the scheduler. */
 const NOT_SCHEDULABLE = new Set(['schedule:run', 'schedule:work', 'schedule:test']);
 const FIELDS = new Set([
@@ -35,10 +42,12 @@ const FIELDS = new Set([
   'command',
 ]);
 
-/** The host's time zone (TZ, else the system's), the default for entries without one. */
-export function hostTimezone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
+/**
+ * The time zone of entries that name none, when the config has no `scheduleTimezone`: UTC, the
+ * one zone every host agrees on. The host's own zone (TZ) would make hosts in different zones
+ * fire one entry at different instants, so each slot would fire once per zone.
+ */
+export const DEFAULT_TIMEZONE = 'UTC';
 
 export function isTimezone(value: unknown): value is string {
   if (typeof value !== 'string' || value === '') return false;
@@ -63,7 +72,7 @@ export function resolveSchedule(config: JobsmithConfig, file?: string): Resolved
   const { schedule } = config;
   if (schedule === undefined) return [];
   if (!Array.isArray(schedule)) fail('`schedule` must be an array of entries.');
-  const defaultZone = config.scheduleTimezone ?? hostTimezone();
+  const defaultZone = config.scheduleTimezone ?? DEFAULT_TIMEZONE;
   if (!isTimezone(defaultZone)) {
     fail(
       `scheduleTimezone ${JSON.stringify(defaultZone)} is not a time zone; use an IANA name such as "UTC" or "Europe/Paris".`,
@@ -78,9 +87,9 @@ export function resolveSchedule(config: JobsmithConfig, file?: string): Resolved
       );
     }
     const name = raw.name;
-    if (typeof name !== 'string' || !NAME.test(name)) {
+    if (!isJobName(name)) {
       return fail(
-        `schedule[${index}] has name ${JSON.stringify(name)}; an entry needs a name of ${NAME_HELP}.`,
+        `schedule[${index}] has name ${JSON.stringify(name)}; an entry needs a name of ${JOB_NAME_HELP}.`,
       );
     }
     const entry = (problem: string) => fail(`entry "${name}": ${problem}`);
@@ -134,7 +143,13 @@ export function resolveSchedule(config: JobsmithConfig, file?: string): Resolved
           `withoutOverlapping.lease ${JSON.stringify(lease)} is not valid; use seconds (60) or a duration of at least 1s: ${DURATION_HELP}.`,
         );
       }
-      overlapLeaseMs = ms;
+      // The lease is renewed on a timer, so it has a timer's limit.
+      if (ms! > MAX_TIMER_MS) {
+        entry(
+          `withoutOverlapping.lease ${JSON.stringify(lease)} is too long; use a duration ${MAX_TIMER_HELP}.`,
+        );
+      }
+      overlapLeaseMs = Math.round(ms!);
     } else if (overlap !== undefined && overlap !== false) {
       entry(
         `withoutOverlapping must be true, false or { lease: '2m' }, got ${JSON.stringify(overlap)}.`,
@@ -184,11 +199,10 @@ function resolveAction(
     priority?: unknown;
     connection?: unknown;
   };
-  if (queue !== undefined && (typeof queue !== 'string' || !NAME.test(queue))) {
-    entry(`queue ${JSON.stringify(queue)} is not a queue name; use ${NAME_HELP}.`);
-  }
-  if (priority !== undefined && !Number.isInteger(priority)) {
-    entry(`priority must be a whole number, got ${JSON.stringify(priority)}.`);
+  const queueProblem = queue === undefined ? undefined : queueNameProblem(queue);
+  if (queueProblem) entry(`${queueProblem}.`);
+  if (priority !== undefined && !isPriority(priority)) {
+    entry(`priority must be ${PRIORITY_HELP}, got ${JSON.stringify(priority)}.`);
   }
   if (connection !== undefined && !(CONNECTIONS as readonly unknown[]).includes(connection)) {
     entry(
@@ -197,7 +211,12 @@ function resolveAction(
   }
   const payload = raw.payload === undefined ? {} : raw.payload;
   try {
-    prepareJob(job, payload);
+    // The dispatch the entry will make, checked now: the payload (schema and JSON round trip)
+    // and the options, so a wrong one fails when the config loads, not at 3 a.m.
+    prepareJob(job, payload, {
+      queue: queue as string | undefined,
+      priority: priority as number | undefined,
+    });
   } catch (error) {
     entry(`${(error as Error).message.replace(/\.?$/, '')}.`);
   }

@@ -8,6 +8,7 @@ import type { EntryOutcome, EntryRunner } from './run-entry.js';
 import { claimSlot, finishSlot, pruneSlots, type SlotKey } from './store.js';
 import type { ResolvedEntry } from './types.js';
 import { sleep } from '../util/sleep.js';
+import { timerDelay } from '../util/timers.js';
 
 export interface SchedulerDeps {
   db: Database;
@@ -119,7 +120,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         });
       }
       // Long waits are cut into pieces so the clock offset is refreshed on the way.
-      await sleep(Math.min(Math.max(at - clock.now(), 0), RESYNC_MS), this.stopping.signal);
+      await sleep(timerDelay(Math.min(at - clock.now(), RESYNC_MS)), this.stopping.signal);
       if (resync && Date.now() - lastSync >= RESYNC_MS) {
         lastSync = Date.now();
         await clock.sync().catch((error) => this.fail(error, 'reading the database clock'));
@@ -221,7 +222,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private async drain(graceMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const startGrace = () => {
-      timer ??= setTimeout(() => this.killing.abort(), graceMs);
+      timer ??= setTimeout(() => this.killing.abort(), timerDelay(graceMs));
     };
     if (this.stopped) startGrace();
     else this.stopping.signal.addEventListener('abort', startGrace, { once: true });

@@ -28,13 +28,15 @@ export interface ScheduleEntryBase {
   cron: string;
   /**
    * IANA time zone the expression is read in (`Europe/Paris`).
-   * @defaultValue the config's `scheduleTimezone`, else the host's time zone
+   * @defaultValue the config's `scheduleTimezone`, else UTC (never the host's zone: hosts in
+   * different zones must agree on when a slot is)
    */
   timezone?: string;
   /**
    * Skip a slot while the previous run of this entry still runs, on any host. `true` holds a
    * lease of 60 seconds, renewed every 20 seconds while the entry runs; `{ lease: '5m' }`
-   * sets the lease length, which is how long a crashed run can block the entry.
+   * sets the lease length (1s to about 24.8 days), which is how long a crashed run can block
+   * the entry.
    * @defaultValue false
    */
   withoutOverlapping?: boolean | { lease: number | string };
@@ -54,9 +56,9 @@ export interface JobScheduleEntry<P = unknown> extends ScheduleEntryBase {
   job: JobDefinition<P> | string;
   /** Payload, checked against the job's schema when the config loads. @defaultValue {} */
   payload?: P;
-  /** Queue to push onto. @defaultValue the job's queue */
+  /** Queue to push onto (letters, digits and . _ -). @defaultValue the job's queue */
   queue?: string;
-  /** Higher runs first within the queue. @defaultValue the job's priority */
+  /** Higher runs first within the queue (±1048575). @defaultValue the job's priority */
   priority?: number;
   /** Queue connection (`database`, `redis`, `sync`). @defaultValue QUEUE_CONNECTION */
   connection?: string;

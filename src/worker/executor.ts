@@ -1,6 +1,6 @@
 import type { ClaimedJob, FailReason } from '../queue/driver.js';
 import { backoffDelayMs } from '../jobs/backoff.js';
-import { isPermanent, JobTimeoutError, PoisonJobError, retryAfterSeconds } from '../jobs/errors.js';
+import { isPermanent, JobTimeoutError, PoisonJobError, retryAfterMs } from '../jobs/errors.js';
 import { describeSchemaError } from '../jobs/prepare.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
@@ -132,12 +132,9 @@ export async function execute(
     return { ...base, decision: { action: 'stuck', error: outcome.error } };
 
   const error = outcome.error;
-  const retryAfter = retryAfterSeconds(error);
+  const retryAfter = retryAfterMs(error);
   if (retryAfter !== undefined) {
-    return {
-      ...base,
-      decision: { action: 'retry', delayMs: retryAfter * 1000, error, refund: true },
-    };
+    return { ...base, decision: { action: 'retry', delayMs: retryAfter, error, refund: true } };
   }
   if (isPermanent(error)) return { ...base, decision: { action: 'fail', reason: 'error', error } };
   const timedOut = error instanceof JobTimeoutError;

@@ -132,8 +132,7 @@ describeRedis('redis connection: the queue commands', () => {
     const result = await run(['queue:work', 'redis', '--queue', 'mail:high', '--stop-when-empty']);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'Error: Queue name "mail:high" cannot be used on the redis connection: BullMQ keeps ":" as its key separator.\n' +
-        'Name the queue with letters, digits and . _ - only.\n',
+      'Error: --queue must be a comma-separated list of queue names: letters, digits and . _ - (at most 190 characters); got "mail:high". No ":": Redis keeps it as its key separator.\n',
     );
   });
 

@@ -1,6 +1,7 @@
 import type * as IORedis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
-import { ConnectionError } from '../../errors.js';
+import { redisDatabase } from '../../config/env.js';
+import { ConfigError, ConnectionError } from '../../errors.js';
 import { maskUrl } from '../../logging/redact.js';
 import { requireNative } from '../../util/native-require.js';
 
@@ -87,7 +88,55 @@ export async function openRedis(url: string, options: OpenOptions): Promise<Redi
     client.disconnect();
     throw redisConnectionError(url, lastError ?? error);
   }
+  try {
+    await checkDatabase(client, url);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
   return client;
+}
+
+/**
+ * ioredis selects the URL's database once connected, and when the server refuses (`/99` on a
+ * server of 16 databases) it only emits an error event and goes on in database 0, where the
+ * jobs would be stored unseen. Select it again and fail with a ConfigError if Redis refuses.
+ */
+export async function checkDatabase(client: Redis, url: string): Promise<void> {
+  const db = redisDatabase(url) ?? 0;
+  if (db === 0) return;
+  try {
+    await client.select(db);
+  } catch (error) {
+    throw await databaseError(client, url, db, error);
+  }
+}
+
+/** Names REDIS_URL, the database and how many the server has (when it says). */
+export async function databaseError(
+  client: Redis,
+  url: string,
+  db: number,
+  cause: unknown,
+): Promise<ConfigError> {
+  let count: number | undefined;
+  try {
+    // CONFIG may be renamed or refused (managed Redis): then the count is left out.
+    const reply = (await client.config('GET', 'databases')) as unknown as string[];
+    count = Number(reply[1]);
+  } catch {
+    count = undefined;
+  }
+  const has = Number.isInteger(count)
+    ? `; the server has ${count} (0 to ${count! - 1})`
+    : ` (${(cause as Error)?.message ?? String(cause)})`;
+  return new ConfigError(
+    `REDIS_URL ${maskUrl(url)} selects database ${db}, which the Redis server does not have${has}.`,
+    {
+      hint: 'Use a database the server has in REDIS_URL (redis://host:6379/0), or raise `databases` in redis.conf.',
+      cause,
+    },
+  );
 }
 
 /** Closes a client politely, or at once if the server does not answer within `ms`. */

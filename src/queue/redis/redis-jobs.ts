@@ -1,7 +1,8 @@
 import type { RedisQueueBackend } from 'bullmq';
 import { UsageError } from '../../errors.js';
+import { isPriority, PRIORITY_HELP, queueNameProblem } from '../../jobs/limits.js';
 import type { ClaimedJob, NewJob } from '../driver.js';
-import { fromBullPriority, hashOf, MAX_PRIORITY, toBullPriority } from './redis-scripts.js';
+import { fromBullPriority, hashOf, toBullPriority } from './redis-scripts.js';
 
 /*
  * Our jobs in BullMQ's shape and back: a NewJob as BullMQ's addJob takes it, a BullMQ job hash
@@ -100,13 +101,15 @@ export function parseId(id: string): { queue: string; bullId: string } | undefin
   return { queue: id.slice(0, at), bullId: id.slice(at + 1) };
 }
 
-/** BullMQ refuses ":" in queue names: it separates the parts of its keys. */
+/**
+ * The one queue-name rule (src/jobs/limits.ts), checked again here because a name can come from
+ * storage written before it (queue:retry of an old failed job): BullMQ keeps ":" as its key
+ * separator, and a name with one would address other keys.
+ */
 export function checkQueueName(queue: string): void {
-  if (queue.includes(':')) {
-    throw new UsageError(
-      `Queue name "${queue}" cannot be used on the redis connection: BullMQ keeps ":" as its key separator.`,
-      { hint: 'Name the queue with letters, digits and . _ - only.' },
-    );
+  const problem = queueNameProblem(queue);
+  if (problem) {
+    throw new UsageError(`Cannot use the redis connection: ${problem}.`);
   }
 }
 
@@ -121,9 +124,9 @@ export function checkJob(job: NewJob): void {
   checkQueueName(job.queue);
   if (typeof job.payload !== 'string')
     throw new Error(`Invalid job ${job.name}: the payload must be JSON text.`);
-  if (!Number.isInteger(job.priority) || Math.abs(job.priority) > MAX_PRIORITY) {
+  if (!isPriority(job.priority)) {
     throw new UsageError(
-      `Priority ${job.priority} of job ${job.name} cannot be stored on the redis connection: use a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}.`,
+      `Priority ${job.priority} of job ${job.name} cannot be stored on the redis connection: use ${PRIORITY_HELP}.`,
     );
   }
   if (!Number.isInteger(job.maxTries) || job.maxTries < 1)

@@ -1,4 +1,5 @@
 import type { KeysMap } from 'bullmq';
+import { MAX_PRIORITY } from '../../jobs/limits.js';
 
 /*
  * How the redis driver talks to Redis: the arguments of the BullMQ Lua scripts it calls (each
@@ -14,12 +15,11 @@ import type { KeysMap } from 'bullmq';
 
 /**
  * BullMQ runs priority 1 first and 2^21 - 1 last, and runs jobs without a priority (0) before
- * every prioritized one. Ours is "higher runs first", any sign, default 0. Every job gets a
- * BullMQ priority, ZERO - ours, so that both orders agree; our 0 sits in the middle.
+ * every prioritized one. Ours is "higher runs first", ±MAX_PRIORITY (2^20 - 1, the core limit
+ * of every backend), default 0. Every job gets a BullMQ priority, ZERO - ours, so that both
+ * orders agree; our 0 sits in the middle.
  */
-export const PRIORITY_ZERO = 2 ** 20;
-/** The largest priority (in absolute value) the redis connection can store. */
-export const MAX_PRIORITY = PRIORITY_ZERO - 1;
+export const PRIORITY_ZERO = MAX_PRIORITY + 1;
 export const toBullPriority = (priority: number) => PRIORITY_ZERO - priority;
 export const fromBullPriority = (bull: number) => (bull > 0 ? PRIORITY_ZERO - bull : 0);
 
