@@ -14,6 +14,7 @@ import type {
 } from '../driver.js';
 import { failedJobRow } from '../../failed/record.js';
 import { toRow } from './rows.js';
+import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 
 interface Options {
@@ -41,12 +42,19 @@ export class SqliteQueue implements QueueDriver {
   private readonly localWake = new Set<() => void>();
 
   constructor(options: Options) {
-    this.db = new BetterSqlite3(options.filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('synchronous = NORMAL');
-    this.sql = prepareStatements(this.db);
+    // Read-only, corrupt, replaced or deleted: every call checks (see SqliteFile).
+    const file = new SqliteFile(options.filename);
+    try {
+      this.db = new BetterSqlite3(options.filename);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('synchronous = NORMAL');
+      this.sql = prepareStatements(this.db);
+    } catch (error) {
+      throw file.failure(error);
+    }
     this.pollMs = options.pollMs ?? 50;
+    guardFile(this, file);
   }
 
   private now(): number {
