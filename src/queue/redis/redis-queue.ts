@@ -373,7 +373,11 @@ export class RedisQueue implements QueueDriver {
     const held = await this.held.of(lease);
     if (!held) return false;
     const knex = await this.options.knex();
-    await knex('failed_jobs').insert(failedJobRow(record, redis.clock.now()));
+    // A retried fail() (the worker retries a write cut by a dropped connection) finds its row.
+    await knex('failed_jobs')
+      .insert(failedJobRow(record, redis.clock.now()))
+      .onConflict('uuid')
+      .ignore();
     const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, redis.clock.now(), {
       target: 'failed',
       value: record.exception.split('\n')[0] ?? '',
