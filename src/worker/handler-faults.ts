@@ -1,0 +1,39 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ClaimedJob } from '../queue/driver.js';
+import { toError } from './executor.js';
+
+/** What `listenForFaults` needs of a worker. */
+export interface FaultTarget {
+  fault(kind: 'rejection' | 'exception', error: Error, job?: ClaimedJob): void;
+}
+
+/**
+ * Errors a job's code throws or leaves outside the promise its handler returns: a rejected
+ * promise nobody awaited (`unhandledRejection`), an exception thrown from a timer or an event
+ * handler (`uncaughtException`). Node's default is to print a stack and exit 1, which takes every
+ * other running job down with the culprit and leaves them held until their leases end.
+ *
+ * Instead the worker is told (Worker.fault): a rejection is reported and the worker goes on; an
+ * exception fails the attempt of the job that threw it and stops the worker gracefully (exit 15),
+ * as the process may be in a state nobody planned for. Handlers run inside `jobs` (an
+ * AsyncLocalStorage), so timers and promises they start carry their job, and the error is
+ * pinned on it. The price is Node's async context tracking, paid per promise while the worker
+ * runs; a worker embedded without this pays nothing.
+ */
+export class HandlerFaults {
+  readonly jobs = new AsyncLocalStorage<ClaimedJob>();
+
+  /** Sends this process's stray errors to `target` until the returned function is called. */
+  listen(target: FaultTarget): () => void {
+    const onRejection = (reason: unknown) =>
+      target.fault('rejection', toError(reason), this.jobs.getStore());
+    const onException = (error: unknown) =>
+      target.fault('exception', toError(error), this.jobs.getStore());
+    process.on('unhandledRejection', onRejection);
+    process.on('uncaughtException', onException);
+    return () => {
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+    };
+  }
+}
