@@ -1,5 +1,6 @@
 import { JobsmithError, ConnectionError, StorageError } from '../errors.js';
 import { maskUrl } from '../logging/redact.js';
+import { sqliteFatalKind } from '../queue/database/sqlite-file.js';
 import { formatDuration } from '../util/duration.js';
 
 /**
@@ -35,7 +36,8 @@ const REDIS_FATAL = /^(NOAUTH|WRONGPASS|NOPERM|WRONGTYPE)\b/;
 /**
  * Whether retrying `error` cannot help: StorageError (the drivers map read-only, corrupt,
  * replaced files and a missing schema to it), the other named errors except ConnectionError,
- * PostgreSQL errors of the classes above, Redis replies above, and programming errors
+ * PostgreSQL errors of the classes above, the same SQLite errors as the driver maps (when they
+ * come through knex: failed_jobs of a redis worker), Redis replies above, and programming errors
  * (TypeError and friends). Everything else (connection errors, timeouts, SQLITE_BUSY, unknown
  * errors) counts as transient: retried, for a bounded time.
  */
@@ -50,10 +52,14 @@ export function isFatalStorageError(error: unknown): boolean {
   )
     return true;
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     if (PG_FATAL_CODES.has(code) || PG_FATAL_CLASSES.has(code.slice(0, 2))) return true;
   }
-  return typeof message === 'string' && REDIS_FATAL.test(message);
+  // The SQL storage of a redis worker (failed_jobs) is reached through knex, not the driver.
+  if (typeof code === 'string' && code.startsWith('SQLITE_') && sqliteFatalKind(code, text))
+    return true;
+  return REDIS_FATAL.test(text);
 }
 
 /**
@@ -70,8 +76,11 @@ export function storageFailure(
   const message = error instanceof Error ? error.message : String(error);
   const tail = note ? ` ${note}` : '';
   if (error instanceof StorageError) {
-    if (!tail) return error;
-    return new StorageError(`${message}${tail}`, { hint: error.hint, cause: error });
+    // It names the storage already: say what the worker was doing, then its message.
+    return new StorageError(
+      `${capitalise(during)}: ${message.charAt(0).toLowerCase()}${message.slice(1)}${tail}`,
+      { hint: error.hint, cause: error },
+    );
   }
   return new StorageError(
     `${capitalise(info.name)} failed during ${during}: ${withStop(message)}${tail}`,
@@ -123,6 +132,10 @@ export class StorageWatch {
 
   /** A storage call failed: true while the caller should go on (and retry), false once stopped. */
   trouble(error: unknown, during: string): boolean {
+    if (error instanceof StorageError) {
+      this.on.fail(error);
+      return false;
+    }
     if (isFatalStorageError(error)) {
       this.failed(error, during);
       return false;
@@ -186,9 +199,10 @@ export function describeStorage(
   redisUrl?: string,
 ): StorageInfo {
   if (connection === 'redis') {
+    const sql = db.dialect === 'sqlite' ? 'DB_DATABASE' : 'DATABASE_URL';
     return {
-      name: `Redis at ${maskUrl(redisUrl ?? '')}`,
-      hint: 'Check REDIS_URL and that the Redis server is running.',
+      name: `Redis at ${maskUrl(redisUrl ?? '')} (failed jobs in ${db.describe})`,
+      hint: `Check REDIS_URL and that the Redis server is running, and ${sql} for failed jobs.`,
     };
   }
   if (db.dialect === 'sqlite') {

@@ -247,7 +247,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       await this.poller.start();
     } catch (error) {
-      this.storage.failed(error, 'start');
+      this.storage.failed(error, 'starting');
     }
     this.heartbeat.start();
     this.idleTicker = setInterval(() => this.nudges.endIdle(), timerDelay(o.sleepMs));

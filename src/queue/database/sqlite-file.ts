@@ -49,7 +49,7 @@ export class SqliteFile {
     if (error instanceof StorageError) return error;
     const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
     const text = typeof message === 'string' ? message : String(error);
-    const kind = typeof code === 'string' ? fatalKind(code, text) : undefined;
+    const kind = typeof code === 'string' ? sqliteFatalKind(code, text) : undefined;
     if (!kind) return error;
     return new StorageError(`The SQLite database ${this.filename} ${kind.what}: ${text}.`, {
       hint: kind.hint,
@@ -67,8 +67,14 @@ function identityOf(filename: string): { dev: number; ino: number } | undefined 
   }
 }
 
-/** What an SQLite error code says about the file, for the codes that waiting does not fix. */
-function fatalKind(code: string, message: string): { what: string; hint: string } | undefined {
+/**
+ * What an SQLite error (its code and message) says about the file, for the errors that waiting
+ * does not fix; undefined for the others (SQLITE_BUSY, a full disk...).
+ */
+export function sqliteFatalKind(
+  code: string,
+  message: string,
+): { what: string; hint: string } | undefined {
   if (code === 'SQLITE_READONLY_DBMOVED') {
     return {
       what: 'was moved or deleted while this process had it open',
