@@ -178,7 +178,7 @@ function parseEvents(stdout: string): WorkerEvent[] {
 export interface RunRecord {
   /**
    * `aborted` is written by `stubborn` when its signal fires (it keeps going regardless);
-   * `spin` by `spin` every 1000th run, with the run count in place of the attempt.
+   * `spin` by `spin` every 100th run, with the run count in place of the attempt.
    */
   event: 'start' | 'done' | 'aborted' | 'spin';
   id: string;
@@ -204,10 +204,11 @@ export interface ConfigOptions {
  * - `strict` {n:number}: a schema to violate.
  * - `count` {}: records, then inserts (job_id, attempt, pid) into the `runs` table, which has
  *   a unique (job_id, attempt) key.
- * - `gate` {file}: records start, waits (polling) until `file` exists, records done: a barrier
- *   the test lifts, so that many jobs finish at a moment of its choosing.
+ * - `gate` {file, fail?}: records start, waits (polling) until `file` exists, then records done
+ *   (or, with `fail`, throws Permanent): a barrier the test lifts, so that jobs finish at a
+ *   moment of its choosing.
  * - `spin` {}: throws RetryAfter(0) every time (runs again at once, no attempt spent); records
- *   `spin <id> <runs so far>` every 1000th run in this process.
+ *   `spin <id> <runs so far>` every 100th run in this process.
  * - `stray` {fault, ms}: starts code that fails outside the handler's promise, a rejection left
  *   unhandled (`rejection`) or an exception thrown from a timer (`exception`), then sleeps ms
  *   and records done.
@@ -337,13 +338,14 @@ const count = defineJob({
 
 const gate = defineJob({
   name: 'gate',
-  schema: z.object({ file: z.string() }),
+  schema: z.object({ file: z.string(), fail: z.boolean().optional() }),
   tries: 3,
   backoff: 0,
   timeout: 300,
   async handle(p, ctx) {
     record('start', ctx.jobId, ctx.attempt);
     while (!existsSync(p.file)) await sleep(20);
+    if (p.fail) throw new Permanent('the gate failed on purpose');
     record('done', ctx.jobId, ctx.attempt);
   },
 });
@@ -353,7 +355,7 @@ const spin = defineJob({
   name: 'spin',
   tries: 3,
   async handle(_p, ctx) {
-    if (++spins % 1000 === 0) record('spin', ctx.jobId, spins);
+    if (++spins % 100 === 0) record('spin', ctx.jobId, spins);
     throw new RetryAfter(0);
   },
 });
