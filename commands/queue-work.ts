@@ -14,7 +14,7 @@ import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
 import { HandlerFaults } from '../src/worker/handler-faults.js';
 import { renderWorker } from '../src/worker/render.js';
 import { DEFAULT_STORAGE_TIMEOUT_MS, type WorkerOptions } from '../src/worker/options.js';
-import { describeStorage } from '../src/worker/storage-health.js';
+import { asWorkerStorageError, describeStorage } from '../src/worker/storage-health.js';
 import { listenForStopSignals, REPEAT_WINDOW_MS } from '../src/worker/stop-signals.js';
 import { Worker } from '../src/worker/worker.js';
 
@@ -24,8 +24,7 @@ const WORKER_CONNECTIONS = ['database', 'redis'];
 const SYNC_HINT =
   "Run `run queue:work database` or `run queue:work redis`, and dispatch to that connection (QUEUE_CONNECTION, or the job's `connection`).";
 
-const AFTER_HELP = `
-Signals: SIGTERM, SIGINT or SIGQUIT stop claiming and let running jobs finish within --grace,
+const AFTER_HELP = `Signals: SIGTERM, SIGINT or SIGQUIT stop claiming and let running jobs finish within --grace,
 then release them. The same signals again more than ${REPEAT_WINDOW_MS / 1000}s after the first release running jobs
 at once; a repeat within ${REPEAT_WINDOW_MS / 1000}s is taken as the same stop. SIGUSR2 pauses claiming, SIGCONT resumes.
 
@@ -174,7 +173,13 @@ export default function command() {
             },
           );
         }
-        const driver = await app.queues().get(connection);
+        // A file the driver cannot use (read-only, corrupt, no schema) exits 14 here too.
+        const driver = await app
+          .queues()
+          .get(connection)
+          .catch((error: unknown) => {
+            throw asWorkerStorageError(error);
+          });
         const db = await app.db();
         const leaseMs: number = opts.lease ?? app.env.QUEUE_LEASE;
         const options: WorkerOptions = {

@@ -216,3 +216,14 @@ export function describeStorage(
     hint: 'Check DATABASE_URL and that the server is running.',
   };
 }
+
+/** A StorageError that `run queue:work` meets before its worker runs: exit 14, as after. */
+export class WorkerStorageError extends StorageError {
+  override readonly exitCode = 14;
+}
+
+/** `error` with the worker's exit code when it is a StorageError; otherwise unchanged. */
+export function asWorkerStorageError(error: unknown): unknown {
+  if (!(error instanceof StorageError) || error instanceof WorkerStorageError) return error;
+  return new WorkerStorageError(error.message, { hint: error.hint, cause: error });
+}
