@@ -157,4 +157,33 @@ describe.skipIf(!tools)('reliability: PostgreSQL restart (serial)', () => {
         `${settleErrors.length} completion(s) retried; no job ran twice`,
     );
   });
+
+  it('the server down for longer than --storage-timeout: the idle worker exits 14, naming the server', async () => {
+    app = await createApp('pgsql', { pgAdminUrl: cluster!.url() });
+    const a = app;
+    await migrate(a);
+    const w = a.worker(['--storage-timeout', '2s', '--sleep', '200ms'], { timeoutMs: 60_000 });
+    await w.waitForEvents((e) => e.event === 'worker:started', 1, 20_000);
+    await cluster!.stop();
+    const downAt = Date.now();
+    const result = await w.exited;
+    const tookMs = Date.now() - downAt;
+
+    expect(result.code, result.stderr).toBe(14);
+    const [stopping] = w.eventsOf('worker:stopping');
+    expect(stopping?.reason).toBe('storage');
+    expect(String(stopping?.error)).toMatch(
+      new RegExp(
+        `^PostgreSQL at postgres://postgres@127\\.0\\.0\\.1:${cluster!.port}/jobsmith_test_[0-9a-f]+ ` +
+          'has been failing for \\d[^ ]* \\(--storage-timeout 2\\.00s\\); the last error: ',
+      ),
+    );
+    expect(stopping?.hint).toBe(
+      'Check DATABASE_URL and that the server is running. The worker exits 14 so that its process manager starts it again.',
+    );
+    // Not at the first failure, not long after the timeout (slack for a loaded machine).
+    expect(tookMs).toBeGreaterThanOrEqual(2_000);
+    expect(tookMs).toBeLessThan(15_000);
+    expect(w.eventsOf('worker:stopped')[0]).toMatchObject({ reason: 'storage', exitCode: 14 });
+  });
 });
