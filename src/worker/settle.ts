@@ -2,7 +2,6 @@ import type { EventEmitter } from 'node:events';
 import { failedRecord } from '../failed/record.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import { sleep } from '../util/sleep.js';
-import { timerDelay } from '../util/timers.js';
 import { CompletionBatcher, completed } from './completions.js';
 import type { WorkerEvents } from './events.js';
 import { toError, type Execution } from './executor.js';
@@ -169,7 +168,7 @@ export class Settler {
         }
         if (tries === 0) deps.storageTrouble(error, `${during} (retrying within its lease)`);
         const wait = Math.min(FIRST_RETRY_MS * 2 ** tries, MAX_RETRY_MS, left);
-        await sleep(timerDelay(wait), deps.abandon);
+        await sleep(wait, deps.abandon);
       }
     }
   }

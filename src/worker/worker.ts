@@ -336,7 +336,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
           break;
         }
         try {
-          await this.deps.driver.waitForJobs(queues, o.sleepMs, this.nudges.signal(seen));
+          const waitMs = timerDelay(o.sleepMs);
+          await this.deps.driver.waitForJobs(queues, waitMs, this.nudges.signal(seen));
         } catch (error) {
           if (!this.storage.trouble(error, 'wait')) break;
           await sleep(Math.min(5000, 250 * 2 ** failures++), this.nudges.signal(seen));
@@ -346,7 +347,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.claimedCount += jobs.length;
       this.start(jobs);
       if (!this.stopReason) this.prefetch.topUp(queues);
-      if (o.restMs > 0) await sleep(timerDelay(o.restMs), this.hardStop.signal);
+      if (o.restMs > 0) await sleep(o.restMs, this.hardStop.signal);
     }
   }
 
@@ -480,7 +481,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.running.size === 0 && this.settling.size === 0) return;
     const all = () =>
       Promise.all([...this.running.values()].map((r) => r.done).concat([...this.settling]));
-    const graceOver = sleep(timerDelay(this.options.graceMs), this.hardStop.signal);
+    const graceOver = sleep(this.options.graceMs, this.hardStop.signal);
     await Promise.race([all(), graceOver]);
     if (this.running.size > 0) {
       this.hardStop.abort();

@@ -4,7 +4,7 @@
  * again at once does not starve the event loop; a fault a job's code leaves outside its promise
  * fails that job only; --stop-when-empty on paused queues says so.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { defineJob } from '../../src/jobs/define.js';
 import { Permanent, RetryAfter } from '../../src/jobs/errors.js';
 import { setPaused } from '../../src/queue/control.js';
@@ -12,7 +12,7 @@ import type { ClaimedJob } from '../../src/queue/driver.js';
 import { EXIT } from '../../src/worker/options.js';
 import { waitFor } from '../helpers/wait.js';
 import { drivers } from './drivers.js';
-import { exitOf, failedJobs, pushOne, startWorker, useHarness } from './support.js';
+import { exitOf, failedJobs, pushOne, sleep, startWorker, useHarness } from './support.js';
 
 /** Releases for the spin test: far past what a starved event loop would allow. */
 const SPIN_BOUND = 30_000;
@@ -160,6 +160,20 @@ for (const d of drivers) {
           return [data.during, data.error.message];
         }),
       ).toEqual([[`job #${id} (noop), a promise rejection nobody handled`, 'left behind']]);
+    });
+
+    it('an idle worker with a 30-day sleep and lease waits instead of spinning', async () => {
+      const h = harness();
+      const noop = defineJob({ name: 'noop', async handle() {} });
+      const claims = vi.spyOn(h.driver, 'claim');
+      const DAYS_30 = 30 * 86_400_000;
+      const w = startWorker(h, [noop], { sleepMs: DAYS_30, leaseMs: DAYS_30 });
+      await waitFor(() => claims.mock.calls.length >= 1);
+      await sleep(500);
+      // Past Node's longest timer (24.8 days) a timer fires after 1 ms: hundreds of claims.
+      expect(claims.mock.calls.length).toBeLessThanOrEqual(3);
+      w.worker.stop();
+      expect(await exitOf(w)).toBe(EXIT.OK);
     });
 
     it('with stopWhenEmpty and its queue paused with jobs waiting, stops saying the queue is paused', async () => {
