@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { JobsmithError } from '../errors.js';
 import type { ClaimedJob } from '../queue/driver.js';
 import { toError } from './executor.js';
 
@@ -36,4 +37,39 @@ export class HandlerFaults {
       process.off('uncaughtException', onException);
     };
   }
+}
+
+const UNCAUGHT_HINT =
+  'The worker stopped claiming and let its other jobs finish (exit 15). Catch errors inside timers and event handlers, or await the promises a handler starts.';
+
+/** Who the fault belongs to: "job #7 (mail.send)", "…, which had finished", or no job. */
+function owner(job: ClaimedJob | undefined, runs: boolean): string {
+  if (!job) return 'code outside any job';
+  return `job #${job.id} (${job.name})${runs ? '' : ', which had finished'}`;
+}
+
+/** What a worker:error about a fault says it happened during. */
+export function faultDuring(
+  kind: 'rejection' | 'exception',
+  job: ClaimedJob | undefined,
+  runs: boolean,
+): string {
+  const what =
+    kind === 'rejection'
+      ? 'a promise rejection nobody handled'
+      : 'an exception thrown outside its promise';
+  return `${owner(job, runs)}, ${what}`;
+}
+
+/** The error a worker stops on after an uncaught exception (exit 15), with its hint. */
+export function uncaughtError(
+  error: Error,
+  job: ClaimedJob | undefined,
+  runs: boolean,
+): JobsmithError {
+  const who = owner(job, runs);
+  return new JobsmithError(
+    `${who.charAt(0).toUpperCase()}${who.slice(1)} threw an exception outside its promise: ${error.message}`,
+    { hint: UNCAUGHT_HINT, cause: error },
+  );
 }

@@ -13,7 +13,8 @@ import { ControlPoller, type WorkerControl } from './control-poller.js';
 import { SettleError, Settler } from './settle.js';
 import { StorageWatch, UNKNOWN_STORAGE, type StorageInfo } from './storage-health.js';
 import { Nudges } from './nudges.js';
-import { JobsmithError, UsageError } from '../errors.js';
+import { faultDuring, uncaughtError } from './handler-faults.js';
+import { UsageError } from '../errors.js';
 import { sleep } from '../util/sleep.js';
 import { timerDelay } from '../util/timers.js';
 
@@ -122,7 +123,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       leaseMs: options.leaseMs,
       running: () => this.running.size,
       onError: (error) => void this.storage.trouble(error, 'claim'),
-      onRefilled: () => this.nudge(),
+      onRefilled: () => this.nudges.nudge(),
     });
     this.executeOptions = {
       registry: deps.registry,
@@ -180,14 +181,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private beginStop(event: WorkerEvents['worker:stopping'][0]): void {
     this.stopReason = event.reason;
     this.emit('worker:stopping', event);
-    this.nudge();
+    this.nudges.nudge();
   }
 
   /**
    * Stops the worker on a failure, with its exit code: a drain, as on a signal. Already
    * stopping, the failure is reported and its code kept if the stop had none.
    */
-  private failed(error: Error, reason: 'storage', exitCode: number): void {
+  private failed(error: Error, reason: 'storage' | 'uncaught', exitCode: number): void {
     if (this.exitCode === EXIT.OK) this.exitCode = exitCode;
     if (this.stopReason) this.emit('worker:error', { error, during: `stopping (${reason})` });
     else this.beginStop({ reason, error });
@@ -201,24 +202,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
    */
   fault(kind: 'rejection' | 'exception', error: Error, job?: ClaimedJob): void {
     const running = job ? this.running.get(job.id) : undefined;
-    const owner = !job
-      ? 'code outside any job'
-      : `job #${job.id} (${job.name})${running?.job === job ? '' : ', which had finished'}`;
-    if (kind === 'exception' && running && running.job === job) running.fault?.(error);
-    if (kind === 'exception' && this.stopReason !== 'uncaught') {
-      if (this.exitCode === EXIT.OK) this.exitCode = EXIT.UNCAUGHT;
-      const stop = new JobsmithError(
-        `${owner.charAt(0).toUpperCase()}${owner.slice(1)} threw an exception outside its promise: ${error.message}`,
-        { hint: UNCAUGHT_HINT, cause: error },
-      );
-      if (!this.stopReason) return this.beginStop({ reason: 'uncaught', error: stop });
+    const runs = running !== undefined && running.job === job;
+    if (kind === 'exception') {
+      if (runs) running.fault?.(error);
+      if (this.stopReason !== 'uncaught')
+        return this.failed(uncaughtError(error, job, runs), 'uncaught', EXIT.UNCAUGHT);
     }
-    if (++this.faults > MAX_FAULT_REPORTS) return;
-    const what =
-      kind === 'rejection'
-        ? 'a promise rejection nobody handled'
-        : 'an exception thrown outside its promise';
-    this.emit('worker:error', { error, during: `${owner}, ${what}` });
+    if (++this.faults <= MAX_FAULT_REPORTS)
+      this.emit('worker:error', { error, during: faultDuring(kind, job, runs) });
   }
 
   /** Stops claiming until resume() (SIGUSR2 / SIGCONT); running jobs go on. */
@@ -232,10 +223,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (!this.pausedBySignal) return;
     this.pausedBySignal = false;
     this.emit('worker:resumed', { by: 'signal' });
-    this.nudge();
-  }
-
-  private nudge(): void {
     this.nudges.nudge();
   }
 
@@ -448,13 +435,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.processed++;
       // A completion written after its slot freed can end an idle wait: --stop-when-empty
       // waits for it, and a driver may hand over the next job with a completion.
-      if (!this.freeSlot(job.id) && this.running.size === 0) this.nudge();
+      if (!this.freeSlot(job.id) && this.running.size === 0) this.nudges.nudge();
     }
   }
 
   private freeSlot(id: string): boolean {
     if (!this.running.delete(id)) return false;
-    this.nudge();
+    this.nudges.nudge();
     return true;
   }
 
@@ -476,14 +463,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
     );
   }
 
-  /** Waits for in-flight jobs up to --grace, then abandons what still runs. */
+  /**
+   * Waits for in-flight jobs up to --grace, then abandons what still runs, and gives up on
+   * outcomes still being retried (the storage down at shutdown).
+   */
   private async drain(): Promise<void> {
     if (this.running.size === 0 && this.settling.size === 0) return;
     const all = () =>
       Promise.all([...this.running.values()].map((r) => r.done).concat([...this.settling]));
     const graceOver = sleep(this.options.graceMs, this.hardStop.signal);
     await Promise.race([all(), graceOver]);
-    if (this.running.size > 0) {
+    if (this.running.size > 0 || this.settling.size > 0) {
       this.hardStop.abort();
       await all();
     }
@@ -494,9 +484,6 @@ const DONE = Promise.resolve();
 
 /** How long the claim loop may run without yielding to the event loop, ms. */
 const YIELD_EVERY_MS = 5;
-
-const UNCAUGHT_HINT =
-  'The worker stopped claiming and let its other jobs finish (exit 15). Catch errors inside timers and event handlers, or await the promises a handler starts.';
 
 /** Faults (handler-faults.ts) reported per run; past it they only count. */
 const MAX_FAULT_REPORTS = 20;
