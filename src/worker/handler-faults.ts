@@ -3,9 +3,9 @@ import { JobsmithError } from '../errors.js';
 import type { ClaimedJob } from '../queue/driver.js';
 import { toError } from './executor.js';
 
-/** What `listenForFaults` needs of a worker. */
+/** What `HandlerFaults.listen` needs of a worker. */
 export interface FaultTarget {
-  fault(kind: 'rejection' | 'exception', error: Error, job?: ClaimedJob): void;
+  fault(kind: 'rejection' | 'exception', error: Error, job?: ClaimedJob, tracked?: boolean): void;
 }
 
 /**
@@ -16,20 +16,28 @@ export interface FaultTarget {
  *
  * Instead the worker is told (Worker.fault): a rejection is reported and the worker goes on; an
  * exception fails the attempt of the job that threw it and stops the worker gracefully (exit 15),
- * as the process may be in a state nobody planned for. Handlers run inside `jobs` (an
- * AsyncLocalStorage), so timers and promises they start carry their job, and the error is
- * pinned on it. The price is Node's async context tracking, paid per promise while the worker
- * runs; a worker embedded without this pays nothing.
+ * as the process may be in a state nobody planned for.
+ *
+ * With `track`, handlers run inside `jobs` (an AsyncLocalStorage), so timers and promises they
+ * start carry their job and the error is pinned on it. The price, on Node 20, is async context
+ * tracking on every promise of the process: a quarter of the throughput of a worker of no-op
+ * jobs with --prefetch, a few percent without. Untracked, the error names the jobs that were
+ * running and no attempt is charged on a guess.
  */
 export class HandlerFaults {
-  readonly jobs = new AsyncLocalStorage<ClaimedJob>();
+  readonly jobs?: AsyncLocalStorage<ClaimedJob>;
+
+  constructor(options: { track: boolean }) {
+    if (options.track) this.jobs = new AsyncLocalStorage<ClaimedJob>();
+  }
 
   /** Sends this process's stray errors to `target` until the returned function is called. */
   listen(target: FaultTarget): () => void {
+    const tracked = this.jobs !== undefined;
     const onRejection = (reason: unknown) =>
-      target.fault('rejection', toError(reason), this.jobs.getStore());
+      target.fault('rejection', toError(reason), this.jobs?.getStore(), tracked);
     const onException = (error: unknown) =>
-      target.fault('exception', toError(error), this.jobs.getStore());
+      target.fault('exception', toError(error), this.jobs?.getStore(), tracked);
     process.on('unhandledRejection', onRejection);
     process.on('uncaughtException', onException);
     return () => {
@@ -42,32 +50,37 @@ export class HandlerFaults {
 const UNCAUGHT_HINT =
   'The worker stopped claiming and let its other jobs finish (exit 15). Catch errors inside timers and event handlers, or await the promises a handler starts.';
 
+/**
+ * Where a fault came from: tracked, the job whose handler started the code (if any) and whether
+ * it still runs; untracked, the jobs that were running when it happened.
+ */
+export type FaultOrigin =
+  { tracked: true; job?: ClaimedJob; runs: boolean } | { tracked: false; running: ClaimedJob[] };
+
 /** Who the fault belongs to: "job #7 (mail.send)", "…, which had finished", or no job. */
-function owner(job: ClaimedJob | undefined, runs: boolean): string {
+function owner(origin: FaultOrigin): string {
+  if (!origin.tracked) {
+    if (origin.running.length === 0) return 'code outside any job';
+    const jobs = origin.running.map((j) => `#${j.id} (${j.name})`).join(', ');
+    return `one of the running jobs (${jobs})`;
+  }
+  const { job, runs } = origin;
   if (!job) return 'code outside any job';
   return `job #${job.id} (${job.name})${runs ? '' : ', which had finished'}`;
 }
 
 /** What a worker:error about a fault says it happened during. */
-export function faultDuring(
-  kind: 'rejection' | 'exception',
-  job: ClaimedJob | undefined,
-  runs: boolean,
-): string {
+export function faultDuring(kind: 'rejection' | 'exception', origin: FaultOrigin): string {
   const what =
     kind === 'rejection'
       ? 'a promise rejection nobody handled'
       : 'an exception thrown outside its promise';
-  return `${owner(job, runs)}, ${what}`;
+  return `${owner(origin)}, ${what}`;
 }
 
 /** The error a worker stops on after an uncaught exception (exit 15), with its hint. */
-export function uncaughtError(
-  error: Error,
-  job: ClaimedJob | undefined,
-  runs: boolean,
-): JobsmithError {
-  const who = owner(job, runs);
+export function uncaughtError(error: Error, origin: FaultOrigin): JobsmithError {
+  const who = owner(origin);
   return new JobsmithError(
     `${who.charAt(0).toUpperCase()}${who.slice(1)} threw an exception outside its promise: ${error.message}`,
     { hint: UNCAUGHT_HINT, cause: error },

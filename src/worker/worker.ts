@@ -13,7 +13,7 @@ import { ControlPoller, type WorkerControl } from './control-poller.js';
 import { SettleError, Settler } from './settle.js';
 import { StorageWatch, UNKNOWN_STORAGE, type StorageInfo } from './storage-health.js';
 import { Nudges } from './nudges.js';
-import { faultDuring, uncaughtError } from './handler-faults.js';
+import { faultDuring, uncaughtError, type FaultOrigin } from './handler-faults.js';
 import { UsageError } from '../errors.js';
 import { sleep } from '../util/sleep.js';
 import { timerDelay } from '../util/timers.js';
@@ -195,21 +195,25 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * A job's code failed outside its promise (handler-faults.ts), `job` being the job whose
-   * handler started that code, when known. A rejection nobody handled is reported and the
-   * worker goes on. An uncaught exception fails that job's attempt if it still runs (as if its
-   * handler had thrown it) and stops the worker (exit 15): its other jobs finish within --grace.
+   * A job's code failed outside its promise (handler-faults.ts): `job` is the job whose handler
+   * started that code when `tracked` (none: code outside any job); untracked, the running jobs
+   * are named. A rejection nobody handled is reported and the worker goes on. An uncaught
+   * exception fails that job's attempt if it still runs (as if its handler had thrown it) and
+   * stops the worker (exit 15): its other jobs finish within --grace.
    */
-  fault(kind: 'rejection' | 'exception', error: Error, job?: ClaimedJob): void {
+  fault(kind: 'rejection' | 'exception', error: Error, job?: ClaimedJob, tracked = true): void {
     const running = job ? this.running.get(job.id) : undefined;
     const runs = running !== undefined && running.job === job;
+    const origin: FaultOrigin = tracked
+      ? { tracked, job, runs }
+      : { tracked, running: [...this.running.values()].map((r) => r.job) };
     if (kind === 'exception') {
       if (runs) running.fault?.(error);
       if (this.stopReason !== 'uncaught')
-        return this.failed(uncaughtError(error, job, runs), 'uncaught', EXIT.UNCAUGHT);
+        return this.failed(uncaughtError(error, origin), 'uncaught', EXIT.UNCAUGHT);
     }
     if (++this.faults <= MAX_FAULT_REPORTS)
-      this.emit('worker:error', { error, during: faultDuring(kind, job, runs) });
+      this.emit('worker:error', { error, during: faultDuring(kind, origin) });
   }
 
   /** Stops claiming until resume() (SIGUSR2 / SIGCONT); running jobs go on. */

@@ -132,6 +132,35 @@ for (const d of drivers) {
       expect(await h.driver.list('default', undefined, 0, 10)).toEqual([]);
     });
 
+    it('untracked (a prefetching worker), an uncaught exception names the running jobs and charges none', async () => {
+      const h = harness();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const slow = defineJob({
+        name: 'slow',
+        async handle() {
+          await gate;
+        },
+      });
+      await pushOne(h.driver, { name: 'slow' });
+      await pushOne(h.driver, { name: 'slow' });
+      const w = startWorker(h, [slow], { concurrency: 2 });
+      await waitFor(() => w.of('job:processing').length === 2);
+      const names = w
+        .of('job:processing')
+        .map((e) => `#${e.job.id} (slow)`)
+        .join(', ');
+      w.worker.fault('exception', new Error('thrown from a timer'), undefined, false);
+      release();
+
+      expect(await exitOf(w)).toBe(EXIT.UNCAUGHT);
+      expect(w.of('worker:stopping')[0]?.error?.message).toBe(
+        `One of the running jobs (${names}) threw an exception outside its promise: thrown from a timer`,
+      );
+      expect(w.of('job:failed')).toEqual([]);
+      expect(w.of('job:processed')).toHaveLength(2);
+    });
+
     it('a rejection a job leaves unhandled is reported and the worker goes on', async () => {
       const h = harness();
       let release!: () => void;
