@@ -5,9 +5,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // - `parallel`: every file isolates its external state (fresh database via
 //   createTestDatabase(), unique Redis key prefix via redisPrefix(), own temp dir), so two
 //   forked workers run files side by side.
-// - `serial`: files named `*.serial.test.ts` disturb shared services (they restart
-//   PostgreSQL or Redis), so they run one at a time and only after the parallel group has
-//   finished (`sequence.groupOrder`), never next to another file.
+// - `serial`: files named `*.serial.test.ts` stop and restart servers of their own (a
+//   PostgreSQL cluster, a redis-server, never the shared ones): slow and timing-sensitive, so
+//   they run one at a time and only after the parallel group has finished
+//   (`sequence.groupOrder`), never next to another file.
 export default defineConfig({
   test: {
     globalSetup: ['test/setup/services.ts'],

@@ -1,22 +1,71 @@
 import { hostname } from 'node:os';
 import { withApp } from '../src/cli/app.js';
-import { durationFlag, globals, intFlag, listFlag, newCommand } from '../src/cli/command.js';
+import { paint } from '../src/cli/output.js';
+import {
+  backoffFlag,
+  durationFlag,
+  globals,
+  intFlag,
+  listFlag,
+  newCommand,
+  Option,
+  triesFlag,
+} from '../src/cli/command.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
+import { HandlerFaults } from '../src/worker/handler-faults.js';
 import { renderWorker } from '../src/worker/render.js';
-import type { WorkerOptions } from '../src/worker/options.js';
+import { DEFAULT_STORAGE_TIMEOUT_MS, type WorkerOptions } from '../src/worker/options.js';
+import { asWorkerStorageError, describeStorage } from '../src/worker/storage-health.js';
+import { listenForStopSignals, REPEAT_WINDOW_MS } from '../src/worker/stop-signals.js';
 import { Worker } from '../src/worker/worker.js';
 
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+/** Connections a worker can claim from; `sync` runs jobs when they are dispatched. */
+const WORKER_CONNECTIONS = ['database', 'redis'];
 
-function backoffFlag(value: string): number[] {
-  const parts = value.split(',').map((s) => Number(s.trim()));
-  if (parts.length === 0 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
+const SYNC_HINT =
+  "Run `run queue:work database` or `run queue:work redis`, and dispatch to that connection (QUEUE_CONNECTION, or the job's `connection`).";
+
+const AFTER_HELP = `Signals: SIGTERM, SIGINT or SIGQUIT stop claiming and let running jobs finish within --grace,
+then release them. The same signals again more than ${REPEAT_WINDOW_MS / 1000}s after the first release running jobs
+at once; a repeat within ${REPEAT_WINDOW_MS / 1000}s is taken as the same stop. SIGUSR2 pauses claiming, SIGCONT resumes.
+
+Exit codes: 0 stopped (signal, --stop-when-empty, --once, --max-jobs, --max-time, queue:restart);
+12 memory past --memory; 13 a job ignored its timeout's abort; 14 the storage failed (at once when
+waiting cannot fix it, else after --storage-timeout); 15 a job's code threw outside its promise.
+`;
+
+/** A duration flag whose default shows as a duration in --help (`1s`, not `1000`). */
+function durationOption(
+  flags: string,
+  description: string,
+  defaultMs?: number,
+  options: { allowZero?: boolean } = {},
+): Option {
+  const option = new Option(flags, description).argParser(
+    durationFlag(flags.split(' ')[0]!, options),
+  );
+  return defaultMs === undefined ? option : option.default(defaultMs, shown(defaultMs));
+}
+
+function shown(ms: number): string {
+  if (ms === 0) return '0';
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The connection argument, checked before anything opens. */
+function workerConnection(connection: string | undefined): void {
+  if (connection === undefined || WORKER_CONNECTIONS.includes(connection)) return;
+  if (connection === 'sync') {
     throw new UsageError(
-      `--backoff must be seconds or a comma list of seconds (10,30,60), got "${value}".`,
+      'The sync connection runs each job when it is dispatched, so a worker has nothing to claim from it.',
+      { hint: SYNC_HINT },
     );
   }
-  return parts;
+  throw new UsageError(
+    `The [connection] argument must be ${WORKER_CONNECTIONS.join(' or ')}, got "${connection}".`,
+    { hint: 'Leave it out to use QUEUE_CONNECTION.' },
+  );
 }
 
 export default function command() {
@@ -25,10 +74,7 @@ export default function command() {
     'Process jobs from the queues',
     'run queue:work --queue=high,default --concurrency=4',
   )
-    .argument(
-      '[connection]',
-      'queue connection: database, redis or sync (default: QUEUE_CONNECTION)',
-    )
+    .argument('[connection]', 'queue connection: database or redis (default: QUEUE_CONNECTION)')
     .option(
       '--queue <queues>',
       'queues in strict priority order, comma-separated',
@@ -41,26 +87,37 @@ export default function command() {
       intFlag('--concurrency', { min: 1, max: 1000 }),
       1,
     )
-    .option('--once', 'process one job, then exit')
-    .option('--stop-when-empty', 'exit when the queues are empty')
-    .option('--max-jobs <n>', 'exit after this many jobs', intFlag('--max-jobs', { min: 1 }))
-    .option('--max-time <duration>', 'exit after this long (e.g. 1h)', durationFlag('--max-time'))
+    .option('--once', 'process one job, then exit 0')
+    .option(
+      '--stop-when-empty',
+      'exit 0 when no job is ready and none runs (it says when queues are paused)',
+    )
+    .option(
+      '--max-jobs <n>',
+      'exit 0 after this many jobs have finished',
+      intFlag('--max-jobs', { min: 1 }),
+    )
+    .addOption(
+      durationOption(
+        '--max-time <duration>',
+        'exit 0 after this long (e.g. 1h), once running jobs finish',
+      ),
+    )
     .option(
       '--memory <mb>',
       'exit with code 12 when RSS passes this many MB',
       intFlag('--memory', { min: 16 }),
     )
-    .option(
-      '--sleep <duration>',
-      'longest idle wait between looks at the queues',
-      durationFlag('--sleep'),
-      1000,
+    .addOption(
+      durationOption('--sleep <duration>', 'longest idle wait between looks at the queues', 1000),
     )
-    .option(
-      '--rest <duration>',
-      'pause after each claim',
-      durationFlag('--rest', { allowZero: true }),
-      0,
+    .addOption(
+      durationOption(
+        '--rest <duration>',
+        'pause after each claim (one job, or a batch at --concurrency above 1)',
+        0,
+        { allowZero: true },
+      ),
     )
     .option(
       '--prefetch <n>',
@@ -68,26 +125,39 @@ export default function command() {
       intFlag('--prefetch', { min: 0, max: 10000 }),
       0,
     )
-    .option('--timeout <duration>', "override every job's timeout", durationFlag('--timeout'))
-    .option('--tries <n>', "override every job's tries", intFlag('--tries', { min: 1 }))
+    .addOption(durationOption('--timeout <duration>', "override every job's timeout"))
+    .option('--tries <n>', "override every job's tries", triesFlag('--tries'))
     .option(
       '--backoff <seconds>',
       "override every job's backoff: seconds, or a list 10,30,60",
-      backoffFlag,
+      backoffFlag('--backoff'),
     )
-    .option(
-      '--lease <duration>',
-      'lease per claim, renewed while the job runs (default: QUEUE_LEASE)',
-      durationFlag('--lease'),
+    .addOption(
+      durationOption(
+        '--lease <duration>',
+        'lease per claim, renewed while the job runs (default: QUEUE_LEASE)',
+      ),
     )
-    .option(
-      '--grace <duration>',
-      'on shutdown, time for running jobs to finish',
-      durationFlag('--grace', { allowZero: true }),
-      30_000,
+    .addOption(
+      durationOption(
+        '--grace <duration>',
+        'on SIGTERM, SIGINT or SIGQUIT, time for running jobs to finish',
+        30_000,
+        {
+          allowZero: true,
+        },
+      ),
+    )
+    .addOption(
+      durationOption(
+        '--storage-timeout <duration>',
+        'how long the storage may keep failing (a restart, a network cut) before the worker exits 14',
+        DEFAULT_STORAGE_TIMEOUT_MS,
+      ),
     )
     .option('--name <name>', 'worker name in logs', `${hostname()}:${process.pid}`)
     .option('--json', 'print JSON lines instead of readable lines')
+    .addHelpText('after', AFTER_HELP)
     .action(async (connection: string | undefined, opts) => {
       // Checked before anything opens: jobs held ahead would break strict queue order, and a
       // count of jobs would not know about them.
@@ -97,7 +167,14 @@ export default function command() {
           { hint: 'Drop --prefetch, or run one worker per queue with --prefetch.' },
         );
       }
+      workerConnection(connection);
       return withApp(globals(opts), async (app) => {
+        if (connection === undefined && app.queues().defaultName === 'sync') {
+          throw new ConfigError(
+            'QUEUE_CONNECTION is sync, which runs each job when it is dispatched, so a worker has nothing to claim.',
+            { hint: SYNC_HINT },
+          );
+        }
         const registry = await app.registry();
         if (registry.names().length === 0) {
           const { file } = await app.config();
@@ -110,7 +187,13 @@ export default function command() {
             },
           );
         }
-        const driver = await app.queues().get(connection);
+        // A file the driver cannot use (read-only, corrupt, no schema) exits 14 here too.
+        const driver = await app
+          .queues()
+          .get(connection)
+          .catch((error: unknown) => {
+            throw asWorkerStorageError(error);
+          });
         const db = await app.db();
         const leaseMs: number = opts.lease ?? app.env.QUEUE_LEASE;
         const options: WorkerOptions = {
@@ -130,10 +213,14 @@ export default function command() {
           leaseMs,
           graceMs: opts.grace,
           stuckGraceMs: Math.min(5000, Math.max(1000, Math.floor(leaseMs / 4))),
+          storageTimeoutMs: opts.storageTimeout,
           name: opts.name,
         };
         const log = app.log();
         const dispatcher = app.dispatcher();
+        // Pinning a stray error on its job costs a prefetching worker a quarter of its
+        // throughput (handler-faults.ts): a worker tuned for throughput names the running jobs.
+        const faults = new HandlerFaults({ track: !(opts.prefetch > 0) });
         const worker = new Worker(options, {
           driver,
           registry,
@@ -153,18 +240,32 @@ export default function command() {
               connection: job.connection ?? driver.connection,
               ...o,
             }),
+          storage: describeStorage(driver.connection, db, app.env.REDIS_URL),
+          jobContext: faults.jobs,
         });
-        renderWorker(worker, { json: Boolean(opts.json), log });
-        const onStop = () => worker.stop('signal');
+        const json = Boolean(opts.json);
+        renderWorker(worker, { json, log, verbose: Boolean(opts.verbose) });
+        const stopListening = listenForStopSignals(worker, {
+          onRepeat: (signal, windowMs) => {
+            log.info({ signal }, 'stop signal repeated; same stop');
+            if (!json)
+              process.stdout.write(
+                paint.dim(
+                  `${signal} again within ${windowMs / 1000}s of the first: the same stop (send it again later to release running jobs now).\n`,
+                ),
+              );
+          },
+        });
+        const stopFaults = faults.listen(worker);
         const onPause = () => worker.pause();
         const onResume = () => worker.resume();
-        for (const s of STOP_SIGNALS) process.on(s, onStop);
         process.on('SIGUSR2', onPause);
         process.on('SIGCONT', onResume);
         try {
           process.exitCode = await worker.run();
         } finally {
-          for (const s of STOP_SIGNALS) process.off(s, onStop);
+          stopListening();
+          stopFaults();
           process.off('SIGUSR2', onPause);
           process.off('SIGCONT', onResume);
         }

@@ -99,6 +99,30 @@ describe('run help CMD and run CMD --help', () => {
     expect(flag.stdout).toBe(helpWord.stdout);
   });
 
+  it('queue:work shows its durations as durations, its signals and its exit codes', async () => {
+    const result = await run('queue:work', '--help');
+    expect(result.code).toBe(0);
+    // Commander wraps long lines: compare with runs of white space as one space.
+    const text = result.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      '--sleep <duration> longest idle wait between looks at the queues (default: 1s)',
+    );
+    expect(text).toContain(
+      '--grace <duration> on shutdown, time for running jobs to finish (default: 30s)',
+    );
+    expect(text).toContain('--rest <duration> pause after each claim (default: 0)');
+    expect(text).toContain(
+      '--storage-timeout <duration> how long the storage may keep failing (a restart, a network cut) before the worker exits 14 (default: 60s)',
+    );
+    expect(text).not.toMatch(/\(default: \d{4,}\)/);
+    expect(text).toContain(
+      'The same signals again more than 1s after the first release running jobs at once; a repeat within 1s is taken as the same stop.',
+    );
+    expect(text).toContain(
+      "Exit codes: 0 stopped (signal, --stop-when-empty, --once, --max-jobs, --max-time, queue:restart); 12 memory past --memory; 13 a job ignored its timeout's abort; 14 the storage failed (at once when waiting cannot fix it, else after --storage-timeout); 15 a job's code threw outside its promise.",
+    );
+  });
+
   it('lists the flags of make:job with what each is for', async () => {
     const result = await run('help', 'make:job');
     expect(result.code).toBe(0);

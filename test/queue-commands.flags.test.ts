@@ -195,6 +195,18 @@ const CASES: Array<[string[], string]> = [
     ['queue:work', '--prefetch', '50', '--once'],
     '--prefetch needs a worker of one queue, without --once or --max-jobs.',
   ],
+  [
+    ['queue:work', 'sync'],
+    'The sync connection runs each job when it is dispatched, so a worker has nothing to claim from it.',
+  ],
+  [
+    ['queue:work', 'nosuchconn'],
+    'The [connection] argument must be database or redis, got "nosuchconn".',
+  ],
+  [
+    ['queue:work', '--storage-timeout', 'soon'],
+    '--storage-timeout must be a duration, seconds (90) or a number with a unit: 500ms, 30s, 5m, 2h, 1d; got "soon".',
+  ],
 ];
 
 describe('bad input to the queue commands', () => {
@@ -207,6 +219,23 @@ describe('bad input to the queue commands', () => {
       expect(result.stderr.startsWith(`Error: ${message}\n`), result.stderr).toBe(true);
     },
   );
+
+  it('queue:work sync says how to run a worker instead', async () => {
+    const result = await runCli(['queue:work', 'sync'], { cwd, env: appEnv() });
+    expect(result.stderr).toBe(
+      'Error: The sync connection runs each job when it is dispatched, so a worker has nothing to claim from it.\n' +
+        "Run `run queue:work database` or `run queue:work redis`, and dispatch to that connection (QUEUE_CONNECTION, or the job's `connection`).\n",
+    );
+  });
+
+  it('queue:work with QUEUE_CONNECTION=sync is a configuration error (exit 1) with the same fix', async () => {
+    const result = await runCli(['queue:work'], { cwd, env: appEnv({ QUEUE_CONNECTION: 'sync' }) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'Error: QUEUE_CONNECTION is sync, which runs each job when it is dispatched, so a worker has nothing to claim.\n' +
+        "Run `run queue:work database` or `run queue:work redis`, and dispatch to that connection (QUEUE_CONNECTION, or the job's `connection`).\n",
+    );
+  });
 
   it('a failed job id that is not a number nor a uuid gets a hint', async () => {
     const result = await runCli(['queue:retry', '12x'], { cwd, env: appEnv() });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SharedDeadlines } from '../src/worker/deadlines.js';
+import { MAX_TIMER_MS } from '../src/util/timers.js';
+import { SharedDeadlines, timerPerDeadline } from '../src/worker/deadlines.js';
 import { LazyJobContext } from '../src/worker/job-context.js';
 
 const log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -72,5 +73,37 @@ describe('SharedDeadlines', () => {
     deadlines.clear();
     vi.advanceTimersByTime(100);
     expect(fire).not.toHaveBeenCalled();
+  });
+});
+
+describe('deadlines past the longest timer (24.8 days)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const THIRTY_DAYS = 30 * 86_400_000;
+
+  it('a bare timer that long would fire at once (what Node does, and why they are split)', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const fire = vi.fn();
+    setTimeout(fire, THIRTY_DAYS);
+    vi.advanceTimersByTime(2);
+    expect(fire).toHaveBeenCalled();
+  });
+
+  it.each([
+    ['SharedDeadlines', () => new SharedDeadlines().schedule],
+    ['timerPerDeadline', () => timerPerDeadline],
+  ])('%s fires a 30-day deadline after 30 days, not before', (_name, make) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const schedule = make();
+    const fire = vi.fn();
+    schedule(THIRTY_DAYS, fire);
+    vi.advanceTimersByTime(MAX_TIMER_MS + 1);
+    expect(fire).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(THIRTY_DAYS - MAX_TIMER_MS - 2);
+    expect(fire).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(fire).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS, timerDelay } from '../util/timers.js';
+
 /** A pending deadline; `cancel` it when the job ends first. */
 export interface Deadline {
   cancel(): void;
@@ -6,9 +8,20 @@ export interface Deadline {
 /** Schedules `fire` in `ms`, like setTimeout: the executor's timeouts go through one of these. */
 export type Schedule = (ms: number, fire: () => void) => Deadline;
 
-/** setTimeout itself: a timer per deadline. */
+/**
+ * setTimeout itself: a timer per deadline. A deadline past the longest timer (MAX_TIMER_MS)
+ * waits in several timers.
+ */
 export const timerPerDeadline: Schedule = (ms, fire) => {
-  const timer = setTimeout(fire, ms);
+  const at = performance.now() + ms;
+  let timer: NodeJS.Timeout;
+  const arm = (left: number) => {
+    timer =
+      left > MAX_TIMER_MS
+        ? setTimeout(() => arm(at - performance.now()), MAX_TIMER_MS)
+        : setTimeout(fire, timerDelay(left));
+  };
+  arm(ms);
   return { cancel: () => clearTimeout(timer) };
 };
 
@@ -46,7 +59,8 @@ export class SharedDeadlines {
   private arm(at: number): void {
     clearTimeout(this.timer);
     this.armedAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
+    // Past the longest timer, the timer fires early and fire() arms it again for the rest.
+    this.timer = setTimeout(() => this.fire(), timerDelay(at - performance.now()));
   }
 
   private fire(): void {

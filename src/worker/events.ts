@@ -3,11 +3,21 @@ import type { ClaimedJob, FailReason } from '../queue/driver.js';
 /** Events a worker emits; commands render them, the worker never prints. */
 export interface WorkerEvents {
   'worker:started': [{ name: string; queues: string[]; concurrency: number }];
-  'worker:stopping': [{ reason: StopReason }];
+  /**
+   * The worker stops claiming. `error` says why when the reason is a failure (`storage`,
+   * `uncaught`); `paused` lists, for `paused`, the queues that are paused and the jobs waiting
+   * on them.
+   */
+  'worker:stopping': [
+    { reason: StopReason; error?: Error; paused?: { queues: string[]; waiting: number } },
+  ];
   'worker:stopped': [{ reason: StopReason; exitCode: number; processed: number }];
   'worker:paused': [{ by: 'signal' }];
   'worker:resumed': [{ by: 'signal' }];
-  /** Storage failed (a claim, a settle, a heartbeat); the worker keeps going. */
+  /**
+   * Something failed that the worker rides out: the storage (a claim, a settle being retried,
+   * a heartbeat), a job's failed() hook, a promise a job left rejected with nobody to handle it.
+   */
   'worker:error': [{ error: Error; during: string }];
   'job:processing': [{ job: ClaimedJob }];
   'job:processed': [{ job: ClaimedJob; durationMs: number }];
@@ -22,5 +32,20 @@ export interface WorkerEvents {
   'job:stuck': [{ job: ClaimedJob; error: Error }];
 }
 
+/**
+ * Why a worker stopped: `paused` is --stop-when-empty with nothing to claim because the queues
+ * with jobs are paused; `storage` a storage failure (exit 14); `uncaught` an exception a job's
+ * code threw outside its promise (exit 15).
+ */
 export type StopReason =
-  'signal' | 'once' | 'empty' | 'max-jobs' | 'max-time' | 'memory' | 'restart' | 'stuck';
+  | 'signal'
+  | 'once'
+  | 'empty'
+  | 'paused'
+  | 'max-jobs'
+  | 'max-time'
+  | 'memory'
+  | 'restart'
+  | 'stuck'
+  | 'storage'
+  | 'uncaught';

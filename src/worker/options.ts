@@ -40,14 +40,43 @@ export interface WorkerOptions {
   graceMs: number;
   /** How long a handler may ignore its timeout's abort before the worker exits 13, ms. @defaultValue 5000 */
   stuckGraceMs: number;
+  /**
+   * How long the storage may keep failing with errors that waiting can fix (connection refused,
+   * a restart) before the worker gives up and exits 14, ms. Errors that waiting cannot fix (a
+   * read-only, corrupt or replaced SQLite file, a missing schema) stop it at once.
+   * @defaultValue 60000
+   */
+  storageTimeoutMs?: number;
   /** Shown in logs. @defaultValue host:pid */
   name: string;
 }
 
-/** Exit codes of `run queue:work`, documented in the README. */
+/** WorkerOptions.storageTimeoutMs when none is given. */
+export const DEFAULT_STORAGE_TIMEOUT_MS = 60_000;
+
+/**
+ * Exit codes of `run queue:work`, documented in the README and docs/operations.md. A process
+ * manager should restart the worker on each of them.
+ *
+ * - 0: a stop (signal, --stop-when-empty, --once, --max-jobs, --max-time, `run queue:restart`).
+ * - 1: a failure before the worker started (configuration, an unreachable storage at start).
+ * - 2: a usage error (a bad flag or argument).
+ * - 12: the process's memory passed --memory; its jobs finished first.
+ * - 13: a job ignored its timeout's abort past the stuck grace; the job comes back through its
+ *   lease.
+ * - 14: the storage failed: an error waiting cannot fix (read-only, corrupt, deleted or replaced
+ *   SQLite file, a missing schema, a job outcome the storage refused), or errors that waiting
+ *   could fix for longer than --storage-timeout, or a job's outcome that could not be written
+ *   within its lease. Running jobs finished (or were released) first where the storage allowed.
+ * - 15: a job's code threw outside its promise (an uncaught exception, e.g. from a timer); the
+ *   worker stopped claiming, let its other jobs finish within --grace, and exited.
+ */
 export const EXIT = {
   OK: 0,
   ERROR: 1,
+  USAGE: 2,
   MEMORY: 12,
   STUCK: 13,
+  STORAGE: 14,
+  UNCAUGHT: 15,
 } as const;

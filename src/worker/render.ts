@@ -3,18 +3,38 @@ import { printable } from '../logging/printable.js';
 import { redact } from '../logging/redact.js';
 import { formatDuration } from '../util/duration.js';
 import type { Logger } from '../logging/logger.js';
+import { REPEAT_WINDOW_MS } from './stop-signals.js';
 import type { Worker } from './worker.js';
 
 /**
  * Renders worker events: one readable line per job (time, job, id, status, duration, attempt),
  * or JSON lines with --json; every event also goes to the log file. Error messages are masked
- * and bounded (`printable`) in lines and JSON; the logger bounds its own fields.
+ * and bounded (`printable`) in lines and JSON, and the logger bounds its own fields; errors
+ * print their message (and the named ones their hint), and `verbose` adds the stack.
  */
 export function renderWorker(
   worker: Worker,
-  options: { json: boolean; log: Logger; out?: NodeJS.WritableStream },
+  options: {
+    json: boolean;
+    log: Logger;
+    out?: NodeJS.WritableStream;
+    err?: NodeJS.WritableStream;
+    verbose?: boolean;
+  },
 ): void {
   const out = options.out ?? process.stdout;
+  const err = options.err ?? process.stderr;
+  const msg = (error: Error) => printable(error.message);
+  /** An error's message, its hint and, with --verbose, its stack, for stderr. */
+  const explain = (error: Error, prefix: string) => {
+    const hint = (error as { hint?: unknown }).hint;
+    let text = `${paint.red(prefix)} ${msg(error)}\n`;
+    if (typeof hint === 'string') text += `${paint.dim(printable(hint))}\n`;
+    // A wrapper's own stack says nothing: show the stack of what it wraps.
+    const origin = error.cause instanceof Error ? error.cause : error;
+    if (options.verbose && origin.stack) text += `${paint.dim(origin.stack)}\n`;
+    err.write(redact(text));
+  };
   const log = options.log;
   const line = (
     status: string,
@@ -35,7 +55,6 @@ export function renderWorker(
     if (options.json)
       out.write(redact(`${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`));
   };
-  const msg = (error: Error) => printable(error.message);
   const jobData = (job: { id: string; name: string; queue: string; attempts: number }) => ({
     id: job.id,
     name: job.name,
@@ -109,8 +128,7 @@ export function renderWorker(
   worker.on('worker:error', ({ error, during }) => {
     log.error({ during, error: error.message }, 'worker error');
     json('worker:error', { during, error: msg(error) });
-    if (!options.json)
-      process.stderr.write(redact(`${paint.red('Error')} during ${during}: ${msg(error)}\n`));
+    if (!options.json) explain(error, `Error during ${during}:`);
   });
   for (const event of ['worker:paused', 'worker:resumed'] as const) {
     worker.on(event, (e) => {
@@ -120,18 +138,38 @@ export function renderWorker(
         out.write(paint.dim(`${event === 'worker:paused' ? 'Paused' : 'Resumed'} (by ${e.by}).\n`));
     });
   }
-  worker.on('worker:stopping', (e) => {
-    log.info({ ...e }, 'worker stopping');
-    json('worker:stopping', e);
-    if (!options.json && e.reason === 'signal')
+  let paused: { queues: string[]; waiting: number } | undefined;
+  worker.on('worker:stopping', ({ reason, error, paused: p }) => {
+    paused = p;
+    const hint = (error as { hint?: unknown } | undefined)?.hint;
+    const data = {
+      reason,
+      ...(error ? { error: error.message } : {}),
+      ...(typeof hint === 'string' ? { hint } : {}),
+      ...(p ? { paused: p } : {}),
+    };
+    if (error) log.error(data, 'worker stopping');
+    else log.info(data, 'worker stopping');
+    json('worker:stopping', data);
+    if (options.json) return;
+    if (error) explain(error, 'Error:');
+    if (reason === 'signal' || error)
       out.write(
-        paint.dim('Stopping: finishing running jobs (signal again to release them now)...\n'),
+        paint.dim(
+          `Stopping: finishing running jobs (signal again after ${REPEAT_WINDOW_MS / 1000}s to release them now)...\n`,
+        ),
       );
   });
   worker.on('worker:stopped', (e) => {
     log.info({ ...e }, 'worker stopped');
     json('worker:stopped', e);
-    if (!options.json)
-      out.write(paint.dim(`Worker stopped (${e.reason}) after ${e.processed} job(s).\n`));
+    if (options.json) return;
+    const code = e.exitCode === 0 ? '' : `; exit ${e.exitCode}`;
+    const waiting = paused
+      ? `: ${paused.waiting} job(s) wait on paused queue(s) ${paused.queues.join(', ')} (run queue:resume ${paused.queues.join(' ')} to let them run)`
+      : '';
+    out.write(
+      paint.dim(`Worker stopped (${e.reason}) after ${e.processed} job(s)${waiting}${code}.\n`),
+    );
   });
 }

@@ -1,25 +1,22 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
-import { failedRecord } from '../failed/record.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { DispatchFn, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import type { WorkerEvents, StopReason } from './events.js';
-import {
-  execute,
-  toError,
-  type Decision,
-  type ExecuteOptions,
-  type Execution,
-  type Interruptible,
-} from './executor.js';
-import { CompletionBatcher, completed } from './completions.js';
+import { execute, toError, type ExecuteOptions, type Interruptible } from './executor.js';
 import { Prefetch } from './prefetch.js';
 import { SharedDeadlines } from './deadlines.js';
 import { Heartbeat } from './heartbeat.js';
-import { EXIT, type WorkerOptions } from './options.js';
+import { DEFAULT_STORAGE_TIMEOUT_MS, EXIT, type WorkerOptions } from './options.js';
 import { ControlPoller, type WorkerControl } from './control-poller.js';
+import { SettleError, Settler } from './settle.js';
+import { StorageWatch, UNKNOWN_STORAGE, type StorageInfo } from './storage-health.js';
+import { Nudges } from './nudges.js';
+import { faultDuring, uncaughtError, type FaultOrigin } from './handler-faults.js';
 import { UsageError } from '../errors.js';
 import { sleep } from '../util/sleep.js';
+import { timerDelay } from '../util/timers.js';
 
 export interface WorkerDeps {
   driver: QueueDriver;
@@ -28,6 +25,13 @@ export interface WorkerDeps {
   control: WorkerControl;
   log: JobLogger;
   dispatch: DispatchFn;
+  /** What the worker's messages call its storage. @defaultValue "the storage" */
+  storage?: StorageInfo;
+  /**
+   * Handlers run inside this storage's context, holding their job, so that an error their code
+   * throws or leaves outside their promise can be pinned on them (see handler-faults.ts).
+   */
+  jobContext?: AsyncLocalStorage<ClaimedJob>;
 }
 
 /** A job whose handler runs; `interrupt` (set by execute) abandons it: lease lost, or grace over. */
@@ -54,21 +58,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private processed = 0;
   private claimedCount = 0;
   private pausedBySignal = false;
-  /**
-   * Counts nudges (a slot freed, stop, resume): the loop notes the count before it looks at the
-   * state, and does not wait if it moved meanwhile. A job ends with a nudge, so a nudge only
-   * resolves the loop's current wait, if any, and makes nothing.
-   */
-  private nudges = 0;
-  /** Ends the loop's current idle wait. */
-  private wake?: () => void;
+  /** Wakes the loop's idle waits: a slot freed, stop, resume. */
+  private readonly nudges = new Nudges();
   /**
    * Ends an idle wait at least every --sleep, so the loop looks at its limits (max time,
    * memory, restart) while slots are full: one interval for the run, not a timer per wait.
    */
   private idleTicker?: NodeJS.Timeout;
-  /** Aborted by a nudge; only made for the driver's waitForJobs, which takes a signal. */
-  private nudgeController?: AbortController;
   /** Aborted at the end of --grace or on a second signal: abandon in-flight jobs now. */
   private readonly hardStop = new AbortController();
   /** The same for every job: made once, not per job. */
@@ -77,7 +73,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly deadlines = new SharedDeadlines();
   private readonly heartbeat: Heartbeat;
   private readonly poller: ControlPoller;
-  private readonly completions: CompletionBatcher;
+  private readonly settler: Settler;
+  /** Storage failures: stop at once, or after --storage-timeout of them. */
+  private readonly storage: StorageWatch;
+  /** Start of the last lease renewal that went through (epoch ms); see leasesHeldUntil. */
+  private renewedAt = 0;
+  /** Faults reported so far (handler-faults.ts), to bound the reports of a job that loops. */
+  private faults = 0;
   private startedAt = 0;
   /**
    * Jobs claimed ahead of free slots (WorkerOptions.prefetch); 0 when prefetch is off or
@@ -92,7 +94,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     private readonly deps: WorkerDeps,
   ) {
     super();
-    this.completions = new CompletionBatcher(deps.driver);
+    this.storage = new StorageWatch(
+      options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS,
+      deps.storage ?? UNKNOWN_STORAGE,
+      {
+        report: (error, during) => this.emit('worker:error', { error, during }),
+        fail: (error) => this.failed(error, 'storage', EXIT.STORAGE),
+      },
+    );
+    this.settler = new Settler({
+      driver: deps.driver,
+      events: this,
+      leasesHeldUntil: () => this.renewedAt + options.leaseMs,
+      abandon: this.hardStop.signal,
+      storageOk: () => this.storage.ok(),
+      storageTrouble: (error, during) => void this.storage.trouble(error, during),
+    });
     this.ahead =
       options.queues.length === 1 && !options.once && options.maxJobs === undefined
         ? Math.max(0, options.prefetch ?? 0)
@@ -105,8 +122,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       ahead: this.ahead,
       leaseMs: options.leaseMs,
       running: () => this.running.size,
-      onError: (error) => this.emit('worker:error', { error: toError(error), during: 'claim' }),
-      onRefilled: () => this.nudge(),
+      onError: (error) => void this.storage.trouble(error, 'claim'),
+      onRefilled: () => this.nudges.nudge(),
     });
     this.executeOptions = {
       registry: deps.registry,
@@ -117,6 +134,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       schedule: this.deadlines.schedule,
       log: deps.log,
       dispatch: deps.dispatch,
+      jobContext: deps.jobContext,
     };
     this.hardStop.signal.addEventListener('abort', () => {
       for (const r of this.running.values()) r.interrupt?.();
@@ -133,7 +151,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.prefetch.lose(id);
         this.running.get(id)?.interrupt?.();
       },
-      onError: (error) => this.emit('worker:error', { error, during: 'heartbeat' }),
+      onError: (error) => void this.storage.trouble(error, 'heartbeat'),
+      onRenewed: (startedAt) => {
+        this.renewedAt = Math.max(this.renewedAt, startedAt);
+        this.storage.ok();
+      },
     });
     this.poller = new ControlPoller(deps.control, (error) =>
       this.emit('worker:error', { error, during: 'control' }),
@@ -142,13 +164,56 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Asks the worker to stop. The first call drains within --grace; a second abandons at once. */
   stop(reason: StopReason = 'signal'): void {
-    if (this.stopReason) {
-      this.hardStop.abort();
-      return;
+    if (this.stopReason) return this.abandon();
+    this.beginStop({ reason });
+  }
+
+  /** Whether the worker has been asked to stop (it may still be draining). */
+  get stopping(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  /** Gives up on running jobs now: they are aborted and released (a second stop()). */
+  abandon(): void {
+    this.hardStop.abort();
+  }
+
+  private beginStop(event: WorkerEvents['worker:stopping'][0]): void {
+    this.stopReason = event.reason;
+    this.emit('worker:stopping', event);
+    this.nudges.nudge();
+  }
+
+  /**
+   * Stops the worker on a failure, with its exit code: a drain, as on a signal. Already
+   * stopping, the failure is reported and its code kept if the stop had none.
+   */
+  private failed(error: Error, reason: 'storage' | 'uncaught', exitCode: number): void {
+    if (this.exitCode === EXIT.OK) this.exitCode = exitCode;
+    if (this.stopReason) this.emit('worker:error', { error, during: `stopping (${reason})` });
+    else this.beginStop({ reason, error });
+  }
+
+  /**
+   * A job's code failed outside its promise (handler-faults.ts): `job` is the job whose handler
+   * started that code when `tracked` (none: code outside any job); untracked, the running jobs
+   * are named. A rejection nobody handled is reported and the worker goes on. An uncaught
+   * exception fails that job's attempt if it still runs (as if its handler had thrown it) and
+   * stops the worker (exit 15): its other jobs finish within --grace.
+   */
+  fault(kind: 'rejection' | 'exception', error: Error, job?: ClaimedJob, tracked = true): void {
+    const running = job ? this.running.get(job.id) : undefined;
+    const runs = running !== undefined && running.job === job;
+    const origin: FaultOrigin = tracked
+      ? { tracked, job, runs }
+      : { tracked, running: [...this.running.values()].map((r) => r.job) };
+    if (kind === 'exception') {
+      if (runs) running.fault?.(error);
+      if (this.stopReason !== 'uncaught')
+        return this.failed(uncaughtError(error, origin), 'uncaught', EXIT.UNCAUGHT);
     }
-    this.stopReason = reason;
-    this.emit('worker:stopping', { reason });
-    this.nudge();
+    if (++this.faults <= MAX_FAULT_REPORTS)
+      this.emit('worker:error', { error, during: faultDuring(kind, origin) });
   }
 
   /** Stops claiming until resume() (SIGUSR2 / SIGCONT); running jobs go on. */
@@ -162,44 +227,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (!this.pausedBySignal) return;
     this.pausedBySignal = false;
     this.emit('worker:resumed', { by: 'signal' });
-    this.nudge();
-  }
-
-  private nudge(): void {
-    this.nudges++;
-    this.endIdle();
-    const controller = this.nudgeController;
-    this.nudgeController = undefined;
-    // A constant reason: the default one is a DOMException with a stack.
-    controller?.abort(NUDGE);
-  }
-
-  /** Waits for a nudge or the idle ticker; at once if nudged since the loop noted `seen`. */
-  private idle(seen: number): Promise<void> {
-    if (this.nudges !== seen) return Promise.resolve();
-    return new Promise((resolve) => (this.wake = resolve));
-  }
-
-  private endIdle(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  /** A signal for the driver's waitForJobs that a nudge aborts, already aborted if one came. */
-  private nudgeSignal(seen: number): AbortSignal {
-    if (this.nudges !== seen) return AbortSignal.abort(NUDGE);
-    return (this.nudgeController ??= new AbortController()).signal;
+    this.nudges.nudge();
   }
 
   /** Runs until a stop condition; resolves with the process exit code. */
   async run(): Promise<number> {
     const o = this.options;
     this.startedAt = Date.now();
-    await this.poller.start();
+    this.renewedAt = this.startedAt;
+    try {
+      await this.poller.start();
+    } catch (error) {
+      this.storage.failed(error, 'starting');
+    }
     this.heartbeat.start();
-    this.idleTicker = setInterval(() => this.endIdle(), o.sleepMs);
-    this.emit('worker:started', { name: o.name, queues: o.queues, concurrency: o.concurrency });
+    this.idleTicker = setInterval(() => this.nudges.endIdle(), timerDelay(o.sleepMs));
+    if (!this.stopReason)
+      this.emit('worker:started', { name: o.name, queues: o.queues, concurrency: o.concurrency });
     try {
       await this.loop();
       await this.releaseBuffer();
@@ -224,25 +268,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
     while (!this.stopReason) {
       this.checkLimits();
       if (this.stopReason) break;
-      const seen = this.nudges;
+      const seen = this.nudges.count;
       if (this.pausedBySignal) {
-        await this.idle(seen);
+        await this.nudges.idle(seen);
         continue;
       }
       let free = o.concurrency - this.running.size;
       if (o.once) free = Math.min(free, 1 - this.claimedCount);
       if (o.maxJobs !== undefined) free = Math.min(free, o.maxJobs - this.claimedCount);
       if (free <= 0) {
-        await this.idle(seen);
+        await this.nudges.idle(seen);
         continue;
       }
-      // Let timers and I/O run (completion flushes, heartbeats) before a claim, and every few
-      // milliseconds while jobs come from the prefetch buffer: with a synchronous driver
-      // (SQLite) or a full buffer this loop would otherwise run on promise callbacks alone and
-      // starve them. Not after every job: completions that pile up meanwhile go in one batch.
+      // Let timers, signals and I/O run (completion flushes, heartbeats, output, SIGTERM) every
+      // few milliseconds, and before each claim of a prefetching worker: with a synchronous
+      // driver (SQLite) this loop can run on promise callbacks alone (a job that is released
+      // and claimed again at once, a full buffer) and would starve them all. Not after every
+      // job: completions that pile up meanwhile go in one batch.
       if (
-        this.ahead > 0 &&
-        (this.prefetch.size === 0 || performance.now() - this.yieldedAt > YIELD_EVERY_MS)
+        performance.now() - this.yieldedAt > YIELD_EVERY_MS ||
+        (this.ahead > 0 && this.prefetch.size === 0)
       ) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.yieldedAt = performance.now();
@@ -263,23 +308,31 @@ export class Worker extends EventEmitter<WorkerEvents> {
         try {
           jobs = await this.deps.driver.claim(queues, free + this.ahead, o.leaseMs);
           this.prefetch.fill(jobs.splice(free));
+          this.storage.ok();
           failures = 0;
         } catch (error) {
           // A claim the storage refuses outright (a queue name it cannot hold) would fail the
           // same way forever: stop, and let the caller report it.
           if (error instanceof UsageError) throw error;
-          this.emit('worker:error', { error: toError(error), during: 'claim' });
-          // Storage down (a restart, a network cut): back off up to 5 s and try again.
-          await sleep(Math.min(5000, 250 * 2 ** failures++), this.nudgeSignal(seen));
+          // Storage down (a restart, a network cut): back off up to 5 s and try again, until
+          // --storage-timeout; read-only, corrupt, replaced: stop now.
+          if (!this.storage.trouble(error, 'claim')) break;
+          await sleep(Math.min(5000, 250 * 2 ** failures++), this.nudges.signal(seen));
           continue;
         }
       }
       if (jobs.length === 0) {
         if (this.running.size === 0 && this.settling.size === 0 && (o.stopWhenEmpty || o.once)) {
-          this.stop(o.once ? 'once' : 'empty');
+          await this.stopForNothingToDo(paused);
           break;
         }
-        await this.deps.driver.waitForJobs(queues, o.sleepMs, this.nudgeSignal(seen));
+        try {
+          const waitMs = timerDelay(o.sleepMs);
+          await this.deps.driver.waitForJobs(queues, waitMs, this.nudges.signal(seen));
+        } catch (error) {
+          if (!this.storage.trouble(error, 'wait')) break;
+          await sleep(Math.min(5000, 250 * 2 ** failures++), this.nudges.signal(seen));
+        }
         continue;
       }
       this.claimedCount += jobs.length;
@@ -287,6 +340,25 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (!this.stopReason) this.prefetch.topUp(queues);
       if (o.restMs > 0) await sleep(o.restMs, this.hardStop.signal);
     }
+  }
+
+  /**
+   * --stop-when-empty or --once found nothing to claim: says whether the queues are empty or
+   * paused with jobs waiting on them.
+   */
+  private async stopForNothingToDo(paused: Set<string>): Promise<void> {
+    const o = this.options;
+    const held = o.queues.filter((q) => paused.has(q));
+    let waiting = 0;
+    if (held.length > 0) {
+      try {
+        for (const s of await this.deps.driver.sizes(held)) waiting += s.pending + s.delayed;
+      } catch (error) {
+        this.emit('worker:error', { error: toError(error), during: 'counting paused jobs' });
+      }
+    }
+    if (waiting > 0) return this.beginStop({ reason: 'paused', paused: { queues: held, waiting } });
+    this.stop(o.once ? 'once' : 'empty');
   }
 
   /** Gives back jobs claimed ahead and not started, attempt refunded. */
@@ -340,10 +412,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const { job } = running;
     try {
       const execution = await execute(job, this.executeOptions, running);
-      if (execution.decision.action === 'complete' && this.settlesBehind()) {
+      const { decision } = execution;
+      if (decision.action === 'stuck') {
+        this.emit('job:stuck', { job, error: decision.error });
+        this.exitCode = EXIT.STUCK;
+        this.stop('stuck');
+      } else if (decision.action === 'complete' && this.settlesBehind()) {
         // The handler is done: its slot frees now and the next job starts (or is claimed)
         // while the completion is written, batched with others. drain() waits for it.
-        const settling = this.settle(running, execution);
+        const settling = this.settler.settle(job, running.startedAt, execution);
         this.settling.add(settling);
         this.freeSlot(job.id);
         try {
@@ -352,21 +429,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
           this.settling.delete(settling);
         }
       } else {
-        await this.settle(running, execution);
+        await this.settler.settle(job, running.startedAt, execution);
       }
     } catch (error) {
-      this.emit('worker:error', { error: toError(error), during: 'settle' });
+      // The outcome could not be written: never reported as the job's success.
+      if (error instanceof SettleError) this.storage.failed(error.cause, error.during, error.note);
+      else this.emit('worker:error', { error: toError(error), during: 'settle' });
     } finally {
       this.processed++;
       // A completion written after its slot freed can end an idle wait: --stop-when-empty
       // waits for it, and a driver may hand over the next job with a completion.
-      if (!this.freeSlot(job.id) && this.running.size === 0) this.nudge();
+      if (!this.freeSlot(job.id) && this.running.size === 0) this.nudges.nudge();
     }
   }
 
   private freeSlot(id: string): boolean {
     if (!this.running.delete(id)) return false;
-    this.nudge();
+    this.nudges.nudge();
     return true;
   }
 
@@ -388,91 +467,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
     );
   }
 
-  private async settle(running: Running, execution: Execution): Promise<void> {
-    const { job } = running;
-    const { driver } = this.deps;
-    const decision: Decision = execution.decision;
-    if (decision.action === 'complete') {
-      const durationMs = Date.now() - running.startedAt;
-      // The job is its own lease (id and token): no object per completion.
-      const ok = completed(await this.completions.complete(job), job.id);
-      if (!ok) this.emit('job:lost', { job });
-      else if (this.listenerCount('job:processed') > 0)
-        this.emit('job:processed', { job, durationMs });
-      return;
-    }
-    const lease = { id: job.id, token: job.token };
-    const durationMs = Date.now() - running.startedAt;
-    switch (decision.action) {
-      case 'retry': {
-        const ok = await driver.release(lease, {
-          delayMs: decision.delayMs,
-          refundAttempt: decision.refund,
-          error: decision.error.message,
-        });
-        if (ok)
-          this.emit('job:released', {
-            job,
-            durationMs,
-            delayMs: decision.delayMs,
-            error: decision.error,
-            refunded: decision.refund,
-          });
-        else this.emit('job:lost', { job });
-        return;
-      }
-      case 'fail': {
-        const ok = await driver.fail(
-          lease,
-          failedRecord(driver.connection, job, decision.reason, decision.error),
-        );
-        if (!ok) return void this.emit('job:lost', { job });
-        this.emit('job:failed', {
-          job,
-          durationMs,
-          reason: decision.reason,
-          error: decision.error,
-        });
-        // failed() runs once: only the worker whose write moved the job to failed_jobs calls it.
-        if (execution.definition?.failed && execution.context) {
-          try {
-            await execution.definition.failed(execution.payload, decision.error, execution.context);
-          } catch (error) {
-            this.emit('worker:error', { error: toError(error), during: `failed() of ${job.name}` });
-          }
-        }
-        return;
-      }
-      case 'abandon': {
-        const ok = await driver.release(lease, { delayMs: 0, error: decision.error.message });
-        this.emit(ok ? 'job:abandoned' : 'job:lost', { job, durationMs, error: decision.error });
-        return;
-      }
-      case 'stuck': {
-        this.emit('job:stuck', { job, error: decision.error });
-        this.exitCode = EXIT.STUCK;
-        this.stop('stuck');
-        return;
-      }
-    }
-  }
-
-  /** Waits for in-flight jobs up to --grace, then abandons what still runs. */
+  /**
+   * Waits for in-flight jobs up to --grace, then abandons what still runs, and gives up on
+   * outcomes still being retried (the storage down at shutdown).
+   */
   private async drain(): Promise<void> {
     if (this.running.size === 0 && this.settling.size === 0) return;
     const all = () =>
       Promise.all([...this.running.values()].map((r) => r.done).concat([...this.settling]));
     const graceOver = sleep(this.options.graceMs, this.hardStop.signal);
     await Promise.race([all(), graceOver]);
-    if (this.running.size > 0) {
+    if (this.running.size > 0 || this.settling.size > 0) {
       this.hardStop.abort();
       await all();
     }
   }
 }
 
-const NUDGE = Object.freeze({ reason: 'nudge' });
 const DONE = Promise.resolve();
 
-/** How long the claim loop may run jobs from its prefetch buffer without yielding, ms. */
+/** How long the claim loop may run without yielding to the event loop, ms. */
 const YIELD_EVERY_MS = 5;
+
+/** Faults (handler-faults.ts) reported per run; past it they only count. */
+const MAX_FAULT_REPORTS = 20;

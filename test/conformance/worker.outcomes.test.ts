@@ -228,6 +228,8 @@ for (const d of drivers) {
         originalId: id,
       });
       expect(failed.exception).toContain('max attempts exceeded');
+      // On redis the row is written before the job leaves Redis, and the event comes after.
+      await waitFor(() => w.of('job:failed').length > 0);
       expect(w.of('job:failed').map((e) => e.reason)).toEqual(['max_attempts']);
       await waitFor(() => p.failures.length > 0);
       expect(p.failures).toHaveLength(1);

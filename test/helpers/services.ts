@@ -57,8 +57,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: pgAdminUrl(), connectionTimeoutMillis: 5_000 });
+async function withAdminClient<T>(
+  adminUrl: string,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
   client.on('error', () => {});
   await client.connect();
   try {
@@ -72,12 +75,15 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Creates a fresh, empty database on the test server. Always `drop()` it (e.g. in afterAll). */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * Creates a fresh, empty database on the test server (or on the server of `adminUrl`, a test's
+ * own cluster). Always `drop()` it (e.g. in afterAll).
+ */
+export async function createTestDatabase(adminUrl = pgAdminUrl()): Promise<TestDatabase> {
   const name = `jobsmith_test_${randomBytes(6).toString('hex')}`;
-  await withAdminClient((client) => client.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE ${quoteIdent(name)}`));
 
-  const url = new URL(pgAdminUrl());
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
 
   let dropped = false;
@@ -86,7 +92,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     async drop() {
       if (dropped) return;
-      await withAdminClient(async (client) => {
+      await withAdminClient(adminUrl, async (client) => {
         await client.query(
           'SELECT pg_terminate_backend(pid) FROM pg_stat_activity ' +
             'WHERE datname = $1 AND pid <> pg_backend_pid()',

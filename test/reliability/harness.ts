@@ -176,8 +176,11 @@ function parseEvents(stdout: string): WorkerEvent[] {
 }
 
 export interface RunRecord {
-  /** `aborted` is written by `stubborn` when its signal fires (it keeps going regardless). */
-  event: 'start' | 'done' | 'aborted';
+  /**
+   * `aborted` is written by `stubborn` when its signal fires (it keeps going regardless);
+   * `spin` by `spin` every 100th run, with the run count in place of the attempt.
+   */
+  event: 'start' | 'done' | 'aborted' | 'spin';
   id: string;
   attempt: number;
   pid: number;
@@ -201,13 +204,21 @@ export interface ConfigOptions {
  * - `strict` {n:number}: a schema to violate.
  * - `count` {}: records, then inserts (job_id, attempt, pid) into the `runs` table, which has
  *   a unique (job_id, attempt) key.
+ * - `gate` {file, fail?}: records start, waits (polling) until `file` exists, then records done
+ *   (or, with `fail`, throws Permanent): a barrier the test lifts, so that jobs finish at a
+ *   moment of its choosing.
+ * - `spin` {}: throws RetryAfter(0) every time (runs again at once, no attempt spent); records
+ *   `spin <id> <runs so far>` every 100th run in this process.
+ * - `stray` {fault, ms}: starts code that fails outside the handler's promise, a rejection left
+ *   unhandled (`rejection`) or an exception thrown from a timer (`exception`), then sleeps ms
+ *   and records done.
  * - `nope` {} (only with withNope).
  */
 export function configSource(options: ConfigOptions = {}): string {
   return `
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { defineConfig, defineJob, Permanent } from 'jobsmith';
+import { defineConfig, defineJob, Permanent, RetryAfter } from 'jobsmith';
 import { z } from 'zod';
 
 const runsFile = process.env.RUNS_FILE!;
@@ -325,6 +336,44 @@ const count = defineJob({
   },
 });
 
+const gate = defineJob({
+  name: 'gate',
+  schema: z.object({ file: z.string(), fail: z.boolean().optional() }),
+  tries: 3,
+  backoff: 0,
+  timeout: 300,
+  async handle(p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    while (!existsSync(p.file)) await sleep(20);
+    if (p.fail) throw new Permanent('the gate failed on purpose');
+    record('done', ctx.jobId, ctx.attempt);
+  },
+});
+
+let spins = 0;
+const spin = defineJob({
+  name: 'spin',
+  tries: 3,
+  async handle(_p, ctx) {
+    if (++spins % 100 === 0) record('spin', ctx.jobId, spins);
+    throw new RetryAfter(0);
+  },
+});
+
+const stray = defineJob({
+  name: 'stray',
+  schema: z.object({ fault: z.enum(['rejection', 'exception']), ms: z.number() }),
+  tries: 2,
+  backoff: 0,
+  async handle(p, ctx) {
+    record('start', ctx.jobId, ctx.attempt);
+    if (p.fault === 'rejection') void Promise.reject(new Error('a rejection nobody handles'));
+    else setTimeout(() => { throw new Error('thrown from a timer'); }, 10);
+    await sleep(p.ms);
+    record('done', ctx.jobId, ctx.attempt);
+  },
+});
+
 ${
   options.withNope
     ? `const nope = defineJob({
@@ -338,7 +387,7 @@ ${
 }
 
 export default defineConfig({
-  jobs: [sleepJob, stubborn, fence, crash, strict, count${options.withNope ? ', nope' : ''}],
+  jobs: [sleepJob, stubborn, fence, crash, strict, count, gate, spin, stray${options.withNope ? ', nope' : ''}],
 });
 `;
 }
@@ -376,6 +425,8 @@ export interface TestApp {
 export interface AppOptions {
   /** On `redis`: the server to use instead of the shared test Redis (a restart test's own). */
   redisUrl?: string;
+  /** On `pgsql`: the server to make the database on instead of the shared one (a cluster of the test's own). */
+  pgAdminUrl?: string;
 }
 
 export async function createApp(kind: BackendKind, options: AppOptions = {}): Promise<TestApp> {
@@ -385,7 +436,7 @@ export async function createApp(kind: BackendKind, options: AppOptions = {}): Pr
   try {
     backend =
       kind === 'pgsql'
-        ? pgBackend(await createTestDatabase())
+        ? pgBackend(await createTestDatabase(options.pgAdminUrl))
         : sqliteBackend(path.join(dir, 'database.sqlite'));
   } catch (error) {
     tmp.cleanup();

@@ -11,7 +11,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { probeRedis } from '../setup/services.js';
 import { describeRedis, tempDir, type TempDir } from '../helpers/services.js';
@@ -75,6 +77,8 @@ describeRedis('reliability: Redis restart (serial)', () => {
   let dir: TempDir | undefined;
   let redis: OwnRedis | undefined;
   let app: TestApp | undefined;
+  /** Apps of the tests after the first, cleaned up with it. */
+  const extra: TestApp[] = [];
 
   beforeAll(async () => {
     if (!hasRedisServer) return;
@@ -87,6 +91,7 @@ describeRedis('reliability: Redis restart (serial)', () => {
     // Whatever happened, the server must be up for the app's cleanup, then go away.
     if (redis && !(await probeRedis(redis.url, 500)).ok) await redis.start().catch(() => {});
     await app?.cleanup();
+    for (const a of extra) await a.cleanup();
     await redis?.stop();
     dir?.cleanup();
   }, 60_000);
@@ -149,5 +154,86 @@ describeRedis('reliability: Redis restart (serial)', () => {
       );
     },
     120_000,
+  );
+
+  /*
+   * As on PostgreSQL (pg-restart.serial.test.ts): the 20 jobs were claimed before the server
+   * stopped and their handlers finished while it was down. The driver waits (3 s at most) for
+   * the connection to come back; past that the worker retries with backoff while the lease
+   * (10 s) holds. The server keeps its data across the restart (append-only file, fsync on
+   * every write), so every completion lands once it is back and no job runs twice.
+   */
+  itWithTools(
+    ['redis-server'],
+    'a 0.2 s restart with 20 completions due: each is retried across the reconnect, no job runs twice',
+    async () => {
+      const JOBS = 20;
+      const a = await createApp('redis', { redisUrl: redis!.url });
+      extra.push(a);
+      const barrier = path.join(a.dir, 'open');
+      const ids = await a.dispatch(
+        'gate',
+        Array.from({ length: JOBS }, () => ({ file: barrier })),
+      );
+      const w = a.worker(['--concurrency', String(JOBS), '--lease', '10s', '--sleep', '200ms'], {
+        timeoutMs: 120_000,
+      });
+      await waitFor(() => a.runs().filter((r) => r.event === 'start').length === JOBS, {
+        timeoutMs: 20_000,
+        message: `waiting for the ${JOBS} handlers to start`,
+      });
+
+      await redis!.stop();
+      writeFileSync(barrier, '');
+      await waitFor(() => a.runs().filter((r) => r.event === 'done').length === JOBS, {
+        timeoutMs: 10_000,
+        message: `waiting for the ${JOBS} handlers to finish`,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await redis!.start();
+
+      await waitForEmptyQueue(a, 30_000);
+      await w.waitForEvents((e) => e.event === 'job:processed', JOBS, 15_000);
+      expect(w.child.exitCode, `the worker exited:\n${w.output.slice(-3000)}`).toBeNull();
+      const runs = a.runs();
+      for (const id of ids) {
+        expect(
+          runs.filter((r) => r.id === id).map((r) => `${r.event} ${r.attempt}`),
+          `job ${id}`,
+        ).toEqual(['start 1', 'done 1']);
+      }
+      expect(await a.failedJobs()).toEqual([]);
+      expect(w.eventsOf('job:lost')).toEqual([]);
+      const result = await w.stop('SIGTERM', 15_000);
+      expect(result.code, result.stderr).toBe(0);
+    },
+  );
+
+  itWithTools(
+    ['redis-server'],
+    'Redis down for longer than --storage-timeout: the idle worker exits 14, naming the server',
+    async () => {
+      const a = await createApp('redis', { redisUrl: redis!.url });
+      extra.push(a);
+      const w = a.worker(['--storage-timeout', '2s', '--sleep', '200ms'], { timeoutMs: 60_000 });
+      await w.waitForEvents((e) => e.event === 'worker:started', 1, 20_000);
+      await redis!.stop();
+      const downAt = Date.now();
+      const result = await w.exited;
+      const tookMs = Date.now() - downAt;
+      await redis!.start();
+
+      expect(result.code, result.stderr).toBe(14);
+      const [stopping] = w.eventsOf('worker:stopping');
+      expect(stopping?.reason).toBe('storage');
+      expect(String(stopping?.error)).toMatch(
+        new RegExp(
+          `^Redis at redis://127\\.0\\.0\\.1:${redis!.port} \\(failed jobs in .*database\\.sqlite\\) ` +
+            'has been failing for \\d[^ ]* \\(--storage-timeout 2\\.00s\\); the last error: ',
+        ),
+      );
+      expect(tookMs).toBeGreaterThanOrEqual(2_000);
+      expect(tookMs).toBeLessThan(15_000);
+    },
   );
 });

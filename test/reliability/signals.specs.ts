@@ -3,6 +3,7 @@
  * abort at shutdown (reliability.md §A6.1–3). Real `run queue:work` processes.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { REPEAT_WINDOW_MS } from '../../src/worker/stop-signals.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   completionsById,
@@ -151,12 +152,36 @@ export function signalSpecs(kind: BackendKind): void {
       console.info(`[reliability ${kind}] --grace 1s: worker exited ${tookMs} ms after SIGTERM`);
     }, 30_000);
 
-    it('a second signal releases in-flight jobs at once', async () => {
+    it('two SIGTERMs 50 ms apart are one stop: the running job finishes within --grace', async () => {
+      const [id] = await app.dispatch('sleep', [{ ms: 1500 }]);
+      const w = app.worker(['--lease', '30s', '--grace', '30s']);
+      await w.waitForEvents((e) => e.event === 'job:processing' && e.id === id, 1, 15_000);
+      w.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      w.child.kill('SIGTERM');
+      const result = await w.exited;
+
+      expect(result.code, result.stderr).toBe(0);
+      expect(w.eventsOf('job:processed', id)).toHaveLength(1);
+      expect(w.eventsOf('job:abandoned')).toEqual([]);
+      expect(
+        app
+          .runs()
+          .filter((r) => r.id === id)
+          .map((r) => r.event),
+      ).toEqual(['start', 'done']);
+      expect(await app.jobCount()).toBe(0);
+    }, 30_000);
+
+    it(`a second signal more than ${REPEAT_WINDOW_MS} ms after the first releases in-flight jobs at once`, async () => {
       const [id] = await app.dispatch('stubborn', [{ ms: 20_000 }]);
       const w = app.worker(['--lease', '30s', '--grace', '30s']);
       await w.waitForEvents((e) => e.event === 'job:processing' && e.id === id, 1, 15_000);
       w.child.kill('SIGTERM');
+      const firstAt = Date.now();
       await w.waitForEvents((e) => e.event === 'worker:stopping', 1, 5_000);
+      // A repeat within the window would be the same stop (the test above).
+      await waitFor(() => Date.now() - firstAt > REPEAT_WINDOW_MS + 100, { intervalMs: 50 });
       w.child.kill('SIGTERM');
       const signalledAt = Date.now();
       const result = await w.exited;

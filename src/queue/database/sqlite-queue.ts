@@ -17,6 +17,7 @@ import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { toRow } from './rows.js';
+import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 import { requireNative } from '../../util/native-require.js';
 
@@ -51,12 +52,19 @@ export class SqliteQueue implements QueueDriver {
   private readonly localWake = new Set<() => void>();
 
   constructor(options: Options) {
-    this.db = new Sqlite(options.filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('synchronous = NORMAL');
-    this.sql = prepareStatements(this.db);
+    // Read-only, corrupt, replaced or deleted: every call checks (see SqliteFile).
+    const file = new SqliteFile(options.filename);
+    try {
+      this.db = new Sqlite(options.filename);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('synchronous = NORMAL');
+      this.sql = prepareStatements(this.db);
+    } catch (error) {
+      throw file.failure(error);
+    }
     this.pollMs = options.pollMs ?? 50;
+    guardFile(this, file);
   }
 
   private now(): number {

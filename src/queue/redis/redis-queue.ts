@@ -374,7 +374,7 @@ export class RedisQueue implements QueueDriver {
     const held = await this.held.of(lease);
     if (!held) return false;
     const knex = await this.options.knex();
-    await knex('failed_jobs').insert(failedJobRow(record, redis.clock.now()));
+    await insertFailedOnce(knex, failedJobRow(record, redis.clock.now()));
     const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, redis.clock.now(), {
       target: 'failed',
       value: record.exception.split('\n')[0] ?? '',
@@ -469,6 +469,27 @@ export class RedisQueue implements QueueDriver {
       tx.jobsmithUnclaim(...keys, held.token, held.bullId);
     }
     await redis.exec(tx);
+  }
+}
+
+/**
+ * Inserts a failed_jobs row, or finds it already there: the worker retries a fail() whose Redis
+ * half was cut by a dropped connection, and the row of the first try must not fail the retry.
+ * A row of the same uuid for another job is still an error.
+ */
+async function insertFailedOnce(knex: Knex, row: ReturnType<typeof failedJobRow>): Promise<void> {
+  try {
+    await knex('failed_jobs').insert(row);
+  } catch (error) {
+    const existing = await knex('failed_jobs')
+      .where({ uuid: row.uuid })
+      .first('original_id', 'connection')
+      .catch(() => undefined);
+    const same =
+      existing &&
+      String(existing.original_id) === String(row.original_id) &&
+      existing.connection === row.connection;
+    if (!same) throw error;
   }
 }
 

@@ -1,0 +1,3 @@
+import { survivalSpecs } from './survival.specs.js';
+
+survivalSpecs('redis');
