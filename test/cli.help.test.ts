@@ -108,9 +108,11 @@ describe('run help CMD and run CMD --help', () => {
       '--sleep <duration> longest idle wait between looks at the queues (default: 1s)',
     );
     expect(text).toContain(
-      '--grace <duration> on shutdown, time for running jobs to finish (default: 30s)',
+      '--grace <duration> on SIGTERM, SIGINT or SIGQUIT, time for running jobs to finish (default: 30s)',
     );
-    expect(text).toContain('--rest <duration> pause after each claim (default: 0)');
+    expect(text).toContain(
+      '--rest <duration> pause after each claim (one job, or a batch at --concurrency above 1) (default: 0)',
+    );
     expect(text).toContain(
       '--storage-timeout <duration> how long the storage may keep failing (a restart, a network cut) before the worker exits 14 (default: 60s)',
     );
