@@ -79,7 +79,7 @@ describeRedis('REDIS_URL and its database', () => {
     expect(redis).toEqual({
       check: 'Redis',
       status: 'fail',
-      detail: `REDIS_URL ${url(String(databases))} selects database ${databases}, which the Redis server does not have; the server has ${databases} (0 to ${databases - 1}).`,
+      detail: `REDIS_URL ${url(String(databases))} selects database ${databases}, which the Redis server does not have; the server has ${databases} (0 to ${databases - 1}). (used by QUEUE_CONNECTION=redis)`,
       fix: 'Use a database the server has in REDIS_URL (redis://host:6379/0), or raise `databases` in redis.conf.',
     });
   });

@@ -52,7 +52,7 @@ export async function checkRedis(app: App): Promise<CheckResult> {
       name,
       `${(error as Error).message} ${usedBy}`,
       error instanceof RedisDatabaseError
-        ? 'End REDIS_URL with a database number the server has (0 to 15 unless its `databases` setting says more), or with none for 0.'
+        ? 'Use a database the server has in REDIS_URL (redis://host:6379/0), or raise `databases` in redis.conf.'
         : 'Check REDIS_URL and that the Redis server is running.',
     );
   }

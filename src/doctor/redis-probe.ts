@@ -95,10 +95,11 @@ export async function probeRedis(
       throw new Error(`Redis at ${maskUrl(url)}: ${reason}`, { cause: error });
     }
     if (db !== 0) {
-      await bounded(client.select(db)).catch((error: Error) => {
-        throw new RedisDatabaseError(
-          `Redis at ${maskUrl(url)}: SELECT ${db} failed: ${error.message}`,
-        );
+      await bounded(client.select(db)).catch(async (error: Error) => {
+        // The same words as a worker's (src/queue/redis/redis-connection.ts), with the count.
+        const { databaseError } = await import('../queue/redis/redis-connection.js');
+        const named = await databaseError(client, url, db, error);
+        throw new RedisDatabaseError(named.message, { cause: error });
       });
     }
     const facts: RedisFacts = { pingMs };
