@@ -59,6 +59,14 @@ export interface ClaimedJob {
   lastError?: string | null;
 }
 
+/**
+ * The error a job carries once a claim of it was lost (its lease ran out: the worker exited, was
+ * killed, hung, or lost its storage). Drivers store it as the job's last error when they hand
+ * the job out again, so a job that finally fails for max attempts keeps its cause.
+ */
+export const LEASE_LOST_ERROR =
+  'Its worker stopped before the job finished (the process exited, was killed, hung, or lost its storage) and its lease ran out.';
+
 export interface Lease {
   id: string;
   token: string;
