@@ -109,8 +109,8 @@ describePg('migrations on PostgreSQL', () => {
       )[0]?.reloptions;
     await run('migrate');
     expect(await options()).toEqual(['fillfactor=50']);
-    expect((await run('migrate:rollback', '--force')).stdout).toBe(
-      lines('Rolled back', ['0003_jobs_fillfactor']),
+    expect((await run('migrate:rollback', '--step', '2', '--force')).stdout).toBe(
+      lines('Rolled back', ['0004_fair_claims', '0003_jobs_fillfactor']),
     );
     expect(await options()).toBeNull();
   });

@@ -19,6 +19,11 @@ export interface WorkerEvents {
    * a heartbeat), a job's failed() hook, a promise a job left rejected with nobody to handle it.
    */
   'worker:error': [{ error: Error; during: string }];
+  /**
+   * The job came back from a lost lease (its worker died or hung while it ran): it waits to run
+   * alone, after the jobs running now (src/worker/isolation.ts).
+   */
+  'job:isolated': [{ job: ClaimedJob }];
   'job:processing': [{ job: ClaimedJob }];
   'job:processed': [{ job: ClaimedJob; durationMs: number }];
   'job:released': [

@@ -17,7 +17,11 @@ export type Decision =
   /** Shutdown past its grace: put the job back now, its attempt counted. */
   | { action: 'abandon'; error: Error }
   /** The handler ignored its timeout's abort: leave the job to its lease and exit. */
-  | { action: 'stuck'; error: Error };
+  /**
+   * The handler ignored its timeout's abort: it goes on running, the worker stops (exit 13).
+   * `final`: its tries are spent.
+   */
+  | { action: 'stuck'; error: Error; final: boolean };
 
 export interface ExecuteOptions {
   registry: JobRegistry;
@@ -110,8 +114,11 @@ export async function execute(
   // Checked after the payload is parsed so that failed() gets it: a job that keeps killing
   // its worker is "finally failed" like any other, and its failed() hook runs once.
   if (job.attempts > maxTries) {
+    // The cause of the last attempt (a lost lease, a timeout) is kept: without it the failure
+    // would say only that the tries ran out.
+    const last = job.lastError ? ` The last attempt: ${job.lastError}` : '';
     const error = new Error(
-      `${job.name} has been attempted too many times: max attempts exceeded (${maxTries}).`,
+      `${job.name} has been attempted too many times: max attempts exceeded (${maxTries}).${last}`,
     );
     return {
       definition,
@@ -138,7 +145,10 @@ export async function execute(
   if (outcome.kind === 'shutdown')
     return { ...base, decision: { action: 'abandon', error: outcome.error } };
   if (outcome.kind === 'stuck')
-    return { ...base, decision: { action: 'stuck', error: outcome.error } };
+    return {
+      ...base,
+      decision: { action: 'stuck', error: outcome.error, final: job.attempts >= maxTries },
+    };
 
   const error = outcome.error;
   const retryAfter = retryAfterMs(error);
@@ -204,7 +214,7 @@ function race(
           finish({
             kind: 'stuck',
             error: new Error(
-              `Handler ignored its abort signal for ${stuckGraceMs}ms after timing out`,
+              `${timedOut!.message}, and its handler ignored the abort signal for ${stuckGraceMs}ms`,
             ),
           }),
         timerDelay(stuckGraceMs),

@@ -105,6 +105,16 @@ export function renderWorker(
     json('job:abandoned', { ...jobData(job), durationMs, error: msg(error) });
     line(paint.yellow('RELEASED'), job, durationMs, ` ${paint.dim(msg(error))}`);
   });
+  worker.on('job:isolated', ({ job }) => {
+    log.warn({ job: jobData(job) }, 'job back from a lost lease; it runs alone');
+    json('job:isolated', jobData(job));
+    line(
+      paint.yellow('ISOLATED'),
+      job,
+      undefined,
+      ` ${paint.dim('its last worker stopped while it ran; it runs alone next')}`,
+    );
+  });
   worker.on('job:lost', ({ job }) => {
     log.warn({ job: jobData(job) }, 'job lease lost; nothing changed');
     json('job:lost', jobData(job));

@@ -4,7 +4,7 @@ import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import { sleep } from '../util/sleep.js';
 import { CompletionBatcher, completed } from './completions.js';
 import type { WorkerEvents } from './events.js';
-import { toError, type Execution } from './executor.js';
+import { toError, type Decision, type Execution } from './executor.js';
 import { isFatalStorageError } from './storage-health.js';
 
 export interface SettleDeps {
@@ -16,6 +16,8 @@ export interface SettleDeps {
    * retried until then; after it another worker may have the job.
    */
   leasesHeldUntil(): number;
+  /** The lease length, ms: how long a stuck job waits before it may run again. */
+  leaseMs: number;
   /** Aborted when the worker gives up on its jobs (end of --grace, a second signal). */
   abandon: AbortSignal;
   /** A storage write went through. */
@@ -62,7 +64,7 @@ export class Settler {
 
   async settle(job: ClaimedJob, startedAt: number, execution: Execution): Promise<void> {
     const { driver, events } = this.deps;
-    const decision = execution.decision;
+    const decision = stuckOutcome(execution.decision, this.deps.leaseMs);
     if (decision.action === 'complete') {
       const durationMs = Date.now() - startedAt;
       // The job is its own lease (id and token): no object per completion.
@@ -132,9 +134,6 @@ export class Settler {
         events.emit(ok ? 'job:abandoned' : 'job:lost', { job, durationMs, error: decision.error });
         return;
       }
-      case 'stuck':
-        // Left to its lease: nothing to write.
-        return;
     }
   }
 
@@ -178,4 +177,19 @@ export class Settler {
 function quote(message: string): string {
   const short = message.length > 200 ? `${message.slice(0, 200)}…` : message;
   return JSON.stringify(short);
+}
+
+/**
+ * What is written for a job whose handler ignored its timeout's abort (it still runs, and the
+ * worker stops): it is put back to wait one lease length, as if its lease had run out, so it
+ * does not run twice at once while this worker lets its other jobs finish; but its attempt
+ * counts and its cause is kept ("Job timed out after 2s, and its handler ignored..."). On its
+ * last try it fails now, as a timeout. Any other decision is returned as it is.
+ */
+function stuckOutcome(decision: Decision, leaseMs: number): Exclude<Decision, { action: 'stuck' }> {
+  if (decision.action !== 'stuck') return decision;
+  const { error } = decision;
+  return decision.final
+    ? { action: 'fail', reason: 'timeout', error }
+    : { action: 'retry', delayMs: leaseMs, error, refund: false };
 }

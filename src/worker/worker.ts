@@ -13,6 +13,9 @@ import { ControlPoller, type WorkerControl } from './control-poller.js';
 import { SettleError, Settler } from './settle.js';
 import { StorageWatch, UNKNOWN_STORAGE, type StorageInfo } from './storage-health.js';
 import { Nudges } from './nudges.js';
+import { IsolationLine } from './isolation.js';
+import { limitReached, pausedWaiting } from './stop-conditions.js';
+import { finishWithin, giveBack } from './shutdown.js';
 import { faultDuring, uncaughtError, type FaultOrigin } from './handler-faults.js';
 import { UsageError } from '../errors.js';
 import { sleep } from '../util/sleep.js';
@@ -51,6 +54,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly settling = new Set<Promise<void>>();
   /** Jobs claimed ahead (options.prefetch), not started yet, leases held. */
   private readonly prefetch: Prefetch;
+  /** Jobs back from a lost lease, run one at a time with nothing beside them. */
+  private readonly isolation: IsolationLine;
   /** performance.now() when the claim loop last let the event loop run. */
   private yieldedAt = 0;
   private stopReason?: StopReason;
@@ -104,6 +109,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     );
     this.settler = new Settler({
       driver: deps.driver,
+      leaseMs: options.leaseMs,
       events: this,
       leasesHeldUntil: () => this.renewedAt + options.leaseMs,
       abandon: this.hardStop.signal,
@@ -125,17 +131,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onError: (error) => void this.storage.trouble(error, 'claim'),
       onRefilled: () => this.nudges.nudge(),
     });
-    this.executeOptions = {
-      registry: deps.registry,
-      timeoutMs: options.timeoutMs,
-      tries: options.tries,
-      backoff: options.backoff,
-      stuckGraceMs: options.stuckGraceMs,
-      schedule: this.deadlines.schedule,
-      log: deps.log,
-      dispatch: deps.dispatch,
-      jobContext: deps.jobContext,
-    };
+    this.isolation = new IsolationLine(deps.driver, (job) => options.tries ?? job.maxTries);
+    const { timeoutMs, tries, backoff, stuckGraceMs } = options;
+    const { registry, log, dispatch, jobContext } = deps;
+    const schedule = this.deadlines.schedule;
+    const overrides = { timeoutMs, tries, backoff, stuckGraceMs };
+    this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext };
     this.hardStop.signal.addEventListener('abort', () => {
       for (const r of this.running.values()) r.interrupt?.();
     });
@@ -145,10 +146,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
       leases: () =>
         [...this.running.values()]
           .map((r) => r.job)
-          .concat(this.prefetch.held())
+          .concat(this.prefetch.held(), this.isolation.held())
           .map((j) => ({ id: j.id, token: j.token })),
       onLost: (id) => {
         this.prefetch.lose(id);
+        this.isolation.lose(id);
         this.running.get(id)?.interrupt?.();
       },
       onError: (error) => void this.storage.trouble(error, 'heartbeat'),
@@ -273,6 +275,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
         await this.nudges.idle(seen);
         continue;
       }
+      if (this.isolation.blocking) {
+        await this.runIsolated(seen);
+        continue;
+      }
       let free = o.concurrency - this.running.size;
       if (o.once) free = Math.min(free, 1 - this.claimedCount);
       if (o.maxJobs !== undefined) free = Math.min(free, o.maxJobs - this.claimedCount);
@@ -321,9 +327,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
           continue;
         }
       }
+      this.claimedCount += jobs.length;
+      jobs = this.isolation.sort(jobs, (job) => this.emit('job:isolated', { job }));
+      if (jobs.length === 0 && this.isolation.blocking) continue;
       if (jobs.length === 0) {
         if (this.running.size === 0 && this.settling.size === 0 && (o.stopWhenEmpty || o.once)) {
-          await this.stopForNothingToDo(paused);
+          // Empty, or paused with jobs waiting: say which.
+          const held = await pausedWaiting(this.deps.driver, o.queues, paused, (error) =>
+            this.emit('worker:error', { error: toError(error), during: 'counting paused jobs' }),
+          );
+          if (held.waiting > 0) this.beginStop({ reason: 'paused', paused: held });
+          else this.stop(o.once ? 'once' : 'empty');
           break;
         }
         try {
@@ -335,7 +349,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
         }
         continue;
       }
-      this.claimedCount += jobs.length;
       this.start(jobs);
       if (!this.stopReason) this.prefetch.topUp(queues);
       if (o.restMs > 0) await sleep(o.restMs, this.hardStop.signal);
@@ -343,50 +356,40 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * --stop-when-empty or --once found nothing to claim: says whether the queues are empty or
-   * paused with jobs waiting on them.
+   * Starts the isolation line's next job once nothing else runs and every outcome is written
+   * (a completion still on its way would be lost with the job if the next one kills the
+   * worker, and charged to it). A job's end nudges the loop; a storage error is ridden out.
    */
-  private async stopForNothingToDo(paused: Set<string>): Promise<void> {
-    const o = this.options;
-    const held = o.queues.filter((q) => paused.has(q));
-    let waiting = 0;
-    if (held.length > 0) {
-      try {
-        for (const s of await this.deps.driver.sizes(held)) waiting += s.pending + s.delayed;
-      } catch (error) {
-        this.emit('worker:error', { error: toError(error), during: 'counting paused jobs' });
-      }
+  private async runIsolated(seen: number): Promise<void> {
+    if (this.running.size > 0 || this.settling.size > 0) return this.nudges.idle(seen);
+    try {
+      const job = await this.isolation.next((lost) => this.emit('job:lost', { job: lost }));
+      if (job) this.start([job]);
+    } catch (error) {
+      if (this.storage.trouble(error, 'marking a job to run alone'))
+        await sleep(1000, this.nudges.signal(seen));
     }
-    if (waiting > 0) return this.beginStop({ reason: 'paused', paused: { queues: held, waiting } });
-    this.stop(o.once ? 'once' : 'empty');
   }
 
-  /** Gives back jobs claimed ahead and not started, attempt refunded. */
+  /** Gives back jobs claimed and not started (ahead, or waiting to run alone), attempt refunded. */
   private async releaseBuffer(): Promise<void> {
-    const jobs = await this.prefetch.drain();
-    await Promise.all(
-      jobs.map((job) =>
-        this.deps.driver
-          .release({ id: job.id, token: job.token }, { delayMs: 0, refundAttempt: true })
-          .catch((error: unknown) =>
-            this.emit('worker:error', { error: toError(error), during: 'release' }),
-          ),
-      ),
+    const jobs = (await this.prefetch.drain()).concat(this.isolation.drain());
+    await giveBack(this.deps.driver, jobs, (error) =>
+      this.emit('worker:error', { error: toError(error), during: 'release' }),
     );
   }
 
   private checkLimits(): void {
-    const o = this.options;
     if (this.stopReason) return;
-    if (this.poller.restartRequested) return this.stop('restart');
-    if (o.once && this.claimedCount >= 1 && this.running.size === 0) return this.stop('once');
-    if (o.maxJobs !== undefined && this.processed >= o.maxJobs) return this.stop('max-jobs');
-    if (o.maxTimeMs !== undefined && Date.now() - this.startedAt >= o.maxTimeMs)
-      return this.stop('max-time');
-    if (o.memoryMb !== undefined && process.memoryUsage.rss() / 1_048_576 > o.memoryMb) {
-      this.exitCode = EXIT.MEMORY;
-      return this.stop('memory');
-    }
+    const reason = limitReached(this.options, {
+      claimed: this.claimedCount,
+      processed: this.processed,
+      busy: this.running.size > 0 || this.isolation.blocking,
+      startedAt: this.startedAt,
+      restartRequested: this.poller.restartRequested,
+    });
+    if (reason === 'memory') this.exitCode = EXIT.MEMORY;
+    if (reason) this.stop(reason);
   }
 
   /**
@@ -417,7 +420,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.emit('job:stuck', { job, error: decision.error });
         this.exitCode = EXIT.STUCK;
         this.stop('stuck');
-      } else if (decision.action === 'complete' && this.settlesBehind()) {
+      }
+      if (decision.action === 'complete' && this.settlesBehind()) {
         // The handler is done: its slot frees now and the next job starts (or is claimed)
         // while the completion is written, batched with others. drain() waits for it.
         const settling = this.settler.settle(job, running.startedAt, execution);
@@ -445,6 +449,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private freeSlot(id: string): boolean {
     if (!this.running.delete(id)) return false;
+    this.isolation.ended(id);
     this.nudges.nudge();
     return true;
   }
@@ -472,15 +477,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * outcomes still being retried (the storage down at shutdown).
    */
   private async drain(): Promise<void> {
-    if (this.running.size === 0 && this.settling.size === 0) return;
-    const all = () =>
-      Promise.all([...this.running.values()].map((r) => r.done).concat([...this.settling]));
-    const graceOver = sleep(this.options.graceMs, this.hardStop.signal);
-    await Promise.race([all(), graceOver]);
-    if (this.running.size > 0 || this.settling.size > 0) {
-      this.hardStop.abort();
-      await all();
-    }
+    await finishWithin(
+      this.options.graceMs,
+      this.hardStop,
+      () => [...this.running.values()].map((r) => r.done).concat([...this.settling]),
+      () => this.running.size === 0 && this.settling.size === 0,
+    );
   }
 }
 

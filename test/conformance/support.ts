@@ -168,6 +168,7 @@ export function startWorker(
     'job:abandoned',
     'job:lost',
     'job:stuck',
+    'job:isolated',
   ];
   for (const name of names) {
     worker.on(name, ((data: never) =>

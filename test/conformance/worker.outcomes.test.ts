@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineJob } from '../../src/jobs/define.js';
 import { JobTimeoutError, Permanent, RetryAfter } from '../../src/jobs/errors.js';
 import { EXIT } from '../../src/worker/options.js';
+import { LEASE_LOST_ERROR } from '../../src/queue/driver.js';
 import { waitFor } from '../helpers/wait.js';
 import { drivers } from './drivers.js';
 import {
@@ -216,8 +217,9 @@ for (const d of drivers) {
       const h = harness();
       const p = probe('crashy', () => 'ran');
       const id = await pushOne(h.driver, { name: 'crashy', maxTries: 1, payload: '{"userId":9}' });
-      // A worker that claimed it and died: the lease runs out with the attempt spent.
-      expect(await h.driver.claim(['default'], 1, 300)).toHaveLength(1);
+      // A worker that ran it alone and died: the lease runs out with the attempt spent.
+      const [held] = await h.driver.claim(['default'], 1, 300);
+      expect(await h.driver.markAlone({ id, token: held!.token })).toBe(true);
       const w = startWorker(h, [p.job]);
       const failed = await waitForFailed(h, 5_000);
       expect(p.attempts).toEqual([]);
@@ -228,6 +230,8 @@ for (const d of drivers) {
         originalId: id,
       });
       expect(failed.exception).toContain('max attempts exceeded');
+      // The cause is kept: why the last attempt ended.
+      expect(failed.exception).toContain(LEASE_LOST_ERROR);
       // On redis the row is written before the job leaves Redis, and the event comes after.
       await waitFor(() => w.of('job:failed').length > 0);
       expect(w.of('job:failed').map((e) => e.reason)).toEqual(['max_attempts']);

@@ -17,7 +17,7 @@ import type {
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { pushBatch, PUSH_BATCH } from './postgres-push.js';
-import { toRow } from './rows.js';
+import { claimOrder, toClaimed, toRow } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 import { pgConnection } from '../../db/pg-url.js';
 import { requireNative } from '../../util/native-require.js';
@@ -106,7 +106,7 @@ export class PostgresQueue implements QueueDriver {
    * knex pool: a lost dispatch would lose a job.
    *
    * This pool runs nothing but those statements, each written for an index (the primary key,
-   * jobs_claim_idx, job_uniques.job_id), so each is planned once per connection
+   * jobs_ready_idx, job_uniques.job_id), so each is planned once per connection
    * (force_generic_plan): planning a completion and claim took longer than running it (0.18 of
    * 0.45 ms at concurrency 1). With sequential and bitmap scans off, a plan made while the table
    * was empty, or under stale statistics, still walks the index once the queue is large; left
@@ -212,19 +212,8 @@ export class PostgresQueue implements QueueDriver {
           ? await this.claimWithCompletions(queue, want, leaseMs, token)
           : (await this.settle('claim', [leaseMs, token, queue, want])).rows;
       // UPDATE … RETURNING gives no order; keep the claim order for strict priority.
-      rows.sort((a, b) => Number(b.priority) - Number(a.priority) || Number(a.id) - Number(b.id));
-      for (const row of rows) {
-        claimed.push({
-          id: String(row.id),
-          name: row.name as string,
-          queue: row.queue as string,
-          payload: row.payload as string,
-          priority: Number(row.priority),
-          attempts: Number(row.attempts),
-          maxTries: Number(row.max_tries),
-          token,
-        });
-      }
+      rows.sort(claimOrder);
+      for (const row of rows) claimed.push(toClaimed(row, token));
       if (claimed.length >= limit) break;
     }
     return claimed;
@@ -309,16 +298,16 @@ export class PostgresQueue implements QueueDriver {
     }
   }
 
-  // Placeholder until crash isolation lands (issue 11, item 4): claims never set `isolate` yet.
-  async markAlone(_lease: Lease): Promise<boolean> {
-    return true;
+  async markAlone(lease: Lease): Promise<boolean> {
+    const result = await this.settle('markAlone', [lease.id, lease.token]);
+    return result.rowCount === 1;
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const result = await this.settle('release', [
-      wholeMs(options.delayMs),
       options.refundAttempt ? 1 : 0,
       storableError(options.error) ?? null,
+      wholeMs(options.delayMs),
       lease.id,
       lease.token,
     ]);

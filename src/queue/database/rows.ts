@@ -1,4 +1,4 @@
-import type { JobRow, JobState } from '../driver.js';
+import type { ClaimedJob, JobRow, JobState } from '../driver.js';
 
 /** Maps a `jobs` row to what listings show; the state follows from the times. */
 export function toRow(r: Record<string, unknown>, now: number): JobRow {
@@ -22,4 +22,32 @@ export function toRow(r: Record<string, unknown>, now: number): JobRow {
     lastError: (r.last_error as string | null) ?? null,
     payload: r.payload as string,
   };
+}
+
+/** A row a claim returned (both dialects) as the job the worker holds under `token`. */
+export function toClaimed(row: Record<string, unknown>, token: string): ClaimedJob {
+  return {
+    id: String(row.id),
+    name: row.name as string,
+    queue: row.queue as string,
+    payload: row.payload as string,
+    priority: Number(row.priority),
+    attempts: Number(row.attempts),
+    maxTries: Number(row.max_tries),
+    token,
+    isolate: Boolean(row.isolated),
+    lastError: (row.last_error as string | null) ?? null,
+  };
+}
+
+/**
+ * The claim's order, for rows UPDATE … RETURNING gave back in no order: priority (high
+ * first), then the time the job joined the ready line, then id.
+ */
+export function claimOrder(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  return (
+    Number(b.priority) - Number(a.priority) ||
+    Number(a.ready_at) - Number(b.ready_at) ||
+    Number(a.id) - Number(b.id)
+  );
 }

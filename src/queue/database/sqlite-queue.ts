@@ -16,7 +16,7 @@ import type {
 import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
-import { toRow } from './rows.js';
+import { claimOrder, toClaimed, toRow } from './rows.js';
 import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 import { requireNative } from '../../util/native-require.js';
@@ -150,9 +150,7 @@ export class SqliteQueue implements QueueDriver {
             token,
           }) as Array<Record<string, unknown>>;
           // RETURNING gives no order; keep the claim order for strict priority.
-          rows.sort(
-            (a, b) => Number(b.priority) - Number(a.priority) || Number(a.id) - Number(b.id),
-          );
+          rows.sort(claimOrder);
           for (const row of rows) claimed.push(toClaimed(row, token));
           if (claimed.length >= limit) break;
         }
@@ -190,18 +188,22 @@ export class SqliteQueue implements QueueDriver {
       .immediate();
   }
 
-  // Placeholder until crash isolation lands (issue 11, item 4): claims never set `isolate` yet.
-  async markAlone(_lease: Lease): Promise<boolean> {
-    return true;
+  async markAlone(lease: Lease): Promise<boolean> {
+    return this.sql.markAlone.run(lease.id, lease.token).changes === 1;
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
     const changed = this.db
       .transaction(() => {
-        const at = this.now() + wholeMs(options.delayMs);
-        const refund = options.refundAttempt ? 1 : 0;
-        const error = storableError(options.error) ?? null;
-        return this.sql.release.run(at, refund, error, lease.id, lease.token).changes === 1;
+        return (
+          this.sql.release.run({
+            at: this.now() + wholeMs(options.delayMs),
+            refund: options.refundAttempt ? 1 : 0,
+            error: storableError(options.error) ?? null,
+            id: lease.id,
+            token: lease.token,
+          }).changes === 1
+        );
       })
       .immediate();
     if (changed && options.delayMs === 0) this.wakeLocal();
@@ -297,17 +299,4 @@ export class SqliteQueue implements QueueDriver {
     this.wakeLocal();
     if (this.db.open) this.db.close();
   }
-}
-
-function toClaimed(row: Record<string, unknown>, token: string): ClaimedJob {
-  return {
-    id: String(row.id),
-    name: row.name as string,
-    queue: row.queue as string,
-    payload: row.payload as string,
-    priority: Number(row.priority),
-    attempts: Number(row.attempts),
-    maxTries: Number(row.max_tries),
-    token,
-  };
 }

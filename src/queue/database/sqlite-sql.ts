@@ -1,4 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { LEASE_LOST_ERROR } from '../driver.js';
+import { READY_AT_BEHIND, RECLAIM_SET, sqlString } from './reclaim.js';
 
 /**
  * Every statement the SQLite queue runs, prepared once. Times are epoch milliseconds from
@@ -10,8 +12,8 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
     dataVersion: db.prepare('pragma data_version'),
 
     insertJob: db.prepare(`
-      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, unique_key, created_at)
-      values (@queue, @name, @payload, @priority, 0, @max_tries, @available_at, @unique_key, @created_at)`),
+      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, created_at)
+      values (@queue, @name, @payload, @priority, 0, @max_tries, @available_at, @available_at * 1000, @unique_key, @created_at)`),
     dropExpiredUnique: db.prepare('delete from job_uniques where key = ? and expires_at <= ?'),
     findUnique: db.prepare('select job_id from job_uniques where key = ?'),
     insertUnique: db.prepare('insert into job_uniques (key, job_id, expires_at) values (?, ?, ?)'),
@@ -21,24 +23,29 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
          (select cast(id as text) from jobs where queue = @queue and (reserved_at is null or available_at <= @now))`,
     ),
 
-    // The inner select walks jobs_claim_idx (queue, priority desc, id) and stops at `limit`.
+    // The inner select walks jobs_ready_idx (queue, priority desc, ready_at, id) and stops at
+    // `limit`. RECLAIM_SET accounts for a job whose last lease ran out (reclaim.ts).
     claim: db.prepare(`
       update jobs
-         set attempts = attempts + 1, reserved_at = @now, available_at = @lease_until, token = @token
+         set ${RECLAIM_SET(sqlString(LEASE_LOST_ERROR))},
+             reserved_at = @now, available_at = @lease_until, token = @token
        where id in (
          select id from jobs
           where queue = @queue and available_at <= @now
-          order by priority desc, id
+          order by priority desc, ready_at, id
           limit @limit)
-      returning id, name, queue, payload, priority, attempts, max_tries`),
+      returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error`),
+    markAlone: db.prepare('update jobs set alone = 1 where id = ? and token = ?'),
     extend: db.prepare('update jobs set available_at = ? where id = ? and token = ?'),
     // The unique key says whether job_uniques holds a row to free: most jobs have none, and a
     // second statement per completed job to find that out cost a sixth of a completion.
     deleteJob: db.prepare('delete from jobs where id = ? and token = ? returning unique_key'),
     release: db.prepare(`
       update jobs
-         set available_at = ?, attempts = attempts - ?, last_error = ?, reserved_at = null, token = null
-       where id = ? and token = ?`),
+         set available_at = @at, ready_at = ${READY_AT_BEHIND('@at')},
+             attempts = attempts - @refund, last_error = @error,
+             reserved_at = null, token = null
+       where id = @id and token = @token`),
     insertFailed: db.prepare(`
       insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, failed_at)
       values (@uuid, @connection, @queue, @name, @payload, @exception, @reason, @attempts, @priority, @original_id, @failed_at)`),
@@ -56,7 +63,7 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
               or (@state = 'pending' and available_at <= @now)
               or (@state = 'delayed' and available_at > @now and reserved_at is null)
               or (@state = 'reserved' and available_at > @now and reserved_at is not null))
-       order by priority desc, id
+       order by priority desc, ready_at, id
        limit @limit offset @offset`),
     // Jobs a worker holds (a live lease) are left alone; their worker settles them.
     clearQueue: db.prepare(
@@ -75,6 +82,7 @@ type StatementName =
   | 'dropUniqueOf'
   | 'dropUniquesOfQueue'
   | 'claim'
+  | 'markAlone'
   | 'extend'
   | 'deleteJob'
   | 'release'

@@ -1,0 +1,3 @@
+import { crashIsolationSpecs } from './crash-isolation.specs.js';
+
+crashIsolationSpecs('redis');
