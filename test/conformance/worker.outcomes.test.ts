@@ -287,7 +287,7 @@ for (const d of drivers) {
       expect(await failedJobs(h)).toEqual([]);
     });
 
-    it('emits job:stuck and exits 13 when a handler ignores its abort; the job comes back through its lease', async () => {
+    it('emits job:stuck and exits 13 when a handler ignores its abort; the job comes back a lease later, its cause kept', async () => {
       const h = harness();
       const p = probe('stubborn', () => sleep(1_500), { tries: 3, timeout: 0.2 });
       const id = await pushOne(h.driver, { name: 'stubborn', maxTries: 3 });
@@ -295,11 +295,13 @@ for (const d of drivers) {
       expect(await exitOf(w, 5_000)).toBe(EXIT.STUCK);
       expect(w.of('job:stuck').map((e) => e.job.id)).toEqual([id]);
       expect(w.of('worker:stopped')[0]).toMatchObject({ reason: 'stuck', exitCode: EXIT.STUCK });
-      // Not released and not failed: nobody may take it until the lease runs out.
+      // Not failed, and put back for one lease: nobody may take it meanwhile.
       expect(await failedJobs(h)).toEqual([]);
       expect(await h.driver.claim(['default'], 1, 5_000)).toEqual([]);
       const again = await claimWhenReady(h.driver, { leaseMs: 5_000 });
-      expect(again).toMatchObject({ id, attempts: 2 });
+      // Its attempt counted, and its cause kept: not a lost lease, a timeout.
+      expect(again).toMatchObject({ id, attempts: 2, isolate: false });
+      expect(again.lastError).toContain('Job timed out after 0.2s');
     });
   });
 }

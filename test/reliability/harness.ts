@@ -197,9 +197,11 @@ export interface ConfigOptions {
  * - `sleep` {ms}: sleeps (honouring nothing), records start and done.
  * - `stubborn` {ms, laterMs?}: like sleep (laterMs from attempt 2 on), ignoring ctx.signal;
  *   records `aborted` when the signal fires.
- * - `fence` {blockMs, ms, settle}: attempt 1 blocks the event loop for blockMs (no heartbeat
- *   can run; shared by the fence jobs of one process), then completes, throws (retry) or
- *   throws Permanent (fail); later attempts sleep ms and complete.
+ * - `fence` {blockMs, ms, settle}: in the first process to run a fence job (it writes its pid to
+ *   a file), blocks the event loop for blockMs (no heartbeat can run; shared by the fence jobs
+ *   of that process), then completes, throws (retry) or throws Permanent (fail); in any other
+ *   process sleeps ms and completes. (By process, not attempt: a job back from a lost lease
+ *   runs again with the same attempt.)
  * - `crash` {}: records start, then process.exit(1); tries 3.
  * - `strict` {n:number}: a schema to violate.
  * - `count` {}: records, then inserts (job_id, attempt, pid) into the `runs` table, which has
@@ -216,7 +218,7 @@ export interface ConfigOptions {
  */
 export function configSource(options: ConfigOptions = {}): string {
   return `
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { defineConfig, defineJob, Permanent, RetryAfter } from 'jobsmith';
 import { z } from 'zod';
@@ -252,10 +254,19 @@ const stubborn = defineJob({
   },
 });
 
-// Attempt 1 blocks the event loop (no heartbeat can run) until blockMs after the first
-// fence job of this process started, then settles as asked: complete, retry (throws) or fail
-// (throws Permanent). Later attempts sleep ms and complete.
+// In the first process to run one, blocks the event loop (no heartbeat can run) until blockMs
+// after the first fence job of this process started, then settles as asked: complete, retry
+// (throws) or fail (throws Permanent). Other processes sleep ms and complete.
 let fenceEnd: number | undefined;
+const fenceOwner = () => {
+  const file = runsFile + '.fence-owner';
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+  } catch {
+    // Another process (or this one) owns it already.
+  }
+  return Number(readFileSync(file, 'utf8')) === process.pid;
+};
 const fence = defineJob({
   name: 'fence',
   schema: z.object({
@@ -267,7 +278,7 @@ const fence = defineJob({
   backoff: 0,
   async handle(p, ctx) {
     record('start', ctx.jobId, ctx.attempt);
-    if (ctx.attempt === 1) {
+    if (fenceOwner()) {
       fenceEnd ??= Date.now() + p.blockMs;
       while (Date.now() < fenceEnd) {
         // Busy: timers (the heartbeat) cannot run.

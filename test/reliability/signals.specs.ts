@@ -16,6 +16,8 @@ import {
 
 const LEASE_MS = 2000;
 const JOB_MS = 3000;
+/** The jobs of the kill -9 test: the five back from the lost lease run one after another. */
+const KILLED_JOB_MS = 1500;
 
 export function signalSpecs(kind: BackendKind): void {
   describeBackend(kind, 'reliability: crashes and signals', () => {
@@ -27,10 +29,10 @@ export function signalSpecs(kind: BackendKind): void {
       await app?.cleanup();
     });
 
-    it('kill -9 with 5 jobs in flight: a new worker completes every job exactly once', async () => {
+    it('kill -9 with 5 jobs in flight: a new worker completes every job exactly once, the five alone', async () => {
       const ids = await app.dispatch(
         'sleep',
-        Array.from({ length: 8 }, () => ({ ms: JOB_MS })),
+        Array.from({ length: 8 }, () => ({ ms: KILLED_JOB_MS })),
       );
       const lease = ['--lease', `${LEASE_MS}ms`, '--sleep', '100ms'];
       const a = app.worker(['--concurrency', '5', ...lease]);
@@ -47,27 +49,36 @@ export function signalSpecs(kind: BackendKind): void {
       expect((await a.exited).signal).toBe('SIGKILL');
 
       const b = app.worker(['--concurrency', '8', ...lease]);
-      await waitForEmptyQueue(app, LEASE_MS + JOB_MS + 8_000);
+      await waitForEmptyQueue(app, LEASE_MS + 5 * KILLED_JOB_MS + 8_000);
       const recoveredAt = Date.now();
       const stopped = await b.stop('SIGTERM', 10_000);
       expect(stopped.code, stopped.stderr).toBe(0);
 
-      // Re-claimed through the lease, not later: attempt 2 starts within lease + poll + slack.
+      // Re-claimed through the lease, not later: within lease + poll + slack, to run alone.
       const reclaims = b
-        .eventsOf('job:processing')
+        .eventsOf('job:isolated')
         .filter((e) => inFlight.includes(e.id!))
         .map((e) => Date.parse(String(e.time)) - killedAt);
       expect(reclaims).toHaveLength(5);
       expect(Math.max(...reclaims)).toBeLessThan(LEASE_MS + 2_000);
-      // All done within lease + job + a few seconds.
-      expect(recoveredAt - killedAt).toBeLessThan(LEASE_MS + JOB_MS + 4_000);
+      // One at a time: each starts after the one before it ended.
+      const order = b
+        .events()
+        .filter((e) => inFlight.includes(e.id!))
+        .filter((e) => e.event === 'job:processing' || e.event === 'job:processed')
+        .map((e) => e.event);
+      expect(order).toEqual(
+        Array.from({ length: 5 }, () => ['job:processing', 'job:processed']).flat(),
+      );
+      // All done within lease + five jobs one after another + a few seconds.
+      expect(recoveredAt - killedAt).toBeLessThan(LEASE_MS + 5 * KILLED_JOB_MS + 4_000);
       console.info(
         `[reliability ${kind}] kill -9: in-flight jobs re-claimed ${Math.min(...reclaims)}–` +
           `${Math.max(...reclaims)} ms after the kill (lease ${LEASE_MS} ms); all jobs done ` +
           `${recoveredAt - killedAt} ms after the kill`,
       );
 
-      // None lost, each completed exactly once; killed ones on their second attempt.
+      // None lost, each completed exactly once, on its first attempt: the kill cost nothing.
       expect(await app.jobCount()).toBe(0);
       expect(await app.failedJobs()).toEqual([]);
       const done = completionsById(app.runs());
@@ -76,7 +87,7 @@ export function signalSpecs(kind: BackendKind): void {
         const runs = done.get(id)!;
         expect(runs, `job ${id}`).toHaveLength(1);
         expect(runs[0]!.pid).toBe(b.child.pid);
-        expect(runs[0]!.attempt, `job ${id}`).toBe(inFlight.includes(id) ? 2 : 1);
+        expect(runs[0]!.attempt, `job ${id}`).toBe(1);
       }
       expect(b.eventsOf('job:processed')).toHaveLength(8);
       expect(b.eventsOf('job:failed')).toEqual([]);
@@ -194,7 +205,7 @@ export function signalSpecs(kind: BackendKind): void {
       expect(rows[0]).toMatchObject({ attempts: 1, held: false, ready: true });
     }, 30_000);
 
-    it('a handler that ignores its timeout makes the worker exit 13; the job comes back through its lease', async () => {
+    it('a handler that ignores its timeout makes the worker exit 13; the job runs again one lease later, its cause kept', async () => {
       const [id] = await app.dispatch('stubborn', [{ ms: 20_000, laterMs: 100 }]);
       // Stuck grace is lease/4, at least 1 s: exit about 2 s after the claim.
       const w = app.worker(['--lease', `${LEASE_MS}ms`, '--timeout', '1s', '--sleep', '100ms']);
@@ -204,11 +215,13 @@ export function signalSpecs(kind: BackendKind): void {
       expect(w.eventsOf('job:stuck', id)).toHaveLength(1);
       expect(w.eventsOf('worker:stopped')[0]).toMatchObject({ reason: 'stuck', exitCode: 13 });
       expect(w.eventsOf('job:processed')).toEqual([]);
-      expect(w.eventsOf('job:released')).toEqual([]);
-      // Left to its lease, not released: attempt 1 still holds it.
+      // Put back to wait one lease, its attempt spent and the timeout kept as its error.
+      const [released] = w.eventsOf('job:released', id);
+      expect(released).toMatchObject({ delayMs: LEASE_MS });
+      expect(String(released!.error)).toContain('timed out after 1s');
       const rows = (await app.jobRows()).filter((r) => r.id === id);
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ attempts: 1, held: true });
+      expect(rows[0]).toMatchObject({ attempts: 1, held: false, ready: false });
 
       // The supervisor's next worker gets it once the lease ends.
       const next = app.worker(['--lease', `${LEASE_MS}ms`, '--sleep', '100ms']);
