@@ -15,7 +15,6 @@ import {
 } from './harness.js';
 
 const LEASE_MS = 2000;
-const JOB_MS = 3000;
 /** The jobs of the kill -9 test: the five back from the lost lease run one after another. */
 const KILLED_JOB_MS = 1500;
 
