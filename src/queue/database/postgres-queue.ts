@@ -17,7 +17,7 @@ import type {
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { pushBatch, PUSH_BATCH } from './postgres-push.js';
-import { claimOrder, toClaimed, toRow } from './rows.js';
+import { claimOrder, toClaimed, toRow, untilDue } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 import { pgConnection } from '../../db/pg-url.js';
 import { requireNative } from '../../util/native-require.js';
@@ -353,6 +353,13 @@ export class PostgresQueue implements QueueDriver {
     if (signal.aborted) return;
     // A NOTIFY sent before our LISTEN took effect, or between the last claim and this wait,
     // woke nobody: then look again (once listening) instead of sleeping through the push.
+    const [due] = await this.rows(SQL.nextDue, [queues]);
+    timeoutMs = untilDue(
+      timeoutMs,
+      Number(due!.now),
+      due!.next === null ? null : Number(due!.next),
+    );
+    if (signal.aborted) return;
     const since = this.claimedAt;
     const missed = since < 0 || queues.some((q) => (this.notifiedAt.get(q) ?? 0) > since);
     const listening = this.listen();

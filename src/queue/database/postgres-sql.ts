@@ -131,6 +131,13 @@ export const SQL = {
                     count(*) filter (where available_at > clock.now and reserved_at is not null) as reserved
                from jobs where jobs.queue = q.queue) as s`,
   queueNames: `select distinct queue from jobs order by queue`,
+  // When the next job of these queues comes due (a delay, a backoff, a lease that may run out):
+  // an idle worker wakes for it. It reads every waiting row of the queues (no index on
+  // available_at: see 0001), once per idle wait.
+  nextDue: `
+    select clock.now, (select min(available_at) from jobs
+                        where queue = any(?::text[]) and available_at > clock.now) as next
+      from (select ${NOW} as now) as clock`,
   list: `
     select *, ${NOW} as now from jobs
      where queue = ?

@@ -24,6 +24,15 @@ export function toRow(r: Record<string, unknown>, now: number): JobRow {
   };
 }
 
+/**
+ * How long an idle worker waits: `timeoutMs` (its --sleep), or less when the next job comes due
+ * sooner (`nextDue`, epoch ms from the storage clock, as `now`), so a delayed job starts on time.
+ */
+export function untilDue(timeoutMs: number, now: number, nextDue: number | null): number {
+  if (nextDue === null) return timeoutMs;
+  return Math.min(timeoutMs, Math.max(0, Number(nextDue) - now));
+}
+
 /** A row a claim returned (both dialects) as the job the worker holds under `token`. */
 export function toClaimed(row: Record<string, unknown>, token: string): ClaimedJob {
   return {

@@ -16,7 +16,7 @@ import type {
 import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
-import { claimOrder, toClaimed, toRow } from './rows.js';
+import { claimOrder, toClaimed, toRow, untilDue } from './rows.js';
 import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 import { requireNative } from '../../util/native-require.js';
@@ -227,9 +227,12 @@ export class SqliteQueue implements QueueDriver {
    * connection commits, and reading it costs no disk I/O, so polling it every few milliseconds
    * finds new jobs quickly at almost no cost; writes in this process wake us directly.
    */
-  async waitForJobs(_queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+  async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     const start = this.sql.dataVersion.pluck().get() as number;
+    const now = this.now();
+    const next = this.sql.nextDue.pluck().get({ queues: JSON.stringify(queues), now });
+    timeoutMs = untilDue(timeoutMs, now, next as number | null);
     await new Promise<void>((resolve) => {
       const done = () => {
         clearInterval(poll);
