@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as m0001 from './0001_create_queue_tables.js';
 import * as m0002 from './0002_create_schedule_tables.js';
 import * as m0003 from './0003_jobs_fillfactor.js';
+import * as m0005 from './0005_failed_jobs_unique.js';
 
 export interface Migration {
   name: string;
@@ -17,4 +18,5 @@ export const migrations: Migration[] = [
   { name: '0001_create_queue_tables', ...m0001 },
   { name: '0002_create_schedule_tables', ...m0002 },
   { name: '0003_jobs_fillfactor', ...m0003 },
+  { name: '0005_failed_jobs_unique', ...m0005 },
 ];

@@ -1,4 +1,4 @@
-import type { JobRow, JobState } from '../driver.js';
+import type { FailedJobRecord, JobRow, JobState } from '../driver.js';
 
 /** Maps a `jobs` row to what listings show; the state follows from the times. */
 export function toRow(r: Record<string, unknown>, now: number): JobRow {
@@ -22,4 +22,13 @@ export function toRow(r: Record<string, unknown>, now: number): JobRow {
     lastError: (r.last_error as string | null) ?? null,
     payload: r.payload as string,
   };
+}
+
+/**
+ * The unique key of a deleted job, for its failed_jobs row. A job stored before migration 0005
+ * has a key and no window.
+ */
+export function uniqueOf(key: unknown, forMs: unknown): FailedJobRecord['unique'] {
+  if (key == null) return undefined;
+  return forMs == null ? { key: String(key) } : { key: String(key), forMs: Number(forMs) };
 }
