@@ -111,9 +111,9 @@ describePg('migrations on PostgreSQL', () => {
     expect(await options()).toEqual(['fillfactor=50']);
     // Back to just before 0003, whatever migrations came after it.
     const after = names.slice(names.indexOf('0003_jobs_fillfactor'));
-    expect(
-      (await run('migrate:rollback', '--step', String(after.length), '--force')).stdout,
-    ).toBe(lines('Rolled back', [...after].reverse()));
+    expect((await run('migrate:rollback', '--step', String(after.length), '--force')).stdout).toBe(
+      lines('Rolled back', [...after].reverse()),
+    );
     expect(await options()).toBeNull();
   });
 
