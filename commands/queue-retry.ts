@@ -1,10 +1,15 @@
 import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
-import { paint, say } from '../src/cli/output.js';
+import { paint, printJson, say } from '../src/cli/output.js';
 import { JobsmithError, UsageError } from '../src/errors.js';
 import { failedJobArguments, rangeFlag, sinceFlag } from '../src/failed/flags.js';
 import { firstLine } from '../src/failed/present.js';
-import { resolveFailedJobs, retryFailedJobs, type Retried } from '../src/failed/retry.js';
+import {
+  resolveFailedJobs,
+  retryFailedJobs,
+  type Kept,
+  type Retried,
+} from '../src/failed/retry.js';
 import { DatabaseFailedJobStore, type FailedFilter } from '../src/failed/store.js';
 import { nameFlag, queueFlag } from '../src/queue/names.js';
 
@@ -27,11 +32,15 @@ export default function command() {
       'only failures since an ISO date/time, or within the last duration (2h)',
       sinceFlag('--since'),
     )
+    .option('--json', 'print what was retried and what was kept as JSON')
     .addHelpText(
       'after',
       '\nEach job goes back to the connection and queue it failed on, with its priority, attempts\n' +
         'from zero and the tries of its job definition. Filters need no ids: --queue mail retries\n' +
-        'every failed job of mail. Exit 1 when an id or uuid given is not found.\n',
+        'every failed job of mail. A unique job goes back holding its key again; while another\n' +
+        'live job holds that key the failed job is kept (never two live jobs of one key): retry\n' +
+        'it once that job is done, or forget it. Exit 1 when a failed job was kept, or an id or\n' +
+        'uuid given is not found; the others are retried all the same.\n',
     )
     .action(async (args: string[], opts) =>
       withApp(globals(opts), async (app) => {
@@ -66,9 +75,14 @@ export default function command() {
           missing = resolved.missing;
           filter.ids = resolved.ids;
         }
-        const retried =
+        const json = Boolean(opts.json);
+        // Without --json each job is reported as it goes, and only counted: a retry of a
+        // million failed jobs holds none of them.
+        const retried: Retried[] = [];
+        const kept: Kept[] = [];
+        const counts =
           filter.ids?.length === 0
-            ? 0
+            ? { retried: 0, kept: 0 }
             : await retryFailedJobs(
                 {
                   db,
@@ -77,17 +91,79 @@ export default function command() {
                   driver: (connection) => app.queues().get(connection),
                 },
                 filter,
-                { onRetried: report },
+                {
+                  onRetried: (r) => (json ? retried.push(r) : report(r)),
+                  onKept: (k) => (json ? kept.push(k) : reportKept(k)),
+                },
               );
-        say(`Retried ${retried} failed job${retried === 1 ? '' : 's'}.`);
-        if (missing.length > 0) {
-          throw new JobsmithError(
-            `No failed job with id or uuid ${missing.map((m) => `"${m}"`).join(', ')}.`,
-            { hint: 'Run `run queue:failed` to see the failed jobs.' },
-          );
+        if (json) {
+          printJson({ retried: retried.map(retriedJson), kept: kept.map(keptJson), missing });
+        } else {
+          say(summary(counts.retried, counts.kept));
         }
+        failIfIncomplete(counts.kept, missing);
       }),
     );
+}
+
+function summary(retried: number, kept: number): string {
+  const line = `Retried ${retried} failed job${retried === 1 ? '' : 's'}`;
+  return kept === 0 ? `${line}.` : `${line}; kept ${kept}.`;
+}
+
+/**
+ * Exit 1, as for an id that is not found, when a job could not be retried: the others were, and
+ * a script must see that some are still failed.
+ */
+function failIfIncomplete(kept: number, missing: string[]): void {
+  const problems: string[] = [];
+  if (kept > 0) {
+    problems.push(
+      `Kept ${kept} failed job${kept === 1 ? '' : 's'}: ${kept === 1 ? 'its unique key is' : 'their unique keys are'} held by live jobs.`,
+    );
+  }
+  if (missing.length > 0) {
+    problems.push(`No failed job with id or uuid ${missing.map((m) => `"${m}"`).join(', ')}.`);
+  }
+  if (problems.length === 0) return;
+  throw new JobsmithError(problems.join(' '), {
+    hint:
+      missing.length > 0
+        ? 'Run `run queue:failed` to see the failed jobs.'
+        : 'Retry them once those jobs are done, or forget them with `run queue:forget ID`.',
+  });
+}
+
+function retriedJson(r: Retried) {
+  return {
+    id: r.failed.id,
+    uuid: r.failed.uuid,
+    name: r.failed.name,
+    connection: r.failed.connection,
+    queue: r.failed.queue,
+    job_id: r.jobId ?? null,
+    unregistered: r.unregistered,
+    error: r.error ? firstLine(r.error.message, 500) : null,
+  };
+}
+
+function keptJson(k: Kept) {
+  return {
+    id: k.failed.id,
+    uuid: k.failed.uuid,
+    name: k.failed.name,
+    connection: k.failed.connection,
+    queue: k.failed.queue,
+    unique_key: k.key,
+    held_by: k.heldBy,
+  };
+}
+
+function reportKept(k: Kept): void {
+  const { failed } = k;
+  say(
+    `${paint.yellow('Kept')}     #${failed.id} ${failed.name} on ${failed.connection}/${failed.queue}: unique key ${JSON.stringify(k.key)} is held by job #${k.heldBy}; retry it once that job is done, or forget it with run queue:forget ${failed.id}`,
+  );
 }
 
 function report(r: Retried): void {

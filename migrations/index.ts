@@ -3,6 +3,7 @@ import * as m0001 from './0001_create_queue_tables.js';
 import * as m0002 from './0002_create_schedule_tables.js';
 import * as m0003 from './0003_jobs_fillfactor.js';
 import * as m0004 from './0004_fair_claims.js';
+import * as m0005 from './0005_failed_jobs_unique.js';
 
 export interface Migration {
   name: string;
@@ -19,4 +20,5 @@ export const migrations: Migration[] = [
   { name: '0002_create_schedule_tables', ...m0002 },
   { name: '0003_jobs_fillfactor', ...m0003 },
   { name: '0004_fair_claims', ...m0004 },
+  { name: '0005_failed_jobs_unique', ...m0005 },
 ];

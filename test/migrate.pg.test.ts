@@ -109,8 +109,10 @@ describePg('migrations on PostgreSQL', () => {
       )[0]?.reloptions;
     await run('migrate');
     expect(await options()).toEqual(['fillfactor=50']);
-    expect((await run('migrate:rollback', '--step', '2', '--force')).stdout).toBe(
-      lines('Rolled back', ['0004_fair_claims', '0003_jobs_fillfactor']),
+    // Back to just before 0003, whatever migrations came after it.
+    const after = names.slice(names.indexOf('0003_jobs_fillfactor'));
+    expect((await run('migrate:rollback', '--step', String(after.length), '--force')).stdout).toBe(
+      lines('Rolled back', [...after].reverse()),
     );
     expect(await options()).toBeNull();
   });

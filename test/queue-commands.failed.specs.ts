@@ -6,8 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, it } from 'vitest';
-import { describeApp, tableRows, type Backend, type FailedJson } from './queue-commands.fixture.js';
+import { afterAll, expect, it } from 'vitest';
+import {
+  describeApp,
+  tableRows,
+  type Backend,
+  type FailedJson,
+  type QueueApp,
+} from './queue-commands.fixture.js';
+import { deleteRedisKeys, redisAvailable, redisPrefix, redisUrl } from './helpers/services.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -297,6 +304,25 @@ export function failedSpecs(backend: Backend): void {
     });
   });
 
+  describeApp(backend, 'queue:retry of unique jobs', (app) => {
+    uniqueRetrySpecs(app, {});
+  });
+
+  describeApp(
+    backend,
+    'queue:retry of unique jobs on the redis connection',
+    (app) => {
+      const prefix = redisPrefix('jobsmith-retry-unique').replace(/:$/, '');
+      afterAll(() => deleteRedisKeys(redisUrl(), `${prefix}:`));
+      uniqueRetrySpecs(app, {
+        QUEUE_CONNECTION: 'redis',
+        REDIS_URL: redisUrl(),
+        REDIS_PREFIX: prefix,
+      });
+    },
+    redisAvailable(),
+  );
+
   describeApp(backend, 'queue:forget, queue:flush and queue:prune-failed', (app) => {
     it('queue:forget deletes one failed job by id or uuid, and exits 1 when there is none', async () => {
       const [a, b] = await app().fail('fg', [71, 72]);
@@ -354,5 +380,143 @@ export function failedSpecs(backend: Backend): void {
       );
       expect(await app().failed()).toEqual([]);
     });
+  });
+}
+
+type Env = Record<string, string>;
+interface Dispatched {
+  id: string;
+  deduplicated: boolean;
+}
+
+/**
+ * A unique job retried while its key is held (issue 11, item 4): on the `database` connection
+ * (env {}) or on redis (env QUEUE_CONNECTION=redis), the failed rows always in the app's SQL
+ * storage. uniq.job holds "u:|n|" for an hour and fails when n is negative.
+ */
+function uniqueRetrySpecs(app: () => QueueApp, env: Env): void {
+  const connection = env.QUEUE_CONNECTION ?? 'database';
+  const dispatch = async (queue: string, n: number) => {
+    const args = ['queue:dispatch', 'uniq.job', '--payload', JSON.stringify({ n })];
+    const [result] = await app().json<Dispatched[]>([...args, '--queue', queue], env);
+    return result!;
+  };
+  /** Dispatches uniq.job with a negative n and works it: its failed row. */
+  const failUnique = async (queue: string, n: number) => {
+    const before = new Set((await app().failed(queue)).map((f) => f.id));
+    expect((await dispatch(queue, -n)).deduplicated).toBe(false);
+    await app().work(queue, env);
+    const added = (await app().failed(queue)).filter((f) => !before.has(f.id));
+    expect(added).toHaveLength(1);
+    return added[0]!;
+  };
+  const pending = async (queue: string) =>
+    (await app().json<Array<{ pending: number }>>(['queue:size', queue], env))[0]!.pending;
+  const keptLine = (f: FailedJson, key: string, holder: string) =>
+    `Kept     #${f.id} uniq.job on ${connection}/${f.queue}: unique key "${key}" is held by job #${holder}; retry it once that job is done, or forget it with run queue:forget ${f.id}`;
+  const KEPT_ERROR =
+    'Error: Kept 1 failed job: its unique key is held by live jobs.\n' +
+    'Retry them once those jobs are done, or forget them with `run queue:forget ID`.\n';
+
+  it('keeps a failed unique job while a new dispatch of its key is pending, and exits 1', async () => {
+    const failed = await failUnique('u1', 1);
+    expect(failed.connection).toBe(connection);
+    const live = await dispatch('u1', 1);
+    expect(live.deduplicated).toBe(false);
+
+    const result = await app().run(['queue:retry', 'all'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      `${keptLine(failed, 'u:1', live.id)}\nRetried 0 failed jobs; kept 1.\n`,
+    );
+    expect(result.stderr).toBe(KEPT_ERROR);
+    expect((await app().failed('u1')).map((f) => f.id)).toEqual([failed.id]);
+    expect(await pending('u1')).toBe(1);
+
+    const json = await app().run(['queue:retry', String(failed.id), '--json'], { env });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({
+      retried: [],
+      kept: [
+        {
+          id: failed.id,
+          uuid: failed.uuid,
+          name: 'uniq.job',
+          connection,
+          queue: 'u1',
+          unique_key: 'u:1',
+          held_by: live.id,
+        },
+      ],
+      missing: [],
+    });
+    expect(json.stderr).toBe(KEPT_ERROR);
+    expect(await pending('u1')).toBe(1);
+  });
+
+  it('retries it once the holder is done, and the retried job holds the key again', async () => {
+    const failed = await failUnique('u2', 2);
+    await dispatch('u2', 2);
+    await app().work('u2', env);
+    expect(app().runs()).toContain('uniq.job:2');
+
+    const out = await app().ok(['queue:retry', String(failed.id), '--json'], env);
+    const { retried, kept } = JSON.parse(out) as { retried: Array<{ job_id: string }>; kept: [] };
+    expect(kept).toEqual([]);
+    expect(retried).toHaveLength(1);
+    expect(await app().failed('u2')).toEqual([]);
+    // The retried job (n = -2) holds "u:2": a new dispatch of the key is deduplicated to it.
+    expect(await dispatch('u2', 2)).toEqual({ id: retried[0]!.job_id, deduplicated: true });
+    expect(await pending('u2')).toBe(1);
+  });
+
+  it('retries one of two failed copies of one key in a run, and keeps the other', async () => {
+    const first = await failUnique('u3', 3);
+    const second = await failUnique('u3', 3);
+
+    const result = await app().run(['queue:retry', 'all', '--queue', 'u3'], { env });
+    expect(result.code).toBe(1);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(
+      new RegExp(`^Retried  #${first.id} uniq\\.job on ${connection}/u3 → job #\\S+$`),
+    );
+    const holder = lines[0]!.split('→ job #')[1]!;
+    expect(lines.slice(1)).toEqual([
+      keptLine(second, 'u:3', holder),
+      'Retried 1 failed job; kept 1.',
+      '',
+    ]);
+    expect(result.stderr).toBe(KEPT_ERROR);
+    expect((await app().failed('u3')).map((f) => f.id)).toEqual([second.id]);
+    expect(await pending('u3')).toBe(1);
+  });
+
+  it('keeps the second copy of a key when the copies are pages apart', async () => {
+    const first = await failUnique('u4', 4);
+    // More plain failed jobs between the copies than one page of a retry holds (200).
+    const { knex } = await app().db();
+    const rows = Array.from({ length: 250 }, (_, n) => ({
+      uuid: randomUUID(),
+      connection,
+      queue: 'u4',
+      name: 'ok.job',
+      payload: JSON.stringify({ n }),
+      exception: 'Error: made by the test',
+      reason: 'error',
+      attempts: 1,
+      priority: 0,
+      failed_at: Date.now(),
+    }));
+    for (let i = 0; i < rows.length; i += 125)
+      await knex('failed_jobs').insert(rows.slice(i, i + 125));
+    const second = await failUnique('u4', 4);
+
+    const result = await app().run(['queue:retry', 'all', '--queue', 'u4'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stdout.endsWith('Retried 251 failed jobs; kept 1.\n')).toBe(true);
+    expect(result.stdout).toContain(`Kept     #${second.id} `);
+    expect(result.stdout).toContain(`Retried  #${first.id} `);
+    expect((await app().failed('u4')).map((f) => f.id)).toEqual([second.id]);
+    expect(await pending('u4')).toBe(251);
   });
 }

@@ -48,6 +48,8 @@ export function failedJobRow(record: FailedJobRecord, failedAt: number) {
     attempts: record.attempts,
     priority: record.priority,
     original_id: record.originalId,
+    unique_key: record.unique?.key ?? null,
+    unique_for_ms: record.unique?.forMs ?? null,
     failed_at: failedAt,
   };
 }

@@ -1,15 +1,12 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection.js';
 import type { JobRegistry } from '../jobs/registry.js';
-import { CHANNEL, NOW as PG_NOW } from '../queue/database/postgres-sql.js';
 import type { NewJob, QueueDriver } from '../queue/driver.js';
+import { moveToJobsTable, type Item } from './retry-database.js';
 import type { DatabaseFailedJobStore, FailedFilter, FailedJob } from './store.js';
 
 /** Tries a retried job gets when its definition is not registered (defineJob's default). */
 export const DEFAULT_TRIES = 3;
-
-/** The SQLite database clock in epoch ms, as the SQLite queue reads it (sqlite-sql.ts). */
-const SQLITE_NOW = `cast(unixepoch('subsec') * 1000 as integer)`;
 
 export interface RetryDeps {
   db: Database;
@@ -30,55 +27,80 @@ export interface Retried {
   error?: Error;
 }
 
+/** A failed unique job left in failed_jobs because another live job holds its key. */
+export interface Kept {
+  failed: FailedJob;
+  key: string;
+  /** Id of the job that holds the key. */
+  heldBy: string;
+}
+
 export interface RetryOptions {
   /** Failed jobs read (and, on the database connection, moved in one transaction) at a time. @defaultValue 200 */
   pageSize?: number;
   /** Called after each job is back on its queue and gone from failed_jobs. */
   onRetried?: (retried: Retried) => void;
+  /** Called for each failed job kept because its unique key is held (its row stays). */
+  onKept?: (kept: Kept) => void;
 }
 
-interface Item {
-  failed: FailedJob;
-  job: NewJob;
+export interface RetryCounts {
+  retried: number;
+  kept: number;
 }
 
 /**
  * Pushes the failed jobs matching `filter` back onto their own connection and queue, with their
  * priority, fresh attempts and the tries of their current definition, and removes them from
- * failed_jobs. Reads page by page, never the whole table. Returns how many were retried.
+ * failed_jobs. Reads page by page, never the whole table.
+ *
+ * A unique job goes back holding its key again, for its window from now. A unique key stands
+ * for one live job: when another job holds it (a new dispatch of the key, or a copy of the same
+ * key retried earlier in this run), the failed job is kept, its row untouched.
  *
  * Jobs of the `database` connection move in one transaction per page (delete the failed row,
- * insert the job), so a crash can neither lose nor duplicate one, and a second retry running at
- * the same time finds the row gone and skips it. Other connections live elsewhere: the job is
- * pushed first and its failed row deleted after, so a crash in between can only duplicate it
- * (at-least-once), never lose it.
+ * insert the job, take its key), so a crash can neither lose nor duplicate one, and a second
+ * retry running at the same time finds the row gone and skips it. Other connections live
+ * elsewhere: the job is pushed first and its failed row deleted after, so a crash in between
+ * can only duplicate it (at-least-once), never lose it; a unique job cannot even be duplicated
+ * so, as the next retry finds its key held by the copy that was pushed, and keeps the row.
  */
 export async function retryFailedJobs(
   deps: RetryDeps,
   filter: FailedFilter,
   options: RetryOptions = {},
-): Promise<number> {
+): Promise<RetryCounts> {
   const pageSize = options.pageSize ?? 200;
+  const counts: RetryCounts = { retried: 0, kept: 0 };
   // Failures recorded while we run (a retried job failing again at once) are not for this run.
   const bounded = await boundToCurrent(deps.db.knex, filter);
-  if (!bounded) return 0;
-  let total = 0;
+  if (!bounded) return counts;
   let after = 0;
   for (;;) {
     const page = await deps.store.page(bounded, after, pageSize);
-    if (page.length === 0) return total;
+    if (page.length === 0) return counts;
     after = page[page.length - 1]!.id;
     const items = page.map((failed) => ({ failed, job: newJobFor(failed, deps.registry) }));
 
     const local = items.filter((i) => i.failed.connection === 'database');
-    for (const done of await moveToJobsTable(deps.db, local)) {
-      total++;
-      options.onRetried?.(retried(done.item, deps.registry, { jobId: done.jobId }));
+    for (const moved of await moveToJobsTable(deps.db, local)) {
+      if ('jobId' in moved) {
+        counts.retried++;
+        options.onRetried?.(retried(moved.item, deps.registry, { jobId: moved.jobId }));
+      } else if ('heldBy' in moved) {
+        counts.kept++;
+        options.onKept?.({ failed: moved.item.failed, key: moved.key, heldBy: moved.heldBy });
+      }
     }
     for (const item of items.filter((i) => i.failed.connection !== 'database')) {
       const outcome = await pushThenForget(deps, item);
-      total++;
-      options.onRetried?.(retried(item, deps.registry, outcome));
+      if ('heldBy' in outcome) {
+        counts.kept++;
+        options.onKept?.(outcome);
+      } else {
+        counts.retried++;
+        options.onRetried?.(retried(item, deps.registry, outcome));
+      }
     }
   }
 }
@@ -98,15 +120,28 @@ export async function resolveFailedJobs(
   return { ids: [...new Set(ids)], missing };
 }
 
-/** The job to push for a failed row: attempts start again from zero. */
+/**
+ * The job to push for a failed row: attempts start again from zero; a unique job keeps the key
+ * it was stored with (not one computed again: the key function may have changed since) and its
+ * window. A row failed before migration 0005 kept no window: its definition's is used, and
+ * without a definition it goes back without a key, as retries did before.
+ */
 export function newJobFor(failed: FailedJob, registry: JobRegistry): NewJob {
+  const definition = registry.get(failed.name);
+  const forMs =
+    failed.unique?.forMs ??
+    (definition?.unique ? Math.round(definition.unique.for * 1000) : undefined);
   return {
     name: failed.name,
     queue: failed.queue,
     payload: failed.payload,
     priority: failed.priority,
-    maxTries: registry.get(failed.name)?.tries ?? DEFAULT_TRIES,
+    maxTries: definition?.tries ?? DEFAULT_TRIES,
     delayMs: 0,
+    unique:
+      failed.unique && forMs !== undefined
+        ? { key: failed.unique.key, forMs, stored: true }
+        : undefined,
   };
 }
 
@@ -119,53 +154,21 @@ async function boundToCurrent(knex: Knex, filter: FailedFilter): Promise<FailedF
   return { ...filter, range: [from, Math.min(to, max)] };
 }
 
-/** Moves failed rows of the `database` connection back into `jobs`, in one transaction. */
-async function moveToJobsTable(
-  db: Database,
-  items: Item[],
-): Promise<Array<{ item: Item; jobId: string }>> {
-  if (items.length === 0) return [];
-  const now = db.knex.raw(db.dialect === 'pgsql' ? PG_NOW : SQLITE_NOW);
-  return db.knex.transaction(async (trx) => {
-    const done: Array<{ item: Item; jobId: string }> = [];
-    for (const item of items) {
-      // Delete first: the row is ours only if we removed it (a concurrent retry skips it), and
-      // on SQLite a transaction that starts with a write takes the write lock at once.
-      const deleted = await trx('failed_jobs').where('id', item.failed.id).delete();
-      if (deleted !== 1) continue;
-      const { job } = item;
-      const [inserted] = await trx('jobs')
-        .insert({
-          queue: job.queue,
-          name: job.name,
-          payload: job.payload,
-          priority: job.priority,
-          attempts: 0,
-          max_tries: job.maxTries,
-          available_at: now,
-          created_at: now,
-        })
-        .returning('id');
-      done.push({ item, jobId: String((inserted as { id: unknown }).id) });
-    }
-    if (db.dialect === 'pgsql' && done.length > 0) {
-      // One NOTIFY per transaction wakes idle workers on these queues (see postgres-queue.ts).
-      const queues = [...new Set(done.map((d) => d.item.job.queue))];
-      await trx.raw(`select pg_notify('${CHANNEL}', ?)`, [queues.join(',')]);
-    }
-    return done;
-  });
-}
-
-/** For connections outside the SQL storage: push, then forget the failed row. */
+/**
+ * For connections outside the SQL storage: push, then forget the failed row. A unique job the
+ * driver deduplicates (its key is held) was not stored: its row is kept.
+ */
 async function pushThenForget(
   deps: RetryDeps,
   item: Item,
-): Promise<{ jobId?: string; error?: Error }> {
+): Promise<{ jobId?: string; error?: Error } | Kept> {
   const driver = await deps.driver(item.failed.connection);
   let outcome: { jobId?: string; error?: Error };
   try {
     const [result] = await driver.push([item.job]);
+    if (result?.deduplicated && item.job.unique) {
+      return { failed: item.failed, key: item.job.unique.key, heldBy: result.id };
+    }
     outcome = { jobId: result?.id };
   } catch (error) {
     // The sync driver runs the job inline; when it fails again it has recorded a new failed

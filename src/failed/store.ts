@@ -13,6 +13,11 @@ export interface FailedJob {
   attempts: number;
   priority: number;
   originalId: string | null;
+  /**
+   * The unique key the job held, and its window in ms (null for a job stored before migration
+   * 0005, whose window was not kept); null when it had no key or failed before 0005.
+   */
+  unique: { key: string; forMs: number | null } | null;
   /** ISO 8601. */
   failedAt: string;
 }
@@ -101,6 +106,13 @@ function toFailed(r: Record<string, unknown>): FailedJob {
     attempts: Number(r.attempts),
     priority: Number(r.priority),
     originalId: (r.original_id as string | null) ?? null,
+    unique:
+      r.unique_key == null
+        ? null
+        : {
+            key: String(r.unique_key),
+            forMs: r.unique_for_ms == null ? null : Number(r.unique_for_ms),
+          },
     failedAt: new Date(Number(r.failed_at)).toISOString(),
   };
 }

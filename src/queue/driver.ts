@@ -22,7 +22,19 @@ export interface NewJob {
   /** Absolute epoch milliseconds before which the job must not run; wins over delayMs. */
   runAt?: number;
   /** Deduplication key and how long it holds, in milliseconds. */
-  unique?: { key: string; forMs: number };
+  unique?: UniqueKey;
+}
+
+/** A unique job's key and its window. */
+export interface UniqueKey {
+  key: string;
+  /** How long the key holds, in milliseconds, while its job lives. */
+  forMs: number;
+  /**
+   * The key is already as a storage keeps it (read back from one: a retried failed job), so it
+   * is not encoded again (src/queue/storable.ts).
+   */
+  stored?: boolean;
 }
 
 export interface PushResult {
@@ -124,6 +136,12 @@ export interface FailedJobRecord {
   attempts: number;
   priority: number;
   originalId: string;
+  /**
+   * The unique key the job was stored with, and its window, so that a retry holds it again.
+   * The driver fills it in from what it stored (the worker does not know it). A job stored
+   * before migration 0005 has no window kept: then `forMs` is missing.
+   */
+  unique?: { key: string; forMs?: number };
 }
 
 export interface QueueDriver {

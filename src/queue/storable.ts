@@ -23,7 +23,11 @@ import type { FailedJobRecord, NewJob } from './driver.js';
 export function storableJob(job: NewJob): NewJob {
   const delayMs = wholeMs(job.delayMs);
   const runAt = job.runAt === undefined ? undefined : wholeTime(job.runAt);
-  const key = job.unique ? storableKey(job.unique.key) : undefined;
+  const key = job.unique
+    ? job.unique.stored
+      ? job.unique.key
+      : storableKey(job.unique.key)
+    : undefined;
   const forMs = job.unique ? wholeMs(job.unique.forMs) : undefined;
   const payload = storableText(job.payload);
   if (
@@ -40,7 +44,7 @@ export function storableJob(job: NewJob): NewJob {
     payload,
     delayMs,
     runAt,
-    unique: job.unique ? { key: key!, forMs: forMs! } : undefined,
+    unique: job.unique ? { ...job.unique, key: key!, forMs: forMs! } : undefined,
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { failedRecord } from '../../src/failed/record.js';
 import { waitFor } from '../helpers/wait.js';
 import { drivers } from './drivers.js';
-import { newJob, useHarness } from './support.js';
+import { failedJobs, newJob, useHarness } from './support.js';
 
 const unique = (forMs = 60_000) => ({ unique: { key: 'digest:1', forMs } });
 
@@ -64,6 +64,17 @@ for (const d of drivers) {
         failedRecord(h.driver.connection, job!, 'error', new Error('x')),
       );
       expect((await h.driver.push([newJob(unique())]))[0]!.deduplicated).toBe(false);
+    });
+
+    it('keeps the key and window of a failed job in failed_jobs, for queue:retry', async () => {
+      const h = harness();
+      await h.driver.push([newJob(unique(90_000)), newJob({ payload: '{"plain":true}' })]);
+      for (const job of await h.driver.claim(['default'], 2, 5_000)) {
+        const record = failedRecord(h.driver.connection, job, 'error', new Error('x'));
+        expect(await h.driver.fail({ id: job.id, token: job.token }, record)).toBe(true);
+      }
+      const rows = await failedJobs(h);
+      expect(rows.map((r) => r.unique)).toEqual([{ key: 'digest:1', forMs: 90_000 }, null]);
     });
 
     it('accepts the key again once forMs passed, even while the first job waits', async () => {

@@ -89,6 +89,7 @@ async function insert(on: Runner, jobs: NewJob[]): Promise<string[]> {
     jobs.map((j) => j.runAt ?? null),
     jobs.map((j) => j.delayMs),
     jobs.map((j) => j.unique?.key ?? null),
+    jobs.map((j) => j.unique?.forMs ?? null),
     queues,
   ]);
   return result.map((r) => String(r.id));

@@ -17,7 +17,7 @@ import type {
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { pushBatch, PUSH_BATCH } from './postgres-push.js';
-import { claimOrder, toClaimed, toRow, untilDue } from './rows.js';
+import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 import { pgConnection } from '../../db/pg-url.js';
 import { requireNative } from '../../util/native-require.js';
@@ -315,16 +315,18 @@ export class PostgresQueue implements QueueDriver {
   }
 
   async fail(lease: Lease, given: FailedJobRecord): Promise<boolean> {
-    const record = storableRecord(given);
     const client = await this.settlePool.connect();
     try {
       await client.query('begin');
       const deleted = await client.query(prepared('deleteJob', [lease.id, lease.token]));
-      if (deleted.rowCount !== 1) {
+      const [row] = deleted.rows;
+      if (deleted.rowCount !== 1 || !row) {
         await client.query('rollback');
         return false;
       }
       await client.query(prepared('dropUniquesOf', [[lease.id]]));
+      const unique = uniqueOf(row.unique_key, row.unique_for_ms);
+      const record = storableRecord({ ...given, unique });
       await client.query(
         prepared('insertFailed', [
           record.uuid,
@@ -337,6 +339,8 @@ export class PostgresQueue implements QueueDriver {
           record.attempts,
           record.priority,
           record.originalId,
+          record.unique?.key ?? null,
+          record.unique?.forMs ?? null,
         ]),
       );
       await client.query('commit');

@@ -57,11 +57,11 @@ export const SQL = {
   // (claimUniques); a job whose key was not won is not in the arrays.
   pushMany: `
     with ins as (
-      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, created_at)
+      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, unique_for_ms, created_at)
       select t.queue, t.name, t.payload, t.priority, 0, t.max_tries,
-             t.at, t.at * 1000, t.unique_key, ${NOW}
-        from (select *, coalesce(run_at, ${NOW} + delay_ms) as at from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::bigint[], ?::text[])
-             with ordinality as u(queue, name, payload, priority, max_tries, run_at, delay_ms, unique_key, ord)) as t
+             t.at, t.at * 1000, t.unique_key, t.unique_for_ms, ${NOW}
+        from (select *, coalesce(run_at, ${NOW} + delay_ms) as at from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
+             with ordinality as u(queue, name, payload, priority, max_tries, run_at, delay_ms, unique_key, unique_for_ms, ord)) as t
        order by t.ord
       returning id),
     n as (select pg_notify('${CHANNEL}', ?))
@@ -114,10 +114,10 @@ export const SQL = {
            reserved_at = null, token = null
       from (select ${NOW} + ?::bigint as t) as at
      where id = ? and token = ?`,
-  deleteJob: `delete from jobs where id = ? and token = ? returning queue`,
+  deleteJob: `delete from jobs where id = ? and token = ? returning unique_key, unique_for_ms`,
   insertFailed: `
-    insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, failed_at)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NOW})`,
+    insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, unique_key, unique_for_ms, failed_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NOW})`,
 
   // One count per queue, the clock read once: with the clock in every filter and a GROUP BY,
   // 50,000 jobs took 25 ms to count (7 ms so), and monitors poll this.

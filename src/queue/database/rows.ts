@@ -1,4 +1,4 @@
-import type { ClaimedJob, JobRow, JobState } from '../driver.js';
+import type { ClaimedJob, FailedJobRecord, JobRow, JobState } from '../driver.js';
 
 /** Maps a `jobs` row to what listings show; the state follows from the times. */
 export function toRow(r: Record<string, unknown>, now: number): JobRow {
@@ -59,4 +59,13 @@ export function claimOrder(a: Record<string, unknown>, b: Record<string, unknown
     Number(a.ready_at) - Number(b.ready_at) ||
     Number(a.id) - Number(b.id)
   );
+}
+
+/**
+ * The unique key of a deleted job, for its failed_jobs row. A job stored before migration 0005
+ * has a key and no window.
+ */
+export function uniqueOf(key: unknown, forMs: unknown): FailedJobRecord['unique'] {
+  if (key == null) return undefined;
+  return forMs == null ? { key: String(key) } : { key: String(key), forMs: Number(forMs) };
 }

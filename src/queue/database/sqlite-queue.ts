@@ -16,7 +16,7 @@ import type {
 import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
-import { claimOrder, toClaimed, toRow, untilDue } from './rows.js';
+import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
 import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 import { requireNative } from '../../util/native-require.js';
@@ -37,6 +37,7 @@ const STREAM_BATCH = 5000;
 /** What deleting a job returns. */
 interface DeletedRow {
   unique_key: string | null;
+  unique_for_ms: number | null;
 }
 
 /**
@@ -125,6 +126,7 @@ export class SqliteQueue implements QueueDriver {
           max_tries: job.maxTries,
           available_at: availableAt,
           unique_key: job.unique?.key ?? null,
+          unique_for_ms: job.unique?.forMs ?? null,
           created_at: now,
         }).lastInsertRowid,
       );
@@ -216,7 +218,8 @@ export class SqliteQueue implements QueueDriver {
         const row = this.sql.deleteJob.get(lease.id, lease.token) as DeletedRow | undefined;
         if (!row) return false;
         if (row.unique_key !== null) this.sql.dropUniqueOf.run(lease.id);
-        this.sql.insertFailed.run(failedJobRow(storableRecord(record), this.now()));
+        const failed = { ...record, unique: uniqueOf(row.unique_key, row.unique_for_ms) };
+        this.sql.insertFailed.run(failedJobRow(storableRecord(failed), this.now()));
         return true;
       })
       .immediate();

@@ -12,8 +12,8 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
     dataVersion: db.prepare('pragma data_version'),
 
     insertJob: db.prepare(`
-      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, created_at)
-      values (@queue, @name, @payload, @priority, 0, @max_tries, @available_at, @available_at * 1000, @unique_key, @created_at)`),
+      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, unique_for_ms, created_at)
+      values (@queue, @name, @payload, @priority, 0, @max_tries, @available_at, @available_at * 1000, @unique_key, @unique_for_ms, @created_at)`),
     dropExpiredUnique: db.prepare('delete from job_uniques where key = ? and expires_at <= ?'),
     findUnique: db.prepare('select job_id from job_uniques where key = ?'),
     insertUnique: db.prepare('insert into job_uniques (key, job_id, expires_at) values (?, ?, ?)'),
@@ -39,7 +39,9 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
     extend: db.prepare('update jobs set available_at = ? where id = ? and token = ?'),
     // The unique key says whether job_uniques holds a row to free: most jobs have none, and a
     // second statement per completed job to find that out cost a sixth of a completion.
-    deleteJob: db.prepare('delete from jobs where id = ? and token = ? returning unique_key'),
+    deleteJob: db.prepare(
+      'delete from jobs where id = ? and token = ? returning unique_key, unique_for_ms',
+    ),
     release: db.prepare(`
       update jobs
          set available_at = @at, ready_at = ${READY_AT_BEHIND('@at')},
@@ -47,8 +49,8 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
              reserved_at = null, token = null
        where id = @id and token = @token`),
     insertFailed: db.prepare(`
-      insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, failed_at)
-      values (@uuid, @connection, @queue, @name, @payload, @exception, @reason, @attempts, @priority, @original_id, @failed_at)`),
+      insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, unique_key, unique_for_ms, failed_at)
+      values (@uuid, @connection, @queue, @name, @payload, @exception, @reason, @attempts, @priority, @original_id, @unique_key, @unique_for_ms, @failed_at)`),
 
     sizes: db.prepare(`
       select sum(case when available_at <= @now then 1 else 0 end) as pending,

@@ -94,6 +94,16 @@ export function maxTriesOf(opts: string | null | undefined): number {
 
 let lastOpts: { text: string | null | undefined; tries: number } = { text: '{}', tries: 1 };
 
+/** A unique job's window (BullMQ's deduplication ttl, kept in `opts`), if it can be read. */
+export function uniqueWindowOf(opts: string | null | undefined): number | undefined {
+  try {
+    const ttl = (JSON.parse(opts ?? '{}') as { de?: { ttl?: unknown } }).de?.ttl;
+    return typeof ttl === 'number' && ttl > 0 ? ttl : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `<queue>:<BullMQ id>` → its parts; queue names on redis never hold ":". */
 export function parseId(id: string): { queue: string; bullId: string } | undefined {
   const at = id.lastIndexOf(':');

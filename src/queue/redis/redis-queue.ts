@@ -22,7 +22,7 @@ import { HeldLeases } from './held-leases.js';
 import { MarkerWait } from './marker-wait.js';
 import { openRedis } from './redis-connection.js';
 import { PartialPushError } from '../bulk/partial-push-error.js';
-import { checkJob, claimedFrom, parseId, type Held } from './redis-jobs.js';
+import { checkJob, claimedFrom, parseId, uniqueWindowOf, type Held } from './redis-jobs.js';
 import { pushJobs } from './redis-push.js';
 import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
 import {
@@ -368,12 +368,17 @@ export class RedisQueue implements QueueDriver {
    * least once), but never lost.
    */
   async fail(lease: Lease, given: FailedJobRecord): Promise<boolean> {
-    const record = storableRecord(given);
+    const record = { ...storableRecord(given) };
     const redis = this.r();
     await redis.reconnected();
     const held = await this.held.of(lease);
     if (!held) return false;
     const knex = await this.options.knex();
+    if (held.deid) {
+      // Read only for unique jobs, and only when one fails: claims stay one round trip.
+      const opts = await redis.up().hget(redis.keysOf(held.queue)[''] + held.bullId, 'opts');
+      record.unique = { key: held.deid, forMs: uniqueWindowOf(opts) };
+    }
     await insertFailedOnce(knex, failedJobRow(record, redis.clock.now()));
     const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, redis.clock.now(), {
       target: 'failed',
