@@ -216,8 +216,10 @@ for (const d of drivers) {
       const h = harness();
       const p = probe('crashy', () => 'ran');
       const id = await pushOne(h.driver, { name: 'crashy', maxTries: 1, payload: '{"userId":9}' });
-      // A worker that claimed it and died: the lease runs out with the attempt spent.
-      expect(await h.driver.claim(['default'], 1, 300)).toHaveLength(1);
+      // A worker that claimed it, ran it alone and died: the lease runs out with the attempt
+      // spent (a job that merely ran beside the culprit would get it back).
+      const [claimed] = await h.driver.claim(['default'], 1, 300);
+      expect(await h.driver.markAlone({ id, token: claimed!.token })).toBe(true);
       const w = startWorker(h, [p.job]);
       const failed = await waitForFailed(h, 5_000);
       expect(p.attempts).toEqual([]);
@@ -294,8 +296,9 @@ for (const d of drivers) {
       // Not released and not failed: nobody may take it until the lease runs out.
       expect(await failedJobs(h)).toEqual([]);
       expect(await h.driver.claim(['default'], 1, 5_000)).toEqual([]);
+      // It did not run alone: the lost claim is not charged, and the next one isolates it.
       const again = await claimWhenReady(h.driver, { leaseMs: 5_000 });
-      expect(again).toMatchObject({ id, attempts: 2 });
+      expect(again).toMatchObject({ id, attempts: 1, isolate: true });
     });
   });
 }
