@@ -17,14 +17,16 @@ for (const d of drivers) {
       expect(await driver.claim(['default'], 1, 5_000)).toEqual([]);
     });
 
-    it('hands out again a job whose lease expired, with a new token, to run alone', async () => {
+    it('releases a job whose lease expired: claimable again with a new token, the attempt charged if it ran alone', async () => {
       const { driver } = harness();
       const id = await pushOne(driver);
       const claimedAt = Date.now();
       const [first] = await driver.claim(['default'], 1, SHORT);
+      // Alone, the job is to blame for its lost lease (lost-leases.test.ts has the other case).
+      expect(await driver.markAlone({ id, token: first!.token })).toBe(true);
       const second = await claimWhenReady(driver);
       expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(SHORT - 10);
-      expect(second).toMatchObject({ id, isolate: true });
+      expect(second).toMatchObject({ id, isolate: true, attempts: first!.attempts + 1 });
       expect(second.token).not.toBe(first!.token);
     });
 
@@ -75,15 +77,15 @@ for (const d of drivers) {
       }
 
       it('complete changes nothing and returns no id', async () => {
-        const { h, stale } = await staleAndCurrent();
+        const { h, stale, current } = await staleAndCurrent();
         expect(await h.driver.complete([stale])).toEqual([]);
-        await stillHeldBy(h.driver, 1);
+        await stillHeldBy(h.driver, current.attempts);
       });
 
       it('release changes nothing and returns false', async () => {
-        const { h, stale } = await staleAndCurrent();
+        const { h, stale, current } = await staleAndCurrent();
         expect(await h.driver.release(stale, { delayMs: 0, refundAttempt: true })).toBe(false);
-        await stillHeldBy(h.driver, 1);
+        await stillHeldBy(h.driver, current.attempts);
         expect(await h.driver.claim(['default'], 1, SHORT)).toEqual([]);
       });
 
@@ -91,7 +93,7 @@ for (const d of drivers) {
         const { h, stale, current } = await staleAndCurrent();
         const record = failedRecord(h.driver.connection, current, 'error', new Error('late'));
         expect(await h.driver.fail(stale, record)).toBe(false);
-        await stillHeldBy(h.driver, 1);
+        await stillHeldBy(h.driver, current.attempts);
         expect(await failedJobs(h)).toEqual([]);
       });
 

@@ -78,17 +78,6 @@ export function crashIsolationSpecs(kind: BackendKind): void {
       expect(culpritRuns.map((r) => r.attempt)).toEqual([1, 1, 2]);
     });
 
-    it('a job that exits its worker (tries 2), a worker with --lease 1 started again and again: it ends in failed jobs', async () => {
-      const [culprit] = await app.dispatch('crash', [{}]);
-      const codes = await runUntilDone(['--tries', '2', '--lease', '1', '--stop-when-empty']);
-      expect(await app.jobCount()).toBe(0);
-      expect(codes.slice(0, -1).every((c) => c === 1)).toBe(true);
-      const failed = await app.failedJobs();
-      expect(failed.map((f) => String(f.original_id))).toEqual([culprit]);
-      expect(failed[0]).toMatchObject({ reason: 'max_attempts' });
-      expect(String(failed[0]!.exception)).toContain(LEASE_LOST_ERROR);
-    });
-
     it('jobs held by a worker that died run one at a time, never beside another job', async () => {
       await app.dispatch(
         'sleep',

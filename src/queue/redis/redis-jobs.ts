@@ -2,6 +2,7 @@ import type { RedisQueueBackend } from 'bullmq';
 import { UsageError } from '../../errors.js';
 import { isPriority, PRIORITY_HELP, queueNameProblem } from '../../jobs/limits.js';
 import type { ClaimedJob, NewJob } from '../driver.js';
+import { cameBackLost } from './lease-scripts.js';
 import { fromBullPriority, hashOf, toBullPriority } from './redis-scripts.js';
 
 /*
@@ -74,6 +75,10 @@ export function claimedFrom(
     attempts: held.ats,
     maxTries: held.maxTries,
     token,
+    // Read from the hash the claim brought back: telling a job back from a lost lease costs
+    // the claim nothing (lease-scripts.ts).
+    isolate: cameBackLost(hash),
+    lastError: hash.failedReason || null,
   };
   return { job, held };
 }

@@ -25,9 +25,9 @@ import { PartialPushError } from '../bulk/partial-push-error.js';
 import { checkJob, claimedFrom, parseId, uniqueWindowOf, type Held } from './redis-jobs.js';
 import { pushJobs } from './redis-push.js';
 import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
+import { nextCheckIn, recoverArgs, RELEASED_FIELDS } from './lease-scripts.js';
 import {
   extendLocksArgs,
-  moveStalledArgs,
   moveToActiveArgs,
   moveToDelayedArgs,
   moveToFinishedArgs,
@@ -42,8 +42,8 @@ export interface RedisQueueOptions {
   knex: () => Promise<Knex>;
   /**
    * How often, at most, a queue's active jobs are checked for expired leases, across every
-   * worker (BullMQ's stalled-job check). A crashed worker's job can be claimed again this long
-   * after its lease ends, at the latest. In milliseconds. @defaultValue 250
+   * worker (jobsmithRecover, lease-scripts.ts). A crashed worker's job can be claimed again this
+   * long after its lease ends, at the latest. In milliseconds. @defaultValue 250
    */
   stalledCheckMs?: number;
   /**
@@ -80,7 +80,8 @@ export class RedisQueue implements QueueDriver {
   /** Jobs this driver claimed and has not settled. */
   private readonly held = new HeldLeases(() => this.r());
   private lastClaim?: { queues: string[]; leaseMs: number };
-  private readonly lastStalledCheck = new Map<string, number>();
+  /** Queue → when (Date.now()) its jobs may next be checked for expired leases. */
+  private readonly nextCheck = new Map<string, number>();
   /** Ready jobs per queue at the last claim: how many to ask for at once next time. */
   private readonly readyHint = new Map<string, number>();
 
@@ -161,6 +162,9 @@ export class RedisQueue implements QueueDriver {
       const coming = this.ahead.coming(queue);
       if (limit - claimed.length > coming)
         await this.claimFrom(queue, limit - claimed.length - coming, leaseMs, claimed);
+      // A worker kept busy by jobs fetched with completions may not ask Redis for this queue
+      // for a long time: jobs whose lease ran out must still come back on time.
+      else if (this.stalledCheckDue(queue)) void this.recover(queue).catch(() => {});
       // Jobs of this queue are on their way: no later queue may go before them.
       if (coming > 0) break;
     }
@@ -184,19 +188,16 @@ export class RedisQueue implements QueueDriver {
     for (let round = 0; round < 3 && want > 0; round++) {
       const client = redis.up();
       const now = redis.clock.now();
-      const stalledCheck = round === 0 && this.stalledCheckDue(queue);
+      const recover = round === 0 && this.stalledCheckDue(queue);
       const counted = want > 1;
       const base = randomUUID();
-      const count = (stalledCheck ? 1 : 0) + batch + (counted ? 2 : 0);
+      const count = (recover ? 1 : 0) + batch + (counted ? 2 : 0);
       const replies = await redis.all(
         redis.burst(count, () => {
           const calls: Array<Promise<unknown>> = [];
-          // Before claiming: a job whose lease expired goes back to wait, claimable below
-          // (commands on one connection run in the order sent).
-          if (stalledCheck)
-            calls.push(
-              redis.send('moveStalledJobsToWait', moveStalledArgs(k, now, this.stalledCheckMs)),
-            );
+          // Before claiming: a job whose lease expired goes back, claimable below (commands
+          // on one connection run in the order sent).
+          if (recover) calls.push(this.recover(queue));
           for (let i = 0; i < batch; i++)
             calls.push(
               redis.send('moveToActive', moveToActiveArgs(k, now, `${base}:${i}`, leaseMs)),
@@ -205,7 +206,7 @@ export class RedisQueue implements QueueDriver {
           return calls;
         }),
       );
-      let at = stalledCheck ? 1 : 0;
+      let at = recover ? 1 : 0;
       let got = 0;
       for (let i = 0; i < batch; i++) {
         const claimed = this.hold(claimedFrom(queue, replies[at++], `${base}:${i}`));
@@ -223,10 +224,21 @@ export class RedisQueue implements QueueDriver {
     }
   }
 
+  /** Puts back the jobs of `queue` whose lease ran out (at most once per stalledCheckMs). */
+  private async recover(queue: string): Promise<unknown> {
+    const redis = this.r();
+    const args = recoverArgs(redis.keysOf(queue), this.stalledCheckMs);
+    const reply: unknown = await redis.up().jobsmithRecover(...args);
+    // Another process checked the queue a moment ago: ask again when its turn ends, not a
+    // whole period after ours, so that a lost lease waits at most one period in all.
+    this.nextCheck.set(queue, Date.now() + nextCheckIn(reply, this.stalledCheckMs));
+    return reply;
+  }
+
   private stalledCheckDue(queue: string): boolean {
     const now = Date.now();
-    if (now - (this.lastStalledCheck.get(queue) ?? 0) < this.stalledCheckMs) return false;
-    this.lastStalledCheck.set(queue, now);
+    if (now < (this.nextCheck.get(queue) ?? 0)) return false;
+    this.nextCheck.set(queue, now + this.stalledCheckMs);
     return true;
   }
 
@@ -331,9 +343,16 @@ export class RedisQueue implements QueueDriver {
     return each;
   }
 
-  // Placeholder until crash isolation lands (issue 11, item 4): claims never set `isolate` yet.
-  async markAlone(_lease: Lease): Promise<boolean> {
-    return true;
+  async markAlone(lease: Lease): Promise<boolean> {
+    const redis = this.r();
+    await redis.reconnected();
+    const ref = parseId(lease.id);
+    if (!ref) return false;
+    const jobKey = redis.keysOf(ref.queue)[''] + ref.bullId;
+    const [marked] = await redis.all([
+      redis.up().jobsmithMarkAlone(`${jobKey}:lock`, jobKey, lease.token) as Promise<unknown>,
+    ]);
+    return Number(marked) === 1;
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
@@ -346,6 +365,8 @@ export class RedisQueue implements QueueDriver {
     // it back, under the lock, so RetryAfter never spends one.
     const fields: Record<string, string | number> = {
       failedReason: storableError(options.error) ?? '',
+      // The next claim is an ordinary one, whatever this one was.
+      ...RELEASED_FIELDS,
     };
     if (options.refundAttempt) fields.ats = held.ats - 1;
     const args = moveToDelayedArgs(

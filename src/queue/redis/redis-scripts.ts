@@ -1,13 +1,14 @@
 import type { KeysMap } from 'bullmq';
 import { MAX_PRIORITY } from '../../jobs/limits.js';
+import { LEASE_SCRIPTS } from './lease-scripts.js';
 
 /*
  * How the redis driver talks to Redis: the arguments of the BullMQ Lua scripts it calls (each
  * builder names the script; the KEYS/ARGV contract is the header of that script in
  * node_modules/bullmq/dist/esm/commands/), and the few scripts of our own, each with its
- * contract header. Ours only read or remove jobs in BullMQ's own key layout; every state
- * change a worker makes (claim, renew, complete, retry, fail, stalled-job recovery) goes
- * through BullMQ's scripts.
+ * contract header. Ours read or remove jobs in BullMQ's own key layout, and give back jobs
+ * whose lease ran out (lease-scripts.ts); every other state change a worker makes (claim,
+ * renew, complete, retry, fail) goes through BullMQ's scripts.
  *
  * Times passed to BullMQ are epoch milliseconds from the Redis clock (RedisClock); our scripts
  * read TIME themselves.
@@ -22,12 +23,6 @@ import { MAX_PRIORITY } from '../../jobs/limits.js';
 export const PRIORITY_ZERO = MAX_PRIORITY + 1;
 export const toBullPriority = (priority: number) => PRIORITY_ZERO - priority;
 export const fromBullPriority = (bull: number) => (bull > 0 ? PRIORITY_ZERO - bull : 0);
-
-/**
- * BullMQ fails a stalled job once it stalled more than this many times. Ours counts attempts at
- * claim instead (see the worker), so BullMQ's limit must never be what decides.
- */
-const NEVER = 1_000_000_000;
 
 type Arg = string | number | Buffer;
 
@@ -175,31 +170,9 @@ export function extendLocksArgs(
   return [k.stalled, k[''], pack(tokens), pack(ids), leaseMs];
 }
 
-/**
- * `moveStalledJobsToWait`: moves back to wait the active jobs whose lock expired (a worker that
- * died or lost its lease), then marks the active jobs to look at next time. The `stalled-check`
- * key makes it run at most once per `everyMs` for the queue, whichever process asks.
- */
-export function moveStalledArgs(k: KeysMap, now: number, everyMs: number): Arg[] {
-  return [
-    k.stalled,
-    k.wait,
-    k.active,
-    k['stalled-check'],
-    k.meta,
-    k.paused,
-    k.marker,
-    k.events,
-    k.repeat,
-    NEVER,
-    k[''],
-    now,
-    everyMs,
-  ];
-}
-
 /** Our own scripts, registered with ioredis `defineCommand` under these names. */
 export const SCRIPTS = {
+  ...LEASE_SCRIPTS,
   jobsmithSizes: {
     numberOfKeys: 5,
     lua: `--[[

@@ -1,0 +1,3 @@
+import { crashRecoverySpecs } from './crash-recovery.specs.js';
+
+crashRecoverySpecs('redis');
