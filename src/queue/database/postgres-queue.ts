@@ -17,6 +17,7 @@ import type {
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { pushBatch, PUSH_BATCH } from './postgres-push.js';
+import { withClient } from './pg-checkout.js';
 import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 import { pgConnection } from '../../db/pg-url.js';
@@ -138,18 +139,11 @@ export class PostgresQueue implements QueueDriver {
   private warm(): void {
     this.warmed = true;
     for (let i = 0; i < 2; i++) {
-      void this.settlePool
-        .connect()
-        .then(async (client) => {
-          try {
-            await client.query(prepared('claim', [0, '', '', 0]));
-            await client.query(prepared('complete', [[], []]));
-            await client.query(prepared('completeAndClaim', [[], [], 0, '', '', [], 0]));
-          } finally {
-            client.release();
-          }
-        })
-        .catch(() => {}); // only a head start: the pool connects on demand anyway
+      void withClient(this.settlePool, async (client) => {
+        await client.query(prepared('claim', [0, '', '', 0]));
+        await client.query(prepared('complete', [[], []]));
+        await client.query(prepared('completeAndClaim', [[], [], 0, '', '', [], 0]));
+      }).catch(() => {}); // only a head start: the pool connects on demand anyway
     }
   }
 
@@ -315,7 +309,15 @@ export class PostgresQueue implements QueueDriver {
   }
 
   async fail(lease: Lease, given: FailedJobRecord): Promise<boolean> {
-    const client = await this.settlePool.connect();
+    return withClient(this.settlePool, (client) => this.failOn(client, lease, given));
+  }
+
+  /** fail() in one transaction on a checked-out client. */
+  private async failOn(
+    client: pg.PoolClient,
+    lease: Lease,
+    given: FailedJobRecord,
+  ): Promise<boolean> {
     try {
       await client.query('begin');
       const deleted = await client.query(prepared('deleteJob', [lease.id, lease.token]));
@@ -348,8 +350,6 @@ export class PostgresQueue implements QueueDriver {
     } catch (error) {
       await client.query('rollback').catch(() => {});
       throw error;
-    } finally {
-      client.release();
     }
   }
 
@@ -357,7 +357,8 @@ export class PostgresQueue implements QueueDriver {
     if (signal.aborted) return;
     // A NOTIFY sent before our LISTEN took effect, or between the last claim and this wait,
     // woke nobody: then look again (once listening) instead of sleeping through the push.
-    const [due] = await this.rows(SQL.nextDue, [queues]);
+    // On the worker's own pool, whose idle connections a server restart may drop safely.
+    const [due] = (await this.settle('nextDue', [queues])).rows;
     timeoutMs = untilDue(
       timeoutMs,
       Number(due!.now),
