@@ -25,7 +25,9 @@ import { PartialPushError } from '../bulk/partial-push-error.js';
 import { checkJob, claimedFrom, parseId, uniqueWindowOf, type Held } from './redis-jobs.js';
 import { pushJobs } from './redis-push.js';
 import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
-import { nextCheckIn, recoverArgs, RELEASED_FIELDS } from './lease-scripts.js';
+import { RELEASED_FIELDS } from './lease-scripts.js';
+import { LeaseRecovery } from './lease-recovery.js';
+import { insertFailedOnce } from './failed-row.js';
 import {
   extendLocksArgs,
   moveToActiveArgs,
@@ -72,7 +74,6 @@ export const STREAM_BATCH = 1000;
 export class RedisQueue implements QueueDriver {
   readonly connection = 'redis';
   private readonly prefix: string;
-  private readonly stalledCheckMs: number;
   private redis?: BullRedis;
   private readonly markers: MarkerWait;
   private readonly ahead: FetchAhead;
@@ -80,14 +81,14 @@ export class RedisQueue implements QueueDriver {
   /** Jobs this driver claimed and has not settled. */
   private readonly held = new HeldLeases(() => this.r());
   private lastClaim?: { queues: string[]; leaseMs: number };
-  /** Queue → when (Date.now()) its jobs may next be checked for expired leases. */
-  private readonly nextCheck = new Map<string, number>();
+  /** Checks for jobs whose lease ran out, at most once per stalledCheckMs per queue. */
+  private readonly recovery: LeaseRecovery;
   /** Ready jobs per queue at the last claim: how many to ask for at once next time. */
   private readonly readyHint = new Map<string, number>();
 
   constructor(private readonly options: RedisQueueOptions) {
     this.prefix = (options.prefix ?? 'jobsmith').replace(/:+$/, '');
-    this.stalledCheckMs = options.stalledCheckMs ?? 250;
+    this.recovery = new LeaseRecovery(() => this.r(), options.stalledCheckMs ?? 250);
     this.markers = new MarkerWait(
       () => openRedis(options.url, { name: `${this.prefix}:jobsmith:blocking` }),
       () => this.r().clock.now(),
@@ -164,7 +165,7 @@ export class RedisQueue implements QueueDriver {
         await this.claimFrom(queue, limit - claimed.length - coming, leaseMs, claimed);
       // A worker kept busy by jobs fetched with completions may not ask Redis for this queue
       // for a long time: jobs whose lease ran out must still come back on time.
-      else if (this.stalledCheckDue(queue)) void this.recover(queue).catch(() => {});
+      else if (this.recovery.due(queue)) void this.recovery.recover(queue).catch(() => {});
       // Jobs of this queue are on their way: no later queue may go before them.
       if (coming > 0) break;
     }
@@ -188,7 +189,7 @@ export class RedisQueue implements QueueDriver {
     for (let round = 0; round < 3 && want > 0; round++) {
       const client = redis.up();
       const now = redis.clock.now();
-      const recover = round === 0 && this.stalledCheckDue(queue);
+      const recover = round === 0 && this.recovery.due(queue);
       const counted = want > 1;
       const base = randomUUID();
       const count = (recover ? 1 : 0) + batch + (counted ? 2 : 0);
@@ -197,7 +198,7 @@ export class RedisQueue implements QueueDriver {
           const calls: Array<Promise<unknown>> = [];
           // Before claiming: a job whose lease expired goes back, claimable below (commands
           // on one connection run in the order sent).
-          if (recover) calls.push(this.recover(queue));
+          if (recover) calls.push(this.recovery.recover(queue));
           for (let i = 0; i < batch; i++)
             calls.push(
               redis.send('moveToActive', moveToActiveArgs(k, now, `${base}:${i}`, leaseMs)),
@@ -222,24 +223,6 @@ export class RedisQueue implements QueueDriver {
       if (got < batch || ready === 0) return;
       batch = Math.min(want, ready);
     }
-  }
-
-  /** Puts back the jobs of `queue` whose lease ran out (at most once per stalledCheckMs). */
-  private async recover(queue: string): Promise<unknown> {
-    const redis = this.r();
-    const args = recoverArgs(redis.keysOf(queue), this.stalledCheckMs);
-    const reply: unknown = await redis.up().jobsmithRecover(...args);
-    // Another process checked the queue a moment ago: ask again when its turn ends, not a
-    // whole period after ours, so that a lost lease waits at most one period in all.
-    this.nextCheck.set(queue, Date.now() + nextCheckIn(reply, this.stalledCheckMs));
-    return reply;
-  }
-
-  private stalledCheckDue(queue: string): boolean {
-    const now = Date.now();
-    if (now < (this.nextCheck.get(queue) ?? 0)) return false;
-    this.nextCheck.set(queue, now + this.stalledCheckMs);
-    return true;
   }
 
   private hold(claimed: { job: ClaimedJob; held: Held } | undefined): ClaimedJob | undefined {
@@ -495,27 +478,6 @@ export class RedisQueue implements QueueDriver {
       tx.jobsmithUnclaim(...keys, held.token, held.bullId);
     }
     await redis.exec(tx);
-  }
-}
-
-/**
- * Inserts a failed_jobs row, or finds it already there: the worker retries a fail() whose Redis
- * half was cut by a dropped connection, and the row of the first try must not fail the retry.
- * A row of the same uuid for another job is still an error.
- */
-async function insertFailedOnce(knex: Knex, row: ReturnType<typeof failedJobRow>): Promise<void> {
-  try {
-    await knex('failed_jobs').insert(row);
-  } catch (error) {
-    const existing = await knex('failed_jobs')
-      .where({ uuid: row.uuid })
-      .first('original_id', 'connection')
-      .catch(() => undefined);
-    const same =
-      existing &&
-      String(existing.original_id) === String(row.original_id) &&
-      existing.connection === row.connection;
-    if (!same) throw error;
   }
 }
 
