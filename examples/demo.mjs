@@ -89,8 +89,9 @@ step('Work both queues until every job has run (billing first: strict priority)'
 ]);
 step('The job that ran out of tries is in failed jobs', ['queue:failed']);
 process.stdout.write(`
-${bold('Done.')} Try next, from examples/app:
-  ../../bin/run queue:retry all        put failed jobs back on their queue
-  ../../bin/run queue:work --help      every worker flag
-  ../../bin/run --help                 every command
+${bold('Done.')} Try next, from examples/app (the demo's jobs are in storage/demo.sqlite):
+  DB_DATABASE=storage/demo.sqlite ../../bin/run queue:retry all   put failed jobs back on their queue
+  DB_DATABASE=storage/demo.sqlite ../../bin/run queue:size        what waits where
+  ../../bin/run queue:work --help                                 every worker flag
+  ../../bin/run --help                                            every command
 `);

@@ -120,6 +120,8 @@ export async function execute(
     const error = new Error(
       `${job.name} has been attempted too many times: max attempts exceeded (${maxTries}).${last}`,
     );
+    // The worker's own verdict: a stack of jobsmith's frames would only be noise in failed jobs.
+    error.stack = `${error.name}: ${error.message}`;
     return {
       definition,
       payload,
