@@ -23,9 +23,9 @@ export interface WorkerOptions {
   /**
    * Jobs claimed ahead of free slots and held in memory, so most jobs start without a round
    * trip to the storage. Only on a worker of a single queue (strict queue order stays exact),
-   * never with --once or --max-jobs. The trade-off: a worker that crashes spends an attempt of
-   * every job it held, and they come back only when their lease ends; on a clean stop they are
-   * released with the attempt given back. @defaultValue 0 (off)
+   * never with --once or --max-jobs. The trade-off: the jobs a crashed worker held come back
+   * only when their lease ends (then to run alone, attempt not spent: isolation.ts); on a clean
+   * stop they are released with the attempt given back. @defaultValue 0 (off)
    */
   prefetch?: number;
   /** Overrides every job's timeout, ms. */
@@ -62,8 +62,8 @@ export const DEFAULT_STORAGE_TIMEOUT_MS = 60_000;
  * - 1: a failure before the worker started (configuration, an unreachable storage at start).
  * - 2: a usage error (a bad flag or argument).
  * - 12: the process's memory passed --memory; its jobs finished first.
- * - 13: a job ignored its timeout's abort past the stuck grace; the job comes back through its
- *   lease.
+ * - 13: a job ignored its timeout's abort past the stuck grace; the job runs again one lease
+ *   later, its attempt spent (or fails as a timeout on its last try).
  * - 14: the storage failed: an error waiting cannot fix (read-only, corrupt, deleted or replaced
  *   SQLite file, a missing schema, a job outcome the storage refused), or errors that waiting
  *   could fix for longer than --storage-timeout, or a job's outcome that could not be written
