@@ -35,7 +35,7 @@ export default function command() {
         if (opts.json) return printJson(rows.map(failedJobJson));
         if (rows.length === 0) return say('No failed jobs.');
         await printTable(
-          ['ID', 'Failed at', 'Connection', 'Queue', 'Name', 'Attempts', 'Exception'],
+          ['ID', 'Failed at', 'Connection', 'Queue', 'Name', 'Attempts', 'Reason', 'Exception'],
           rows.map((r) => [
             r.id,
             r.failedAt,
@@ -43,6 +43,9 @@ export default function command() {
             r.queue,
             r.name,
             r.attempts,
+            // Why it ended: its own error, a payload or name no worker can run (poison), tries
+            // spent while it kept losing its worker (max_attempts), or a timeout.
+            r.reason,
             firstLine(r.exception, 80),
           ]),
         );

@@ -39,13 +39,14 @@ export function failedSpecs(backend: Backend): void {
         'Queue',
         'Name',
         'Attempts',
+        'Reason',
         'Exception',
       ]);
-      expect(rows.slice(1).map((r) => [r[2], r[3], r[4], r[5], r[6]])).toEqual([
-        ['database', 'fa', 'boom.job', '1', 'Permanent: boom 1'],
-        ['database', 'fa', 'boom.job', '1', 'Permanent: boom 2'],
-        ['database', 'fb', 'boom.job', '1', 'Permanent: boom 3'],
-        ['database', 'fa', 'boom.job', '5', 'Error: failed 3 hours ago'],
+      expect(rows.slice(1).map((r) => [r[2], r[3], r[4], r[5], r[6], r[7]])).toEqual([
+        ['database', 'fa', 'boom.job', '1', 'error', 'Permanent: boom 1'],
+        ['database', 'fa', 'boom.job', '1', 'error', 'Permanent: boom 2'],
+        ['database', 'fb', 'boom.job', '1', 'error', 'Permanent: boom 3'],
+        ['database', 'fa', 'boom.job', '5', 'error', 'Error: failed 3 hours ago'],
       ]);
       expect(rows.slice(1).map((r) => Number(r[0]))).toEqual(
         [...rows.slice(1).map((r) => Number(r[0]))].sort((a, b) => a - b),
