@@ -58,6 +58,11 @@ export function queueVariable(queue: string, key: PolicyKey): string {
   return `QUEUE_${queue.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${SUFFIX[key]}`;
 }
 
+/** Whether `name` is a `QUEUE_<NAME>_TRIES|BACKOFF|TIMEOUT|CONCURRENCY` variable. */
+export function isQueueVariable(name: string): boolean {
+  return POLICY_VAR.test(name);
+}
+
 type Parsed = { value: QueuePolicy[PolicyKey] } | { problem: string };
 
 /** Reads one variable's text; `problem` says what is allowed. */
