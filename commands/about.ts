@@ -8,11 +8,7 @@ import { formatDurationInput } from '../src/util/duration.js';
 import { packageVersion } from '../src/util/package.js';
 
 export default function command() {
-  return newCommand(
-    'about',
-    'Show the effective configuration and queue policies, secrets masked',
-    'run about --json',
-  )
+  return newCommand('about', 'Show the effective configuration, secrets masked', 'run about --json')
     .option('--json', 'print JSON')
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
