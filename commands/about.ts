@@ -1,4 +1,5 @@
 import { DURATION_VARS, SECRET_VARS } from '../src/config/env.js';
+import { reportQueues, text, unmatchedQueueVariables } from '../src/config/queue-report.js';
 import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
@@ -34,8 +35,13 @@ export default function command() {
             tries: j.tries,
             timeout: j.timeout,
           })),
+          queues: reportQueues(config, app.rawEnv),
           environment: env,
         };
+        const unmatched = unmatchedQueueVariables(
+          about.queues.map((q) => q.name),
+          app.rawEnv,
+        );
         if (opts.json) return printJson(about);
         say(paint.bold('jobsmith'));
         say(`  version      ${about.version}`);
@@ -47,6 +53,18 @@ export default function command() {
         say(paint.bold(`Jobs (${about.jobs.length})`));
         for (const j of about.jobs)
           say(`  ${j.name.padEnd(30)} queue=${j.queue} tries=${j.tries} timeout=${j.timeout}s`);
+        say(paint.bold(`Queues (${about.queues.length})`));
+        for (const q of about.queues) {
+          say(`  ${q.name}`);
+          for (const field of ['tries', 'backoff', 'timeout', 'concurrency'] as const) {
+            const { value, source, from } = q[field];
+            say(
+              `    ${field.padEnd(12)} ${text(value).padEnd(12)} ${paint.dim(`${source}: ${from}`)}`,
+            );
+          }
+        }
+        for (const name of unmatched)
+          say(paint.dim(`  ${name} is set but names none of these queues.`));
       }),
     );
 }

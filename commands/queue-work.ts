@@ -11,6 +11,7 @@ import {
   Option,
   triesFlag,
 } from '../src/cli/command.js';
+import { queuePolicy, type QueuePolicy } from '../src/config/queue-policies.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
 import { HandlerFaults } from '../src/worker/handler-faults.js';
@@ -53,6 +54,20 @@ function shown(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/**
+ * --concurrency when given. Else a worker of one queue takes that queue's concurrency
+ * (QUEUE_<NAME>_CONCURRENCY, then the config's `queues`); a worker of several takes 1, as
+ * caps per queue within one worker are not built.
+ */
+function workerConcurrency(
+  opts: { concurrency?: number; queue: string[] },
+  policies: Map<string, QueuePolicy>,
+): number {
+  if (opts.concurrency !== undefined) return opts.concurrency;
+  if (opts.queue.length !== 1) return 1;
+  return policies.get(opts.queue[0]!)?.concurrency ?? 1;
+}
+
 /** The connection argument, checked before anything opens. */
 function workerConnection(connection: string | undefined): void {
   if (connection === undefined || WORKER_CONNECTIONS.includes(connection)) return;
@@ -83,9 +98,8 @@ export default function command() {
     )
     .option(
       '--concurrency <n>',
-      'jobs run at the same time',
+      "jobs run at the same time (default: the queue's concurrency for a worker of one queue, else 1)",
       intFlag('--concurrency', { min: 1, max: 1000 }),
-      1,
     )
     .option('--once', 'process one job, then exit 0')
     .option(
@@ -196,9 +210,13 @@ export default function command() {
           });
         const db = await app.db();
         const leaseMs: number = opts.lease ?? app.env.QUEUE_LEASE;
+        const { config } = await app.config();
+        const queuePolicies = new Map(
+          (opts.queue as string[]).map((q) => [q, queuePolicy(q, config.queues?.[q], app.rawEnv)]),
+        );
         const options: WorkerOptions = {
           queues: opts.queue,
-          concurrency: opts.concurrency,
+          concurrency: workerConcurrency(opts, queuePolicies),
           once: Boolean(opts.once),
           stopWhenEmpty: Boolean(opts.stopWhenEmpty),
           maxJobs: opts.maxJobs,
@@ -210,6 +228,7 @@ export default function command() {
           timeoutMs: opts.timeout,
           tries: opts.tries,
           backoff: opts.backoff,
+          queuePolicies,
           leaseMs,
           graceMs: opts.grace,
           stuckGraceMs: Math.min(5000, Math.max(1000, Math.floor(leaseMs / 4))),

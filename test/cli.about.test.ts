@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from './helpers/cli.js';
@@ -63,6 +63,7 @@ describe('run about', () => {
       cwd: realpathSync(dir.path),
       configFile: null,
       jobs: [],
+      queues: [],
       environment: {
         DB_CONNECTION: 'sqlite',
         DB_DATABASE: 'storage/database.sqlite',
@@ -85,5 +86,64 @@ describe('run about', () => {
     });
     expect(result.code).toBe(0);
     expect(readdirSync(dir.path)).toEqual([]);
+  });
+});
+
+const POLICY_CONFIG = `import { defineConfig, defineJob } from 'jobsmith';
+const send = defineJob({ name: 'mail.send', queue: 'mail', tries: 5, timeout: 20, async handle() {} });
+export default defineConfig({
+  jobs: [send],
+  queues: { mail: { tries: 2, backoff: [1, 2] }, rewrite: { concurrency: 4 } },
+});
+`;
+
+describe('run about: queue policies', () => {
+  beforeEach(() => writeFileSync(path.join(dir.path, 'jobsmith.config.ts'), POLICY_CONFIG));
+
+  it("shows each queue's tries, backoff, timeout and concurrency and where each came from", async () => {
+    const result = await runCli(['about', '--json'], {
+      cwd: dir.path,
+      env: appEnv({ QUEUE_MAIL_TRIES: '9', QUEUE_REWRITE_TIMEOUT: '90' }),
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).queues).toEqual([
+      {
+        name: 'mail',
+        tries: { value: 9, source: 'env', from: 'QUEUE_MAIL_TRIES' },
+        backoff: { value: [1, 2], source: 'queue', from: 'queues.mail.backoff' },
+        timeout: { value: '20s', source: 'job', from: 'mail.send' },
+        concurrency: { value: 1, source: 'default', from: 'built-in' },
+      },
+      {
+        name: 'rewrite',
+        tries: { value: 3, source: 'default', from: 'built-in' },
+        backoff: { value: [10, 30, 60], source: 'default', from: 'built-in' },
+        timeout: { value: '90s', source: 'env', from: 'QUEUE_REWRITE_TIMEOUT' },
+        concurrency: { value: 4, source: 'queue', from: 'queues.rewrite.concurrency' },
+      },
+    ]);
+  });
+
+  it('prints them as a table, and names a queue variable that matches no known queue', async () => {
+    const result = await runCli(['about'], {
+      cwd: dir.path,
+      env: appEnv({ QUEUE_MAIL_TRIES: '9', QUEUE_MAILS_TRIES: '4' }),
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ {4}tries +9 +env: QUEUE_MAIL_TRIES$/m);
+    expect(result.stdout).toMatch(/^ {4}backoff +1,2 +queue: queues\.mail\.backoff$/m);
+    expect(result.stdout).toContain('  QUEUE_MAILS_TRIES is set but names none of these queues.');
+  });
+
+  it('refuses a bad queue variable at start-up with exit 1, naming it, its value and what is allowed', async () => {
+    const result = await runCli(['about'], {
+      cwd: dir.path,
+      env: appEnv({ QUEUE_MAIL_TRIES: '0' }),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'Error: Invalid configuration: QUEUE_MAIL_TRIES="0" is not valid; expected a whole number from 1 to 1000000.\n' +
+        'Fix the variable in your environment or in .env.\n',
+    );
   });
 });

@@ -12,6 +12,7 @@ import {
   QUEUE_NAME_HELP,
   queueUsageProblem,
 } from '../jobs/limits.js';
+import { BACKOFF_TEXT_HELP, parseBackoffText } from '../jobs/backoff.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
 import { parseIsoDate } from '../util/iso-date.js';
 import type { GlobalOptions } from './app.js';
@@ -113,13 +114,8 @@ export function triesFlag(flag: string) {
  */
 export function backoffFlag(flag: string) {
   return (value: string): number[] => {
-    const parts = value.split(',').map((s) => s.trim());
-    const numbers = parts.map((s) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : NaN));
-    if (numbers.some((n) => !(n >= 0) || n * 1000 > MAX_WAIT_MS)) {
-      throw new UsageError(
-        `${flag} must be seconds or a comma list of seconds (10,30,60), each ${MAX_WAIT_HELP}; got "${value}".`,
-      );
-    }
+    const numbers = parseBackoffText(value);
+    if (!numbers) throw new UsageError(`${flag} must be ${BACKOFF_TEXT_HELP}; got "${value}".`);
     return numbers;
   };
 }

@@ -1,10 +1,28 @@
-import type { JobDefinition } from '../jobs/types.js';
+import type { Backoff, JobDefinition } from '../jobs/types.js';
 import type { ScheduleEntry } from '../schedule/types.js';
 
-/** Settings for one queue, keyed by queue name in `defineConfig({ queues })`. */
+/**
+ * Settings for one queue, keyed by queue name in `defineConfig({ queues })`. Each can be
+ * overridden without a deploy by `QUEUE_<NAME>_CONCURRENCY|TRIES|TIMEOUT|BACKOFF` (the name
+ * upper-cased, other characters as `_`); a `run queue:work` flag wins over both. They apply to
+ * every job of the queue when it runs, over the job definition's own (and a dispatch's `tries`).
+ */
 export interface QueueSettings {
-  /** Default worker concurrency for this queue: 1 to 1000. @defaultValue 1 */
+  /**
+   * Worker concurrency when a `run queue:work` serves this queue alone and has no
+   * --concurrency: 1 to 1000. A worker of several queues uses --concurrency (or 1).
+   * @defaultValue 1
+   */
   concurrency?: number;
+  /** Attempts in all, the first included: 1 to 1,000,000. @defaultValue the job's tries */
+  tries?: number;
+  /** Seconds between retries, as defineJob takes it. @defaultValue the job's backoff */
+  backoff?: Backoff;
+  /**
+   * Seconds (30) or a duration ('30s', '5m') a handler may run before its AbortSignal fires.
+   * @defaultValue the job's timeout
+   */
+  timeout?: number | string;
 }
 
 /** What belongs in code rather than in the environment. */

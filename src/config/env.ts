@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { MAX_TIMER_HELP, MAX_TIMER_MS } from '../jobs/limits.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
+import { queueVariableProblems } from './queue-policies.js';
 
 const bool = z.string().transform((v, ctx) => {
   const t = v.trim().toLowerCase();
@@ -126,13 +127,19 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     if (value !== undefined && value !== '') input[key] = value;
   }
   const result = envSchema.safeParse(input);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      const allowed =
-        issue.code === 'invalid_enum_value' ? `one of: ${issue.options.join(', ')}` : issue.message;
-      return `${name}=${JSON.stringify(input[name] ?? '')} is not valid; expected ${allowed}.`;
-    });
+  const lines = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        const allowed =
+          issue.code === 'invalid_enum_value'
+            ? `one of: ${issue.options.join(', ')}`
+            : issue.message;
+        return `${name}=${JSON.stringify(input[name] ?? '')} is not valid; expected ${allowed}.`;
+      });
+  // QUEUE_<NAME>_TRIES and the like: their names are the app's queues, not a fixed list.
+  lines.push(...queueVariableProblems(raw));
+  if (!result.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration: ${lines.join(' ')}`, {
       hint: 'Fix the variable in your environment or in .env.',
     });

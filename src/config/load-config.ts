@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
-import { queueNameProblem } from '../jobs/limits.js';
-import type { JobsmithConfig, QueueSettings } from './define.js';
+import type { JobsmithConfig } from './define.js';
+import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -126,18 +126,18 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
   if (config.queues !== undefined) {
     if (typeof config.queues !== 'object' || config.queues === null || Array.isArray(config.queues))
       fail('`queues` must be an object keyed by queue name.');
+    const variables = new Map<string, string>();
     for (const [queue, settings] of Object.entries(config.queues)) {
-      const problem = queueNameProblem(queue, `\`queues\` key "${queue}"`);
+      const problem = queueSettingsProblem(queue, settings);
       if (problem) fail(`${problem}.`);
-      const concurrency = (settings as QueueSettings | undefined)?.concurrency;
-      if (
-        concurrency !== undefined &&
-        !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000)
-      ) {
+      // Two names that read the same variables (mail.high, mail-high) would share its values.
+      const variable = queueVariable(queue, 'tries').replace(/_TRIES$/, '_*');
+      const other = variables.get(variable);
+      if (other !== undefined)
         fail(
-          `queues.${queue}.concurrency must be a whole number from 1 to 1000, got ${concurrency}.`,
+          `queues "${other}" and "${queue}" both read ${variable} from the environment; rename one.`,
         );
-      }
+      variables.set(variable, queue);
     }
   }
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))

@@ -13,7 +13,8 @@ import {
   queueNameProblem,
   TRIES_HELP,
 } from './limits.js';
-import type { Backoff, JobDefinition, JobOptions } from './types.js';
+import { checkBackoff } from './backoff.js';
+import type { JobDefinition, JobOptions } from './types.js';
 
 const OPTIONS = new Set([
   'name',
@@ -111,31 +112,4 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
 /** Seconds that are a stored wait: 0 or more, at most MAX_WAIT_MS. */
 function isSeconds(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value * 1000 <= MAX_WAIT_MS;
-}
-
-function checkBackoff(backoff: Backoff): string | undefined {
-  const help = `seconds (0 or more, ${MAX_WAIT_HELP}), a list of them, or { type: 'exponential', base, max, jitter }`;
-  if (typeof backoff === 'number') {
-    return isSeconds(backoff) ? undefined : `backoff must be ${help}; got ${backoff}`;
-  }
-  if (Array.isArray(backoff)) {
-    // An index loop, not every(): a hole in the list is a missing value too.
-    for (let i = 0; i < backoff.length; i++) {
-      if (!isSeconds(backoff[i])) return `backoff must be ${help}; got [${backoff.join(', ')}]`;
-    }
-    return undefined;
-  }
-  if (typeof backoff !== 'object' || backoff === null || backoff.type !== 'exponential') {
-    return `backoff must be ${help}; got ${JSON.stringify(backoff)}`;
-  }
-  for (const key of ['base', 'max'] as const) {
-    if (backoff[key] !== undefined && !isSeconds(backoff[key])) {
-      return `backoff.${key} must be seconds, 0 or more, ${MAX_WAIT_HELP}; got ${backoff[key]}`;
-    }
-  }
-  const { jitter } = backoff;
-  if (jitter !== undefined && !(typeof jitter === 'number' && jitter >= 0 && jitter <= 1)) {
-    return `backoff.jitter must be a share from 0 to 1; got ${jitter}`;
-  }
-  return undefined;
 }

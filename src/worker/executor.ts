@@ -5,6 +5,7 @@ import { backoffDelayMs } from '../jobs/backoff.js';
 import { isPermanent, JobTimeoutError, PoisonJobError, retryAfterMs } from '../jobs/errors.js';
 import { describeSchemaError } from '../jobs/prepare.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import type { QueuePolicy } from '../config/queue-policies.js';
 import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
 import { LazyJobContext } from './job-context.js';
 import type { Backoff, DispatchFn, JobContext, JobDefinition, JobLogger } from '../jobs/types.js';
@@ -31,6 +32,8 @@ export interface ExecuteOptions {
   timeoutMs?: number;
   tries?: number;
   backoff?: Backoff;
+  /** Each queue's own policy (environment, then config), beneath the command line's. */
+  queuePolicies?: ReadonlyMap<string, QueuePolicy>;
   /** How long a handler may ignore its timeout's abort before the worker gives up on it. */
   stuckGraceMs: number;
   /** Arms each job's timeout. @defaultValue a setTimeout per job */
@@ -80,7 +83,8 @@ export async function execute(
       `Unknown job name "${job.name}": no job with that name is registered (known: ${known.join(', ') || 'none'}). Add it to the config's jobs list, then retry it with run queue:retry.`,
     );
   }
-  const maxTries = options.tries ?? job.maxTries;
+  const policy = options.queuePolicies?.get(job.queue);
+  const maxTries = triesOf(job, options, policy);
   let raw: unknown;
   try {
     raw = JSON.parse(job.payload);
@@ -129,15 +133,14 @@ export async function execute(
       decision: { action: 'fail', reason: 'max_attempts', error },
     };
   }
-  const timeoutSeconds =
-    options.timeoutMs !== undefined ? options.timeoutMs / 1000 : definition.timeout;
+  const timeoutMs = options.timeoutMs ?? policy?.timeoutMs ?? definition.timeout * 1000;
   const { jobContext } = options;
   const outcome = await race(
     jobContext
       ? () => jobContext.run(job, () => definition.handle(payload, context))
       : () => definition.handle(payload, context),
     context,
-    timeoutSeconds * 1000,
+    timeoutMs,
     options,
     handle,
   );
@@ -162,8 +165,22 @@ export async function execute(
   if (job.attempts >= maxTries) {
     return { ...base, decision: { action: 'fail', reason: timedOut ? 'timeout' : 'error', error } };
   }
-  const delayMs = backoffDelayMs(options.backoff ?? definition.backoff, job.attempts);
+  const backoff = options.backoff ?? policy?.backoff ?? definition.backoff;
+  const delayMs = backoffDelayMs(backoff, job.attempts);
   return { ...base, decision: { action: 'retry', delayMs, error, refund: false } };
+}
+
+/**
+ * The tries that apply to a job: --tries, else its queue's policy, else those stored with it at
+ * dispatch (the dispatch's own, else the definition's). Read when it runs, so a queue's tries
+ * changed in the environment reach jobs already waiting.
+ */
+export function triesOf(
+  job: ClaimedJob,
+  options: Pick<ExecuteOptions, 'tries' | 'queuePolicies'>,
+  policy = options.queuePolicies?.get(job.queue),
+): number {
+  return options.tries ?? policy?.tries ?? job.maxTries;
 }
 
 const COMPLETE: Decision = Object.freeze({ action: 'complete' });

@@ -19,7 +19,7 @@ export class IsolationLine {
 
   constructor(
     private readonly driver: QueueDriver,
-    /** The tries that apply to a job (--tries wins over the job's own). */
+    /** The tries that apply to a job (--tries, its queue's, its own: executor.ts triesOf). */
     private readonly triesOf: (job: ClaimedJob) => number,
   ) {}
 

@@ -1,3 +1,4 @@
+import type { QueuePolicy } from '../config/queue-policies.js';
 import type { Backoff } from '../jobs/types.js';
 
 /** How a worker runs; `run queue:work` builds this from its flags. */
@@ -34,6 +35,11 @@ export interface WorkerOptions {
   tries?: number;
   /** Overrides every job's backoff. */
   backoff?: Backoff;
+  /**
+   * Each queue's own tries, backoff and timeout (QUEUE_<NAME>_* over the config's `queues`),
+   * applied when its jobs run: over the job definition, beneath the three overrides above.
+   */
+  queuePolicies?: ReadonlyMap<string, QueuePolicy>;
   /** Lease length, ms; renewed every third of it while a job runs. @defaultValue 60000 */
   leaseMs: number;
   /** On shutdown, how long in-flight jobs may finish before they are aborted, ms. @defaultValue 30000 */

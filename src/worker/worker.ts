@@ -4,7 +4,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { DispatchFn, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import type { WorkerEvents, StopReason } from './events.js';
-import { execute, toError, type ExecuteOptions, type Interruptible } from './executor.js';
+import { execute, toError, triesOf, type ExecuteOptions, type Interruptible } from './executor.js';
 import { Prefetch } from './prefetch.js';
 import { SharedDeadlines } from './deadlines.js';
 import { Heartbeat } from './heartbeat.js';
@@ -131,11 +131,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onError: (error) => void this.storage.trouble(error, 'claim'),
       onRefilled: () => this.nudges.nudge(),
     });
-    this.isolation = new IsolationLine(deps.driver, (job) => options.tries ?? job.maxTries);
-    const { timeoutMs, tries, backoff, stuckGraceMs } = options;
+    const { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies } = options;
+    this.isolation = new IsolationLine(deps.driver, (job) =>
+      triesOf(job, { tries, queuePolicies }),
+    );
     const { registry, log, dispatch, jobContext } = deps;
     const schedule = this.deadlines.schedule;
-    const overrides = { timeoutMs, tries, backoff, stuckGraceMs };
+    const overrides = { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies };
     this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext };
     this.hardStop.signal.addEventListener('abort', () => {
       for (const r of this.running.values()) r.interrupt?.();
