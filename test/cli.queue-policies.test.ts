@@ -33,4 +33,24 @@ describeBackend('sqlite', 'run queue:work with queue policies', () => {
     expect(await attemptsWith([], { QUEUE_MAIL_TRIES: '3' })).toBe(3);
     expect(await attemptsWith(['--tries', '1'], { QUEUE_MAIL_TRIES: '3' })).toBe(1);
   });
+
+  it("a worker of one queue runs the queue's concurrency: QUEUE_<NAME>_CONCURRENCY over the config, --concurrency over both", async () => {
+    app = await createApp('sqlite', CONFIG.replace('{ tries: 2 }', '{ tries: 2, concurrency: 3 }'));
+    const concurrencyWith = async (args: string[], env: Record<string, string> = {}) => {
+      const work = ['queue:work', ...args, '--stop-when-empty', '--json'];
+      const result = await app!.run(work, { env });
+      expect(result.code, result.stderr).toBe(0);
+      const started = result.stdout.split('\n').find((l) => l.includes('"worker:started"'));
+      return (JSON.parse(started!) as { concurrency: number }).concurrency;
+    };
+    expect(await concurrencyWith(['--queue', 'mail'])).toBe(3);
+    expect(await concurrencyWith(['--queue', 'mail'], { QUEUE_MAIL_CONCURRENCY: '5' })).toBe(5);
+    expect(
+      await concurrencyWith(['--queue', 'mail', '--concurrency', '2'], {
+        QUEUE_MAIL_CONCURRENCY: '5',
+      }),
+    ).toBe(2);
+    // Several queues: no per-queue caps yet; the worker's own --concurrency, default 1.
+    expect(await concurrencyWith(['--queue', 'mail,default'])).toBe(1);
+  });
 });
