@@ -144,7 +144,7 @@ export async function execute(
   const { middleware } = definition;
   // One closure either way: a job without middleware calls its handler directly.
   const run = middleware
-    ? () => runChain(middleware, job.name, payload, context, definition.handle)
+    ? () => runChain(definition, middleware, payload, context)
     : () => definition.handle(payload, context);
   const outcome = await race(
     jobContext ? () => jobContext.run(job, run) : run,

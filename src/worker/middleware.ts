@@ -1,22 +1,23 @@
 import { MiddlewareNextError } from '../jobs/errors.js';
-import type { JobMiddleware, MiddlewareContext } from '../jobs/types.js';
+import type { JobDefinition, JobMiddleware, MiddlewareContext } from '../jobs/types.js';
 import type { LazyJobContext } from './job-context.js';
 
 /**
- * Runs a job's middleware chain around its handler: `chain[0]` first, each reaching the next
- * through `next()`, the last `next()` calling `handle`. Only jobs with middleware come here, so
- * a job without any pays nothing for it (the executor calls `handle` directly).
+ * Runs `chain` (the definition's middleware) around its handler: `chain[0]` first, each
+ * reaching the next through `next()`, the last `next()` calling `handle`. Only jobs with
+ * middleware come here, so a job without any pays nothing for it (the executor calls `handle`
+ * directly).
  *
  * Resolves or rejects as the chain does: with the first middleware's result, or the error it
  * lets through. A second `next()` from the same middleware rejects with MiddlewareNextError.
  */
 export function runChain(
+  definition: JobDefinition,
   chain: readonly JobMiddleware[],
-  name: string,
   payload: unknown,
   context: LazyJobContext,
-  handle: (payload: unknown, ctx: LazyJobContext) => unknown,
 ): Promise<unknown> {
+  const { name } = definition;
   const ctx = middlewareContext(name, payload, context);
   // The furthest link started: a call to a link at or before it is a second next().
   let reached = -1;
@@ -24,9 +25,10 @@ export function runChain(
     if (index <= reached) return Promise.reject(new MiddlewareNextError(name, index - 1));
     reached = index;
     try {
+      // The handler is called on its definition, as without middleware: it may use `this`.
       const result =
         index === chain.length
-          ? handle(payload, context)
+          ? definition.handle(payload, context)
           : chain[index]!(ctx, () => step(index + 1));
       return Promise.resolve(result);
     } catch (error) {
