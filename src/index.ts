@@ -5,6 +5,7 @@
 export { defineConfig } from './config/define.js';
 export type { JobsmithConfig, QueueSettings } from './config/define.js';
 export { defineJob } from './jobs/define.js';
+export { skipIf } from './jobs/middleware.js';
 export * from './schedule/frequencies.js';
 export type { ScheduleEntry, JobScheduleEntry, CommandScheduleEntry } from './schedule/types.js';
 export type * from './jobs/types.js';
@@ -16,6 +17,7 @@ export {
   PoisonJobError,
   InvalidDispatchError,
   InvalidPayloadError,
+  MiddlewareNextError,
 } from './jobs/errors.js';
 export {
   connect,

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
 import { defineJob } from '../src/jobs/define.js';
+import { skipIf } from '../src/jobs/middleware.js';
 import type { JobOptions } from '../src/jobs/types.js';
 
 function refusal(options: Record<string, unknown>): string {
@@ -86,9 +87,30 @@ describe('defineJob', () => {
       'schema must be a zod schema, such as z.object({ userId: z.number() })',
     ],
     [
+      'middleware that is not a list',
+      { middleware: (_ctx: unknown, next: () => unknown) => next() },
+      'middleware must be a list of functions (ctx, next) => ..., such as [skipIf((payload) => ...)]; got a function',
+    ],
+    [
+      'a middleware entry that is not a function',
+      { middleware: [() => {}, 'auth'] },
+      'middleware[1] is "auth", not a function; middleware must be a list of functions (ctx, next) => ..., such as [skipIf((payload) => ...)]',
+    ],
+    [
+      'a hole in the middleware list',
+      // eslint-disable-next-line no-sparse-arrays
+      { middleware: [, () => {}] },
+      'middleware[0] is undefined, not a function; middleware must be a list of functions (ctx, next) => ..., such as [skipIf((payload) => ...)]',
+    ],
+    [
+      'skipIf itself, not called',
+      { middleware: [skipIf] },
+      'middleware[0] is skipIf itself; call it with your test: skipIf((payload, ctx) => ...)',
+    ],
+    [
       'a misspelt option',
       { timout: 30 },
-      'unknown option "timout"; the options are name, queue, schema, tries, backoff, timeout, priority, connection, unique, handle, failed',
+      'unknown option "timout"; the options are name, queue, schema, tries, backoff, timeout, priority, connection, unique, middleware, handle, failed',
     ],
   ])('refuses %s, naming the job and the option', (_what, options, problem) => {
     expect(refusal(options)).toBe(`Job mail.send: ${problem}.`);
@@ -106,5 +128,20 @@ describe('defineJob', () => {
       handle() {},
     });
     expect(job).toMatchObject({ queue: 'a_b.c-1', tries: 1_000_000, priority: -1_048_575 });
+  });
+
+  it('keeps its own frozen copy of the middleware list, and none when the list is empty', () => {
+    const list = [skipIf(() => false)];
+    const job = defineJob({ name: 'mw.job', middleware: list, handle() {} });
+    list.push(() => undefined);
+    expect(job.middleware).toHaveLength(1);
+    expect(Object.isFrozen(job.middleware)).toBe(true);
+    expect(defineJob({ name: 'mw.none', middleware: [], handle() {} }).middleware).toBeUndefined();
+  });
+
+  it('refuses skipIf without a function, saying what it takes', () => {
+    expect(() => skipIf('yes' as never)).toThrow(
+      'skipIf takes a function: skipIf((payload, ctx) => true to skip, or a string saying why).',
+    );
   });
 });

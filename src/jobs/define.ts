@@ -14,6 +14,7 @@ import {
   TRIES_HELP,
 } from './limits.js';
 import { checkBackoff } from './backoff.js';
+import { skipIf } from './middleware.js';
 import type { JobDefinition, JobOptions } from './types.js';
 
 const OPTIONS = new Set([
@@ -26,6 +27,7 @@ const OPTIONS = new Set([
   'priority',
   'connection',
   'unique',
+  'middleware',
   'handle',
   'failed',
 ]);
@@ -93,6 +95,8 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
       `connection ${JSON.stringify(connection)} is not valid; use one of: ${CONNECTIONS.join(', ')}`,
     );
   }
+  const middlewareProblem = checkMiddleware(options.middleware);
+  if (middlewareProblem) fail(middlewareProblem);
   return {
     kind: 'jobsmith.job',
     name: options.name,
@@ -104,9 +108,42 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
     schema,
     unique,
     connection,
+    // A copy, so a later change to the config's array cannot change a running worker's chain;
+    // none at all when empty, so the worker calls the handler directly.
+    middleware: options.middleware?.length ? Object.freeze([...options.middleware]) : undefined,
     handle: options.handle,
     failed: options.failed,
   };
+}
+
+function checkMiddleware(middleware: unknown): string | undefined {
+  const help = 'a list of functions (ctx, next) => ..., such as [skipIf((payload) => ...)]';
+  if (middleware === undefined) return undefined;
+  if (!Array.isArray(middleware)) {
+    return `middleware must be ${help}; got ${describeValue(middleware)}`;
+  }
+  // An index loop, not every(): a hole in the list is a missing middleware too.
+  for (let i = 0; i < middleware.length; i++) {
+    const entry: unknown = middleware[i];
+    if (entry === skipIf) {
+      // skipIf itself would run as a middleware that never calls next(): every job "done".
+      return `middleware[${i}] is skipIf itself; call it with your test: skipIf((payload, ctx) => ...)`;
+    }
+    if (typeof entry !== 'function') {
+      return `middleware[${i}] is ${describeValue(entry)}, not a function; middleware must be ${help}`;
+    }
+  }
+  return undefined;
+}
+
+/** A bad value, shortly: a string quoted, an object by its kind. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return 'a function';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
 /** Seconds that are a stored wait: 0 or more, at most MAX_WAIT_MS. */

@@ -7,6 +7,7 @@ import { clampWait } from './limits.js';
 
 const PERMANENT = Symbol.for('jobsmith.permanent');
 const RETRY_AFTER = Symbol.for('jobsmith.retryAfter');
+const SKIPPED = Symbol.for('jobsmith.skipped');
 
 /** Fails the job at once: no retries, straight to failed jobs. */
 export class Permanent extends Error {
@@ -29,6 +30,32 @@ export class RetryAfter extends Error {
   ) {
     super(message);
     this.name = 'RetryAfter';
+  }
+}
+
+/**
+ * A middleware called `next()` a second time: the handler would run twice in one attempt. A
+ * Permanent error, so the job fails at once: a retry would run the same code into the same
+ * mistake.
+ */
+export class MiddlewareNextError extends Permanent {
+  constructor(job: string, index: number) {
+    super(
+      `Job ${job}: middleware[${index}] called next() more than once; call it once and await (or return) its result.`,
+    );
+    this.name = 'MiddlewareNextError';
+  }
+}
+
+/**
+ * Thrown by skipIf to drop a job without running its handler: the worker deletes it as it
+ * would a completed one and reports it skipped (job:skipped), never failed.
+ */
+export class JobSkipped extends Error {
+  readonly [SKIPPED] = true;
+  constructor(readonly reason?: string) {
+    super(reason ? `Skipped: ${reason}` : 'Skipped');
+    this.name = 'JobSkipped';
   }
 }
 
@@ -90,6 +117,22 @@ export function retryAfterMs(error: unknown): number | undefined {
     (error as Record<symbol, unknown>)[RETRY_AFTER] === true
   ) {
     return clampWait(Number((error as { seconds?: unknown }).seconds) * 1000);
+  }
+  return undefined;
+}
+
+/**
+ * Whether `error` is a JobSkipped, and its reason: `{ reason }` (the reason may be undefined),
+ * or undefined when it is not one.
+ */
+export function skipOf(error: unknown): { reason?: string } | undefined {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[SKIPPED] === true
+  ) {
+    const { reason } = error as { reason?: unknown };
+    return typeof reason === 'string' ? { reason } : {};
   }
   return undefined;
 }

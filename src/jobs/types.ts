@@ -107,6 +107,11 @@ export interface JobOptions<P> {
    * returns the first.
    */
   unique?: { key: (payload: P) => string; for: number };
+  /**
+   * Run around `handle`, first to last: `[a, b]` runs a, which calls b through `next()`, which
+   * calls `handle`. See JobMiddleware. @defaultValue []
+   */
+  middleware?: JobMiddleware<P>[];
   /** Runs the job; required. */
   handle(payload: P, ctx: JobContext): Promise<unknown> | unknown;
   /** Runs once, when the job has finally failed. */
@@ -120,9 +125,51 @@ export interface JobDefinition<P = unknown> extends Required<
   schema?: JobOptions<P>['schema'];
   unique?: JobOptions<P>['unique'];
   connection?: JobOptions<P>['connection'];
+  /** The job's middleware; undefined when it has none, so the worker skips the chain. */
+  middleware?: readonly JobMiddleware<P>[];
   handle: JobOptions<P>['handle'];
   failed?: JobOptions<P>['failed'];
 }
+
+/**
+ * What a middleware gets as `ctx`: the handler's context plus the job's name and its payload
+ * (as the schema parsed it). One per attempt, shared by every middleware of the chain.
+ */
+export interface MiddlewareContext<P = unknown> extends JobContext {
+  /** The job's name, as given to defineJob. */
+  readonly name: string;
+  /** The payload as the schema parsed it (the handler gets the same value). */
+  readonly payload: P;
+}
+
+/**
+ * One link of a job's middleware chain: code that runs around the handler, for concerns such
+ * as timing, auth checks or skipping work that is no longer needed.
+ *
+ * - `next()` runs the rest of the chain, then `handle`, and resolves with the handler's result.
+ *   Await it (or return it): it may be called once; a second call rejects with
+ *   MiddlewareNextError.
+ * - Returning without calling `next()` ends the attempt as a success; `handle` does not run.
+ * - Throwing is the same as the handler throwing: a retry with the backoff, `Permanent` fails
+ *   the job at once, `RetryAfter(seconds)` puts it back without spending an attempt.
+ *
+ * @example
+ * ```ts
+ * const timed: JobMiddleware = async (ctx, next) => {
+ *   const start = Date.now();
+ *   try {
+ *     return await next();
+ *   } finally {
+ *     ctx.log.info('ran', { job: ctx.name, id: ctx.jobId, ms: Date.now() - start });
+ *   }
+ * };
+ * defineJob({ name: 'report.build', middleware: [timed, skipIf((p) => p.cancelled)], handle });
+ * ```
+ */
+export type JobMiddleware<P = unknown> = (
+  ctx: MiddlewareContext<P>,
+  next: () => Promise<unknown>,
+) => Promise<unknown> | unknown;
 
 /** `ctx.dispatch`: dispatches another job, on the worker's connection unless told otherwise. */
 export type DispatchFn = JobContext['dispatch'];

@@ -52,7 +52,8 @@ export class SyncQueue implements QueueDriver {
         log: consoleLog,
         dispatch: (j, p, o) => this.dispatcher.dispatch(j, p, o),
       });
-      if (decision.action === 'complete') return;
+      // A skipped job (skipIf) is done as a completed one is: nothing to record.
+      if (decision.action === 'complete' || decision.action === 'skip') return;
       if (decision.action === 'retry') {
         if (decision.refund) attempt--;
         continue;

@@ -26,6 +26,11 @@ export interface WorkerEvents {
   'job:isolated': [{ job: ClaimedJob }];
   'job:processing': [{ job: ClaimedJob }];
   'job:processed': [{ job: ClaimedJob; durationMs: number }];
+  /**
+   * A middleware (skipIf) dropped the job before its handler ran: it was deleted, not failed.
+   * `reason` is the string skipIf's function returned, if it returned one.
+   */
+  'job:skipped': [{ job: ClaimedJob; durationMs: number; reason?: string }];
   'job:released': [
     { job: ClaimedJob; durationMs: number; delayMs: number; error: Error; refunded: boolean },
   ];

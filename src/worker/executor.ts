@@ -2,17 +2,26 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClaimedJob, FailReason } from '../queue/driver.js';
 import { timerDelay } from '../util/timers.js';
 import { backoffDelayMs } from '../jobs/backoff.js';
-import { isPermanent, JobTimeoutError, PoisonJobError, retryAfterMs } from '../jobs/errors.js';
+import {
+  isPermanent,
+  JobTimeoutError,
+  PoisonJobError,
+  retryAfterMs,
+  skipOf,
+} from '../jobs/errors.js';
 import { describeSchemaError } from '../jobs/prepare.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { QueuePolicy } from '../config/queue-policies.js';
 import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
 import { LazyJobContext } from './job-context.js';
+import { runChain } from './middleware.js';
 import type { Backoff, DispatchFn, JobContext, JobDefinition, JobLogger } from '../jobs/types.js';
 
 /** What the worker should do with a job once its handler is done (or abandoned). */
 export type Decision =
   | { action: 'complete' }
+  /** A middleware (skipIf) dropped the job: deleted like a completed one, reported skipped. */
+  | { action: 'skip'; reason?: string }
   | { action: 'retry'; delayMs: number; error: Error; refund: boolean }
   | { action: 'fail'; reason: FailReason; error: Error }
   /** Shutdown past its grace: put the job back now, its attempt counted. */
@@ -135,10 +144,13 @@ export async function execute(
   }
   const timeoutMs = options.timeoutMs ?? policy?.timeoutMs ?? definition.timeout * 1000;
   const { jobContext } = options;
+  const { middleware } = definition;
+  // One closure either way: a job without middleware calls its handler directly.
+  const run = middleware
+    ? () => runChain(definition, middleware, payload, context)
+    : () => definition.handle(payload, context);
   const outcome = await race(
-    jobContext
-      ? () => jobContext.run(job, () => definition.handle(payload, context))
-      : () => definition.handle(payload, context),
+    jobContext ? () => jobContext.run(job, run) : run,
     context,
     timeoutMs,
     options,
@@ -156,6 +168,8 @@ export async function execute(
     };
 
   const error = outcome.error;
+  const skip = skipOf(error);
+  if (skip) return { ...base, decision: { action: 'skip', ...skip } };
   const retryAfter = retryAfterMs(error);
   if (retryAfter !== undefined) {
     return { ...base, decision: { action: 'retry', delayMs: retryAfter, error, refund: true } };

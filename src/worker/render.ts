@@ -82,6 +82,15 @@ export function renderWorker(
     json('job:processed', { ...jobData(job), durationMs });
     line(paint.green('DONE'), job, durationMs);
   });
+  worker.on('job:skipped', ({ job, durationMs, reason }) => {
+    log.info({ job: jobData(job), durationMs, reason }, 'job skipped');
+    json('job:skipped', {
+      ...jobData(job),
+      durationMs,
+      ...(reason ? { reason: printable(reason) } : {}),
+    });
+    line(paint.cyan('SKIPPED'), job, durationMs, reason ? ` ${paint.dim(printable(reason))}` : '');
+  });
   worker.on('job:released', ({ job, durationMs, delayMs, error, refunded }) => {
     log.warn(
       { job: jobData(job), durationMs, delayMs, refunded, error: error.message },

@@ -65,13 +65,16 @@ export class Settler {
   async settle(job: ClaimedJob, startedAt: number, execution: Execution): Promise<void> {
     const { driver, events } = this.deps;
     const decision = stuckOutcome(execution.decision, this.deps.leaseMs);
-    if (decision.action === 'complete') {
+    if (decision.action === 'complete' || decision.action === 'skip') {
       const durationMs = Date.now() - startedAt;
+      // A skipped job is deleted as a completed one is: only its event differs.
       // The job is its own lease (id and token): no object per completion.
       const ok = await this.write(job, 'completion', async () =>
         completed(await this.completions.complete(job), job.id),
       );
       if (!ok) events.emit('job:lost', { job });
+      else if (decision.action === 'skip')
+        events.emit('job:skipped', { job, durationMs, reason: decision.reason });
       else if (events.listenerCount('job:processed') > 0)
         events.emit('job:processed', { job, durationMs });
       return;

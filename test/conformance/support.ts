@@ -163,6 +163,7 @@ export function startWorker(
     'worker:error',
     'job:processing',
     'job:processed',
+    'job:skipped',
     'job:released',
     'job:failed',
     'job:abandoned',
