@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import { redisCommands } from './services.js';
 import { waitFor } from './wait.js';
+import { sparePort } from './spare-port.js';
 
 export interface OwnRedis {
   url: string;
@@ -15,16 +15,6 @@ export interface OwnRedis {
   /** Sends one command and returns its reply. */
   command(...args: string[]): Promise<unknown>;
   stop(): Promise<void>;
-}
-
-async function sparePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Starts redis-server with `args` added (e.g. `--maxmemory 64mb`) and waits for PING. */

@@ -11,14 +11,13 @@
  * error (`requirePgTools`), never a silent skip; locally the caller skips with a notice.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { waitFor } from './wait.js';
+import { sparePort } from './spare-port.js';
 
 const run = promisify(execFile);
 
@@ -69,17 +68,6 @@ export function requirePgTools(what: string): PgTools | undefined {
   if (process.env.CI === 'true') throw new Error(message);
   process.stderr.write(`\nNOTICE: ${message} It will be skipped.\n`);
   return undefined;
-}
-
-/** A port nobody listens on right now on 127.0.0.1 (the kernel's pick). */
-export async function sparePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 export class PgCluster {

@@ -4,14 +4,13 @@
  * `queue:work redis` reach Redis while QUEUE_CONNECTION says database; failed jobs of redis are
  * listed and retried back onto Redis; queue:size, queue:list and queue:clear read Redis.
  */
-import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob } from '../../src/jobs/define.js';
 import { connect } from '../../src/queue/client.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { sparePort } from '../helpers/spare-port.js';
 import { appEnv } from '../helpers/env.js';
 import {
   deleteRedisKeys,
@@ -48,17 +47,6 @@ export const flaky = defineJob({
 
 export default defineConfig({ jobs: [hello, onRedis, flaky] });
 `;
-
-/** A port of 127.0.0.1 nobody listens on right now. */
-async function sparePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('redis connection: a producer with Redis down', () => {
   let dir: TempDir;

@@ -12,7 +12,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { probeRedis } from '../setup/services.js';
@@ -20,22 +19,12 @@ import { describeRedis, tempDir, type TempDir } from '../helpers/services.js';
 import { itWithTools, missingTools } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { completionsById, createApp, waitForEmptyQueue, type TestApp } from './harness.js';
+import { sparePort } from '../helpers/spare-port.js';
 
 const JOBS = 200;
 
 // .ci/run installs redis-server; see test/helpers/tools.ts for what happens without it.
 const hasRedisServer = missingTools(['redis-server']).length === 0;
-
-/** A port nobody listens on right now (the kernel's pick). */
-async function sparePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** A redis-server of the test's own, persisting to an append-only file in `dir`. */
 class OwnRedis {
