@@ -11,6 +11,7 @@ import {
   Option,
   triesFlag,
 } from '../src/cli/command.js';
+import { flowControl } from '../src/flow/control.js';
 import { queuePolicy, type QueuePolicy } from '../src/config/queue-policies.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
@@ -240,8 +241,13 @@ export default function command() {
         // Pinning a stray error on its job costs a prefetching worker a quarter of its
         // throughput (handler-faults.ts): a worker tuned for throughput names the running jobs.
         const faults = new HandlerFaults({ track: !(opts.prefetch > 0) });
-        const worker = new Worker(options, {
+        // Flow transitions (a breaker opening) are emitted by the worker, as its own events.
+        const flow = flowControl(driver, new Map(), (event) =>
+          worker.emit(event.type, event as never),
+        );
+        const worker: Worker = new Worker(options, {
           driver,
+          flow,
           registry,
           control: {
             pausedQueues: () => pausedQueues(db.knex),

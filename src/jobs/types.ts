@@ -12,6 +12,7 @@
  * - **failed job**: a job that ran out of tries or failed permanently, kept in `failed_jobs`.
  */
 import type { z } from 'zod';
+import type { FlowControl } from '../flow/types.js';
 
 /** Backoff between retries: seconds per retry (the last one repeats) or an exponential curve. */
 export type Backoff =
@@ -140,6 +141,11 @@ export interface MiddlewareContext<P = unknown> extends JobContext {
   readonly name: string;
   /** The payload as the schema parsed it (the handler gets the same value). */
   readonly payload: P;
+  /**
+   * Flow control on the worker's storage (rate limits, locks, breakers), as the built-in
+   * middleware use it; undefined where no storage backs the run (a Worker made without one).
+   */
+  readonly flow?: FlowControl;
 }
 
 /**

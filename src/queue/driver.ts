@@ -7,6 +7,8 @@
  * (src/failed/store.ts), whatever the driver.
  */
 
+import type { FlowStore } from '../flow/types.js';
+
 /** A job to store, already validated and serialised. */
 export interface NewJob {
   name: string;
@@ -215,6 +217,12 @@ export interface QueueDriver {
    * whichever is first, or at once when `signal` aborts.
    */
   waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+
+  /**
+   * Flow control (rate limits, locks, breakers) on this driver's storage, shared by every
+   * process that uses it. Made on first use; closed with the driver.
+   */
+  flow(): FlowStore;
 
   sizes(queues: string[]): Promise<QueueSizes[]>;
   /** Queue names that hold at least one job. */

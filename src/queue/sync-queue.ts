@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { databaseFlowStore } from '../flow/backends.js';
+import type { FlowStore } from '../flow/types.js';
 import type { Database } from '../db/connection.js';
 import { failedJobRow, failedRecord } from '../failed/record.js';
 import type { JobRegistry } from '../jobs/registry.js';
@@ -106,8 +108,17 @@ export class SyncQueue implements QueueDriver {
   async clear(): Promise<number> {
     return 0;
   }
+  private flowStore?: { store: FlowStore; close(): void };
+
+  /** The SQL storage's flow control: a sync job shares limits with the workers on it. */
+  flow(): FlowStore {
+    this.flowStore ??= databaseFlowStore(this.deps.db);
+    return this.flowStore.store;
+  }
+
   async close(): Promise<void> {
     this.shutdown.abort();
+    this.flowStore?.close();
   }
 }
 

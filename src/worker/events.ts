@@ -1,7 +1,8 @@
+import type { FlowEvents } from '../flow/events.js';
 import type { ClaimedJob, FailReason } from '../queue/driver.js';
 
 /** Events a worker emits; commands render them, the worker never prints. */
-export interface WorkerEvents {
+export interface WorkerEvents extends FlowEvents {
   'worker:started': [{ name: string; queues: string[]; concurrency: number }];
   /**
    * The worker stops claiming. `error` says why when the reason is a failure (`storage`,

@@ -10,6 +10,7 @@ import {
   skipOf,
 } from '../jobs/errors.js';
 import { describeSchemaError } from '../jobs/prepare.js';
+import type { FlowControl } from '../flow/types.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { QueuePolicy } from '../config/queue-policies.js';
 import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
@@ -49,6 +50,8 @@ export interface ExecuteOptions {
   schedule?: Schedule;
   log: JobLogger;
   dispatch: DispatchFn;
+  /** Flow control on the storage (rate limits, locks, breakers), for middleware. */
+  flow?: FlowControl;
   /** Runs each handler in this storage's context, holding its job (see handler-faults.ts). */
   jobContext?: AsyncLocalStorage<ClaimedJob>;
 }
@@ -147,7 +150,7 @@ export async function execute(
   const { middleware } = definition;
   // One closure either way: a job without middleware calls its handler directly.
   const run = middleware
-    ? () => runChain(definition, middleware, payload, context)
+    ? () => runChain(definition, middleware, payload, context, options.flow)
     : () => definition.handle(payload, context);
   const outcome = await race(
     jobContext ? () => jobContext.run(job, run) : run,

@@ -1,5 +1,6 @@
 import { MiddlewareNextError } from '../jobs/errors.js';
 import type { JobDefinition, JobMiddleware, MiddlewareContext } from '../jobs/types.js';
+import type { FlowControl } from '../flow/types.js';
 import type { LazyJobContext } from './job-context.js';
 
 /**
@@ -16,9 +17,10 @@ export function runChain(
   chain: readonly JobMiddleware[],
   payload: unknown,
   context: LazyJobContext,
+  flow?: FlowControl,
 ): Promise<unknown> {
   const { name } = definition;
-  const ctx = middlewareContext(name, payload, context);
+  const ctx = middlewareContext(name, payload, context, flow);
   // The furthest link started: a call to a link at or before it is a second next().
   let reached = -1;
   const step = (index: number): Promise<unknown> => {
@@ -46,6 +48,7 @@ function middlewareContext(
   name: string,
   payload: unknown,
   context: LazyJobContext,
+  flow: FlowControl | undefined,
 ): MiddlewareContext {
   return {
     name,
@@ -55,6 +58,7 @@ function middlewareContext(
     queue: context.queue,
     log: context.log,
     dispatch: context.dispatch,
+    flow,
     get signal() {
       return context.signal;
     },

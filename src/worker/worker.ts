@@ -1,5 +1,6 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
+import type { FlowControl } from '../flow/types.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { DispatchFn, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
@@ -35,6 +36,8 @@ export interface WorkerDeps {
    * throws or leaves outside their promise can be pinned on them (see handler-faults.ts).
    */
   jobContext?: AsyncLocalStorage<ClaimedJob>;
+  /** Flow control for middleware (rate limits, locks, breakers) on the driver's storage. */
+  flow?: FlowControl;
 }
 
 /** A job whose handler runs; `interrupt` (set by execute) abandons it: lease lost, or grace over. */
@@ -135,10 +138,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.isolation = new IsolationLine(deps.driver, (job) =>
       triesOf(job, { tries, queuePolicies }),
     );
-    const { registry, log, dispatch, jobContext } = deps;
+    const { registry, log, dispatch, jobContext, flow } = deps;
     const schedule = this.deadlines.schedule;
     const overrides = { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies };
-    this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext };
+    this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext, flow };
     this.hardStop.signal.addEventListener('abort', () => {
       for (const r of this.running.values()) r.interrupt?.();
     });

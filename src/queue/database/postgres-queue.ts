@@ -1,3 +1,5 @@
+import type { FlowStore } from '../../flow/types.js';
+import { postgresFlowStore } from '../../flow/backends.js';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type pg from 'pg';
@@ -456,6 +458,12 @@ export class PostgresQueue implements QueueDriver {
       if (rows.length > 0) await this.rows(SQL.dropUniquesOf, [rows.map((r) => String(r.id))], trx);
       return rows.length;
     });
+  }
+
+  private flowStore?: FlowStore;
+
+  flow(): FlowStore {
+    return (this.flowStore ??= postgresFlowStore(this.knex));
   }
 
   async close(): Promise<void> {

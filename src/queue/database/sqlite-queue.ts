@@ -1,3 +1,5 @@
+import type { FlowStore } from '../../flow/types.js';
+import { sqliteFlowStore } from '../../flow/backends.js';
 import { randomUUID } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
@@ -66,6 +68,12 @@ export class SqliteQueue implements QueueDriver {
     }
     this.pollMs = options.pollMs ?? 50;
     guardFile(this, file);
+  }
+
+  private flowStore?: FlowStore;
+
+  flow(): FlowStore {
+    return (this.flowStore ??= sqliteFlowStore(this.db));
   }
 
   private now(): number {

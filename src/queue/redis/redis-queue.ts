@@ -1,3 +1,5 @@
+import type { FlowStore } from '../../flow/types.js';
+import { redisFlowStore } from '../../flow/backends.js';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type {
@@ -85,6 +87,7 @@ export class RedisQueue implements QueueDriver {
   private readonly recovery: LeaseRecovery;
   /** Ready jobs per queue at the last claim: how many to ask for at once next time. */
   private readonly readyHint = new Map<string, number>();
+  private flowStore?: FlowStore;
 
   constructor(private readonly options: RedisQueueOptions) {
     this.prefix = (options.prefix ?? 'jobsmith').replace(/:+$/, '');
@@ -436,6 +439,10 @@ export class RedisQueue implements QueueDriver {
   async clear(queue: string): Promise<number> {
     await this.ahead.release();
     return clearQueue(this.r(), queue);
+  }
+
+  flow(): FlowStore {
+    return (this.flowStore ??= redisFlowStore(this.r().client, this.prefix));
   }
 
   async close(): Promise<void> {
