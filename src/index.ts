@@ -6,6 +6,8 @@ export { defineConfig } from './config/define.js';
 export type { JobsmithConfig, QueueSettings } from './config/define.js';
 export { defineJob } from './jobs/define.js';
 export { skipIf } from './jobs/middleware.js';
+export { breaker, BreakerOpen } from './flow/breakers/middleware.js';
+export type { BreakerOptions, BreakerDuration } from './flow/breakers/settings.js';
 export * from './schedule/frequencies.js';
 export type { ScheduleEntry, JobScheduleEntry, CommandScheduleEntry } from './schedule/types.js';
 export type * from './jobs/types.js';

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
+import { checkBreakers } from '../flow/breakers/validate.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -123,6 +124,7 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
     if (seen.has(job.name)) fail(`two jobs are named "${job.name}"; job names must be unique.`);
     seen.add(job.name);
   }
+  checkBreakers(config.jobs, fail);
   if (config.queues !== undefined) {
     if (typeof config.queues !== 'object' || config.queues === null || Array.isArray(config.queues))
       fail('`queues` must be an object keyed by queue name.');

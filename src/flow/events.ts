@@ -3,12 +3,23 @@
  * of the same name (WorkerEvents), which `run queue:work` logs.
  */
 export type FlowEvent =
-  /** Failures passed the breaker's threshold: its jobs wait until `until` (epoch ms). */
-  | { type: 'breaker:opened'; name: string; failures: number; until: number; error?: string }
-  /** The cooldown ended and one probe job was let through. */
-  | { type: 'breaker:half-open'; name: string }
-  /** A probe succeeded (or an operator reset it): the breaker's jobs run again. */
-  | { type: 'breaker:closed'; name: string };
+  /**
+   * Failures reached the breaker's threshold (or its probe failed: `reopened`): its jobs wait
+   * until `until` (epoch ms). `jobId` is the job whose failure opened it, `error` its message.
+   */
+  | {
+      type: 'breaker:opened';
+      name: string;
+      failures: number;
+      until: number;
+      reopened: boolean;
+      jobId: string;
+      error?: string;
+    }
+  /** The cooldown (or the last probe's lease) ended and job `jobId` was let through to probe. */
+  | { type: 'breaker:half-open'; name: string; jobId: string }
+  /** A probe (job `jobId`) succeeded: the breaker's jobs run again. */
+  | { type: 'breaker:closed'; name: string; jobId: string };
 
 /** FlowEvent as worker events: `{ 'breaker:opened': [event], ... }`. */
 export type FlowEvents = { [E in FlowEvent as E['type']]: [E] };

@@ -15,6 +15,8 @@ import {
 } from './limits.js';
 import { checkBackoff } from './backoff.js';
 import { skipIf } from './middleware.js';
+import { breakerMiddleware } from '../flow/breakers/middleware.js';
+import { PROBE_LEASE_MARGIN_MS, resolveBreaker } from '../flow/breakers/settings.js';
 import type { JobDefinition, JobOptions } from './types.js';
 
 const OPTIONS = new Set([
@@ -28,6 +30,7 @@ const OPTIONS = new Set([
   'connection',
   'unique',
   'middleware',
+  'breaker',
   'handle',
   'failed',
 ]);
@@ -97,6 +100,19 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
   }
   const middlewareProblem = checkMiddleware(options.middleware);
   if (middlewareProblem) fail(middlewareProblem);
+  // A probe holds its breaker for as long as the job may run, and the stuck grace after.
+  const breaker =
+    options.breaker === undefined
+      ? undefined
+      : resolveBreaker(
+          options.breaker,
+          `Job ${options.name}`,
+          timeout * 1000 + PROBE_LEASE_MARGIN_MS,
+        );
+  // The breaker comes first: a job it holds back runs none of the other middleware.
+  const chain = breaker
+    ? [breakerMiddleware<P>(breaker), ...(options.middleware ?? [])]
+    : options.middleware;
   return {
     kind: 'jobsmith.job',
     name: options.name,
@@ -110,7 +126,8 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
     connection,
     // A copy, so a later change to the config's array cannot change a running worker's chain;
     // none at all when empty, so the worker calls the handler directly.
-    middleware: options.middleware?.length ? Object.freeze([...options.middleware]) : undefined,
+    middleware: chain?.length ? Object.freeze([...chain]) : undefined,
+    breaker,
     handle: options.handle,
     failed: options.failed,
   };

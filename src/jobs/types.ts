@@ -13,6 +13,7 @@
  */
 import type { z } from 'zod';
 import type { FlowControl } from '../flow/types.js';
+import type { BreakerOptions, BreakerSettings } from '../flow/breakers/settings.js';
 
 /** Backoff between retries: seconds per retry (the last one repeats) or an exponential curve. */
 export type Backoff =
@@ -113,6 +114,13 @@ export interface JobOptions<P> {
    * calls `handle`. See JobMiddleware. @defaultValue []
    */
   middleware?: JobMiddleware<P>[];
+  /**
+   * A circuit breaker shared by every worker on the job's storage: after `failures` failures
+   * within `window` it opens, and the jobs naming it wait (no attempt spent) for `cooldown`,
+   * then one probe job decides. Runs as the first middleware. See BreakerOptions and
+   * docs/circuit-breakers.md. @defaultValue none
+   */
+  breaker?: BreakerOptions;
   /** Runs the job; required. */
   handle(payload: P, ctx: JobContext): Promise<unknown> | unknown;
   /** Runs once, when the job has finally failed. */
@@ -128,6 +136,8 @@ export interface JobDefinition<P = unknown> extends Required<
   connection?: JobOptions<P>['connection'];
   /** The job's middleware; undefined when it has none, so the worker skips the chain. */
   middleware?: readonly JobMiddleware<P>[];
+  /** The `breaker` option, checked (its middleware is the first of `middleware`). */
+  breaker?: BreakerSettings;
   handle: JobOptions<P>['handle'];
   failed?: JobOptions<P>['failed'];
 }

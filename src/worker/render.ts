@@ -3,6 +3,7 @@ import { printable } from '../logging/printable.js';
 import { redact } from '../logging/redact.js';
 import { formatDuration } from '../util/duration.js';
 import type { Logger } from '../logging/logger.js';
+import { renderBreakers } from './render-breakers.js';
 import { REPEAT_WINDOW_MS } from './stop-signals.js';
 import type { Worker } from './worker.js';
 
@@ -144,6 +145,7 @@ export function renderWorker(
       ` ${paint.dim(`${msg(error)}; the worker exits so its supervisor restarts it`)}`,
     );
   });
+  renderBreakers(worker, { log, json, out: options.json ? undefined : out });
   worker.on('worker:error', ({ error, during }) => {
     log.error({ during, error: error.message }, 'worker error');
     json('worker:error', { during, error: msg(error) });
