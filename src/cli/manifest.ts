@@ -125,6 +125,20 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/queue-monitor.js'),
   },
   {
+    name: 'breaker:list',
+    group: 'queue',
+    summary: 'Show each circuit breaker: state, failures in the window, opened at and until when',
+    example: 'run breaker:list --json',
+    load: () => import('../../commands/breaker-list.js'),
+  },
+  {
+    name: 'breaker:reset',
+    group: 'queue',
+    summary: 'Close a circuit breaker and forget its failures',
+    example: 'run breaker:reset openai',
+    load: () => import('../../commands/breaker-reset.js'),
+  },
+  {
     name: 'schedule:run',
     group: 'schedule',
     summary: 'Run the schedule entries that are due (from cron, every minute)',

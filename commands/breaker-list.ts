@@ -1,0 +1,81 @@
+import { withApp } from '../src/cli/app.js';
+import { globals, newCommand } from '../src/cli/command.js';
+import { paint, printJson, printTable, say } from '../src/cli/output.js';
+import { breakerReport, type BreakerReport } from '../src/flow/breakers/report.js';
+import { connectionFlag } from '../src/queue/names.js';
+import { formatDurationInput } from '../src/util/duration.js';
+
+export default function command() {
+  return newCommand(
+    'breaker:list',
+    'Show each circuit breaker: state, failures in the window, opened at and until when',
+    'run breaker:list --json',
+  )
+    .option(
+      '--connection <name>',
+      'queue connection whose storage holds the breakers (default: QUEUE_CONNECTION)',
+      connectionFlag('--connection'),
+    )
+    .option('--json', 'print the breakers as a JSON array')
+    .action(async (opts) =>
+      withApp(globals(opts), async (app) => {
+        const { config } = await app.config();
+        const driver = await app.queues().get(opts.connection);
+        const report = await breakerReport(config.jobs ?? [], driver.flow().breakers);
+        if (opts.json) return printJson(report.map(toJson));
+        if (report.length === 0) {
+          return say(
+            'No circuit breakers: no job declares one (defineJob({ breaker })) and none is stored.',
+          );
+        }
+        await printTable(
+          ['Name', 'State', 'Failures', 'Opened at', 'Until', 'Jobs'],
+          report.map((r) => [
+            r.name,
+            stateCell(r),
+            failuresCell(r),
+            time(r.status.openedAt),
+            time(r.status.until),
+            r.jobs.join(', ') || paint.dim('(none in the config)'),
+          ]),
+        );
+      }),
+    );
+}
+
+function stateCell(r: BreakerReport): string {
+  const { state, probing } = r.status;
+  if (state === 'open') return paint.red('open');
+  if (state === 'half-open') return paint.yellow(probing ? 'half-open (probing)' : 'half-open');
+  return paint.green('closed');
+}
+
+function failuresCell(r: BreakerReport): string {
+  if (!r.settings) return String(r.status.failures);
+  return `${r.status.failures}/${r.settings.failures} in ${formatDurationInput(r.settings.windowMs)}`;
+}
+
+const time = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function toJson(r: BreakerReport) {
+  const { status, settings } = r;
+  return {
+    name: r.name,
+    state: status.state,
+    probing: status.probing,
+    failures: status.failures,
+    window_started_at: iso(status.windowStartedAt),
+    opened_at: iso(status.openedAt),
+    until: iso(status.until),
+    // The config's settings; null for a breaker no job declares any more.
+    settings: settings
+      ? {
+          failures: settings.failures,
+          window_ms: settings.windowMs,
+          cooldown_ms: settings.cooldownMs,
+        }
+      : null,
+    jobs: r.jobs,
+  };
+}
