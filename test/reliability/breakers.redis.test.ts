@@ -1,0 +1,3 @@
+import { breakerSpecs } from './breakers.specs.js';
+
+breakerSpecs('redis');
