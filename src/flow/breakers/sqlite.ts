@@ -33,6 +33,10 @@ export class SqliteBreakerStore implements BreakerStore {
 
   async admit(settings: BreakerSettings) {
     const token = randomUUID();
+    // Nearly every job finds its breaker closed (or open a while yet): one read decides, and
+    // only a job that may become the probe takes the write lock, which claims also need.
+    const seen = admitStep(this.read(settings.name), this.now(), settings, token);
+    if (!seen.write) return seen.admission;
     return this.db
       .transaction(() => {
         const now = this.now();
