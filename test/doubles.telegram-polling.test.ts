@@ -1,6 +1,6 @@
 // The fake Bot API's getUpdates, driven through grammY's real client: offset, limit, timeout,
 // allowed_updates, the hold, and the 409s. All traffic stays on 127.0.0.1.
-import { Bot, GrammyError } from 'grammy';
+import { Bot, GrammyError, HttpError } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeBotApi, type FakeBotApi } from './doubles/telegram/index.js';
 import { waitFor } from './helpers/wait.js';
@@ -100,7 +100,7 @@ describe('fake Bot API: getUpdates', () => {
     await waitFor(() => api.holding());
     aborter.abort();
     await poll.settled;
-    expect(poll.state.error).toBeDefined();
+    expect(poll.state.error).toBeInstanceOf(HttpError);
     await waitFor(() => !api.holding(), { message: 'the aborted poll is still held' });
     await waitFor(() => api.calls.some((c) => c.method === 'getUpdates' && c.status === 0));
 
