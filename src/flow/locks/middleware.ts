@@ -43,6 +43,12 @@ export interface WithoutOverlappingOptions {
   releaseAfter?: number | string;
 }
 
+/** A value as a message quotes it: strings in quotes, numbers (NaN, Infinity) as they print. */
+function shown(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'function') return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
 /** A duration option in milliseconds, or a ConfigError naming the option, the value and the range. */
 function durationMs(
   option: keyof WithoutOverlappingOptions,
@@ -59,7 +65,7 @@ function durationMs(
         : undefined;
   if (ms === undefined || !Number.isFinite(ms) || ms < range.min || ms > range.max) {
     throw new ConfigError(
-      `withoutOverlapping: ${option} ${JSON.stringify(given) ?? String(given)} is not valid; use seconds or a duration (${DURATION_HELP}), at least ${formatDurationInput(range.min)} and ${range.help}.`,
+      `withoutOverlapping: ${option} ${shown(given)} is not valid; use seconds or a duration (${DURATION_HELP}), at least ${formatDurationInput(range.min)} and ${range.help}.`,
     );
   }
   return Math.ceil(ms);
@@ -101,12 +107,12 @@ export function withoutOverlapping<P = unknown>(
 ): JobMiddleware<P> {
   if (keyOf !== undefined && typeof keyOf !== 'function') {
     throw new ConfigError(
-      `withoutOverlapping takes a function as its key: withoutOverlapping((payload) => payload.userId), or nothing for one job per name at a time; got ${JSON.stringify(keyOf) ?? typeof keyOf}.`,
+      `withoutOverlapping takes a function as its key: withoutOverlapping((payload) => payload.userId), or nothing for one job per name at a time; got ${shown(keyOf)}.`,
     );
   }
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError(
-      `withoutOverlapping options must be an object such as { expireAfter: '2m', releaseAfter: '1s' }; got ${JSON.stringify(options)}.`,
+      `withoutOverlapping options must be an object such as { expireAfter: '2m', releaseAfter: '1s' }; got ${shown(options)}.`,
     );
   }
   const leaseMs = durationMs('expireAfter', options.expireAfter, DEFAULT_EXPIRE_AFTER_MS, {
@@ -127,7 +133,7 @@ export function withoutOverlapping<P = unknown>(
       const key = keyOf(ctx.payload);
       if (typeof key !== 'string' && !(typeof key === 'number' && Number.isFinite(key))) {
         throw new Permanent(
-          `withoutOverlapping on ${ctx.name}: keyOf returned ${JSON.stringify(key) ?? String(key)}; it must return a string or a finite number.`,
+          `withoutOverlapping on ${ctx.name}: keyOf returned ${shown(key)}; it must return a string or a finite number.`,
         );
       }
       lockKey = `${ctx.name}#${key}`;

@@ -74,8 +74,7 @@ export class SqliteLockStore implements LockStore {
 
   async release(key: string, token: string): Promise<boolean> {
     const row = this.stmt('release').get({ key: storableKey(key), token }) as
-      | { live: number }
-      | undefined;
+      { live: number } | undefined;
     return row?.live === 1;
   }
 
