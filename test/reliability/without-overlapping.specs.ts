@@ -105,10 +105,10 @@ export function withoutOverlappingSpecs(kind: BackendKind): void {
       // The holder: a long lease on its claim, so that its job does not come back in this test.
       const holder = app.worker(['--lease', '120']);
       const [holding] = await app.dispatch('locked', [{ key: 'k', ms: 120_000 }]);
-      const held = await waitFor(() => startOf(holding!), {
+      const held = (await waitFor(() => startOf(holding!), {
         timeoutMs: 20_000,
         message: 'the holder never started its job',
-      });
+      })) as RunRecord;
 
       const waiter = app.worker([]);
       const [waiting] = await app.dispatch('locked', [{ key: 'k', ms: 10 }]);
@@ -130,10 +130,10 @@ export function withoutOverlappingSpecs(kind: BackendKind): void {
 
       await holder.stop('SIGKILL', 0);
       const [earliest, latest] = await lockExpiry(app, kind);
-      const started = await waitFor(() => startOf(waiting!), {
+      const started = (await waitFor(() => startOf(waiting!), {
         timeoutMs: EXPIRE_AFTER_MS + 10_000,
         message: 'the waiting job never started after the holder was killed',
-      });
+      })) as RunRecord;
 
       expect(started.pid).toBe(waiter.child.pid);
       // No attempt spent on any put-back: tries is 1.
