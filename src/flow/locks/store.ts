@@ -11,6 +11,7 @@
  *
  * Keys are stored as identities (src/util/stored-text.ts `storableKey`): any string, the same
  * on every backend; one too long for the column (190) is kept as a head and its SHA-256.
+ * Tokens are the caller's (withoutOverlapping uses a UUID per attempt), at most 64 characters.
  */
 
 /** What `acquire` answers. */
