@@ -6,6 +6,8 @@ export { defineConfig } from './config/define.js';
 export type { JobsmithConfig, QueueSettings } from './config/define.js';
 export { defineJob } from './jobs/define.js';
 export { skipIf } from './jobs/middleware.js';
+export { withoutOverlapping } from './flow/locks/middleware.js';
+export type { WithoutOverlappingOptions } from './flow/locks/middleware.js';
 export * from './schedule/frequencies.js';
 export type { ScheduleEntry, JobScheduleEntry, CommandScheduleEntry } from './schedule/types.js';
 export type * from './jobs/types.js';

@@ -11,6 +11,7 @@ export const JOBSMITH_TABLES = [
   'jobsmith_meta',
   'schedule_slots',
   'schedule_leases',
+  'job_locks',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

@@ -7,25 +7,28 @@ import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/connection.js';
 import { requireNative } from '../util/native-require.js';
+import { PostgresLockStore } from './locks/postgres.js';
+import { RedisLockStore } from './locks/redis.js';
+import { SqliteLockStore } from './locks/sqlite.js';
 import type { FlowStore } from './types.js';
 
 /** Flow control on a SQLite file, through the driver's own better-sqlite3 connection. */
 export function sqliteFlowStore(db: BetterSqlite3.Database): FlowStore {
   void db;
-  return { rateLimits: {}, locks: {}, breakers: {} };
+  return { rateLimits: {}, locks: new SqliteLockStore(db), breakers: {} };
 }
 
 /** Flow control on PostgreSQL. */
 export function postgresFlowStore(knex: Knex): FlowStore {
   void knex;
-  return { rateLimits: {}, locks: {}, breakers: {} };
+  return { rateLimits: {}, locks: new PostgresLockStore(knex), breakers: {} };
 }
 
 /** Flow control on Redis, under the connection's key prefix. */
 export function redisFlowStore(client: Redis, prefix: string): FlowStore {
   void client;
   void prefix;
-  return { rateLimits: {}, locks: {}, breakers: {} };
+  return { rateLimits: {}, locks: new RedisLockStore(client, prefix), breakers: {} };
 }
 
 /**
