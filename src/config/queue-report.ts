@@ -83,7 +83,9 @@ export function unmatchedQueueVariables(
 ): string[] {
   const known = new Set(
     queues.flatMap((q) =>
-      (['tries', 'backoff', 'timeoutMs', 'concurrency', 'globalConcurrency'] as const).map((k) => queueVariable(q, k)),
+      (['tries', 'backoff', 'timeoutMs', 'concurrency', 'globalConcurrency'] as const).map((k) =>
+        queueVariable(q, k),
+      ),
     ),
   );
   return Object.keys(raw)
