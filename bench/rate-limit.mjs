@@ -87,7 +87,10 @@ async function jobsmithSide(backend) {
   const { Dispatcher } = await jobsmith('queue/dispatcher.js');
   const { flowControl } = await jobsmith('flow/control.js');
 
-  const vars = { LOG_LEVEL: 'silent', QUEUE_CONNECTION: backend === 'redis' ? 'redis' : 'database' };
+  const vars = {
+    LOG_LEVEL: 'silent',
+    QUEUE_CONNECTION: backend === 'redis' ? 'redis' : 'database',
+  };
   let dir;
   let dbName;
   const prefix = `jsbench:${runId}:rl`;
@@ -204,7 +207,12 @@ async function bullmqSide() {
         starts.push(epoch());
         count.tick();
       },
-      { connection: workerConnection, prefix, concurrency: CONCURRENCY, ...(limiter && { limiter }) },
+      {
+        connection: workerConnection,
+        prefix,
+        concurrency: CONCURRENCY,
+        ...(limiter && { limiter }),
+      },
     );
     worker.on('error', (error) => console.error('bullmq worker:', error.message));
     await count.finished;
@@ -268,6 +276,10 @@ mkdirSync(OUT, { recursive: true });
 const stamp = new Date().toISOString().slice(0, 10);
 writeFileSync(
   join(OUT, `${stamp}-rate-limit.json`),
-  JSON.stringify({ rate: RATE, jobs: JOBS, drain: DRAIN, concurrency: CONCURRENCY, results }, null, 2),
+  JSON.stringify(
+    { rate: RATE, jobs: JOBS, drain: DRAIN, concurrency: CONCURRENCY, results },
+    null,
+    2,
+  ),
 );
 writeFileSync(join(OUT, `${stamp}-rate-limit.md`), `${table}\n`);
