@@ -63,7 +63,7 @@ export async function dropPgDatabase(name) {
 export const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Builds a jobsmith Worker the way `run queue:work` does, minus rendering and signals. */
-export async function makeWorker(driver, jobs, options, load = jobsmith) {
+export async function makeWorker(driver, jobs, options, load = jobsmith, deps = {}) {
   const { Worker } = await load('worker/worker.js');
   const { JobRegistry } = await load('jobs/registry.js');
   return new Worker(
@@ -88,6 +88,7 @@ export async function makeWorker(driver, jobs, options, load = jobsmith) {
       dispatch: async () => {
         throw new Error('not in benchmarks');
       },
+      ...deps,
     },
   );
 }

@@ -7,6 +7,9 @@ import { maskUrl } from '../src/logging/redact.js';
 import { formatDurationInput } from '../src/util/duration.js';
 import { packageVersion } from '../src/util/package.js';
 
+/** The settings `run about` prints for each queue, in order. */
+const QUEUE_FIELDS = ['tries', 'backoff', 'timeout', 'concurrency', 'globalConcurrency'] as const;
+
 export default function command() {
   return newCommand('about', 'Show the effective configuration, secrets masked', 'run about --json')
     .option('--json', 'print JSON')
@@ -56,10 +59,10 @@ export default function command() {
         say(paint.bold(`Queues (${about.queues.length})`));
         for (const q of about.queues) {
           say(`  ${q.name}`);
-          for (const field of ['tries', 'backoff', 'timeout', 'concurrency'] as const) {
+          for (const field of QUEUE_FIELDS) {
             const { value, source, from } = q[field];
             say(
-              `    ${field.padEnd(12)} ${text(value).padEnd(12)} ${paint.dim(`${source}: ${from}`)}`,
+              `    ${field.padEnd(17)} ${text(value).padEnd(12)} ${paint.dim(`${source}: ${from}`)}`,
             );
           }
         }

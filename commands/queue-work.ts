@@ -12,7 +12,7 @@ import {
   triesFlag,
 } from '../src/cli/command.js';
 import { flowControl } from '../src/flow/control.js';
-import { queuePolicy, type QueuePolicy } from '../src/config/queue-policies.js';
+import { MAX_CONCURRENCY, queuePolicy, type QueuePolicy } from '../src/config/queue-policies.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
 import { HandlerFaults } from '../src/worker/handler-faults.js';
@@ -57,16 +57,22 @@ function shown(ms: number): string {
 
 /**
  * --concurrency when given. Else a worker of one queue takes that queue's concurrency
- * (QUEUE_<NAME>_CONCURRENCY, then the config's `queues`); a worker of several takes 1, as
- * caps per queue within one worker are not built.
+ * (QUEUE_<NAME>_CONCURRENCY, then the config's `queues`), and a worker of several the sum of
+ * its queues' concurrency, a queue without one counting 1; a worker none of whose queues sets
+ * one runs 1 job at a time, as before per-queue caps existed (docs/concurrency.md). Within the
+ * total, the worker keeps each queue's own concurrency (src/worker/queue-slots.ts).
  */
-function workerConcurrency(
+export function workerConcurrency(
   opts: { concurrency?: number; queue: string[] },
-  policies: Map<string, QueuePolicy>,
+  policies: ReadonlyMap<string, QueuePolicy>,
 ): number {
   if (opts.concurrency !== undefined) return opts.concurrency;
-  if (opts.queue.length !== 1) return 1;
-  return policies.get(opts.queue[0]!)?.concurrency ?? 1;
+  const own = opts.queue.map((q) => policies.get(q)?.concurrency);
+  if (own.every((c) => c === undefined)) return 1;
+  return Math.min(
+    MAX_CONCURRENCY,
+    own.reduce<number>((sum, c) => sum + (c ?? 1), 0),
+  );
 }
 
 /** The connection argument, checked before anything opens. */
@@ -99,7 +105,7 @@ export default function command() {
     )
     .option(
       '--concurrency <n>',
-      "jobs run at the same time (default: the queue's concurrency for a worker of one queue, else 1)",
+      "jobs run at the same time (default: the queue's concurrency; with several queues, the sum of theirs, each kept to its own)",
       intFlag('--concurrency', { min: 1, max: 1000 }),
     )
     .option('--once', 'process one job, then exit 0')
@@ -270,6 +276,13 @@ export default function command() {
         });
         const json = Boolean(opts.json);
         renderWorker(worker, { json, log, verbose: Boolean(opts.verbose) });
+        const capped = queuePolicies.get(opts.queue[0])?.globalConcurrency;
+        if (opts.prefetch > 0 && capped !== undefined) {
+          // Jobs held ahead would hold slots of the global cap without running.
+          const note = `--prefetch is off: queue ${opts.queue[0]} has a globalConcurrency of ${capped}, and jobs held ahead would take its slots without running.`;
+          log.warn({ queue: opts.queue[0] }, note);
+          if (!json) process.stdout.write(paint.dim(`${note}\n`));
+        }
         const stopListening = listenForStopSignals(worker, {
           onRepeat: (signal, windowMs) => {
             log.info({ signal }, 'stop signal repeated; same stop');

@@ -5,6 +5,7 @@ import * as m0003 from './0003_jobs_fillfactor.js';
 import * as m0004 from './0004_fair_claims.js';
 import * as m0005 from './0005_failed_jobs_unique.js';
 import * as m0007 from './0007_breakers.js';
+import * as m0008 from './0008_job_locks.js';
 
 export interface Migration {
   name: string;
@@ -23,4 +24,5 @@ export const migrations: Migration[] = [
   { name: '0004_fair_claims', ...m0004 },
   { name: '0005_failed_jobs_unique', ...m0005 },
   { name: '0007_breakers', ...m0007 },
+  { name: '0008_job_locks', ...m0008 },
 ];

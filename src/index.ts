@@ -8,6 +8,8 @@ export { defineJob } from './jobs/define.js';
 export { skipIf } from './jobs/middleware.js';
 export { breaker, BreakerOpen } from './flow/breakers/middleware.js';
 export type { BreakerOptions, BreakerDuration } from './flow/breakers/settings.js';
+export { withoutOverlapping } from './flow/locks/middleware.js';
+export type { WithoutOverlappingOptions } from './flow/locks/middleware.js';
 export * from './schedule/frequencies.js';
 export type { ScheduleEntry, JobScheduleEntry, CommandScheduleEntry } from './schedule/types.js';
 export type * from './jobs/types.js';

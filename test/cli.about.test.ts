@@ -93,7 +93,7 @@ const POLICY_CONFIG = `import { defineConfig, defineJob } from 'jobsmith';
 const send = defineJob({ name: 'mail.send', queue: 'mail', tries: 5, timeout: 20, async handle() {} });
 export default defineConfig({
   jobs: [send],
-  queues: { mail: { tries: 2, backoff: [1, 2] }, rewrite: { concurrency: 4 } },
+  queues: { mail: { tries: 2, backoff: [1, 2] }, rewrite: { concurrency: 4, globalConcurrency: 8 } },
 });
 `;
 
@@ -103,7 +103,11 @@ describe('run about: queue policies', () => {
   it("shows each queue's tries, backoff, timeout and concurrency and where each came from", async () => {
     const result = await runCli(['about', '--json'], {
       cwd: dir.path,
-      env: appEnv({ QUEUE_MAIL_TRIES: '9', QUEUE_REWRITE_TIMEOUT: '90' }),
+      env: appEnv({
+        QUEUE_MAIL_TRIES: '9',
+        QUEUE_REWRITE_TIMEOUT: '90',
+        QUEUE_MAIL_GLOBAL_CONCURRENCY: '3',
+      }),
     });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).queues).toEqual([
@@ -113,6 +117,7 @@ describe('run about: queue policies', () => {
         backoff: { value: [1, 2], source: 'queue', from: 'queues.mail.backoff' },
         timeout: { value: '20s', source: 'job', from: 'mail.send' },
         concurrency: { value: 1, source: 'default', from: 'built-in' },
+        globalConcurrency: { value: 3, source: 'env', from: 'QUEUE_MAIL_GLOBAL_CONCURRENCY' },
       },
       {
         name: 'rewrite',
@@ -120,6 +125,11 @@ describe('run about: queue policies', () => {
         backoff: { value: [10, 30, 60], source: 'default', from: 'built-in' },
         timeout: { value: '90s', source: 'env', from: 'QUEUE_REWRITE_TIMEOUT' },
         concurrency: { value: 4, source: 'queue', from: 'queues.rewrite.concurrency' },
+        globalConcurrency: {
+          value: 8,
+          source: 'queue',
+          from: 'queues.rewrite.globalConcurrency',
+        },
       },
     ]);
   });
@@ -132,6 +142,10 @@ describe('run about: queue policies', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ {4}tries +9 +env: QUEUE_MAIL_TRIES$/m);
     expect(result.stdout).toMatch(/^ {4}backoff +1,2 +queue: queues\.mail\.backoff$/m);
+    expect(result.stdout).toMatch(/^ {4}globalConcurrency +none +default: built-in$/m);
+    expect(result.stdout).toMatch(
+      /^ {4}globalConcurrency +8 +queue: queues\.rewrite\.globalConcurrency$/m,
+    );
     expect(result.stdout).toContain('  QUEUE_MAILS_TRIES is set but names none of these queues.');
   });
 

@@ -50,7 +50,38 @@ describeBackend('sqlite', 'run queue:work with queue policies', () => {
         QUEUE_MAIL_CONCURRENCY: '5',
       }),
     ).toBe(2);
-    // Several queues: no per-queue caps yet; the worker's own --concurrency, default 1.
-    expect(await concurrencyWith(['--queue', 'mail,default'])).toBe(1);
+    // Several queues: the sum of theirs (default counts 1), each kept to its own.
+    expect(await concurrencyWith(['--queue', 'mail,default'])).toBe(4);
+    expect(await concurrencyWith(['--queue', 'mail,default', '--concurrency', '2'])).toBe(2);
+    // None of them sets one: one job at a time, as before.
+    expect(await concurrencyWith(['--queue', 'default,other'])).toBe(1);
+  });
+
+  it('shows the caps on the worker:started line: per queue in a worker of several, global from QUEUE_<NAME>_GLOBAL_CONCURRENCY over the config', async () => {
+    app = await createApp(
+      'sqlite',
+      CONFIG.replace('{ tries: 2 }', '{ tries: 2, concurrency: 3, globalConcurrency: 6 }'),
+    );
+    const startedWith = async (args: string[], env: Record<string, string> = {}) => {
+      const work = ['queue:work', ...args, '--stop-when-empty', '--json'];
+      const result = await app!.run(work, { env });
+      expect(result.code, result.stderr).toBe(0);
+      const started = result.stdout.split('\n').find((l) => l.includes('"worker:started"'));
+      return JSON.parse(started!) as { concurrency: number; caps?: unknown };
+    };
+    expect(await startedWith(['--queue', 'mail,default'])).toMatchObject({
+      concurrency: 4,
+      caps: { perQueue: { mail: 3 }, globalConcurrency: { mail: 6 } },
+    });
+    expect(
+      await startedWith(['--queue', 'mail'], { QUEUE_MAIL_GLOBAL_CONCURRENCY: '2' }),
+    ).toMatchObject({ concurrency: 3, caps: { globalConcurrency: { mail: 2 } } });
+    const bad = await app.run(['queue:work', '--queue', 'mail', '--stop-when-empty'], {
+      env: { QUEUE_MAIL_GLOBAL_CONCURRENCY: '0' },
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      'QUEUE_MAIL_GLOBAL_CONCURRENCY="0" is not valid; expected a whole number from 1 to 100,000.',
+    );
   });
 });

@@ -63,6 +63,22 @@ describe('queue policy variables', () => {
     );
   });
 
+  it('reads QUEUE_<NAME>_GLOBAL_CONCURRENCY as the global cap of <NAME>, refusing 0 and past 100,000', () => {
+    expect(queueVariable('mail', 'globalConcurrency')).toBe('QUEUE_MAIL_GLOBAL_CONCURRENCY');
+    const raw = { QUEUE_MAIL_GLOBAL_CONCURRENCY: '8' };
+    expect(queuePolicy('mail', { globalConcurrency: 2 }, raw)).toEqual({ globalConcurrency: 8 });
+    // Never the concurrency of a queue named mail_global.
+    expect(queuePolicy('mail_global', {}, raw)).toEqual({});
+    expect(catchError(() => parseEnv({ QUEUE_MAIL_GLOBAL_CONCURRENCY: '0' })).message).toBe(
+      'Invalid configuration: QUEUE_MAIL_GLOBAL_CONCURRENCY="0" is not valid; expected a whole number from 1 to 100,000.',
+    );
+    expect(() => parseEnv({ QUEUE_MAIL_GLOBAL_CONCURRENCY: '100001' })).toThrow(
+      'QUEUE_MAIL_GLOBAL_CONCURRENCY="100001" is not valid',
+    );
+    // 5000 is a valid global cap, though past the highest concurrency.
+    expect(() => parseEnv({ QUEUE_MAIL_GLOBAL_CONCURRENCY: '5000' })).not.toThrow();
+  });
+
   it('takes an empty variable as unset', () => {
     expect(() => parseEnv({ QUEUE_MAIL_TRIES: '' })).not.toThrow();
     expect(queuePolicy('mail', { tries: 4 }, { QUEUE_MAIL_TRIES: '' })).toEqual({ tries: 4 });
@@ -126,9 +142,17 @@ describe("the config file's queues", () => {
     expect(error.message).toContain('got [10, -1].');
   });
 
+  it('refuses a globalConcurrency that is not a whole number from 1 to 100,000', async () => {
+    for (const bad of ['0', '100001', '2.5', "'4'"]) {
+      expect((await loadError(`{ mail: { globalConcurrency: ${bad} } }`)).message).toContain(
+        `queues.mail.globalConcurrency must be a whole number from 1 to 100,000, got ${bad.replace(/'/g, '"')}.`,
+      );
+    }
+  });
+
   it('refuses an unknown setting and a name that is no queue name', async () => {
     expect((await loadError(`{ mail: { retries: 3 } }`)).message).toContain(
-      'queues.mail has unknown field "retries"; the fields are tries, backoff, timeout, concurrency.',
+      'queues.mail has unknown field "retries"; the fields are tries, backoff, timeout, concurrency, globalConcurrency.',
     );
     expect((await loadError(`{ 'a b': { tries: 3 } }`)).message).toContain(
       '`queues` key "a b" is not a queue name',

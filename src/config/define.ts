@@ -3,17 +3,27 @@ import type { ScheduleEntry } from '../schedule/types.js';
 
 /**
  * Settings for one queue, keyed by queue name in `defineConfig({ queues })`. Each can be
- * overridden without a deploy by `QUEUE_<NAME>_CONCURRENCY|TRIES|TIMEOUT|BACKOFF` (the name
- * upper-cased, other characters as `_`); a `run queue:work` flag wins over both. They apply to
- * every job of the queue when it runs, over the job definition's own (and a dispatch's `tries`).
+ * overridden without a deploy by `QUEUE_<NAME>_CONCURRENCY|GLOBAL_CONCURRENCY|TRIES|TIMEOUT|
+ * BACKOFF` (the name upper-cased, other characters as `_`); a `run queue:work` flag wins over
+ * both. They apply to every job of the queue when it runs, over the job definition's own (and a
+ * dispatch's `tries`). docs/concurrency.md explains the two concurrency settings.
  */
 export interface QueueSettings {
   /**
-   * Worker concurrency when a `run queue:work` serves this queue alone and has no
-   * --concurrency: 1 to 1000. A worker of several queues uses --concurrency (or 1).
+   * Jobs of this queue one worker runs at once: 1 to 1000. A worker of this queue alone runs
+   * this many unless --concurrency says otherwise. A worker of several queues runs at most this
+   * many of this queue's jobs within its total (--concurrency, or else the sum of its queues'
+   * concurrency, a queue without one counting 1).
    * @defaultValue 1
    */
   concurrency?: number;
+  /**
+   * Jobs of this queue running at once across every worker and host on the same storage: 1 to
+   * 100,000, enforced when a job is claimed (a job whose lease ran out does not count). Give
+   * every worker of the queue the same value.
+   * @defaultValue none (no cap)
+   */
+  globalConcurrency?: number;
   /** Attempts in all, the first included: 1 to 1,000,000. @defaultValue the job's tries */
   tries?: number;
   /** Seconds between retries, as defineJob takes it. @defaultValue the job's backoff */

@@ -24,6 +24,8 @@ export interface QueuePolicy {
   /** Milliseconds. */
   timeoutMs?: number;
   concurrency?: number;
+  /** Jobs of the queue running at once across every worker (enforced at claim). */
+  globalConcurrency?: number;
 }
 
 export type PolicyKey = keyof QueuePolicy;
@@ -32,12 +34,17 @@ export type PolicyKey = keyof QueuePolicy;
 export const MAX_CONCURRENCY = 1000;
 export const CONCURRENCY_HELP = `a whole number from 1 to ${MAX_CONCURRENCY}`;
 
+/** The highest globalConcurrency: jobs of one queue running at once across every worker. */
+export const MAX_GLOBAL_CONCURRENCY = 100_000;
+export const GLOBAL_CONCURRENCY_HELP = `a whole number from 1 to ${MAX_GLOBAL_CONCURRENCY.toLocaleString('en-US')}`;
+
 /** The variable suffix of each setting. */
 const SUFFIX: Record<PolicyKey, string> = {
   tries: 'TRIES',
   backoff: 'BACKOFF',
   timeoutMs: 'TIMEOUT',
   concurrency: 'CONCURRENCY',
+  globalConcurrency: 'GLOBAL_CONCURRENCY',
 };
 
 /** The config field of each setting (`queues.mail.timeout`). */
@@ -46,9 +53,14 @@ export const CONFIG_FIELD: Record<PolicyKey, string> = {
   backoff: 'backoff',
   timeoutMs: 'timeout',
   concurrency: 'concurrency',
+  globalConcurrency: 'globalConcurrency',
 };
 
-const POLICY_VAR = /^QUEUE_([A-Z0-9_]+)_(TRIES|BACKOFF|TIMEOUT|CONCURRENCY)$/;
+/**
+ * `QUEUE_MAIL_GLOBAL_CONCURRENCY` is the global concurrency of `mail` (the shortest name wins),
+ * never the concurrency of a queue named `mail_global`.
+ */
+const POLICY_VAR = /^QUEUE_([A-Z0-9_]+?)_(GLOBAL_CONCURRENCY|TRIES|BACKOFF|TIMEOUT|CONCURRENCY)$/;
 
 /**
  * The variable that sets `key` for `queue`: the name upper-cased, every character other than a
@@ -58,7 +70,7 @@ export function queueVariable(queue: string, key: PolicyKey): string {
   return `QUEUE_${queue.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${SUFFIX[key]}`;
 }
 
-/** Whether `name` is a `QUEUE_<NAME>_TRIES|BACKOFF|TIMEOUT|CONCURRENCY` variable. */
+/** Whether `name` is a `QUEUE_<NAME>_TRIES|BACKOFF|TIMEOUT|CONCURRENCY|GLOBAL_CONCURRENCY` variable. */
 export function isQueueVariable(name: string): boolean {
   return POLICY_VAR.test(name);
 }
@@ -67,9 +79,11 @@ type Parsed = { value: QueuePolicy[PolicyKey] } | { problem: string };
 
 /** Reads one variable's text; `problem` says what is allowed. */
 function parseVariable(suffix: string, text: string): Parsed {
-  if (suffix === 'TRIES' || suffix === 'CONCURRENCY') {
+  if (suffix === 'TRIES' || suffix === 'CONCURRENCY' || suffix === 'GLOBAL_CONCURRENCY') {
     const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
     if (suffix === 'TRIES') return isTries(n) ? { value: n } : { problem: TRIES_HELP };
+    if (suffix === 'GLOBAL_CONCURRENCY')
+      return isGlobalConcurrency(n) ? { value: n } : { problem: GLOBAL_CONCURRENCY_HELP };
     return Number.isInteger(n) && n >= 1 && n <= MAX_CONCURRENCY
       ? { value: n }
       : { problem: CONCURRENCY_HELP };
@@ -115,6 +129,7 @@ export type SourcedPolicy = { [K in PolicyKey]?: PolicyValue<NonNullable<QueuePo
 /** The config's `queues` entry as written; load-config.ts has checked it. */
 export interface QueueSettingsInput {
   concurrency?: number;
+  globalConcurrency?: number;
   tries?: number;
   backoff?: Backoff;
   timeout?: number | string;
@@ -133,7 +148,8 @@ export function sourcedPolicy(
   for (const key of Object.keys(SUFFIX) as PolicyKey[]) {
     const variable = queueVariable(queue, key);
     const text = raw[variable];
-    if (text !== undefined && text !== '') {
+    // QUEUE_MAIL_GLOBAL_CONCURRENCY is mail's global cap, not the concurrency of mail_global.
+    if (text !== undefined && text !== '' && POLICY_VAR.exec(variable)?.[2] === SUFFIX[key]) {
       const parsed = parseVariable(SUFFIX[key], text);
       // queueVariableProblems refused a bad one at start-up.
       if ('value' in parsed) {
@@ -182,7 +198,7 @@ export function queueSettingsProblem(queue: string, settings: unknown): string |
     return `queues.${queue} has unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; the fields are ${fields.join(', ')}`;
   const s = settings as Record<string, unknown>;
   const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
-  const { concurrency, tries, timeout, backoff } = s;
+  const { concurrency, globalConcurrency, tries, timeout, backoff } = s;
   if (
     concurrency !== undefined &&
     !(
@@ -192,6 +208,8 @@ export function queueSettingsProblem(queue: string, settings: unknown): string |
     )
   )
     return `queues.${queue}.concurrency must be ${CONCURRENCY_HELP}, got ${shown(concurrency)}`;
+  if (globalConcurrency !== undefined && !isGlobalConcurrency(globalConcurrency))
+    return `queues.${queue}.globalConcurrency must be ${GLOBAL_CONCURRENCY_HELP}, got ${shown(globalConcurrency)}`;
   if (tries !== undefined && !isTries(tries))
     return `queues.${queue}.tries must be ${TRIES_HELP}, got ${shown(tries)}`;
   if (timeout !== undefined) {
@@ -209,4 +227,8 @@ export function queueSettingsProblem(queue: string, settings: unknown): string |
     if (problem) return `queues.${queue}.${problem}`;
   }
   return undefined;
+}
+
+function isGlobalConcurrency(n: unknown): n is number {
+  return Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_GLOBAL_CONCURRENCY;
 }

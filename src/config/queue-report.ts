@@ -30,10 +30,18 @@ export interface QueueReport {
   backoff: ReportedValue;
   timeout: ReportedValue;
   concurrency: ReportedValue;
+  /** `none` unless the config or QUEUE_<NAME>_GLOBAL_CONCURRENCY sets one. */
+  globalConcurrency: ReportedValue;
 }
 
-/** defineJob's defaults, and a worker's concurrency when nothing sets it. */
-const BUILT_IN = { tries: 3, backoff: [10, 30, 60], timeout: 60, concurrency: 1 };
+/** defineJob's defaults, a worker's concurrency when nothing sets it, and no global cap. */
+const BUILT_IN = {
+  tries: 3,
+  backoff: [10, 30, 60],
+  timeout: 60,
+  concurrency: 1,
+  globalConcurrency: 'none',
+};
 
 type Field = Exclude<keyof QueueReport, 'name'>;
 const KEY_OF: Record<Field, PolicyKey> = {
@@ -41,11 +49,12 @@ const KEY_OF: Record<Field, PolicyKey> = {
   backoff: 'backoff',
   timeout: 'timeoutMs',
   concurrency: 'concurrency',
+  globalConcurrency: 'globalConcurrency',
 };
 
 /**
  * The queues named in the config's `queues` or by a job definition, in that order, each with
- * its effective tries, backoff, timeout (`30s`) and concurrency.
+ * its effective tries, backoff, timeout (`30s`), concurrency and global concurrency.
  */
 export function reportQueues(
   config: JobsmithConfig,
@@ -74,7 +83,9 @@ export function unmatchedQueueVariables(
 ): string[] {
   const known = new Set(
     queues.flatMap((q) =>
-      (['tries', 'backoff', 'timeoutMs', 'concurrency'] as const).map((k) => queueVariable(q, k)),
+      (['tries', 'backoff', 'timeoutMs', 'concurrency', 'globalConcurrency'] as const).map((k) =>
+        queueVariable(q, k),
+      ),
     ),
   );
   return Object.keys(raw)
@@ -83,10 +94,10 @@ export function unmatchedQueueVariables(
 }
 
 function fromJobs(field: Field, jobs: JobDefinition[]): ReportedValue {
-  // Concurrency is a worker's, never a job's.
-  if (jobs.length === 0 || field === 'concurrency')
+  // Concurrency is a worker's or a queue's, never a job's.
+  if (jobs.length === 0 || field === 'concurrency' || field === 'globalConcurrency')
     return {
-      value: shown(field, BUILT_IN[field], 'seconds'),
+      value: shown(field, BUILT_IN[field] as number | Backoff, 'seconds'),
       source: 'default',
       from: 'built-in',
     };

@@ -12,6 +12,7 @@ export const JOBSMITH_TABLES = [
   'schedule_slots',
   'schedule_leases',
   'breakers',
+  'job_locks',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

@@ -10,25 +10,36 @@ import { requireNative } from '../util/native-require.js';
 import { PostgresBreakerStore } from './breakers/postgres.js';
 import { RedisBreakerStore } from './breakers/redis.js';
 import { SqliteBreakerStore } from './breakers/sqlite.js';
+import { PostgresLockStore } from './locks/postgres.js';
+import { RedisLockStore } from './locks/redis.js';
+import { SqliteLockStore } from './locks/sqlite.js';
 import type { FlowStore } from './types.js';
 
 /** Flow control on a SQLite file, through the driver's own better-sqlite3 connection. */
 export function sqliteFlowStore(db: BetterSqlite3.Database): FlowStore {
   void db;
-  return { rateLimits: {}, locks: {}, breakers: new SqliteBreakerStore(db) };
+  return { rateLimits: {}, locks: new SqliteLockStore(db), breakers: new SqliteBreakerStore(db) };
 }
 
 /** Flow control on PostgreSQL. */
 export function postgresFlowStore(knex: Knex): FlowStore {
   void knex;
-  return { rateLimits: {}, locks: {}, breakers: new PostgresBreakerStore(knex) };
+  return {
+    rateLimits: {},
+    locks: new PostgresLockStore(knex),
+    breakers: new PostgresBreakerStore(knex),
+  };
 }
 
 /** Flow control on Redis, under the connection's key prefix. */
 export function redisFlowStore(client: Redis, prefix: string): FlowStore {
   void client;
   void prefix;
-  return { rateLimits: {}, locks: {}, breakers: new RedisBreakerStore(client, prefix) };
+  return {
+    rateLimits: {},
+    locks: new RedisLockStore(client, prefix),
+    breakers: new RedisBreakerStore(client, prefix),
+  };
 }
 
 /**

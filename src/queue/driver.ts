@@ -146,6 +146,28 @@ export interface FailedJobRecord {
   unique?: { key: string; forMs?: number };
 }
 
+/**
+ * Caps a claim obeys beside its `limit`. A worker without caps passes none, and its claim costs
+ * what it always did.
+ */
+export interface ClaimOptions {
+  /**
+   * At most this many jobs of a queue in this claim: the worker's free slots for it (a queue's
+   * `concurrency` in a worker of several queues). 0 skips the queue; a queue not in the map is
+   * limited by `limit` alone.
+   */
+  perQueue?: ReadonlyMap<string, number>;
+  /**
+   * At most this many jobs of a queue held at once with a live lease, across every worker on
+   * the storage, this claim's included (the queue's `globalConcurrency`). Checked atomically
+   * with the claim; a job whose lease ran out does not count. A queue not in the map is not
+   * capped. Every worker of a queue should be given the same cap: on SQL storage each claim
+   * checks the cap it is given; on Redis the cap is BullMQ's global concurrency of the queue,
+   * which the last worker to start sets (docs/concurrency.md).
+   */
+  globalConcurrency?: ReadonlyMap<string, number>;
+}
+
 export interface QueueDriver {
   /** Connection name stored with failed jobs: `database`, `redis` or `sync`. */
   readonly connection: string;
@@ -179,10 +201,15 @@ export interface QueueDriver {
 
   /**
    * Claims up to `limit` runnable jobs, taking `queues` in strict order: a later queue is only
-   * looked at when the earlier ones have no ready job. Increments attempts; sets a lease of
-   * `leaseMs` and a fresh token.
+   * looked at when the earlier ones have no ready job (or may give no more: `options`).
+   * Increments attempts; sets a lease of `leaseMs` and a fresh token.
    */
-  claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]>;
+  claim(
+    queues: string[],
+    limit: number,
+    leaseMs: number,
+    options?: ClaimOptions,
+  ): Promise<ClaimedJob[]>;
 
   /** Renews leases; returns the ids whose token still held (the others were lost). */
   extend(leases: Lease[], leaseMs: number): Promise<string[]>;

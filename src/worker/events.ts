@@ -1,9 +1,11 @@
 import type { FlowEvents } from '../flow/events.js';
 import type { ClaimedJob, FailReason } from '../queue/driver.js';
+import type { WorkerCaps } from './queue-slots.js';
 
 /** Events a worker emits; commands render them, the worker never prints. */
 export interface WorkerEvents extends FlowEvents {
-  'worker:started': [{ name: string; queues: string[]; concurrency: number }];
+  /** `caps`: the queues' caps this worker keeps, if any (docs/concurrency.md). */
+  'worker:started': [{ name: string; queues: string[]; concurrency: number; caps?: WorkerCaps }];
   /**
    * The worker stops claiming. `error` says why when the reason is a failure (`storage`,
    * `uncaught`); `paused` lists, for `paused`, the queues that are paused and the jobs waiting

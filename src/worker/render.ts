@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import { renderBreakers } from './render-breakers.js';
 import { REPEAT_WINDOW_MS } from './stop-signals.js';
 import type { Worker } from './worker.js';
+import type { WorkerCaps } from './queue-slots.js';
 
 /**
  * Renders worker events: one readable line per job (time, job, id, status, duration, attempt),
@@ -69,7 +70,7 @@ export function renderWorker(
     if (!options.json)
       out.write(
         paint.dim(
-          `Worker ${e.name} processing ${e.queues.join(', ')} (concurrency ${e.concurrency}). Ctrl+C to stop.\n`,
+          `Worker ${e.name} processing ${e.queues.join(', ')} (concurrency ${e.concurrency}${capsText(e.caps)}). Ctrl+C to stop.\n`,
         ),
       );
   });
@@ -193,4 +194,17 @@ export function renderWorker(
       paint.dim(`Worker stopped (${e.reason}) after ${e.processed} job(s)${waiting}${code}.\n`),
     );
   });
+}
+
+/** `; a ≤ 2, b ≤ 4 here; a ≤ 3 across workers`, or nothing without caps. */
+function capsText(caps: WorkerCaps | undefined): string {
+  if (!caps) return '';
+  const list = (m: Record<string, number>) =>
+    Object.entries(m)
+      .map(([q, n]) => `${q} ≤ ${n}`)
+      .join(', ');
+  const parts: string[] = [];
+  if (caps.perQueue) parts.push(`${list(caps.perQueue)} here`);
+  if (caps.globalConcurrency) parts.push(`${list(caps.globalConcurrency)} across workers`);
+  return `; ${parts.join('; ')}`;
 }

@@ -5,7 +5,8 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { DispatchFn, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import type { WorkerEvents, StopReason } from './events.js';
-import { execute, toError, triesOf, type ExecuteOptions, type Interruptible } from './executor.js';
+import { execute, toError, triesOf, type ExecuteOptions } from './executor.js';
+import { QueueSlots, type Running } from './queue-slots.js';
 import { Prefetch } from './prefetch.js';
 import { SharedDeadlines } from './deadlines.js';
 import { Heartbeat } from './heartbeat.js';
@@ -40,19 +41,13 @@ export interface WorkerDeps {
   flow?: FlowControl;
 }
 
-/** A job whose handler runs; `interrupt` (set by execute) abandons it: lease lost, or grace over. */
-interface Running extends Interruptible {
-  job: ClaimedJob;
-  startedAt: number;
-  done: Promise<void>;
-}
-
 /**
  * Claims jobs and runs them, `concurrency` at a time, until told to stop. It emits events and
  * never prints; `run queue:work` renders them.
  */
 export class Worker extends EventEmitter<WorkerEvents> {
-  private readonly running = new Map<string, Running>();
+  /** Running jobs, by id and per capped queue (queue-slots.ts). */
+  private readonly running: QueueSlots;
   /** Completions still being written for jobs whose slot is already free. */
   private readonly settling = new Set<Promise<void>>();
   /** Jobs claimed ahead (options.prefetch), not started yet, leases held. */
@@ -119,10 +114,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
       storageOk: () => this.storage.ok(),
       storageTrouble: (error, during) => void this.storage.trouble(error, during),
     });
-    this.ahead =
-      options.queues.length === 1 && !options.once && options.maxJobs === undefined
-        ? Math.max(0, options.prefetch ?? 0)
-        : 0;
+    this.running = new QueueSlots(options);
+    // Jobs held ahead would take slots of a globally capped queue without running.
+    const single = options.queues.length === 1 && !this.running.capsGlobally;
+    const prefetch = single && !options.once && options.maxJobs === undefined;
+    this.ahead = prefetch ? Math.max(0, options.prefetch ?? 0) : 0;
     this.claimsWhileSettling =
       deps.driver.connection === 'database' && !options.once && options.maxJobs === undefined;
     this.prefetch = new Prefetch({
@@ -249,8 +245,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.heartbeat.start();
     this.idleTicker = setInterval(() => this.nudges.endIdle(), timerDelay(o.sleepMs));
-    if (!this.stopReason)
-      this.emit('worker:started', { name: o.name, queues: o.queues, concurrency: o.concurrency });
+    const { name, queues, concurrency } = o;
+    const caps = this.running.describe();
+    if (!this.stopReason) this.emit('worker:started', { name, queues, concurrency, caps });
     try {
       await this.loop();
       await this.releaseBuffer();
@@ -305,7 +302,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
         if (this.stopReason) break;
       }
       const paused = this.poller.paused;
-      const queues = paused.size === 0 ? o.queues : o.queues.filter((q) => !paused.has(q));
+      const unpaused = paused.size === 0 ? o.queues : o.queues.filter((q) => !paused.has(q));
+      const queues = this.running.open(unpaused);
       const next = this.prefetch.peek();
       if (next && !queues.includes(next.queue)) {
         await this.releaseBuffer(); // its queue was paused
@@ -317,7 +315,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       if (jobs.length === 0 && queues.length > 0) {
         try {
-          jobs = await this.deps.driver.claim(queues, free + this.ahead, o.leaseMs);
+          const options = this.running.claimOptions();
+          jobs = await this.deps.driver.claim(queues, free + this.ahead, o.leaseMs, options);
           this.prefetch.fill(jobs.splice(free));
           this.storage.ok();
           failures = 0;

@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, expect } from 'vitest';
 import { DatabaseFailedJobStore, type FailedJob } from '../../src/failed/store.js';
+import { flowControl } from '../../src/flow/control.js';
 import type { JobDefinition } from '../../src/jobs/types.js';
 import { JobRegistry } from '../../src/jobs/registry.js';
 import { pausedQueues, restartRequestedAt } from '../../src/queue/control.js';
@@ -146,6 +147,8 @@ export function startWorker(
     { ...WORKER_DEFAULTS, ...options },
     {
       driver,
+      // As run queue:work gives it: flow control on the driver's own storage.
+      flow: flowControl(driver, new Map(), () => {}),
       registry: new JobRegistry(jobs),
       control: {
         pausedQueues: () => pausedQueues(h.knex),

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import type {
   ClaimedJob,
+  ClaimOptions,
   FailedJobRecord,
   JobBatches,
   JobRow,
@@ -20,6 +21,8 @@ import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { pushBatch, PUSH_BATCH } from './postgres-push.js';
 import { withClient } from './pg-checkout.js';
+import { claimCapped } from './postgres-capped-claim.js';
+import { capped } from '../claim-caps.js';
 import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
 import { CHANNEL, numbered, SQL } from './postgres-sql.js';
 import { pgConnection } from '../../db/pg-url.js';
@@ -194,7 +197,12 @@ export class PostgresQueue implements QueueDriver {
     });
   }
 
-  async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+  async claim(
+    queues: string[],
+    limit: number,
+    leaseMs: number,
+    options?: ClaimOptions,
+  ): Promise<ClaimedJob[]> {
     if (!this.warmed) this.warm();
     leaseMs = wholeMs(leaseMs);
     // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
@@ -202,11 +210,17 @@ export class PostgresQueue implements QueueDriver {
     this.claimedAt = this.listener ? this.notifications : -1;
     const claimed: ClaimedJob[] = [];
     for (const queue of queues) {
-      const want = limit - claimed.length;
+      const want = options
+        ? capped(options, queue, limit - claimed.length)
+        : limit - claimed.length;
+      const cap = options?.globalConcurrency?.get(queue);
+      if (want <= 0) continue;
       const rows =
-        queue === queues[0] && !this.pending.claim
-          ? await this.claimWithCompletions(queue, want, leaseMs, token)
-          : (await this.settle('claim', [leaseMs, token, queue, want])).rows;
+        cap !== undefined
+          ? await claimCapped(this.settlePool, { queue, limit: want, cap, leaseMs, token })
+          : queue === queues[0] && !this.pending.claim
+            ? await this.claimWithCompletions(queue, want, leaseMs, token)
+            : (await this.settle('claim', [leaseMs, token, queue, want])).rows;
       // UPDATE … RETURNING gives no order; keep the claim order for strict priority.
       rows.sort(claimOrder);
       for (const row of rows) claimed.push(toClaimed(row, token));

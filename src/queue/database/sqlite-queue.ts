@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
   ClaimedJob,
+  ClaimOptions,
   FailedJobRecord,
   JobBatches,
   JobRow,
@@ -19,6 +20,7 @@ import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
+import { capped } from '../claim-caps.js';
 import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 import { requireNative } from '../../util/native-require.js';
@@ -143,7 +145,16 @@ export class SqliteQueue implements QueueDriver {
     });
   }
 
-  async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+  /**
+   * One IMMEDIATE transaction: no other process writes between a capped queue's count of held
+   * jobs and its claim, so `globalConcurrency` holds across processes.
+   */
+  async claim(
+    queues: string[],
+    limit: number,
+    leaseMs: number,
+    options?: ClaimOptions,
+  ): Promise<ClaimedJob[]> {
     leaseMs = wholeMs(leaseMs);
     return this.db
       .transaction((): ClaimedJob[] => {
@@ -152,10 +163,16 @@ export class SqliteQueue implements QueueDriver {
         const token = randomUUID();
         const claimed: ClaimedJob[] = [];
         for (const queue of queues) {
+          const want = options
+            ? capped(options, queue, limit - claimed.length, () =>
+                Number(this.sql.countHeld.pluck().get({ queue, now })),
+              )
+            : limit - claimed.length;
+          if (want <= 0) continue;
           const rows = this.sql.claim.all({
             queue,
             now,
-            limit: limit - claimed.length,
+            limit: want,
             lease_until: now + leaseMs,
             token,
           }) as Array<Record<string, unknown>>;

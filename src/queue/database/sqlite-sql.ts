@@ -35,6 +35,12 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
           order by priority desc, ready_at, id
           limit @limit)
       returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error`),
+    // Jobs of a queue held with a live lease (globalConcurrency): a lease that ran out does not
+    // count. It walks the queue's entries of jobs_ready_idx, so it costs with the queue's
+    // length; only the claims of a capped queue run it (docs/concurrency.md).
+    countHeld: db.prepare(
+      'select count(*) from jobs where queue = @queue and reserved_at is not null and available_at > @now',
+    ),
     markAlone: db.prepare('update jobs set alone = 1 where id = ? and token = ?'),
     extend: db.prepare('update jobs set available_at = ? where id = ? and token = ?'),
     // The unique key says whether job_uniques holds a row to free: most jobs have none, and a
@@ -90,6 +96,7 @@ type StatementName =
   | 'dropUniqueOf'
   | 'dropUniquesOfQueue'
   | 'claim'
+  | 'countHeld'
   | 'markAlone'
   | 'extend'
   | 'deleteJob'

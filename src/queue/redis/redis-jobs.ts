@@ -150,3 +150,8 @@ export function checkJob(job: NewJob): void {
   if (job.unique && !(typeof job.unique.key === 'string' && job.unique.key !== ''))
     throw new Error(`Invalid job ${job.name}: its unique key must be a non-empty string.`);
 }
+
+/** BullMQ's scripts answer a lost lock or a vanished job with a negative code. */
+export function isLost(reply: unknown): boolean {
+  return typeof reply === 'number' && reply < 0;
+}

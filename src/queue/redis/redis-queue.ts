@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type {
   ClaimedJob,
+  ClaimOptions,
   FailedJobRecord,
   JobBatches,
   JobRow,
@@ -24,11 +25,14 @@ import { HeldLeases } from './held-leases.js';
 import { MarkerWait } from './marker-wait.js';
 import { openRedis } from './redis-connection.js';
 import { PartialPushError } from '../bulk/partial-push-error.js';
-import { checkJob, claimedFrom, parseId, uniqueWindowOf, type Held } from './redis-jobs.js';
+import { checkJob, claimedFrom, isLost, parseId, uniqueWindowOf, type Held } from './redis-jobs.js';
 import { pushJobs } from './redis-push.js';
 import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
 import { RELEASED_FIELDS } from './lease-scripts.js';
 import { LeaseRecovery } from './lease-recovery.js';
+import { GlobalCaps } from './global-caps.js';
+import { unclaimFetched } from './unclaim.js';
+import { capped } from '../claim-caps.js';
 import { insertFailedOnce } from './failed-row.js';
 import {
   extendLocksArgs,
@@ -87,6 +91,8 @@ export class RedisQueue implements QueueDriver {
   private readonly recovery: LeaseRecovery;
   /** Ready jobs per queue at the last claim: how many to ask for at once next time. */
   private readonly readyHint = new Map<string, number>();
+  /** BullMQ's global concurrency of each queue, as this driver last wrote it. */
+  private readonly caps = new GlobalCaps(() => this.r());
   private flowStore?: FlowStore;
 
   constructor(private readonly options: RedisQueueOptions) {
@@ -143,29 +149,39 @@ export class RedisQueue implements QueueDriver {
     checkJob(storableJob(job));
   }
 
-  async claim(queues: string[], limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+  async claim(
+    queues: string[],
+    limit: number,
+    leaseMs: number,
+    options?: ClaimOptions,
+  ): Promise<ClaimedJob[]> {
     leaseMs = wholeMs(leaseMs);
     this.lastClaim = { queues, leaseMs };
+    if (this.caps.stale(queues, options)) await this.caps.write(queues, options);
     const claimed: ClaimedJob[] = [];
     for (const queue of queues) {
-      claimed.push(...this.ahead.take(queue, limit - claimed.length));
       if (claimed.length >= limit) break;
+      // This queue's jobs end at `end` in `claimed` (the whole limit without per-queue caps).
+      const end = options ? claimed.length + capped(options, queue, limit - claimed.length) : limit;
+      if (claimed.length >= end) continue;
+      claimed.push(...this.ahead.take(queue, end - claimed.length));
+      if (claimed.length >= end) continue;
       if (!this.fetchesFor(queue)) {
-        await this.claimFrom(queue, limit - claimed.length, leaseMs, claimed);
+        await this.claimFrom(queue, end - claimed.length, leaseMs, claimed);
         continue;
       }
       // A worker frees a job's slot before its completion is sent (batched, on the next turn
       // of the event loop). Let that completion go first: it fetches the next job with it, and
       // asking Redis for the same slot as well would claim two jobs for one.
       if (!this.ahead.coming(queue)) await new Promise((resolve) => setImmediate(resolve));
-      claimed.push(...this.ahead.take(queue, limit - claimed.length));
+      claimed.push(...this.ahead.take(queue, end - claimed.length));
       if (claimed.length === 0 && this.ahead.coming(queue)) {
         await this.ahead.arrival(1000);
-        claimed.push(...this.ahead.take(queue, limit - claimed.length));
+        claimed.push(...this.ahead.take(queue, end - claimed.length));
       }
       const coming = this.ahead.coming(queue);
-      if (limit - claimed.length > coming)
-        await this.claimFrom(queue, limit - claimed.length - coming, leaseMs, claimed);
+      if (end - claimed.length > coming)
+        await this.claimFrom(queue, end - claimed.length - coming, leaseMs, claimed);
       // A worker kept busy by jobs fetched with completions may not ask Redis for this queue
       // for a long time: jobs whose lease ran out must still come back on time.
       else if (this.recovery.due(queue)) void this.recovery.recover(queue).catch(() => {});
@@ -474,23 +490,9 @@ export class RedisQueue implements QueueDriver {
 
   /** Unlocks jobs fetched ahead that no claim took, their attempt given back. */
   private async unclaim(items: Fetched[]): Promise<void> {
-    const redis = this.redis;
     for (const { job } of items) this.held.delete(job.id);
-    if (!redis || redis.client.status !== 'ready') return;
-    const tx = redis.tx('pipeline');
-    for (const { held } of items) {
-      const k = redis.keysOf(held.queue);
-      const jobKey = k[''] + held.bullId;
-      const keys = [k.active, k.prioritized, k.wait, k.stalled, k.marker, jobKey, `${jobKey}:lock`];
-      tx.jobsmithUnclaim(...keys, held.token, held.bullId);
-    }
-    await redis.exec(tx);
+    await unclaimFetched(this.redis, items);
   }
-}
-
-/** BullMQ's scripts answer a lost lock or a vanished job with a negative code. */
-function isLost(reply: unknown): boolean {
-  return typeof reply === 'number' && reply < 0;
 }
 
 /** A lease that was no longer ours: nothing was sent for it. */

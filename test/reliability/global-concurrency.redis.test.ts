@@ -1,0 +1,3 @@
+import { globalConcurrencySpecs } from './global-concurrency.specs.js';
+
+globalConcurrencySpecs('redis');

@@ -1,0 +1,3 @@
+import { withoutOverlappingSpecs } from './without-overlapping.specs.js';
+
+withoutOverlappingSpecs('sqlite');
