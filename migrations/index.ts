@@ -6,6 +6,7 @@ import * as m0004 from './0004_fair_claims.js';
 import * as m0005 from './0005_failed_jobs_unique.js';
 import * as m0007 from './0007_breakers.js';
 import * as m0008 from './0008_job_locks.js';
+import * as m0009 from './0009_telegram_updates.js';
 
 export interface Migration {
   name: string;
@@ -25,4 +26,5 @@ export const migrations: Migration[] = [
   { name: '0005_failed_jobs_unique', ...m0005 },
   { name: '0007_breakers', ...m0007 },
   { name: '0008_job_locks', ...m0008 },
+  { name: '0009_telegram_updates', ...m0009 },
 ];

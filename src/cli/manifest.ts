@@ -14,13 +14,14 @@ export interface CommandEntry {
   load: () => Promise<{ default: () => Command }>;
 }
 
-export const GROUPS = ['general', 'queue', 'schedule', 'db', 'make'] as const;
+export const GROUPS = ['general', 'queue', 'schedule', 'telegram', 'db', 'make'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export const GROUP_TITLES: Record<Group, string> = {
   general: 'General',
   queue: 'Queue',
   schedule: 'Schedule',
+  telegram: 'Telegram',
   db: 'Database',
   make: 'Generators',
 };
@@ -165,6 +166,21 @@ export const COMMANDS: CommandEntry[] = [
     summary: 'Run one schedule entry now, outside its schedule',
     example: 'run schedule:test nightly-report',
     load: () => import('../../commands/schedule-test.js'),
+  },
+  {
+    name: 'longpoll',
+    group: 'telegram',
+    summary:
+      "Receive a Telegram bot's updates, store them and dispatch a job per update (under supervisor)",
+    example: 'run longpoll --bot support --allowed-updates message,callback_query',
+    load: () => import('../../commands/longpoll.js'),
+  },
+  {
+    name: 'telegram:updates',
+    group: 'telegram',
+    summary: 'List stored Telegram updates, newest first, with their status and error',
+    example: 'run telegram:updates --status failed --json',
+    load: () => import('../../commands/telegram-updates.js'),
   },
   {
     name: 'about',

@@ -2,6 +2,33 @@ import type { Backoff, JobDefinition } from '../jobs/types.js';
 import type { ScheduleEntry } from '../schedule/types.js';
 
 /**
+ * Anything grammY can run an update through: a `Bot` or a `Composer` (both have
+ * `middleware()`). Typed structurally so the config types never load grammY.
+ */
+export interface TelegramHandler {
+  middleware(): unknown;
+}
+
+/**
+ * Telegram bots (docs/telegram.md). `TELEGRAM_BOT_TOKEN` adds a bot named `default`; `bots`
+ * names more. `run longpoll --bot NAME` stores each bot's updates, and the built-in
+ * `telegram.update` job runs each through `handler`.
+ */
+export interface TelegramConfig {
+  /** Bots by name (letters, digits, . _ -), each with its token from @BotFather. */
+  bots?: Record<string, { token: string }>;
+  /**
+   * The grammY `Bot` or `Composer` that handles updates: `bot.command('start', (ctx) =>
+   * ctx.reply('hi'))`. Its middleware runs inside the `telegram.update` job, on a Bot jobsmith
+   * makes for the update's bot (TELEGRAM_API_ROOT applies, and a Bot's API transformers are
+   * copied over). Required by `run longpoll`.
+   */
+  handler?: TelegramHandler;
+  /** Queue of the `telegram.update` jobs. @defaultValue 'telegram-updates' */
+  updatesQueue?: string;
+}
+
+/**
  * Settings for one queue, keyed by queue name in `defineConfig({ queues })`. Each can be
  * overridden without a deploy by `QUEUE_<NAME>_CONCURRENCY|GLOBAL_CONCURRENCY|TRIES|TIMEOUT|
  * BACKOFF` (the name upper-cased, other characters as `_`); a `run queue:work` flag wins over
@@ -54,6 +81,8 @@ export interface JobsmithConfig {
    * @defaultValue 'UTC'
    */
   scheduleTimezone?: string;
+  /** Telegram bots and their update handler; see TelegramConfig. */
+  telegram?: TelegramConfig;
 }
 
 /** Identity function that gives the config file its types. */

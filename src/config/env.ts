@@ -41,6 +41,14 @@ const url = (schemes: string[]) =>
     { message: `a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
   );
 
+/**
+ * A Telegram bot token as @BotFather issues it: the bot's id (digits), a colon, 35 letters,
+ * digits, `_` or `-`. The bot id also keys the bot's rows in telegram_updates.
+ */
+export const TELEGRAM_TOKEN_SHAPE = /^\d{1,20}:[A-Za-z0-9_-]{35}$/;
+export const TELEGRAM_TOKEN_HELP =
+  'a bot token from @BotFather: the bot id (digits), a colon and 35 letters, digits, _ or - (123456789:AAH...)';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
@@ -68,6 +76,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FILE: z.string().min(1).default('storage/logs/app.log'),
   TELEMETRY_ENABLED: bool.default('false'),
+  // Checked here, so a malformed token stops every command before it runs; a missing one only
+  // stops the Telegram commands (src/telegram/settings.ts), which say which variable to set.
+  TELEGRAM_BOT_TOKEN: z.string().regex(TELEGRAM_TOKEN_SHAPE, TELEGRAM_TOKEN_HELP).optional(),
+  TELEGRAM_API_ROOT: url(['http', 'https']).default('https://api.telegram.org'),
 });
 
 export type Env = z.infer<typeof envSchema>;

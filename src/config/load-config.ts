@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
+import { checkTelegramConfig } from '../telegram/settings.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -97,7 +98,7 @@ function packageEntry(): string {
 }
 
 /** The fields of defineConfig({...}); any other is a typo that would be ignored. */
-const FIELDS = new Set(['jobs', 'queues', 'jobsDir', 'schedule', 'scheduleTimezone']);
+const FIELDS = new Set(['jobs', 'queues', 'jobsDir', 'schedule', 'scheduleTimezone', 'telegram']);
 
 function validateConfig(value: unknown, file: string): JobsmithConfig {
   const fail = (problem: string): never => {
@@ -142,6 +143,7 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
       variables.set(variable, queue);
     }
   }
+  checkTelegramConfig(config.telegram, fail);
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))
     fail('`jobsDir` must be a folder path.');
   return config;

@@ -13,6 +13,8 @@ export const JOBSMITH_TABLES = [
   'schedule_leases',
   'breakers',
   'job_locks',
+  'telegram_updates',
+  'telegram_state',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

@@ -15,6 +15,8 @@ export const JOBSMITH_VARIABLES = [
   'LOG_LEVEL',
   'LOG_FILE',
   'TELEMETRY_ENABLED',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_API_ROOT',
   'JOBSMITH_CONFIG',
   // Read by src/db/pg-url.ts when DATABASE_URL names no sslmode.
   'PGSSLMODE',
