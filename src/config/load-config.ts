@@ -76,16 +76,20 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
 }
 
 /**
- * `jobsmith` always resolves to the running package. `zod` resolves to the app's own copy when
- * it has one, else to ours, so a fresh app with only a config file works without installing it.
+ * `jobsmith` always resolves to the running package. `zod` and `grammy` resolve to the app's own
+ * copy when it has one, else to ours, so a fresh app with only a config file works without
+ * installing them.
  */
 function aliases(configFile: string): Record<string, string> {
   const result: Record<string, string> = { jobsmith: packageEntry() };
   const appRequire = createRequire(configFile);
-  try {
-    appRequire.resolve('zod');
-  } catch {
-    result.zod = createRequire(import.meta.url).resolve('zod');
+  // grammY too: a config's Telegram handler (`new Bot(...)`) needs no install of its own.
+  for (const name of ['zod', 'grammy']) {
+    try {
+      appRequire.resolve(name);
+    } catch {
+      result[name] = createRequire(import.meta.url).resolve(name);
+    }
   }
   return result;
 }

@@ -1,0 +1,3 @@
+import { intakeSpecs } from './telegram.intake.specs.js';
+
+intakeSpecs('sqlite');
