@@ -43,12 +43,16 @@ export default function command() {
     "Receive a Telegram bot's updates, store them and dispatch a job per update (under supervisor)",
     'run longpoll --bot support --allowed-updates message,callback_query',
   )
-    .option('--bot <name>', 'the bot to poll (default: the only bot; TELEGRAM_BOT_TOKEN is "default")')
+    .option(
+      '--bot <name>',
+      'the bot to poll (default: the only bot; TELEGRAM_BOT_TOKEN is "default")',
+    )
     .addOption(
       new Option('--timeout <duration>', 'how long Telegram may hold each poll (whole seconds)')
         .argParser((v: string) => {
           const ms = durationFlag('--timeout', { allowZero: true })(v);
-          if (ms > MAX_TIMEOUT_MS) throw new UsageError(`--timeout must be at most 5m; got "${v}".`);
+          if (ms > MAX_TIMEOUT_MS)
+            throw new UsageError(`--timeout must be at most 5m; got "${v}".`);
           return Math.ceil(ms / 1000);
         })
         .default(30, '30s'),
@@ -64,7 +68,10 @@ export default function command() {
       'update types to receive, comma-separated (default: what Telegram has, it is sticky)',
       allowedUpdatesFlag,
     )
-    .option('--drop-webhook', "delete the bot's webhook first (Telegram refuses polls while one is set)")
+    .option(
+      '--drop-webhook',
+      "delete the bot's webhook first (Telegram refuses polls while one is set)",
+    )
     .addOption(
       new Option(
         '--lease <duration>',
@@ -84,7 +91,7 @@ export default function command() {
           throw new ConfigError(
             `${file ?? 'The config'} has no telegram.handler, so no job could handle the updates.`,
             {
-              hint: "Give the config your grammY bot: defineConfig({ telegram: { handler: bot } }) where bot = new Bot(process.env.TELEGRAM_BOT_TOKEN!).",
+              hint: 'Give the config your grammY bot: defineConfig({ telegram: { handler: bot } }) where bot = new Bot(process.env.TELEGRAM_BOT_TOKEN!).',
             },
           );
         }

@@ -41,7 +41,11 @@ export function intakeSpecs(backend: AppBackend): void {
         timeoutMs: 20_000,
       });
       const [first] = await t.rows(`update_id = ${ok.update_id}`);
-      expect(first).toMatchObject({ type: 'message', status: 'queued', bot: t.api.token.split(':')[0] });
+      expect(first).toMatchObject({
+        type: 'message',
+        status: 'queued',
+        bot: t.api.token.split(':')[0],
+      });
       expect(Number(first!.chat_id)).toBe(42);
       expect(JSON.parse(String(first!.update))).toEqual(ok);
 
@@ -53,10 +57,18 @@ export function intakeSpecs(backend: AppBackend): void {
       const failed = (await t.rows(`update_id = ${boom.update_id}`))[0]!;
       expect(failed).toMatchObject({ status: 'failed', error: 'handler boom' });
 
-      const listed = await t.app.run(['telegram:updates', '--status', 'failed', '--json'], { env: t.env });
+      const listed = await t.app.run(['telegram:updates', '--status', 'failed', '--json'], {
+        env: t.env,
+      });
       expect(listed.code, listed.stderr).toBe(0);
       expect(JSON.parse(listed.stdout)).toMatchObject([
-        { updateId: boom.update_id, status: 'failed', error: 'handler boom', type: 'message', chatId: 43 },
+        {
+          updateId: boom.update_id,
+          status: 'failed',
+          error: 'handler boom',
+          type: 'message',
+          chatId: 43,
+        },
       ]);
 
       // Fixed: the failed job is an ordinary failed job.
@@ -74,15 +86,19 @@ export function intakeSpecs(backend: AppBackend): void {
 
     it('loses no update and hands none to the handler twice when longpoll is killed -9 in the middle of batches (1,000 updates)', async () => {
       const pushed = new Set<number>();
-      for (let i = 0; i < 1000; i++) pushed.add(t.api.pushMessage(42 + (i % 2), `m${i}`)!.update_id);
+      for (let i = 0; i < 1000; i++)
+        pushed.add(t.api.pushMessage(42 + (i % 2), `m${i}`)!.update_id);
       worker();
       // Small batches, so that kills land between storing and dispatching, and mid-batch.
       for (let round = 0; round < 4; round++) {
         const poller = longpoll('--limit', '7');
         const before = (await t.rows()).length;
-        await waitFor(async () => (await t.rows()).length >= Math.min(1000, before + 150 + round * 37), {
-          timeoutMs: 30_000,
-        });
+        await waitFor(
+          async () => (await t.rows()).length >= Math.min(1000, before + 150 + round * 37),
+          {
+            timeoutMs: 30_000,
+          },
+        );
         await poller.stop('SIGKILL');
       }
       longpoll('--limit', '100');
@@ -103,7 +119,10 @@ export function intakeSpecs(backend: AppBackend): void {
       const first = longpoll();
       await first.waitForOutput(/Polling bot default/, 30_000);
       const second = longpoll();
-      await second.waitForOutput(/Waiting: bot default \(id \d+\) is polled by another poller/, 30_000);
+      await second.waitForOutput(
+        /Waiting: bot default \(id \d+\) is polled by another poller/,
+        30_000,
+      );
       const a = t.api.pushMessage(42, 'one')!;
       await waitFor(async () => (await t.rows()).length === 1, { timeoutMs: 20_000 });
       expect(second.stdout).not.toMatch(/Polling/);
@@ -162,7 +181,11 @@ export function intakeSpecs(backend: AppBackend): void {
       await waitFor(async () => t.handled().length === 2, { timeoutMs: 20_000 });
       // A second dispatch for a handled update (a crash before the row was marked queued):
       const [row] = await t.rows(`update_id = ${done.update_id}`);
-      const payload = JSON.stringify({ id: Number(row!.id), bot: row!.bot, updateId: done.update_id });
+      const payload = JSON.stringify({
+        id: Number(row!.id),
+        bot: row!.bot,
+        updateId: done.update_id,
+      });
       const again = await t.app.run(['queue:dispatch', 'telegram.update', '--payload', payload], {
         env: t.env,
       });

@@ -254,7 +254,8 @@ export class Intake extends EventEmitter {
         const failure = classify(error);
         switch (failure.kind) {
           case 'conflict':
-            if (failure.webhook) throw new TelegramConflictError('webhook', bot, failure.description);
+            if (failure.webhook)
+              throw new TelegramConflictError('webhook', bot, failure.description);
             // Ended by another poll: ours if the lease went to another poller, else a stranger.
             if (!(await renewPoller(this.deps.db, bot.id, token, this.options.leaseMs)))
               throw new PollerLeaseLost(bot.id);
@@ -264,7 +265,9 @@ export class Intake extends EventEmitter {
           case 'request':
             throw new TelegramRequestError(
               `Telegram refused the request for bot ${bot.name}: ${failure.description}.`,
-              { hint: 'Check --allowed-updates (update type names such as message,callback_query).' },
+              {
+                hint: 'Check --allowed-updates (update type names such as message,callback_query).',
+              },
             );
           case 'flood':
             this.send({ type: 'flood', retryAfterMs: failure.retryAfterMs });

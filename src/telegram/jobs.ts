@@ -10,7 +10,8 @@ import { telegramBots } from './settings.js';
 import { telegramUpdateJob } from './update-job.js';
 
 /** The Telegram jobs for this app and config. */
-export function telegramJobs(app: App, telegram: TelegramConfig): JobDefinition<any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function telegramJobs(app: App, telegram: TelegramConfig): JobDefinition<any>[] {
   if (!telegram.handler) return [];
   return [
     telegramUpdateJob({

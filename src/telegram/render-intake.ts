@@ -31,7 +31,9 @@ export function renderIntake(
   intake.on('event', (e: IntakeEvent) => {
     switch (e.type) {
       case 'waiting': {
-        const until = e.leaseUntil ? ` (its lease runs until ${new Date(e.leaseUntil).toISOString()})` : '';
+        const until = e.leaseUntil
+          ? ` (its lease runs until ${new Date(e.leaseUntil).toISOString()})`
+          : '';
         const text = `Waiting: ${name} is polled by another poller, ${e.owner ?? 'unknown'}${until}; taking over if it stops.`;
         log.info({ bot: bot.name, owner: e.owner }, 'waiting for the other poller');
         return write('longpoll:waiting', paint.yellow(text), { owner: e.owner });
@@ -40,11 +42,10 @@ export function renderIntake(
         const from = e.offset === undefined ? 'the first unconfirmed update' : `offset ${e.offset}`;
         const first = e.dispatched > 0 ? `; dispatched ${e.dispatched} stored updates first` : '';
         log.info({ bot: bot.name, offset: e.offset, dispatched: e.dispatched }, 'polling');
-        return write(
-          'longpoll:started',
-          `Polling ${name} from ${from}${first}. Ctrl+C to stop.`,
-          { offset: e.offset ?? null, dispatched: e.dispatched },
-        );
+        return write('longpoll:started', `Polling ${name} from ${from}${first}. Ctrl+C to stop.`, {
+          offset: e.offset ?? null,
+          dispatched: e.dispatched,
+        });
       }
       case 'webhook:deleted':
         log.info({ bot: bot.name }, 'webhook deleted');
@@ -56,7 +57,9 @@ export function renderIntake(
         const dup = e.duplicates > 0 ? ` (${e.duplicates} already stored)` : '';
         write(
           'longpoll:batch',
-          paint.dim(`Stored ${e.inserted} of ${e.received} updates${dup}, dispatched ${e.dispatched}; offset ${e.offset}.`),
+          paint.dim(
+            `Stored ${e.inserted} of ${e.received} updates${dup}, dispatched ${e.dispatched}; offset ${e.offset}.`,
+          ),
           data,
         );
         if (e.replaced.length > 0) {
@@ -78,8 +81,14 @@ export function renderIntake(
       }
       case 'recovered': {
         const text = `Telegram answers again for ${name} after ${(e.downMs / 1000).toFixed(1)}s and ${e.failures} failed calls.`;
-        log.info({ bot: bot.name, downMs: e.downMs, failures: e.failures }, 'Telegram reachable again');
-        return write('longpoll:recovered', paint.green(text), { downMs: e.downMs, failures: e.failures });
+        log.info(
+          { bot: bot.name, downMs: e.downMs, failures: e.failures },
+          'Telegram reachable again',
+        );
+        return write('longpoll:recovered', paint.green(text), {
+          downMs: e.downMs,
+          failures: e.failures,
+        });
       }
       case 'flood':
         log.warn({ bot: bot.name, retryAfterMs: e.retryAfterMs }, 'Telegram asked to wait (429)');

@@ -50,8 +50,7 @@ export function updateType(update: RawUpdate): string {
 export function chatIdOf(update: RawUpdate): number | null {
   const body = update[updateType(update)] as Record<string, unknown> | undefined;
   const chat = (body?.chat ?? (body?.message as Record<string, unknown> | undefined)?.chat) as
-    | { id?: unknown }
-    | undefined;
+    { id?: unknown } | undefined;
   return typeof chat?.id === 'number' ? chat.id : null;
 }
 
