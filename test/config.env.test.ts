@@ -142,6 +142,7 @@ describe('parseEnv', () => {
       LOG_LEVEL: 'info',
       LOG_FILE: 'storage/logs/app.log',
       TELEMETRY_ENABLED: false,
+      TELEGRAM_API_ROOT: 'https://api.telegram.org',
     });
   });
 
