@@ -11,6 +11,8 @@ export const JOBSMITH_TABLES = [
   'jobsmith_meta',
   'schedule_slots',
   'schedule_leases',
+  'rate_limits',
+  'rate_limit_blocks',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

@@ -8,24 +8,23 @@ import type { Redis } from 'ioredis';
 import type { Database } from '../db/connection.js';
 import { requireNative } from '../util/native-require.js';
 import type { FlowStore } from './types.js';
+import { PostgresRateLimitStore } from './rate-limits/postgres.js';
+import { RedisRateLimitStore } from './rate-limits/redis.js';
+import { SqliteRateLimitStore } from './rate-limits/sqlite.js';
 
 /** Flow control on a SQLite file, through the driver's own better-sqlite3 connection. */
 export function sqliteFlowStore(db: BetterSqlite3.Database): FlowStore {
-  void db;
-  return { rateLimits: {}, locks: {}, breakers: {} };
+  return { rateLimits: new SqliteRateLimitStore(db), locks: {}, breakers: {} };
 }
 
 /** Flow control on PostgreSQL. */
 export function postgresFlowStore(knex: Knex): FlowStore {
-  void knex;
-  return { rateLimits: {}, locks: {}, breakers: {} };
+  return { rateLimits: new PostgresRateLimitStore(knex), locks: {}, breakers: {} };
 }
 
 /** Flow control on Redis, under the connection's key prefix. */
 export function redisFlowStore(client: Redis, prefix: string): FlowStore {
-  void client;
-  void prefix;
-  return { rateLimits: {}, locks: {}, breakers: {} };
+  return { rateLimits: new RedisRateLimitStore(client, prefix), locks: {}, breakers: {} };
 }
 
 /**
