@@ -82,12 +82,14 @@ export function usage(
   blockedUntilUs: number,
   rows: ReadonlyArray<{ key: string; tat: number | string; backlog: number | string }>,
 ): RateLimitUsage {
-  const ms = (us: number) => Math.ceil(us / 1000);
+  const now = Math.floor(nowUs / 1000);
+  // A moment still to come rounds up (never shown as free before it is); a past one is now.
+  const ms = (us: number) => (us > nowUs ? Math.ceil(us / 1000) : now);
   return {
-    now: Math.floor(nowUs / 1000),
+    now,
     ...(blockedUntilUs > nowUs ? { blockedUntil: ms(blockedUntilUs) } : {}),
     keys: rows.map((row) => {
-      const freeAt = Math.max(Number(row.tat) - toleranceUs, nowUs);
+      const freeAt = Number(row.tat) - toleranceUs;
       return {
         key: row.key,
         freeAt: ms(freeAt),
