@@ -21,7 +21,7 @@ describe('GCRA', () => {
     const state: KeyState = { tat: 0, backlog: 0 };
     const passed: number[] = [];
     const start = 1_000_000;
-    for (let now = start; now < start + spanUs; ) {
+    for (let now = start; now < start + spanUs;) {
       if (decide(now, [{ ...params, state, blockedUntil: 0 }]).allowed) passed.push(now);
       else now = Math.max(now + 1, state.tat - params.toleranceUs);
     }

@@ -100,14 +100,7 @@ function packageEntry(): string {
 }
 
 /** The fields of defineConfig({...}); any other is a typo that would be ignored. */
-const FIELDS = new Set([
-  'jobs',
-  'queues',
-  'rateLimits',
-  'jobsDir',
-  'schedule',
-  'scheduleTimezone',
-]);
+const FIELDS = new Set(['jobs', 'queues', 'rateLimits', 'jobsDir', 'schedule', 'scheduleTimezone']);
 
 function validateConfig(value: unknown, file: string): JobsmithConfig {
   const fail = (problem: string): never => {

@@ -86,7 +86,10 @@ export class RateLimitExceeded extends RetryAfter {
     readonly limit: string,
     readonly key: string,
   ) {
-    super(ms / 1000, `Rate limit ${limit}${key === '' ? '' : ` (key ${key})`}: no room for ${ms}ms`);
+    super(
+      ms / 1000,
+      `Rate limit ${limit}${key === '' ? '' : ` (key ${key})`}: no room for ${ms}ms`,
+    );
     this.name = 'RateLimitExceeded';
   }
 }

@@ -57,7 +57,11 @@ for (const d of drivers) {
       const s = store();
       const results = [];
       for (let i = 0; i < 4; i++) results.push(await s.take([{ rule: bursty, key: '' }]));
-      expect(results.slice(0, 3)).toEqual([{ allowed: true }, { allowed: true }, { allowed: true }]);
+      expect(results.slice(0, 3)).toEqual([
+        { allowed: true },
+        { allowed: true },
+        { allowed: true },
+      ]);
       expect(results[3]).toMatchObject({ allowed: false, limit: 'rl.burst', key: '' });
       expect((results[3] as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(900);
     });

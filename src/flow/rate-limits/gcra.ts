@@ -24,9 +24,7 @@ export function orderRequests(requests: readonly RateLimitRequest[]): RateLimitR
   const seen = new Map<string, RateLimitRequest>();
   for (const request of requests) seen.set(`${request.rule.name}\u0000${request.key}`, request);
   return [...seen.values()].sort((a, b) =>
-    a.rule.name === b.rule.name
-      ? compare(a.key, b.key)
-      : compare(a.rule.name, b.rule.name),
+    a.rule.name === b.rule.name ? compare(a.key, b.key) : compare(a.rule.name, b.rule.name),
   );
 }
 

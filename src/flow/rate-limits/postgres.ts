@@ -58,7 +58,13 @@ export class PostgresRateLimitStore implements RateLimitStore {
 
   async list(rule: RateLimitRule, top: number): Promise<RateLimitUsage> {
     const { rows } = await this.knex.raw<{
-      rows: Array<{ now: string; blocked: string | null; key: string | null; tat: string; backlog: string }>;
+      rows: Array<{
+        now: string;
+        blocked: string | null;
+        key: string | null;
+        tat: string;
+        backlog: string;
+      }>;
     }>(
       `select clock.now,
               (select blocked_until from rate_limit_blocks where name = ?) as blocked,

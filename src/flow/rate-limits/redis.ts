@@ -182,7 +182,11 @@ export class RedisRateLimitStore implements RateLimitStore {
       const { intervalUs, toleranceUs } = gcraParams(rule);
       args.push(intervalUs, toleranceUs, key);
     }
-    const reply = (await this.scripts.jobsmithRateLimitTake(keys.length, ...keys, ...args)) as Reply;
+    const reply = (await this.scripts.jobsmithRateLimitTake(
+      keys.length,
+      ...keys,
+      ...args,
+    )) as Reply;
     if (Number(reply[0]) === 1) return { allowed: true };
     const { rule, key } = ordered[Number(reply[1])]!;
     return { allowed: false, retryAfterMs: waitMs(Number(reply[2])), limit: rule.name, key };
