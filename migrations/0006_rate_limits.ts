@@ -35,7 +35,7 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   if (knex.client.config.client === 'pg') {
     await knex.raw(
-      'drop function if exists jobsmith_rate_limit_take(text[], text[], bigint[], bigint[])',
+      'drop function if exists jobsmith_rate_limit_take(text[], text[], bigint[], bigint[], bigint[])',
     );
     await knex.raw('drop function if exists jobsmith_rate_limit_sweep(text, bigint)');
   }
@@ -47,12 +47,12 @@ export async function down(knex: Knex): Promise<void> {
  * Takes one token from each (name, key), all or none, at the server clock. The caller passes
  * each pair once, sorted by name then key: rows are locked in that order (INSERT ... ON CONFLICT
  * DO UPDATE locks a row whether it made it or found it), so two takes never deadlock. Returns
- * one row: allowed, and when denied the 0-based index of the request that waits longest and
- * that wait in microseconds.
+ * one row: allowed, the 0-based index of the request that waits longest (when denied), and the
+ * wait in microseconds: before going (let through, booked ahead) or before asking again.
  */
 const TAKE_FUNCTION = `
 create function jobsmith_rate_limit_take(
-  p_names text[], p_keys text[], p_intervals bigint[], p_tolerances bigint[]
+  p_names text[], p_keys text[], p_intervals bigint[], p_tolerances bigint[], p_graces bigint[]
 ) returns table (allowed boolean, idx integer, wait_us bigint)
 language plpgsql as $$
 declare
@@ -65,7 +65,7 @@ declare
   b bigint;
   blocked bigint;
   slot bigint;
-  conforming boolean := true;
+  go_at bigint := now_us;
   worst integer := 0;
   worst_wait bigint := 0;
 begin
@@ -80,15 +80,17 @@ begin
     backlogs[i] := b;
     -- The earliest moment the key lets a request through: tat - tau, and not before a push-back.
     free_at[i] := greatest(t - p_tolerances[i], blocked);
-    if free_at[i] > now_us then conforming := false; end if;
+    go_at := greatest(go_at, free_at[i]);
   end loop;
-  if conforming then
+  -- Let through now, or booked for the moment every key frees when that is within the grace
+  -- (gcra.ts, GcraParams.graceUs): tat moves on from that moment.
+  if go_at - now_us <= (select min(g) from unnest(p_graces) as g) then
     for i in 1..n loop
-      update rate_limits set tat = greatest(tats[i], now_us) + p_intervals[i]
+      update rate_limits set tat = greatest(tats[i], go_at) + p_intervals[i]
        where name = p_names[i] and "key" = p_keys[i];
     end loop;
     perform jobsmith_rate_limit_sweep(p_names[1], now_us);
-    return query select true, 0, 0::bigint;
+    return query select true, 0, go_at - now_us;
     return;
   end if;
   -- Denied: nothing is taken. Each denied key hands out its next slot, one interval after the

@@ -22,10 +22,12 @@ describe('GCRA', () => {
     const passed: number[] = [];
     const start = 1_000_000;
     for (let now = start; now < start + spanUs;) {
-      if (decide(now, [{ ...params, state, blockedUntil: 0 }]).allowed) passed.push(now);
+      const d = decide(now, [{ ...params, state, blockedUntil: 0 }]);
+      // Let through: it goes at now + waitUs (booked a moment ahead, within the grace).
+      if (d.allowed) passed.push(now + d.waitUs);
       else now = Math.max(now + 1, state.tat - params.toleranceUs);
     }
-    return passed;
+    return passed.sort((a, b) => a - b);
   }
 
   /** The most requests let through in any window of `perUs` (half open). */

@@ -17,6 +17,9 @@ import { waitFor } from '../helpers/wait.js';
 import { drivers } from './drivers.js';
 import { failedJobs, sleep, startWorker, useHarness } from './support.js';
 
+/** Let through at once. */
+const OK = { allowed: true, waitMs: 0 };
+
 const rule = (name: string, limit: number, perMs: number, burst = 0): RateLimitRule => ({
   name,
   limit,
@@ -40,16 +43,16 @@ for (const d of drivers) {
       const twoPerSecond = rule('rl.two', 2, 1000);
       const s = store();
       const take = (key: string) => s.take([{ rule: twoPerSecond, key }]);
-      expect(await take('a')).toEqual({ allowed: true });
+      expect(await take('a')).toEqual(OK);
       const denied = await take('a');
       // T = 500 ms: the second request must wait for (nearly) all of it.
       expect(denied).toMatchObject({ allowed: false, limit: 'rl.two', key: 'a' });
       const wait = (denied as { retryAfterMs: number }).retryAfterMs;
       expect(wait).toBeGreaterThan(400);
       expect(wait).toBeLessThanOrEqual(500);
-      expect(await take('b')).toEqual({ allowed: true });
+      expect(await take('b')).toEqual(OK);
       await sleep(wait + 1);
-      expect(await take('a')).toEqual({ allowed: true });
+      expect(await take('a')).toEqual(OK);
     });
 
     it('lets burst more through at once, then one per interval', async () => {
@@ -57,44 +60,57 @@ for (const d of drivers) {
       const s = store();
       const results = [];
       for (let i = 0; i < 4; i++) results.push(await s.take([{ rule: bursty, key: '' }]));
-      expect(results.slice(0, 3)).toEqual([
-        { allowed: true },
-        { allowed: true },
-        { allowed: true },
-      ]);
+      expect(results.slice(0, 3)).toEqual([OK, OK, OK]);
       expect(results[3]).toMatchObject({ allowed: false, limit: 'rl.burst', key: '' });
       expect((results[3] as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(900);
     });
 
     it('spreads requests denied together one interval apart, not all at the moment the key frees', async () => {
-      const tenPerSecond = rule('rl.ten', 10, 1000);
+      // T = 500 ms, well past the grace (100 ms): the denied ones get slots.
+      const twoPerSecond = rule('rl.spread', 2, 1000);
       const s = store();
-      expect(await s.take([{ rule: tenPerSecond, key: 'k' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: twoPerSecond, key: 'k' }])).toEqual(OK);
       const waits: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const denied = await s.take([{ rule: tenPerSecond, key: 'k' }]);
+        const denied = await s.take([{ rule: twoPerSecond, key: 'k' }]);
         expect(denied.allowed).toBe(false);
         waits.push((denied as { retryAfterMs: number }).retryAfterMs);
       }
-      // Slots 100, 200 and 300 ms after the first take, less the time the calls took.
-      expect(waits[0]).toBeLessThanOrEqual(100);
-      expect(waits[1]! - waits[0]!).toBeGreaterThan(50);
-      expect(waits[2]! - waits[1]!).toBeGreaterThan(50);
-      expect(waits[2]).toBeLessThanOrEqual(300);
+      // Slots 500, 1000 and 1500 ms after the first take, less the time the calls took.
+      expect(waits[0]).toBeLessThanOrEqual(500);
+      expect(waits[1]! - waits[0]!).toBeGreaterThan(400);
+      expect(waits[2]! - waits[1]!).toBeGreaterThan(400);
+      expect(waits[2]).toBeLessThanOrEqual(1500);
+    });
+
+    it('books a request at most min(T, 100 ms) early for the moment the key frees, and denies the next', async () => {
+      const tenPerSecond = rule('rl.grace', 10, 1000);
+      const s = store();
+      // The key frees in 45 ms: a request now is at most 45 ms early, within its grace.
+      await s.block(tenPerSecond, 'k', 45);
+      const booked = await s.take([{ rule: tenPerSecond, key: 'k' }]);
+      expect(booked).toMatchObject({ allowed: true });
+      const { waitMs } = booked as { waitMs: number };
+      expect(waitMs).toBeGreaterThan(0);
+      expect(waitMs).toBeLessThanOrEqual(45);
+      // The next one is a full interval (100 ms) after the booked moment: beyond the grace.
+      const denied = await s.take([{ rule: tenPerSecond, key: 'k' }]);
+      expect(denied).toMatchObject({ allowed: false, limit: 'rl.grace', key: 'k' });
+      expect((denied as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(100);
     });
 
     it('takes several limits all or none, and names the one that waits longest', async () => {
       const slow = rule('rl.slow', 1, 10_000);
       const fast = rule('rl.fast', 1, 1000);
       const s = store();
-      expect(await s.take([{ rule: slow, key: 'x' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: slow, key: 'x' }])).toEqual(OK);
       // slow:x is spent: nothing is taken from fast:y.
       const denied = await s.take([
         { rule: fast, key: 'y' },
         { rule: slow, key: 'x' },
       ]);
       expect(denied).toMatchObject({ allowed: false, limit: 'rl.slow', key: 'x' });
-      expect(await s.take([{ rule: fast, key: 'y' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: fast, key: 'y' }])).toEqual(OK);
       // Both spent now: the answer is the longer wait, slow's (about 10 s), not fast's (1 s).
       const both = await s.take([
         { rule: slow, key: 'x' },
@@ -113,12 +129,12 @@ for (const d of drivers) {
       const wait = (denied as { retryAfterMs: number }).retryAfterMs;
       expect(wait).toBeGreaterThan(300);
       expect(wait).toBeLessThanOrEqual(400);
-      expect(await s.take([{ rule: roomy, key: 'cold' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: roomy, key: 'cold' }])).toEqual(OK);
       // A shorter push-back than the one in force changes nothing.
       await s.block(roomy, 'hot', 10);
       expect((await s.take([{ rule: roomy, key: 'hot' }])).allowed).toBe(false);
       await sleep(wait + 1);
-      expect(await s.take([{ rule: roomy, key: 'hot' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: roomy, key: 'hot' }])).toEqual(OK);
     });
 
     it('pushes back a whole limit: every key of it waits, other limits do not', async () => {
@@ -131,11 +147,11 @@ for (const d of drivers) {
         expect(denied).toMatchObject({ allowed: false, limit: 'rl.all', key });
         expect((denied as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(300);
       }
-      expect(await s.take([{ rule: other, key: 'a' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: other, key: 'a' }])).toEqual(OK);
       const listed = await s.list(roomy, 10);
       expect(listed.blockedUntil! - listed.now).toBeGreaterThan(300);
       await sleep(420);
-      expect(await s.take([{ rule: roomy, key: 'a' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: roomy, key: 'a' }])).toEqual(OK);
     });
 
     it('resets one key, or a whole limit with its push-back', async () => {
@@ -148,10 +164,10 @@ for (const d of drivers) {
       // The whole-limit push-back still holds a; b is still spent.
       expect((await s.take([{ rule: once, key: 'a' }])).allowed).toBe(false);
       await s.reset('rl.once');
-      expect(await s.take([{ rule: once, key: 'a' }])).toEqual({ allowed: true });
-      expect(await s.take([{ rule: once, key: 'b' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: once, key: 'a' }])).toEqual(OK);
+      expect(await s.take([{ rule: once, key: 'b' }])).toEqual(OK);
       await s.reset('rl.once', 'b');
-      expect(await s.take([{ rule: once, key: 'b' }])).toEqual({ allowed: true });
+      expect(await s.take([{ rule: once, key: 'b' }])).toEqual(OK);
     });
 
     it('lists the busiest keys, the one that frees last first, and forgets reset ones', async () => {
@@ -175,7 +191,7 @@ for (const d of drivers) {
     it('shares a limit between two connections to the same storage', async () => {
       const once = rule('rl.shared', 1, 60_000);
       const other = await harness().connect();
-      expect(await store().take([{ rule: once, key: 'k' }])).toEqual({ allowed: true });
+      expect(await store().take([{ rule: once, key: 'k' }])).toEqual(OK);
       expect(await other.flow().rateLimits.take([{ rule: once, key: 'k' }])).toMatchObject({
         allowed: false,
         limit: 'rl.shared',

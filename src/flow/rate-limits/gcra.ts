@@ -10,10 +10,36 @@
  */
 import type { RateLimitRequest, RateLimitRule, RateLimitUsage } from './store.js';
 
-/** A rule's emission interval T and tolerance tau, in whole microseconds. */
-export function gcraParams(rule: RateLimitRule): { intervalUs: number; toleranceUs: number } {
+/**
+ * The most a request may come early and still be let through, booked for the moment its keys
+ * free (see GcraParams.graceUs), and so the longest rateLimited waits in the worker: 100 ms.
+ */
+export const SHORT_WAIT_MS = 100;
+
+export interface GcraParams {
+  /** Emission interval T, µs. */
+  intervalUs: number;
+  /** Tolerance tau = burst × T, µs. */
+  toleranceUs: number;
+  /**
+   * A request at most this early (min(T, SHORT_WAIT_MS)) is let through, booked for the exact
+   * moment its keys free: tat moves on from that moment, not from when the request came, and
+   * the caller waits until then (rateLimited waits in the worker). It is most likely the job a
+   * slot was handed to, back a few ms before the job ahead of it let go (claims are late by
+   * varying amounts). Denied, it would lose its slot; made to ask again, every step would add
+   * a timer's and a round trip's lateness, a few % of a busy key's rate.
+   */
+  graceUs: number;
+}
+
+/** A rule's GCRA parameters, in whole microseconds. */
+export function gcraParams(rule: RateLimitRule): GcraParams {
   const intervalUs = Math.ceil((rule.perMs * 1000) / rule.limit);
-  return { intervalUs, toleranceUs: rule.burst * intervalUs };
+  return {
+    intervalUs,
+    toleranceUs: rule.burst * intervalUs,
+    graceUs: Math.min(intervalUs, SHORT_WAIT_MS * 1000),
+  };
 }
 
 /**
@@ -37,27 +63,28 @@ export interface KeyState {
   backlog: number;
 }
 
-export interface GcraItem {
-  intervalUs: number;
-  toleranceUs: number;
+export interface GcraItem extends GcraParams {
   state: KeyState;
   /** Until when the whole limit is pushed back, µs (0: it is not). */
   blockedUntil: number;
 }
 
 /**
- * Decides a take at `now` (µs) and updates the states in place: every tat on success, the
- * denied keys' backlogs on a denial. Returns the index of the item that waits longest.
+ * Decides a take at `now` (µs) and updates the states in place: every tat when let through,
+ * the denied keys' backlogs on a denial. Let through, `waitUs` is how long the caller must wait
+ * before it goes (0, or up to the grace when booked ahead); denied, `index` is the item that
+ * waits longest.
  */
 export function decide(
   now: number,
   items: readonly GcraItem[],
-): { allowed: true } | { allowed: false; index: number; waitUs: number } {
+): { allowed: true; waitUs: number } | { allowed: false; index: number; waitUs: number } {
   // The earliest moment each key lets a request through: tat − tau, and not before a push-back.
   const freeAt = items.map((i) => Math.max(i.state.tat - i.toleranceUs, i.blockedUntil));
-  if (freeAt.every((at) => at <= now)) {
-    for (const item of items) item.state.tat = Math.max(item.state.tat, now) + item.intervalUs;
-    return { allowed: true };
+  const at = Math.max(now, ...freeAt);
+  if (at - now <= Math.min(...items.map((i) => i.graceUs))) {
+    for (const item of items) item.state.tat = Math.max(item.state.tat, at) + item.intervalUs;
+    return { allowed: true, waitUs: at - now };
   }
   let index = -1;
   let waitUs = 0;

@@ -5,6 +5,7 @@
 import { ConfigError } from '../../errors.js';
 import { Permanent, RateLimitExceeded } from '../../jobs/errors.js';
 import type { JobMiddleware, MiddlewareContext } from '../../jobs/types.js';
+import { sleep } from '../../util/sleep.js';
 import type { RateLimitRequest } from './store.js';
 
 /**
@@ -53,7 +54,8 @@ export class RateLimitError extends Permanent {
  *
  * When a limit has no room the job is put back, WITHOUT spending an attempt, to run when the
  * key is expected to have room (jobs denied together come back one interval apart); the
- * worker's idle wait finds it then, with no polling. A handler that meets an upstream's 429
+ * worker's idle wait finds it then, with no polling. A key that frees within 100 ms is booked
+ * for that moment and waited for in the worker instead. A handler that meets an upstream's 429
  * throws `new RetryAfter(seconds, { limit, key })` to push the key back for every job.
  *
  * Throws ConfigError at once for a bad argument. When the job runs: RateLimitError (Permanent)
@@ -84,9 +86,11 @@ export function rateLimited<P = unknown>(
       return { rule, key: use.key ? keyText(use.key(ctx.payload, ctx), use.limit, ctx.name) : '' };
     });
     const decision = await flow.store.rateLimits.take(requests);
-    if (!decision.allowed) {
+    if (!decision.allowed)
       throw new RateLimitExceeded(decision.retryAfterMs, decision.limit, decision.key);
-    }
+    // Booked for a moment a few ms ahead (its keys free then): wait for it here, holding the
+    // claim, rather than pay a release and a claim and lose the moment.
+    if (decision.waitMs > 0) await sleep(decision.waitMs, ctx.signal);
     return next();
   };
   Object.defineProperty(middleware, RATE_LIMITS_USED, { value: names });

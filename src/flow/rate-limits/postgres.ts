@@ -21,18 +21,23 @@ export class PostgresRateLimitStore implements RateLimitStore {
 
   async take(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision> {
     const ordered = orderRequests(requests);
-    if (ordered.length === 0) return { allowed: true };
+    if (ordered.length === 0) return { allowed: true, waitMs: 0 };
     const params = ordered.map((r) => gcraParams(r.rule));
     const { rows } = await this.knex.raw<{
       rows: Array<{ allowed: boolean; idx: number; wait_us: string }>;
-    }>('select * from jobsmith_rate_limit_take(?::text[], ?::text[], ?::bigint[], ?::bigint[])', [
-      ordered.map((r) => r.rule.name),
-      ordered.map((r) => r.key),
-      params.map((p) => p.intervalUs),
-      params.map((p) => p.toleranceUs),
-    ]);
+    }>(
+      'select * from jobsmith_rate_limit_take(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[])',
+      [
+        ordered.map((r) => r.rule.name),
+        ordered.map((r) => r.key),
+        params.map((p) => p.intervalUs),
+        params.map((p) => p.toleranceUs),
+        params.map((p) => p.graceUs),
+      ],
+    );
     const [row] = rows;
-    if (!row || row.allowed) return { allowed: true };
+    if (!row) return { allowed: true, waitMs: 0 };
+    if (row.allowed) return { allowed: true, waitMs: waitMs(Number(row.wait_us)) };
     const { rule, key } = ordered[row.idx]!;
     return { allowed: false, retryAfterMs: waitMs(Number(row.wait_us)), limit: rule.name, key };
   }

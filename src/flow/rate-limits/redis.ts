@@ -43,38 +43,42 @@ const SCRIPTS = {
   jobsmithRateLimitTake: {
     lua: `--[[
   Takes one token from each (limit, key), all or none (GCRA, src/flow/rate-limits/store.ts).
-  Three keys and three arguments per request, in the order the caller sorted them:
+  Three keys and four arguments per request, in the order the caller sorted them:
 
   KEYS[3i-2] the key's hash  KEYS[3i-1] its limit's block  KEYS[3i] its limit's busy zset
-  ARGV[3i-2] emission interval T (µs)  ARGV[3i-1] tolerance tau (µs)  ARGV[3i] the key itself
-  Returns {1} when every request conforms (each tat moved on by its T), else {0, i, wait}: the
-  0-based index of the request that waits longest and that wait in µs; nothing is taken, and
-  each denied key hands out its next slot (backlog), one T after the last.
+  ARGV[4i-3] emission interval T (µs)  ARGV[4i-2] tolerance tau (µs)  ARGV[4i-1] grace (µs)
+  ARGV[4i] the key itself
+  Returns {1, wait} when let through: every key free now, or within the smallest grace (then
+  booked for that moment: each tat moves on from it, and wait is how long to wait before
+  going, µs); else {0, i, wait}: the 0-based index of the request that waits longest and that
+  wait in µs; nothing is taken, and each denied key hands out its next slot (backlog), one T
+  after the last.
 ]]${SAVE}
 local n = #KEYS / 3
 local tat, backlog, free = {}, {}, {}
-local conforming = true
+local at, grace = now, math.huge
 for i = 1, n do
   local s = redis.call('HMGET', KEYS[3 * i - 2], 't', 'b')
   tat[i] = tonumber(s[1]) or 0
   backlog[i] = tonumber(s[2]) or 0
   local blocked = tonumber(redis.call('GET', KEYS[3 * i - 1])) or 0
-  free[i] = math.max(tat[i] - tonumber(ARGV[3 * i - 1]), blocked)
-  if free[i] > now then conforming = false end
+  free[i] = math.max(tat[i] - tonumber(ARGV[4 * i - 2]), blocked)
+  at = math.max(at, free[i])
+  grace = math.min(grace, tonumber(ARGV[4 * i - 1]))
 end
-if conforming then
+if at - now <= grace then
   for i = 1, n do
-    tat[i] = math.max(tat[i], now) + tonumber(ARGV[3 * i - 2])
-    save(KEYS[3 * i - 2], KEYS[3 * i], ARGV[3 * i], tat[i], backlog[i], now)
+    tat[i] = math.max(tat[i], at) + tonumber(ARGV[4 * i - 3])
+    save(KEYS[3 * i - 2], KEYS[3 * i], ARGV[4 * i], tat[i], backlog[i], now)
   end
-  return {1}
+  return {1, at - now}
 end
 local worst, wait = 0, 0
 for i = 1, n do
   if free[i] > now then
     local slot = math.max(backlog[i], free[i])
-    backlog[i] = slot + tonumber(ARGV[3 * i - 2])
-    save(KEYS[3 * i - 2], KEYS[3 * i], ARGV[3 * i], tat[i], backlog[i], now)
+    backlog[i] = slot + tonumber(ARGV[4 * i - 3])
+    save(KEYS[3 * i - 2], KEYS[3 * i], ARGV[4 * i], tat[i], backlog[i], now)
     if slot - now > wait then worst, wait = i, slot - now end
   end
 end
@@ -173,21 +177,21 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async take(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision> {
     const ordered = orderRequests(requests);
-    if (ordered.length === 0) return { allowed: true };
+    if (ordered.length === 0) return { allowed: true, waitMs: 0 };
     const keys: string[] = [];
     const args: Array<string | number> = [];
     for (const { rule, key } of ordered) {
       const base = this.base(rule.name);
       keys.push(`${base}k:${key}`, `${base}block`, `${base}busy`);
-      const { intervalUs, toleranceUs } = gcraParams(rule);
-      args.push(intervalUs, toleranceUs, key);
+      const { intervalUs, toleranceUs, graceUs } = gcraParams(rule);
+      args.push(intervalUs, toleranceUs, graceUs, key);
     }
     const reply = (await this.scripts.jobsmithRateLimitTake(
       keys.length,
       ...keys,
       ...args,
     )) as Reply;
-    if (Number(reply[0]) === 1) return { allowed: true };
+    if (Number(reply[0]) === 1) return { allowed: true, waitMs: waitMs(Number(reply[1])) };
     const { rule, key } = ordered[Number(reply[1])]!;
     return { allowed: false, retryAfterMs: waitMs(Number(reply[2])), limit: rule.name, key };
   }

@@ -61,7 +61,7 @@ export class SqliteRateLimitStore implements RateLimitStore {
 
   async take(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision> {
     const ordered = orderRequests(requests);
-    if (ordered.length === 0) return { allowed: true };
+    if (ordered.length === 0) return { allowed: true, waitMs: 0 };
     return this.db
       .transaction((): RateLimitDecision => {
         const now = Date.now() * 1000;
@@ -83,7 +83,7 @@ export class SqliteRateLimitStore implements RateLimitStore {
             this.sql.write.run({ name: rule.name, key, tat, backlog });
         });
         if (Math.random() < SWEEP_CHANCE) this.sql.sweep.run(ordered[0]!.rule.name, now, now);
-        if (decision.allowed) return decision;
+        if (decision.allowed) return { allowed: true, waitMs: waitMs(decision.waitUs) };
         const { rule, key } = ordered[decision.index]!;
         return { allowed: false, retryAfterMs: waitMs(decision.waitUs), limit: rule.name, key };
       })

@@ -11,6 +11,9 @@
  * - and `backlog`, the last slot handed to a denied request: a denied request gets the slot
  *   max(backlog, tat − tau) and moves backlog one T past it, so that jobs denied together come
  *   back one interval apart, each when the key is expected to have room, never all at once.
+ * - a request at most min(T, 100 ms) early is let through, booked for the moment its keys free
+ *   (tat moves on from that moment), and told to wait until then: it is most likely the job a
+ *   slot was handed to, back a moment before the job ahead let go (gcra.ts, graceUs).
  *
  * A whole limit can be pushed back too (`block` without a key: an upstream's 429 for the whole
  * bot): then no key of it conforms before that time.
@@ -38,7 +41,14 @@ export interface RateLimitRequest {
 
 /** What `take` decided. */
 export type RateLimitDecision =
-  | { allowed: true }
+  | {
+      allowed: true;
+      /**
+       * Whole milliseconds (rounded up) to wait before going: 0, or up to 100 ms when the
+       * request came a moment early and was booked for when its keys free.
+       */
+      waitMs: number;
+    }
   | {
       allowed: false;
       /** Whole milliseconds (rounded up) until the request that waits longest may conform. */
@@ -71,8 +81,8 @@ export interface RateLimitUsage {
 export interface RateLimitStore {
   /**
    * Takes one token from each request, all or none: when any is denied, nothing is taken and
-   * the answer names the request that waits longest. The same (limit, key) twice in one call
-   * counts once.
+   * the answer names the request that waits longest. Let through, the caller must wait
+   * `waitMs` before it goes. The same (limit, key) twice in one call counts once.
    */
   take(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision>;
   /**
