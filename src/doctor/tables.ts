@@ -11,6 +11,8 @@ export const JOBSMITH_TABLES = [
   'jobsmith_meta',
   'schedule_slots',
   'schedule_leases',
+  'rate_limits',
+  'rate_limit_blocks',
   'breakers',
   'job_locks',
   'telegram_updates',
