@@ -75,6 +75,7 @@ describe('run about', () => {
         LOG_LEVEL: 'warn',
         LOG_FILE: 'storage/logs/app.log',
         TELEMETRY_ENABLED: false,
+        TELEGRAM_API_ROOT: 'https://api.telegram.org',
       },
     });
   });
