@@ -61,6 +61,11 @@ export class QueueSlots {
     if (this.caps.size === 0 && this.global) this.fixed = { globalConcurrency: this.global };
   }
 
+  /** The queues of this worker with a global cap. */
+  get capped(): ReadonlySet<string> {
+    return new Set(this.global?.keys());
+  }
+
   /** Whether a queue of this worker has a global cap (prefetching would hold its slots). */
   get capsGlobally(): boolean {
     return this.global !== undefined;

@@ -30,21 +30,43 @@ export function limitReached(o: WorkerOptions, t: WorkerTally): StopReason | und
 /**
  * Of the worker's queues, the paused ones and how many jobs wait on them: --stop-when-empty
  * then says "paused", not "empty". A count that fails is reported and counts as none.
+ *
+ * `capped`: the queues with a globalConcurrency. A claim that found nothing there may only mean
+ * that other workers hold every place of the cap (or a completion of ours is not visible yet):
+ * `capped` counts the jobs ready on them, and while there are any the worker is not empty.
  */
-export async function pausedWaiting(
+export async function idleWaiting(
   driver: QueueDriver,
   queues: string[],
   paused: Set<string>,
+  capped: ReadonlySet<string>,
   onError: (error: unknown) => void,
-): Promise<{ queues: string[]; waiting: number }> {
+): Promise<{ queues: string[]; waiting: number; capped: number }> {
   const held = queues.filter((q) => paused.has(q));
+  const blocked = queues.filter((q) => capped.has(q) && !paused.has(q));
   let waiting = 0;
-  if (held.length > 0) {
+  let ready = 0;
+  if (held.length + blocked.length > 0) {
     try {
-      for (const s of await driver.sizes(held)) waiting += s.pending + s.delayed;
+      for (const s of await driver.sizes([...held, ...blocked])) {
+        if (paused.has(s.queue)) waiting += s.pending + s.delayed;
+        else ready += s.pending;
+      }
     } catch (error) {
       onError(error);
     }
   }
-  return { queues: held, waiting };
+  return { queues: held, waiting, capped: ready };
+}
+
+/** How many jobs the worker may claim now: its free slots, within --once and --max-jobs. */
+export function freeSlots(
+  o: Pick<WorkerOptions, 'concurrency' | 'once' | 'maxJobs'>,
+  running: number,
+  claimed: number,
+): number {
+  let free = o.concurrency - running;
+  if (o.once) free = Math.min(free, 1 - claimed);
+  if (o.maxJobs !== undefined) free = Math.min(free, o.maxJobs - claimed);
+  return free;
 }

@@ -16,7 +16,7 @@ import { SettleError, Settler } from './settle.js';
 import { StorageWatch, UNKNOWN_STORAGE, type StorageInfo } from './storage-health.js';
 import { Nudges } from './nudges.js';
 import { IsolationLine } from './isolation.js';
-import { limitReached, pausedWaiting } from './stop-conditions.js';
+import { freeSlots, idleWaiting, limitReached } from './stop-conditions.js';
 import { finishWithin, giveBack } from './shutdown.js';
 import { faultDuring, uncaughtError, type FaultOrigin } from './handler-faults.js';
 import { UsageError } from '../errors.js';
@@ -134,10 +134,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.isolation = new IsolationLine(deps.driver, (job) =>
       triesOf(job, { tries, queuePolicies }),
     );
-    const { registry, log, dispatch, jobContext, flow } = deps;
-    const schedule = this.deadlines.schedule;
     const overrides = { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies };
-    this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext, flow };
+    this.executeOptions = { ...overrides, ...deps, schedule: this.deadlines.schedule };
     this.hardStop.signal.addEventListener('abort', () => {
       for (const r of this.running.values()) r.interrupt?.();
     });
@@ -164,6 +162,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.emit('worker:error', { error, during: 'control' }),
     );
   }
+
+  private readonly miscount = (error: unknown) =>
+    this.emit('worker:error', { error: toError(error), during: 'counting waiting jobs' });
 
   /** Asks the worker to stop. The first call drains within --grace; a second abandons at once. */
   stop(reason: StopReason = 'signal'): void {
@@ -258,12 +259,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.heartbeat.stop();
       this.poller.stop();
     }
-    this.emit('worker:stopped', {
-      reason: this.stopReason ?? 'signal',
-      exitCode: this.exitCode,
-      processed: this.processed,
-    });
-    return this.exitCode;
+    const { exitCode, processed } = this;
+    this.emit('worker:stopped', { reason: this.stopReason ?? 'signal', exitCode, processed });
+    return exitCode;
   }
 
   private async loop(): Promise<void> {
@@ -281,9 +279,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         await this.runIsolated(seen);
         continue;
       }
-      let free = o.concurrency - this.running.size;
-      if (o.once) free = Math.min(free, 1 - this.claimedCount);
-      if (o.maxJobs !== undefined) free = Math.min(free, o.maxJobs - this.claimedCount);
+      const free = freeSlots(o, this.running.size, this.claimedCount);
       if (free <= 0) {
         await this.nudges.idle(seen);
         continue;
@@ -336,13 +332,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (jobs.length === 0 && this.isolation.blocking) continue;
       if (jobs.length === 0) {
         if (this.running.size === 0 && this.settling.size === 0 && (o.stopWhenEmpty || o.once)) {
-          // Empty, or paused with jobs waiting: say which.
-          const held = await pausedWaiting(this.deps.driver, o.queues, paused, (error) =>
-            this.emit('worker:error', { error: toError(error), during: 'counting paused jobs' }),
+          // Empty, paused with jobs waiting, or jobs behind a global cap (wait): idleWaiting.
+          const { driver } = this.deps;
+          const idle = await idleWaiting(
+            driver,
+            o.queues,
+            paused,
+            this.running.capped,
+            this.miscount,
           );
-          if (held.waiting > 0) this.beginStop({ reason: 'paused', paused: held });
-          else this.stop(o.once ? 'once' : 'empty');
-          break;
+          if (idle.waiting > 0) this.beginStop({ reason: 'paused', paused: idle });
+          else if (idle.capped === 0) this.stop(o.once ? 'once' : 'empty');
+          if (idle.waiting > 0 || idle.capped === 0) break;
         }
         try {
           const waitMs = timerDelay(o.sleepMs);
