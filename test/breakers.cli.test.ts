@@ -84,7 +84,7 @@ for (const backend of APP_BACKENDS) {
           /BREAKER openai OPEN for (59m 5\d|1h 00m)s? after 2 failure\(s\); job #\S+: HTTP 503 from upstream\n/,
         );
         expect(worked.stdout).toMatch(
-          / openai\.call #\S+ RETRY \S+ attempt 1 in \S+( \S+)?: Circuit breaker openai is open\n/,
+          / openai\.call #\S+ PUT BACK \S+ attempt 1 in \S+( \S+)?, no attempt spent: Circuit breaker openai is open\n/,
         );
         const log = readFileSync(path.join(app.cwd, 'storage/logs/app.log'), 'utf8');
         const opened = log

@@ -212,7 +212,7 @@ describe('a config that cannot be used', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `Error: Invalid config in ${file}: jobs[0] is not a job made with defineJob().\n` +
-        'Export the config as the default export: export default defineConfig({ jobs: [...] }).\n',
+        'Make every entry of `jobs` with defineJob({ name, handle }) and list that value.\n',
     );
   });
 

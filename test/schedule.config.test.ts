@@ -229,7 +229,7 @@ export default defineConfig({ jobs: [tick], ${'${ZONE}'} schedule: [{ name: 'nin
     );
     expect(result.code).toBe(1);
     expect(result.stderr.split('\n')[0]).toBe(
-      `Error: Cannot load ${file}: dailyAt("25:00"): the time must be HH:MM on a 24-hour clock, from 00:00 to 23:59.`,
+      `Error: Invalid config in ${file}: dailyAt("25:00"): the time must be HH:MM on a 24-hour clock, from 00:00 to 23:59.`,
     );
   });
 

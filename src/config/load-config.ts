@@ -56,6 +56,13 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
     });
     exported = await jiti.import(pathToFileURL(file).href);
   } catch (error) {
+    // A ConfigError thrown while the file ran (defineJob, breaker(), withoutOverlapping()
+    // checking their options) names the problem itself: report it as an invalid config, with
+    // its own hint, not as a file that crashed. By name: jiti may load its own copy of errors.ts.
+    if ((error as Error | undefined)?.name === 'ConfigError') {
+      const { message, hint } = error as ConfigError;
+      throw new ConfigError(`Invalid config in ${file}: ${message}`, { hint, cause: error });
+    }
     throw new ConfigError(`Cannot load ${file}: ${(error as Error).message}`, {
       hint: 'Fix the error in the config file (run with --verbose for the stack).',
       cause: error,
@@ -66,7 +73,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
     throw new ConfigError(
       `${file} has no default export, so jobsmith would find no jobs and no schedule in it.`,
       {
-        hint: 'Export the config as the default export: export default defineConfig({ jobs: [...] }).',
+        hint: EXPORT_DEFAULT,
       },
     );
   }
@@ -116,13 +123,17 @@ const FIELDS = new Set([
   'telegram',
 ]);
 
+const EXPORT_DEFAULT =
+  'Export the config as the default export: export default defineConfig({ jobs: [...] }).';
+const FIX_ENTRY =
+  'Fix that entry in the config: the README (Writing jobs, Queue policies) and docs/ list what each field takes.';
+
 function validateConfig(value: unknown, file: string): JobsmithConfig {
-  const fail = (problem: string): never => {
-    throw new ConfigError(`Invalid config in ${file}: ${problem}`, {
-      hint: 'Export the config as the default export: export default defineConfig({ jobs: [...] }).',
-    });
+  const fail = (problem: string, hint = FIX_ENTRY): never => {
+    throw new ConfigError(`Invalid config in ${file}: ${problem}`, { hint });
   };
-  if (typeof value !== 'object' || value === null) fail('the default export is not an object.');
+  if (typeof value !== 'object' || value === null)
+    fail('the default export is not an object.', EXPORT_DEFAULT);
   const config = value as JobsmithConfig;
   const unknown = Object.keys(config).filter((k) => !FIELDS.has(k));
   if (unknown.length > 0) {
@@ -134,7 +145,10 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
   const seen = new Set<string>();
   for (const [index, job] of (config.jobs ?? []).entries()) {
     if (!job || (job as { kind?: string }).kind !== 'jobsmith.job') {
-      fail(`jobs[${index}] is not a job made with defineJob().`);
+      fail(
+        `jobs[${index}] is not a job made with defineJob().`,
+        'Make every entry of `jobs` with defineJob({ name, handle }) and list that value.',
+      );
     }
     // defineJob checks it too; an object copied from a definition ({ ...job }) may lose it.
     if (typeof job.handle !== 'function') fail(`job "${job.name}" has no handle function.`);

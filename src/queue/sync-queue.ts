@@ -148,7 +148,8 @@ export class SyncQueue implements QueueDriver {
 
 const consoleLog = {
   debug: () => {},
-  info: (msg: string, extra?: Record<string, unknown>) => console.log(msg, extra ?? ''),
+  // stderr, as every line a handler logs: stdout carries a command's result (--json).
+  info: (msg: string, extra?: Record<string, unknown>) => console.error(msg, extra ?? ''),
   warn: (msg: string, extra?: Record<string, unknown>) => console.warn(msg, extra ?? ''),
   error: (msg: string, extra?: Record<string, unknown>) => console.error(msg, extra ?? ''),
 };

@@ -99,11 +99,16 @@ export function renderWorker(
       'job released',
     );
     json('job:released', { ...jobData(job), durationMs, delayMs, refunded, error: msg(error) });
+    // A put-back (RetryAfter: a rate limit, a lock, a breaker) spends no attempt: say so, so
+    // that it does not read as a retry.
+    const [status, note] = refunded
+      ? [paint.cyan('PUT BACK'), ', no attempt spent']
+      : [paint.yellow('RETRY'), ''];
     line(
-      paint.yellow('RETRY'),
+      status,
       job,
       durationMs,
-      ` ${paint.dim(`in ${formatDuration(delayMs)}: ${msg(error)}`)}`,
+      ` ${paint.dim(`in ${formatDuration(delayMs)}${note}: ${msg(error)}`)}`,
     );
   });
   worker.on('job:failed', ({ job, durationMs, reason, error }) => {

@@ -13,6 +13,7 @@ import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_STORAGE_TIMEOUT_MS, EXIT, type WorkerOptions } from './options.js';
 import { ControlPoller, type WorkerControl } from './control-poller.js';
 import { SettleError, Settler } from './settle.js';
+import { settlesBehind } from './completions.js';
 import { StorageWatch, UNKNOWN_STORAGE, type StorageInfo } from './storage-health.js';
 import { Nudges } from './nudges.js';
 import { IsolationLine } from './isolation.js';
@@ -418,15 +419,25 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async runJob(running: Running): Promise<void> {
     const { job } = running;
+    let putBack = false;
     try {
       const execution = await execute(job, this.executeOptions, running);
       const { decision } = execution;
+      putBack = decision.action === 'retry' && decision.refund;
       if (decision.action === 'stuck') {
         this.emit('job:stuck', { job, error: decision.error });
         this.exitCode = EXIT.STUCK;
         this.stop('stuck');
       }
-      if (decision.action === 'complete' && this.settlesBehind()) {
+      if (
+        decision.action === 'complete' &&
+        settlesBehind(
+          this.ahead,
+          this.claimsWhileSettling,
+          this.settling.size,
+          this.options.concurrency,
+        )
+      ) {
         // The handler is done: its slot frees now and the next job starts (or is claimed)
         // while the completion is written, batched with others. drain() waits for it.
         const settling = this.settler.settle(job, running.startedAt, execution);
@@ -445,7 +456,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (error instanceof SettleError) this.storage.failed(error.cause, error.during, error.note);
       else this.emit('worker:error', { error: toError(error), during: 'settle' });
     } finally {
-      this.processed++;
+      // A put-back (RetryAfter: a rate limit, a lock, a breaker) is no job done: --max-jobs
+      // and the count go on without it.
+      if (putBack) this.claimedCount--;
+      else this.processed++;
       // A completion written after its slot freed can end an idle wait: --stop-when-empty
       // waits for it, and a driver may hand over the next job with a completion.
       if (!this.freeSlot(job.id) && this.running.size === 0) this.nudges.nudge();
@@ -457,24 +471,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.isolation.ended(id);
     this.nudges.nudge();
     return true;
-  }
-
-  /**
-   * Whether a completed job's slot frees before its completion is written, so the next job
-   * starts, or is claimed, meanwhile. With prefetch, on any driver. Without, on the database
-   * driver only: there the next claim is a round trip of its own and overlapping the two nearly
-   * doubles the rate at concurrency 1, whereas the redis driver fetches the next job with the
-   * completion itself. Never with --once or --max-jobs, which count settled jobs; and at most
-   * as many completions in flight as jobs held (concurrency + prefetch): a slow storage holds
-   * the worker back rather than pile up jobs that ran but are not recorded, and a buffer's last
-   * job does not wait for the buffer's completions before the next claim.
-   */
-  private settlesBehind(): boolean {
-    const o = this.options;
-    return (
-      (this.ahead > 0 || this.claimsWhileSettling) &&
-      this.settling.size < o.concurrency + this.ahead
-    );
   }
 
   /**

@@ -163,6 +163,24 @@ for (const d of drivers) {
       expect(await failedJobs(h)).toEqual([]);
     });
 
+    it('does not count a put-back as a job done: --max-jobs 1 still runs the job', async () => {
+      const h = harness();
+      const p = probe(
+        'limited.once',
+        (n) => {
+          if (p.attempts.length < 3) throw new RetryAfter(0.05);
+          return n;
+        },
+        { tries: 1 },
+      );
+      await pushOne(h.driver, { name: 'limited.once', maxTries: 1 });
+      const w = startWorker(h, [p.job], { sleepMs: 50, maxJobs: 1 });
+      expect(await exitOf(w)).toBe(EXIT.OK);
+      expect(w.of('job:released')).toHaveLength(2);
+      expect(w.of('job:processed')).toHaveLength(1);
+      expect(w.of('worker:stopped')[0]).toMatchObject({ reason: 'max-jobs', processed: 1 });
+    });
+
     describe('fails a poison job at once with reason poison, other jobs unaffected', () => {
       const good = () => probe('good', () => 'ok');
       const strict = () =>
