@@ -217,7 +217,7 @@ export default function command() {
           });
         const db = await app.db();
         const leaseMs: number = opts.lease ?? app.env.QUEUE_LEASE;
-        const { config } = await app.config();
+        const { config, rateLimits } = await app.config();
         const queuePolicies = new Map(
           (opts.queue as string[]).map((q) => [q, queuePolicy(q, config.queues?.[q], app.rawEnv)]),
         );
@@ -248,7 +248,7 @@ export default function command() {
         // throughput (handler-faults.ts): a worker tuned for throughput names the running jobs.
         const faults = new HandlerFaults({ track: !(opts.prefetch > 0) });
         // Flow transitions (a breaker opening) are emitted by the worker, as its own events.
-        const flow = flowControl(driver, new Map(), (event) =>
+        const flow = flowControl(driver, rateLimits, (event) =>
           worker.emit(event.type, event as never),
         );
         const worker: Worker = new Worker(options, {

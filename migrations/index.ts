@@ -4,6 +4,7 @@ import * as m0002 from './0002_create_schedule_tables.js';
 import * as m0003 from './0003_jobs_fillfactor.js';
 import * as m0004 from './0004_fair_claims.js';
 import * as m0005 from './0005_failed_jobs_unique.js';
+import * as m0006 from './0006_rate_limits.js';
 import * as m0007 from './0007_breakers.js';
 import * as m0008 from './0008_job_locks.js';
 import * as m0009 from './0009_telegram_updates.js';
@@ -24,6 +25,7 @@ export const migrations: Migration[] = [
   { name: '0003_jobs_fillfactor', ...m0003 },
   { name: '0004_fair_claims', ...m0004 },
   { name: '0005_failed_jobs_unique', ...m0005 },
+  { name: '0006_rate_limits', ...m0006 },
   { name: '0007_breakers', ...m0007 },
   { name: '0008_job_locks', ...m0008 },
   { name: '0009_telegram_updates', ...m0009 },

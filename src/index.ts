@@ -3,20 +3,24 @@
  * it must not pull in a database driver.
  */
 export { defineConfig } from './config/define.js';
-export type { JobsmithConfig, QueueSettings } from './config/define.js';
+export type { JobsmithConfig, QueueSettings, RateLimitSettings } from './config/define.js';
 export { defineJob } from './jobs/define.js';
 export { skipIf } from './jobs/middleware.js';
 export { breaker, BreakerOpen } from './flow/breakers/middleware.js';
 export type { BreakerOptions, BreakerDuration } from './flow/breakers/settings.js';
 export { withoutOverlapping } from './flow/locks/middleware.js';
 export type { WithoutOverlappingOptions } from './flow/locks/middleware.js';
+export { rateLimited, RateLimitError } from './flow/rate-limits/middleware.js';
+export type { RateLimitKeyOf, RateLimitUse } from './flow/rate-limits/middleware.js';
 export * from './schedule/frequencies.js';
 export type { ScheduleEntry, JobScheduleEntry, CommandScheduleEntry } from './schedule/types.js';
 export type * from './jobs/types.js';
+export type { RetryAfterOptions } from './jobs/errors.js';
 export { JobsmithError, ConfigError, UsageError, ConnectionError } from './errors.js';
 export {
   Permanent,
   RetryAfter,
+  RateLimitExceeded,
   JobTimeoutError,
   PoisonJobError,
   InvalidDispatchError,

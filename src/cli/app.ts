@@ -72,6 +72,7 @@ export class App {
       cwd: this.cwd,
       db: () => this.db(),
       registry: () => this.registry(),
+      rateLimits: async () => (await this.config()).rateLimits,
     });
     return this.connections;
   }

@@ -140,6 +140,20 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/breaker-reset.js'),
   },
   {
+    name: 'limits:list',
+    group: 'queue',
+    summary: 'Show each rate limit, its busiest keys and when they free up',
+    example: 'run limits:list --json',
+    load: () => import('../../commands/limits-list.js'),
+  },
+  {
+    name: 'limits:reset',
+    group: 'queue',
+    summary: 'Forget the state of a rate limit, or of one of its keys',
+    example: 'run limits:reset telegram.chat 12345',
+    load: () => import('../../commands/limits-reset.js'),
+  },
+  {
     name: 'schedule:run',
     group: 'schedule',
     summary: 'Run the schedule entries that are due (from cron, every minute)',

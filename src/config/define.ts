@@ -62,12 +62,49 @@ export interface QueueSettings {
   timeout?: number | string;
 }
 
+/**
+ * A rate limit shared by every worker on the same storage, keyed by its name in
+ * `defineConfig({ rateLimits })` and taken by jobs through `rateLimited(name, keyOf?)`. Each key
+ * of it (a chat id...) gets `limit` requests per `per`, plus `burst` at once (GCRA; see
+ * docs/rate-limits.md). Checked when the config loads: a bad value is a ConfigError.
+ *
+ * @example
+ * ```ts
+ * rateLimits: {
+ *   'telegram.global': { limit: 30, per: '1s' },
+ *   'telegram.chat': { limit: 1, per: '1s' },
+ *   'telegram.group': { limit: 20, per: '1m' },
+ * }
+ * ```
+ */
+export interface RateLimitSettings {
+  /** Requests per `per`, for each key: a whole number from 1 to 1,000,000. */
+  limit: number;
+  /**
+   * The window: seconds (`1`, `0.5`) or a duration (`'500ms'`, `'1s'`, `'1m'`, `'1h'`, `'1d'`),
+   * at least 1 ms and at most 366 days.
+   */
+  per: number | string;
+  /**
+   * Requests a quiet key may send at once above the steady rate: a whole number from 0 to
+   * 1,000,000, so at most `limit + burst` in any window of `per`.
+   * @defaultValue 0
+   */
+  burst?: number;
+}
+
 /** What belongs in code rather than in the environment. */
 export interface JobsmithConfig {
   /** Every job the app defines; a worker can only run jobs listed here. */
   jobs?: JobDefinition<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Per-queue settings. */
   queues?: Record<string, QueueSettings>;
+  /**
+   * Named rate limits (letters, digits and . _ -, at most 190 characters), shared by every
+   * worker on the storage; jobs take them with the `rateLimited` middleware. Every name a job's
+   * `rateLimited()` uses must be declared here. @defaultValue {}
+   */
+  rateLimits?: Record<string, RateLimitSettings>;
   /** Folder `run make:job` writes new jobs into, relative to the config file. @defaultValue 'jobs' */
   jobsDir?: string;
   /**

@@ -7,6 +7,8 @@ import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
 import { checkTelegramConfig } from '../telegram/settings.js';
+import { rateLimitRules } from '../flow/rate-limits/config.js';
+import type { RateLimitRule } from '../flow/rate-limits/store.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -20,6 +22,8 @@ export interface LoadedConfig {
   /** Absolute path of the file, or undefined when none was found (an empty config). */
   file?: string;
   config: JobsmithConfig;
+  /** The config's `rateLimits`, checked, by name (empty without a config file). */
+  rateLimits: ReadonlyMap<string, RateLimitRule>;
 }
 
 /** Finds the config file: an explicit path (flag or JOBSMITH_CONFIG) or one in `cwd`. */
@@ -42,7 +46,7 @@ export function findConfigFile(cwd: string, explicit?: string): string | undefin
  */
 export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
   const file = findConfigFile(cwd, explicit);
-  if (!file) return { config: {} };
+  if (!file) return { config: {}, rateLimits: new Map() };
   let exported: unknown;
   try {
     const { createJiti } = await import('jiti');
@@ -72,7 +76,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
     const { resolveSchedule } = await import('../schedule/resolve.js');
     resolveSchedule(config, file);
   }
-  return { file, config };
+  return { file, config, rateLimits: rateLimitRules(config, file) };
 }
 
 /**
@@ -102,7 +106,15 @@ function packageEntry(): string {
 }
 
 /** The fields of defineConfig({...}); any other is a typo that would be ignored. */
-const FIELDS = new Set(['jobs', 'queues', 'jobsDir', 'schedule', 'scheduleTimezone', 'telegram']);
+const FIELDS = new Set([
+  'jobs',
+  'queues',
+  'rateLimits',
+  'jobsDir',
+  'schedule',
+  'scheduleTimezone',
+  'telegram',
+]);
 
 function validateConfig(value: unknown, file: string): JobsmithConfig {
   const fail = (problem: string): never => {

@@ -15,6 +15,8 @@ export const JOBSMITH_TABLES = [
   'job_locks',
   'telegram_updates',
   'telegram_state',
+  'rate_limits',
+  'rate_limit_blocks',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

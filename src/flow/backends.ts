@@ -14,18 +14,23 @@ import { PostgresLockStore } from './locks/postgres.js';
 import { RedisLockStore } from './locks/redis.js';
 import { SqliteLockStore } from './locks/sqlite.js';
 import type { FlowStore } from './types.js';
+import { PostgresRateLimitStore } from './rate-limits/postgres.js';
+import { RedisRateLimitStore } from './rate-limits/redis.js';
+import { SqliteRateLimitStore } from './rate-limits/sqlite.js';
 
 /** Flow control on a SQLite file, through the driver's own better-sqlite3 connection. */
 export function sqliteFlowStore(db: BetterSqlite3.Database): FlowStore {
-  void db;
-  return { rateLimits: {}, locks: new SqliteLockStore(db), breakers: new SqliteBreakerStore(db) };
+  return {
+    rateLimits: new SqliteRateLimitStore(db),
+    locks: new SqliteLockStore(db),
+    breakers: new SqliteBreakerStore(db),
+  };
 }
 
 /** Flow control on PostgreSQL. */
 export function postgresFlowStore(knex: Knex): FlowStore {
-  void knex;
   return {
-    rateLimits: {},
+    rateLimits: new PostgresRateLimitStore(knex),
     locks: new PostgresLockStore(knex),
     breakers: new PostgresBreakerStore(knex),
   };
@@ -33,10 +38,8 @@ export function postgresFlowStore(knex: Knex): FlowStore {
 
 /** Flow control on Redis, under the connection's key prefix. */
 export function redisFlowStore(client: Redis, prefix: string): FlowStore {
-  void client;
-  void prefix;
   return {
-    rateLimits: {},
+    rateLimits: new RedisRateLimitStore(client, prefix),
     locks: new RedisLockStore(client, prefix),
     breakers: new RedisBreakerStore(client, prefix),
   };

@@ -18,18 +18,79 @@ export class Permanent extends Error {
   }
 }
 
+/** What a RetryAfter pushes back besides its own job: a rate limit's key, or the whole limit. */
+export interface RetryAfterOptions {
+  /** Name of a limit in the config's `rateLimits`: every job on it waits too. */
+  limit?: string;
+  /** The key of `limit` to push back (a chat id...); without it, the whole limit waits. */
+  key?: string | number;
+  /** The error's message. @defaultValue 'Retry after <seconds>s' */
+  message?: string;
+}
+
 /**
  * Runs the job again after `seconds` without spending an attempt: rate limits, Telegram 429,
- * an open circuit breaker.
+ * an open circuit breaker. `seconds` is a finite number of 0 or more (fractions allowed; the
+ * wait is stored in whole milliseconds, rounded up, at most 100 years); anything else throws a
+ * RangeError at once.
+ *
+ * With `{ limit, key }` (an upstream's 429 with its retry_after) the worker also pushes back
+ * that key of the named rate limit for `seconds`, or the whole limit when no key is given, so
+ * every other job on it waits too (docs/rate-limits.md). A second argument that is a string is
+ * the message, as before.
+ *
+ * @example
+ * ```ts
+ * if (res.status === 429) throw new RetryAfter(body.parameters.retry_after, { limit: 'telegram.chat', key: chatId });
+ * ```
  */
 export class RetryAfter extends Error {
   readonly [RETRY_AFTER] = true;
+  /** The rate limit (and key) to push back with the job, if any. */
+  readonly pushBack?: { limit: string; key?: string };
+
   constructor(
     readonly seconds: number,
-    message = `Retry after ${seconds}s`,
+    options: string | RetryAfterOptions = {},
   ) {
-    super(message);
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+      throw new RangeError(
+        `RetryAfter takes seconds, a finite number of 0 or more; got ${typeof seconds === 'number' ? String(seconds) : JSON.stringify(seconds)}. To give up on the job, throw Permanent instead.`,
+      );
+    }
+    const o = typeof options === 'string' ? { message: options } : options;
+    super(o.message ?? `Retry after ${seconds}s`);
     this.name = 'RetryAfter';
+    if (o.limit !== undefined || o.key !== undefined) {
+      if (typeof o.limit !== 'string' || o.limit === '')
+        throw new RangeError(
+          `RetryAfter's limit must be the name of a rate limit in the config, got ${JSON.stringify(o.limit) ?? String(o.limit)}.`,
+        );
+      if (o.key !== undefined && typeof o.key !== 'string' && !Number.isFinite(o.key))
+        throw new RangeError(
+          `RetryAfter's key must be a string or a finite number, got ${JSON.stringify(o.key) ?? String(o.key)}.`,
+        );
+      this.pushBack = { limit: o.limit, ...(o.key === undefined ? {} : { key: String(o.key) }) };
+    }
+  }
+}
+
+/**
+ * Thrown by rateLimited when a limit has no room: the job is put back for `ms` (when the key is
+ * expected to have room) without spending an attempt. It pushes nothing back: the limit's own
+ * state already says when the key frees.
+ */
+export class RateLimitExceeded extends RetryAfter {
+  constructor(
+    readonly ms: number,
+    readonly limit: string,
+    readonly key: string,
+  ) {
+    super(
+      ms / 1000,
+      `Rate limit ${limit}${key === '' ? '' : ` (key ${key})`}: no room for ${ms}ms`,
+    );
+    this.name = 'RateLimitExceeded';
   }
 }
 
@@ -106,9 +167,11 @@ export function isPermanent(error: unknown): boolean {
 }
 
 /**
- * The wait a RetryAfter asks for, in whole milliseconds as every backend stores them: NaN and
- * negatives wait 0, anything past 100 years (Infinity included) waits 100 years (MAX_WAIT_MS).
- * Undefined when `error` is not a RetryAfter.
+ * The wait a RetryAfter asks for, in whole milliseconds as every backend stores them: rounded
+ * up, so the job never runs before the time asked (a rate limit's "free in 33.334 ms" waits
+ * 34 ms), and anything past 100 years waits 100 years (MAX_WAIT_MS). (The constructor refuses
+ * a negative or non-finite number; one that came through some other way waits 0.) Undefined
+ * when `error` is not a RetryAfter.
  */
 export function retryAfterMs(error: unknown): number | undefined {
   if (
@@ -116,7 +179,25 @@ export function retryAfterMs(error: unknown): number | undefined {
     error !== null &&
     (error as Record<symbol, unknown>)[RETRY_AFTER] === true
   ) {
-    return clampWait(Number((error as { seconds?: unknown }).seconds) * 1000);
+    // The seconds × 1000 of a whole number of ms may land a hair above it (0.007 × 1000 =
+    // 7.000000000000001): such noise is not rounded up to one more millisecond.
+    return clampWait(Math.ceil(Number((error as { seconds?: unknown }).seconds) * 1000 - 1e-6));
+  }
+  return undefined;
+}
+
+/**
+ * The rate limit (and key) a RetryAfter asks to push back with its job, or undefined: not a
+ * RetryAfter, or one without `{ limit }`.
+ */
+export function pushBackOf(error: unknown): { limit: string; key?: string } | undefined {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[RETRY_AFTER] === true
+  ) {
+    const { pushBack } = error as { pushBack?: { limit: string; key?: string } };
+    return pushBack;
   }
   return undefined;
 }

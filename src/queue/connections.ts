@@ -3,6 +3,7 @@ import type { Env } from '../config/env.js';
 import type { Database } from '../db/connection.js';
 import { ConfigError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import type { RateLimitRule } from '../flow/rate-limits/store.js';
 import type { QueueDriver } from './driver.js';
 
 export const CONNECTIONS = ['database', 'redis', 'sync'] as const;
@@ -14,6 +15,8 @@ export interface ConnectionDeps {
   /** The SQL storage (migrated): jobs for `database`, failed jobs for all. */
   db: () => Promise<Database>;
   registry: () => Promise<JobRegistry>;
+  /** The config's rate limits, checked: the sync driver runs jobs, so it applies them. */
+  rateLimits: () => Promise<ReadonlyMap<string, RateLimitRule>>;
 }
 
 /**
@@ -63,7 +66,11 @@ export class QueueConnections {
     }
     if (name === 'sync') {
       const { SyncQueue } = await import('./sync-queue.js');
-      return new SyncQueue({ db: await this.deps.db(), registry: await this.deps.registry() });
+      return new SyncQueue({
+        db: await this.deps.db(),
+        registry: await this.deps.registry(),
+        rateLimits: await this.deps.rateLimits(),
+      });
     }
     // redis: jobs in Redis; failed jobs (and the worker control tables) stay in SQL storage,
     // which is opened only when a job finally fails.

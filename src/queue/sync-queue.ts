@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { databaseFlowStore } from '../flow/backends.js';
-import type { FlowStore } from '../flow/types.js';
+import { flowControl } from '../flow/control.js';
+import type { RateLimitRule } from '../flow/rate-limits/store.js';
+import type { FlowControl, FlowStore } from '../flow/types.js';
+import { sleep } from '../util/sleep.js';
 import type { Database } from '../db/connection.js';
 import { failedJobRow, failedRecord } from '../failed/record.js';
 import type { JobRegistry } from '../jobs/registry.js';
@@ -21,6 +24,10 @@ import { storableRecord } from './storable.js';
  * Runs a dispatched job inline, in the dispatching process (development, tests): retries run
  * at once without their backoff; a final failure is recorded in failed_jobs and rethrown to the
  * caller. Nothing is ever stored as pending, so the worker-side methods have nothing to do.
+ *
+ * Flow control applies as on a worker, on the SQL storage: a put-back (RetryAfter, a rate limit
+ * with no room) waits its time inside the dispatch, without spending an attempt. Run at once,
+ * a rate-limited job would ask again and again, and each denial hands out another slot.
  */
 export class SyncQueue implements QueueDriver {
   readonly connection = 'sync';
@@ -28,7 +35,20 @@ export class SyncQueue implements QueueDriver {
   private readonly shutdown = new AbortController();
   private readonly dispatcher = new Dispatcher(async () => this);
 
-  constructor(private readonly deps: { db: Database; registry: JobRegistry }) {}
+  private readonly flowControl: FlowControl;
+
+  constructor(
+    private readonly deps: {
+      db: Database;
+      registry: JobRegistry;
+      /** The config's rate limits, checked. @defaultValue none */
+      rateLimits?: ReadonlyMap<string, RateLimitRule>;
+    },
+  ) {
+    this.flowControl = flowControl(this, deps.rateLimits ?? new Map(), (event) =>
+      consoleLog.info(event.type, event),
+    );
+  }
 
   async push(jobs: NewJob[]): Promise<PushResult[]> {
     const results: PushResult[] = [];
@@ -53,11 +73,15 @@ export class SyncQueue implements QueueDriver {
         stuckGraceMs: 1000,
         log: consoleLog,
         dispatch: (j, p, o) => this.dispatcher.dispatch(j, p, o),
+        flow: this.flowControl,
       });
       // A skipped job (skipIf) is done as a completed one is: nothing to record.
       if (decision.action === 'complete' || decision.action === 'skip') return;
       if (decision.action === 'retry') {
-        if (decision.refund) attempt--;
+        if (decision.refund) {
+          attempt--;
+          await sleep(decision.delayMs, this.shutdown.signal);
+        }
         continue;
       }
       const error = decision.error;

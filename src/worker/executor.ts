@@ -6,11 +6,13 @@ import {
   isPermanent,
   JobTimeoutError,
   PoisonJobError,
+  pushBackOf,
   retryAfterMs,
   skipOf,
 } from '../jobs/errors.js';
 import { describeSchemaError } from '../jobs/prepare.js';
 import type { FlowControl } from '../flow/types.js';
+import { pushBackLimit } from '../flow/rate-limits/push-back.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { QueuePolicy } from '../config/queue-policies.js';
 import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
@@ -175,6 +177,9 @@ export async function execute(
   if (skip) return { ...base, decision: { action: 'skip', ...skip } };
   const retryAfter = retryAfterMs(error);
   if (retryAfter !== undefined) {
+    // An upstream's 429 (RetryAfter with { limit, key }): every job on that key waits too.
+    const pushBack = pushBackOf(error);
+    if (pushBack) await pushBackLimit(pushBack, retryAfter, options.flow, options.log, job.name);
     return { ...base, decision: { action: 'retry', delayMs: retryAfter, error, refund: true } };
   }
   if (isPermanent(error)) return { ...base, decision: { action: 'fail', reason: 'error', error } };

@@ -12,7 +12,7 @@ import { Dispatcher } from '../../src/queue/dispatcher.js';
 import type { ClaimedJob, NewJob, QueueDriver } from '../../src/queue/driver.js';
 import type { WorkerEvents } from '../../src/worker/events.js';
 import type { WorkerOptions } from '../../src/worker/options.js';
-import { Worker } from '../../src/worker/worker.js';
+import { Worker, type WorkerDeps } from '../../src/worker/worker.js';
 import { waitFor } from '../helpers/wait.js';
 import type { DriverFactory, Harness } from './drivers.js';
 
@@ -132,7 +132,8 @@ export const WORKER_DEFAULTS: WorkerOptions = {
 
 /**
  * Starts an in-process Worker on `driver` (the harness's own unless given) with the control
- * state in the harness's SQL storage, as `run queue:work` does.
+ * state in the harness's SQL storage, as `run queue:work` does. `deps` adds to (or replaces)
+ * what the worker is given: `flow` for flow-control middleware.
  */
 export function startWorker(
   h: Harness,
@@ -140,6 +141,7 @@ export function startWorker(
   jobs: JobDefinition<any>[],
   options: Partial<WorkerOptions> = {},
   driver: QueueDriver = h.driver,
+  deps: Partial<WorkerDeps> = {},
 ): RunningWorker {
   const dispatcher = new Dispatcher(async () => driver);
   const quiet = () => {};
@@ -156,6 +158,7 @@ export function startWorker(
       },
       log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
       dispatch: (job, payload, o) => dispatcher.dispatch(job, payload, o),
+      ...deps,
     },
   );
   const events: Recorded[] = [];

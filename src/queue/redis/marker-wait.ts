@@ -62,6 +62,16 @@ export class MarkerWait {
     });
   }
 
+  /**
+   * Notes that a delayed job of the queue whose marker is `key` comes due at `at` (Redis
+   * clock), as a claim that found nothing learns it from moveToActive. Without it only the
+   * worker that popped the delayed marker would wake on time; another would sleep on to its
+   * timeout (a rate-limited job put back 100 ms would start up to --sleep late).
+   */
+  expect(key: string, at: number): void {
+    this.due.set(key, Math.min(this.due.get(key) ?? Infinity, at));
+  }
+
   /** Consumes what is ready for `keys`: a popped ready marker, or a delayed job now due. */
   private take(keys: string[]): boolean {
     let hit = false;

@@ -229,7 +229,11 @@ export class RedisQueue implements QueueDriver {
       let at = recover ? 1 : 0;
       let got = 0;
       for (let i = 0; i < batch; i++) {
-        const claimed = this.hold(claimedFrom(queue, replies[at++], `${base}:${i}`));
+        const reply = replies[at++];
+        // No job: moveToActive answers {0, 0, 0, next delayed job's due time (ms) or 0}.
+        const nextDue = Array.isArray(reply) && reply[0] === 0 ? Number(reply[3]) : 0;
+        if (nextDue > 0) this.markers.expect(k.marker, nextDue);
+        const claimed = this.hold(claimedFrom(queue, reply, `${base}:${i}`));
         if (claimed) {
           into.push(claimed);
           got++;

@@ -1,0 +1,150 @@
+/*
+ * The rateLimited job middleware. Loaded by the public entry point, so it stays light: no
+ * storage code. It reaches the storage's rate-limit store through `ctx.flow`.
+ */
+import { ConfigError } from '../../errors.js';
+import { Permanent, RateLimitExceeded } from '../../jobs/errors.js';
+import type { JobMiddleware, MiddlewareContext } from '../../jobs/types.js';
+import { sleep } from '../../util/sleep.js';
+import type { RateLimitRequest } from './store.js';
+
+/**
+ * Marks a rateLimited middleware with the limit names it takes (a string[]), so that loading
+ * the config can refuse a name `rateLimits` does not declare. A global symbol, as a config file
+ * loaded through jiti may hold its own copy of this module.
+ */
+export const RATE_LIMITS_USED = Symbol.for('jobsmith.rateLimits');
+
+/** The limit names a middleware function takes, if it is a rateLimited one. */
+export function rateLimitsUsed(middleware: unknown): readonly string[] | undefined {
+  if (typeof middleware !== 'function') return undefined;
+  const names = (middleware as unknown as Record<symbol, unknown>)[RATE_LIMITS_USED];
+  return Array.isArray(names) ? (names as string[]) : undefined;
+}
+
+/** The key of a job for one limit: a string or a finite number (`p => p.chatId`). */
+export type RateLimitKeyOf<P> = (payload: P, ctx: MiddlewareContext<P>) => string | number;
+
+/** One limit a job takes: its name alone (one key for all jobs), or with a key function. */
+export type RateLimitUse<P> = string | { limit: string; key?: RateLimitKeyOf<P> };
+
+/** Longest key kept: PostgreSQL indexes the key, and a btree entry must stay small. */
+const MAX_KEY_LENGTH = 1000;
+
+/**
+ * A run-time problem with a rateLimited middleware: no storage behind the worker, a limit the
+ * worker's config does not declare, or a key that is not a string or a number. Permanent: a
+ * retry would meet the same problem; fix it, then `run queue:retry` the job.
+ */
+export class RateLimitError extends Permanent {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RateLimitError';
+  }
+}
+
+/**
+ * A middleware that takes a token from one or more of the config's `rateLimits` before the
+ * job runs, shared by every worker on the same storage (GCRA; docs/rate-limits.md).
+ *
+ * - `rateLimited('openai')`: one limit, one key for every job.
+ * - `rateLimited('telegram.chat', (p) => p.chatId)`: one limit per key (string or number).
+ * - `rateLimited(['telegram.global', { limit: 'telegram.chat', key: (p) => p.chatId }])`:
+ *   several limits in one step, all or none: when any is out of tokens none is taken.
+ *
+ * When a limit has no room the job is put back, WITHOUT spending an attempt, to run when the
+ * key is expected to have room (jobs denied together come back one interval apart); the
+ * worker's idle wait finds it then, with no polling. A key that frees within 100 ms is booked
+ * for that moment and waited for in the worker instead. A handler that meets an upstream's 429
+ * throws `new RetryAfter(seconds, { limit, key })` to push the key back for every job.
+ *
+ * Throws ConfigError at once for a bad argument. When the job runs: RateLimitError (Permanent)
+ * if the worker has no flow control, the limit is not declared, or the key is not a string or a
+ * finite number; an error from `keyOf` is the job's error, as in a handler.
+ */
+export function rateLimited<P = unknown>(
+  limit: string | readonly RateLimitUse<P>[],
+  keyOf?: RateLimitKeyOf<P>,
+): JobMiddleware<P> {
+  const uses = normalise(limit, keyOf);
+  const names = [...new Set(uses.map((u) => u.limit))];
+  const middleware: JobMiddleware<P> = async function rateLimitedMiddleware(ctx, next) {
+    const flow = ctx.flow;
+    if (!flow) {
+      throw new RateLimitError(
+        `Job ${ctx.name}: rateLimited(${quoted(names)}) has no storage to keep its limits in (ctx.flow is undefined). Run it with run queue:work, or give the Worker flow: flowControl(driver, rules, emit).`,
+      );
+    }
+    const requests = uses.map((use): RateLimitRequest => {
+      const rule = flow.rateLimits.get(use.limit);
+      if (!rule) {
+        const known = [...flow.rateLimits.keys()];
+        throw new RateLimitError(
+          `Job ${ctx.name}: rateLimited('${use.limit}') names a limit the config does not declare (declared: ${known.join(', ') || 'none'}). Add it to defineConfig({ rateLimits }).`,
+        );
+      }
+      return { rule, key: use.key ? keyText(use.key(ctx.payload, ctx), use.limit, ctx.name) : '' };
+    });
+    const decision = await flow.store.rateLimits.take(requests);
+    if (!decision.allowed)
+      throw new RateLimitExceeded(decision.retryAfterMs, decision.limit, decision.key);
+    // Booked for a moment a few ms ahead (its keys free then): wait for it here, holding the
+    // claim, rather than pay a release and a claim and lose the moment.
+    if (decision.waitMs > 0) await sleep(decision.waitMs, ctx.signal);
+    return next();
+  };
+  Object.defineProperty(middleware, RATE_LIMITS_USED, { value: names });
+  return middleware;
+}
+
+function normalise<P>(
+  limit: string | readonly RateLimitUse<P>[],
+  keyOf: RateLimitKeyOf<P> | undefined,
+): Array<{ limit: string; key?: RateLimitKeyOf<P> }> {
+  const usage =
+    "rateLimited takes a limit name and an optional key function, rateLimited('telegram.chat', (p) => p.chatId), or a list: rateLimited(['telegram.global', { limit: 'telegram.chat', key: (p) => p.chatId }])";
+  if (keyOf !== undefined && typeof keyOf !== 'function')
+    throw new ConfigError(`${usage}; the key function is a ${typeof keyOf}.`);
+  if (typeof limit === 'string') {
+    if (limit === '') throw new ConfigError(`${usage}; the limit name is empty.`);
+    return [{ limit, key: keyOf }];
+  }
+  if (!Array.isArray(limit) || limit.length === 0)
+    throw new ConfigError(`${usage}; got ${JSON.stringify(limit) ?? String(limit)}.`);
+  if (keyOf !== undefined)
+    throw new ConfigError(`${usage}; with a list, give each limit its own key: { limit, key }.`);
+  return limit.map((use: RateLimitUse<P>, index) => {
+    if (typeof use === 'string' && use !== '') return { limit: use };
+    if (
+      typeof use === 'object' &&
+      use !== null &&
+      typeof use.limit === 'string' &&
+      use.limit !== '' &&
+      (use.key === undefined || typeof use.key === 'function')
+    )
+      return { limit: use.limit, key: use.key };
+    throw new ConfigError(
+      `${usage}; entry ${index} is neither a limit name nor { limit: string, key?: function }.`,
+    );
+  });
+}
+
+/** The key as stored: a string or a finite number, as text. */
+function keyText(value: unknown, limit: string, job: string): string {
+  const problem =
+    typeof value === 'string'
+      ? value.length > MAX_KEY_LENGTH
+        ? `at most ${MAX_KEY_LENGTH} characters, got ${value.length}`
+        : value.includes('\u0000')
+          ? 'free of NUL characters (PostgreSQL cannot store them)'
+          : undefined
+      : typeof value === 'number' && Number.isFinite(value)
+        ? undefined
+        : `a string or a finite number, got ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}`;
+  if (problem)
+    throw new RateLimitError(`Job ${job}: the key of rate limit '${limit}' must be ${problem}.`);
+  return String(value);
+}
+
+const quoted = (names: readonly string[]) =>
+  names.length === 1 ? `'${names[0]}'` : `[${names.map((n) => `'${n}'`).join(', ')}]`;

@@ -1,0 +1,3 @@
+import { rateLimitSpecs } from './rate-limits.specs.js';
+
+rateLimitSpecs('sqlite');
