@@ -15,6 +15,8 @@ export const JOBSMITH_TABLES = [
   'job_locks',
   'telegram_updates',
   'telegram_state',
+  'telegram_chats',
+  'telegram_scheduled_messages',
   'rate_limits',
   'rate_limit_blocks',
 ] as const;
