@@ -142,7 +142,7 @@ export function senderSpecs(backend: AppBackend): void {
       expect(api.calls.filter((c) => c.method === 'sendMessage').map((c) => c.status)).toEqual([
         502, 0, 200,
       ]);
-      await waitFor(() => /telegram\.send #\d+ DONE/.test(sender.output));
+      await waitFor(() => /telegram\.send #\S+ DONE/.test(sender.output));
       expect(sender.output).toMatch(/RETRY.*attempt 1/);
       expect(sender.output).toMatch(/RETRY.*attempt 2/);
     }, 60_000);
