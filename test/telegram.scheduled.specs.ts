@@ -133,5 +133,33 @@ export function scheduledSpecs(backend: AppBackend): void {
       await sender.stop();
       expect(t.api.sent).toHaveLength(1);
     }, 60_000);
+    it('the sender writes failed back, and skips a row already sent', async () => {
+      t = await createSenderApp(backend, { chats: [42] });
+      await t.app.run(['migrate'], { env: t.env });
+      await schedule(t, [
+        { chat: 4242, text: 'nobody', sendAt: Date.now() - 1000 },
+        { chat: 42, text: 'fine', sendAt: Date.now() - 1000 },
+      ]);
+      expect((await t.app.run(['scheduled:dispatch'], { env: t.env })).code).toBe(0);
+      const sender = t.sender();
+      const status = async (text: string) =>
+        (await t!.rows('telegram_scheduled_messages')).find(
+          (r) => JSON.parse(String(r.params)).text === text,
+        )!;
+      await waitFor(async () => (await status('nobody')).status === 'failed', {
+        timeoutMs: 20_000,
+      });
+      expect((await status('nobody')).error).toContain('400 Bad Request: chat not found');
+      await waitFor(async () => (await status('fine')).status === 'sent', { timeoutMs: 20_000 });
+      // A stray job for the sent row (a dispatch repeated after its unique key expired) skips.
+      const row = await status('fine');
+      await t.dispatch(
+        [{ params: { chat_id: 42, text: 'fine' }, scheduled: Number(row.id) }],
+        'telegram.scheduled',
+      );
+      await waitFor(() => /SKIPPED.*was already sent/.test(sender.output), { timeoutMs: 20_000 });
+      await sender.stop();
+      expect(t.api.sent.filter((s) => s.params.text === 'fine')).toHaveLength(1);
+    }, 60_000);
   });
 }

@@ -146,5 +146,20 @@ export function senderSpecs(backend: AppBackend): void {
       expect(sender.output).toMatch(/RETRY.*attempt 1/);
       expect(sender.output).toMatch(/RETRY.*attempt 2/);
     }, 60_000);
+    it('429s for several chats at once are a flood of the bot: its global key waits', async () => {
+      const chats = Array.from({ length: 12 }, (_, i) => 3000 + i);
+      t = await createSenderApp(backend, { chats });
+      await t.dispatch(chats.map((chat) => message(chat, `f${chat}`)));
+      t.api.failNext(3, 429, { method: 'sendMessage', retryAfter: 1 });
+      const sender = t.sender({ QUEUE_TELEGRAM_TRIES: '1' });
+      const api = t.api;
+      await waitFor(() => api.sent.length === 12, { timeoutMs: 30_000 });
+      await sender.stop();
+      expect(sender.output).toMatch(
+        /RETRY.*429 Too Many Requests: retry after 1; telegram\.chat key \d+:30\d\d waits 1s/,
+      );
+      expect(sender.output).toMatch(/RETRY.*telegram\.global key \d+ waits 1s/);
+      expect(await t.rows('failed_jobs')).toHaveLength(0);
+    }, 60_000);
   });
 }

@@ -132,14 +132,17 @@ async function send(deps: SendJobDeps, p: TelegramSendPayload, ctx: JobContext):
     } catch (error) {
       const failure = classifySend(error);
       switch (failure.kind) {
-        case 'flood':
+        case 'flood': {
           // No attempt spent; every job on the key waits too.
-          throw isBotFlood(bot.id, chat)
-            ? new RetryAfter(failure.retryAfter, { limit: GLOBAL_LIMIT, key: bot.id })
-            : new RetryAfter(failure.retryAfter, {
-                limit: chatLimitOf(chat),
-                key: chatKey(bot.id, chat),
-              });
+          const [limit, key] = isBotFlood(bot.id, chat)
+            ? [GLOBAL_LIMIT, bot.id]
+            : [chatLimitOf(chat), chatKey(bot.id, chat)];
+          throw new RetryAfter(failure.retryAfter, {
+            limit,
+            key,
+            message: `${method} to chat ${chat}: ${failure.description}; ${limit} key ${key} waits ${failure.retryAfter}s`,
+          });
+        }
         case 'blocked':
           await markBlocked(db, bot.id, chat, failure.description);
           throw new Permanent(
