@@ -50,7 +50,7 @@ export function telegramSendJobs(deps: SendJobDeps): JobDefinition<TelegramSendP
   };
   const middleware: JobMiddleware<TelegramSendPayload>[] = [
     // Before the limits: a blocked chat or a sent row takes no token.
-    skipIf(async (p) => skipReason(deps, p, botIdOf(p))),
+    skipIf(async (p, ctx) => skipReason(deps, p, botIdOf(p), ctx.jobId)),
     telegramLimits(botIdOf, chatOf),
   ];
   const common = {
@@ -84,6 +84,8 @@ async function skipReason(
   deps: SendJobDeps,
   p: TelegramSendPayload,
   botId: string,
+  jobId: string,
+  hops = 0,
 ): Promise<string | false> {
   const db = await deps.db();
   const bot = deps.bots().find((b) => b.id === botId);
@@ -98,15 +100,16 @@ async function skipReason(
     if (early > 0) throw new RetryAfter(early / 1000);
   }
   const chat = await findChat(db, botId, chatOf(p));
-  if (chat?.migratedTo) {
+  // A group migrates once, to a supergroup; the bound only guards against a cycle in the table.
+  if (chat?.migratedTo && hops < 3) {
     p.params.chat_id = chat.migratedTo;
-    return skipReason(deps, p, botId);
+    return skipReason(deps, p, botId, jobId, hops + 1);
   }
   if (chat?.blockedAt !== null && chat?.blockedAt !== undefined) {
     await countChat(db, botId, chat.chatId, 'skipped');
     const reason = `chat ${chat.chatId} is blocked (${chat.reason ?? 'unknown reason'})`;
     if (p.scheduled !== undefined)
-      await markScheduledFailed(db, p.scheduled, 'skipped', `skipped: ${reason}`);
+      await markScheduledFailed(db, p.scheduled, jobId, `skipped: ${reason}`);
     return reason;
   }
   return false;
