@@ -26,11 +26,11 @@ describe('replies inside handlers', () => {
   afterEach(() => t?.cleanup());
 
   it.each([
-    ['', 'queued', 'typing'],
-    [", replies: 'direct'", 'direct', 'upload_photo'],
+    ['queued', '', 'typing'],
+    ['direct', ", replies: 'direct'", 'upload_photo'],
   ])(
-    'telegram.replies%s: %s',
-    async (replies, mode, action) => {
+    'telegram.replies: %s',
+    async (mode, replies, action) => {
       t = await createSenderApp('sqlite', { chats: [42], config: config(replies) });
       const poller = t.app.spawn(['longpoll'], { env: t.env, timeoutMs: 60_000 });
       const worker = t.app.spawn(
