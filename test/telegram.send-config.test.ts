@@ -43,6 +43,18 @@ describe('telegram limits and settings in the config', () => {
     expect(rateLimits.get('api')).toMatchObject({ limit: 5 });
   });
 
+  it("a config may import from 'jobsmith/telegram'", async () => {
+    dir = tempDir('jobsmith-tgconfig-');
+    writeFileSync(
+      path.join(dir.path, 'jobsmith.config.ts'),
+      "import { defineConfig } from 'jobsmith';\n" +
+        "import { TELEGRAM_RATE_LIMITS, telegramSend } from 'jobsmith/telegram';\n" +
+        "export default defineConfig({ telegram: {}, rateLimits: { [telegramSend.name]: TELEGRAM_RATE_LIMITS['telegram.chat']! } });\n",
+    );
+    const { rateLimits } = await loadConfig(dir.path);
+    expect(rateLimits.get('telegram.send')).toMatchObject({ limit: 1, perMs: 1000 });
+  });
+
   it('declares nothing without a telegram section', async () => {
     const { rateLimits } = await load('{}');
     expect(rateLimits.size).toBe(0);
