@@ -8,6 +8,7 @@ import * as m0006 from './0006_rate_limits.js';
 import * as m0007 from './0007_breakers.js';
 import * as m0008 from './0008_job_locks.js';
 import * as m0009 from './0009_telegram_updates.js';
+import * as m0010 from './0010_telegram_sending.js';
 
 export interface Migration {
   name: string;
@@ -29,4 +30,5 @@ export const migrations: Migration[] = [
   { name: '0007_breakers', ...m0007 },
   { name: '0008_job_locks', ...m0008 },
   { name: '0009_telegram_updates', ...m0009 },
+  { name: '0010_telegram_sending', ...m0010 },
 ];

@@ -50,12 +50,12 @@ export class App {
     return this.loaded;
   }
 
-  /** Job definitions from the config file, with the built-in Telegram jobs when it has a handler. */
+  /** Job definitions from the config file, with the built-in Telegram jobs when it has `telegram`. */
   registry(): Promise<JobRegistry> {
     this.jobRegistry ??= this.config().then(async ({ config }) => {
       const jobs = [...(config.jobs ?? [])];
-      if (config.telegram?.handler) {
-        // Loaded only for a config with a Telegram handler; an app job of the same name wins.
+      if (config.telegram) {
+        // Loaded only for a config with a telegram section; an app job of the same name wins.
         const { telegramJobs } = await import('../telegram/jobs.js');
         const names = new Set(jobs.map((j) => j.name));
         jobs.push(...telegramJobs(this, config.telegram).filter((j) => !names.has(j.name)));

@@ -197,6 +197,28 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/telegram-updates.js'),
   },
   {
+    name: 'telegram:send',
+    group: 'telegram',
+    summary: 'Send a Telegram message through the rate-limited sender queue (--now: at once)',
+    example: 'run telegram:send --chat 42 --text "Deploy finished"',
+    load: () => import('../../commands/telegram-send.js'),
+  },
+  {
+    name: 'telegram:schedule',
+    group: 'telegram',
+    summary: 'Schedule a Telegram message for a time; run scheduled:dispatch queues it when due',
+    example: 'run telegram:schedule --chat 42 --text "Standup" --at 2026-12-01T09:00:00Z',
+    load: () => import('../../commands/telegram-schedule.js'),
+  },
+  {
+    name: 'scheduled:dispatch',
+    group: 'telegram',
+    summary:
+      'Queue the due scheduled Telegram messages, each once (--watch: keep doing it, under supervisor)',
+    example: 'run scheduled:dispatch --limit=100',
+    load: () => import('../../commands/scheduled-dispatch.js'),
+  },
+  {
     name: 'about',
     group: 'general',
     summary: 'Show the effective configuration, secrets masked',

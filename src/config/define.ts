@@ -26,6 +26,15 @@ export interface TelegramConfig {
   handler?: TelegramHandler;
   /** Queue of the `telegram.update` jobs. @defaultValue 'telegram-updates' */
   updatesQueue?: string;
+  /** Queue of the sender's jobs (`telegram.send`, `telegram.scheduled`). @defaultValue 'telegram' */
+  sendQueue?: string;
+  /**
+   * Where sends made inside a handler (ctx.reply, ctx.api.sendMessage...) go: `'queue'` makes
+   * each a `telegram.send` job under Telegram's limits (the call resolves at once with a
+   * placeholder message, message_id 0); `'direct'` sends at once through grammY, as the app
+   * wrote it, with the real result. @defaultValue 'queue'
+   */
+  replies?: 'queue' | 'direct';
 }
 
 /**

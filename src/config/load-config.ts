@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
 import { checkTelegramConfig } from '../telegram/settings.js';
+import { TELEGRAM_RATE_LIMITS } from '../telegram/send-limits.js';
 import { rateLimitRules } from '../flow/rate-limits/config.js';
 import type { RateLimitRule } from '../flow/rate-limits/store.js';
 
@@ -83,7 +84,20 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
     const { resolveSchedule } = await import('../schedule/resolve.js');
     resolveSchedule(config, file);
   }
-  return { file, config, rateLimits: rateLimitRules(config, file) };
+  return { file, config, rateLimits: rateLimitRules(withTelegramLimits(config), file) };
+}
+
+/**
+ * A config with a `telegram` section gets Telegram's limits (telegram.global, telegram.chat,
+ * telegram.group) declared for its sender; its own `rateLimits` entries of those names win.
+ */
+function withTelegramLimits(config: JobsmithConfig): JobsmithConfig {
+  if (config.telegram === undefined) return config;
+  const own = config.rateLimits;
+  // A malformed rateLimits is reported as it is, by rateLimitRules.
+  if (own !== undefined && (typeof own !== 'object' || own === null || Array.isArray(own)))
+    return config;
+  return { ...config, rateLimits: { ...TELEGRAM_RATE_LIMITS, ...own } };
 }
 
 /**
@@ -92,7 +106,12 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
  * installing them.
  */
 function aliases(configFile: string): Record<string, string> {
-  const result: Record<string, string> = { jobsmith: packageEntry() };
+  const entry = packageEntry();
+  const result: Record<string, string> = {
+    // The longer alias first: jiti matches `jobsmith/telegram` before `jobsmith`.
+    'jobsmith/telegram': resolve(dirname(entry), 'telegram', `index${extname(entry)}`),
+    jobsmith: entry,
+  };
   const appRequire = createRequire(configFile);
   // grammY too: a config's Telegram handler (`new Bot(...)`) needs no install of its own.
   for (const name of ['zod', 'grammy']) {

@@ -17,6 +17,8 @@ export const JOBSMITH_TABLES = [
   'job_locks',
   'telegram_updates',
   'telegram_state',
+  'telegram_chats',
+  'telegram_scheduled_messages',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

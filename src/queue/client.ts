@@ -40,13 +40,25 @@ export async function connect(options: ConnectOptions = {}): Promise<JobsmithCli
   const { App } = await import('../cli/app.js');
   const app = new App(options.cwd ?? process.cwd(), options);
   const dispatcher = app.dispatcher();
-  return {
+  const client: JobsmithClient = {
     dispatch: (job, payload, o) => dispatcher.dispatch(job, payload, o),
     dispatchIf: (c, job, payload, o) => dispatcher.dispatchIf(c, job, payload, o),
     dispatchUnless: (c, job, payload, o) => dispatcher.dispatchUnless(c, job, payload, o),
     dispatchMany: (items) => dispatcher.dispatchMany(items),
     close: () => app.close(),
   };
+  apps.set(client, app);
+  return client;
+}
+
+const apps = new WeakMap<JobsmithClient, import('../cli/app.js').App>();
+
+/**
+ * The App behind the shared client (connected on first use), for built-ins that need the
+ * config or the SQL storage (sendTelegram, scheduleTelegram). Not part of the public API.
+ */
+export async function sharedApp(): Promise<import('../cli/app.js').App> {
+  return apps.get(await client())!;
 }
 
 let shared: Promise<JobsmithClient> | undefined;

@@ -8,7 +8,7 @@
  */
 import type { Bot } from 'grammy';
 import type { TelegramHandler } from '../config/define.js';
-import { routeOutgoing } from './outgoing.js';
+import { routeOutgoing, type OutgoingRoute } from './outgoing.js';
 import type { BotSettings } from './settings.js';
 
 const bots = new Map<string, Promise<Bot>>();
@@ -18,12 +18,13 @@ export function handlerBot(
   settings: BotSettings,
   handler: TelegramHandler,
   apiRoot: string,
+  replies: OutgoingRoute | undefined,
   signal?: AbortSignal,
 ): Promise<Bot> {
   const key = `${settings.token}\n${apiRoot}`;
   let made = bots.get(key);
   if (!made) {
-    made = makeBot(settings, handler, apiRoot, signal);
+    made = makeBot(settings, handler, apiRoot, replies, signal);
     bots.set(key, made);
     // A getMe that failed (network down) is tried again by the next job, not cached.
     made.catch(() => {
@@ -37,6 +38,7 @@ async function makeBot(
   settings: BotSettings,
   handler: TelegramHandler,
   apiRoot: string,
+  replies: OutgoingRoute | undefined,
   signal?: AbortSignal,
 ): Promise<Bot> {
   const { Bot } = await import('grammy');
@@ -49,7 +51,7 @@ async function makeBot(
     if (transformers.length > 0)
       bot.api.config.use(...(transformers as Parameters<typeof bot.api.config.use>));
   }
-  routeOutgoing(bot, settings);
+  if (replies) routeOutgoing(bot, settings, replies);
   bot.use(handler as Parameters<typeof bot.use>[0]);
   // grammY types its signal as the abort-controller package's; Node's works the same.
   await bot.init(signal as unknown as Parameters<typeof bot.init>[0]);

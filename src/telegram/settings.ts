@@ -13,11 +13,14 @@ import { maskValues } from '../logging/redact.js';
 /** Queue of the `telegram.update` jobs unless the config names another. */
 export const DEFAULT_UPDATES_QUEUE = 'telegram-updates';
 
+/** Queue of the sender's jobs unless the config names another (`telegram.sendQueue`). */
+export const DEFAULT_SEND_QUEUE = 'telegram';
+
 /** The bot TELEGRAM_BOT_TOKEN defines. */
 export const ENV_BOT = 'default';
 
 const BOT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const FIELDS = new Set(['bots', 'handler', 'updatesQueue']);
+const FIELDS = new Set(['bots', 'handler', 'updatesQueue', 'sendQueue', 'replies']);
 
 /** One bot: its name in the config, its token and its id (the token's digits before `:`). */
 export interface BotSettings {
@@ -48,7 +51,7 @@ export function checkTelegramConfig(value: unknown, fail: (problem: string) => n
     fail(
       `unknown field ${unknown.map((k) => `"telegram.${k}"`).join(', ')}; the fields are ${[...FIELDS].join(', ')}.`,
     );
-  const { bots, handler, updatesQueue } = config;
+  const { bots, handler, updatesQueue, sendQueue, replies } = config;
   if (bots !== undefined) {
     if (typeof bots !== 'object' || bots === null || Array.isArray(bots))
       fail('`telegram.bots` must be an object keyed by bot name: { support: { token } }.');
@@ -75,10 +78,18 @@ export function checkTelegramConfig(value: unknown, fail: (problem: string) => n
       typeof (handler as { middleware?: unknown }).middleware !== 'function')
   )
     fail('`telegram.handler` must be a grammY Bot or Composer (new Bot(token) or new Composer()).');
-  if (updatesQueue !== undefined) {
-    const problem = queueNameProblem(updatesQueue, 'telegram.updatesQueue');
+  for (const [field, queue] of [
+    ['updatesQueue', updatesQueue],
+    ['sendQueue', sendQueue],
+  ] as const) {
+    if (queue === undefined) continue;
+    const problem = queueNameProblem(queue, `telegram.${field}`);
     if (problem) fail(`${problem}.`);
   }
+  if (replies !== undefined && replies !== 'queue' && replies !== 'direct')
+    fail(
+      `telegram.replies must be 'queue' (replies go through the rate-limited sender) or 'direct' (grammY sends them at once), got ${JSON.stringify(replies)}.`,
+    );
 }
 
 /** Every bot: the config's, and `default` from TELEGRAM_BOT_TOKEN (the config's may not reuse the name). */
@@ -127,6 +138,11 @@ export function pickBot(bots: BotSettings[], name: string | undefined): BotSetti
       { hint: 'Name bots in the config (telegram.bots) or set TELEGRAM_BOT_TOKEN for "default".' },
     );
   return bot;
+}
+
+/** The send jobs' queue the config names, else the default. */
+export function sendQueue(config: TelegramConfig | undefined): string {
+  return config?.sendQueue ?? DEFAULT_SEND_QUEUE;
 }
 
 /** The `telegram.update` queue the config names, else the default. */

@@ -13,6 +13,7 @@ import { defineJob } from '../jobs/define.js';
 import { JobSkipped, Permanent } from '../jobs/errors.js';
 import type { JobDefinition } from '../jobs/types.js';
 import { handlerBot, handlerError } from './handler-bot.js';
+import type { OutgoingRoute } from './outgoing.js';
 import type { BotSettings } from './settings.js';
 import { updatesQueue } from './settings.js';
 import { findUpdate, markError, markHandled } from './updates-store.js';
@@ -38,6 +39,8 @@ export interface UpdateJobDeps {
   bots: () => BotSettings[];
   apiRoot: string;
   telegram: TelegramConfig;
+  /** Stores a send made inside a handler as a telegram.send job; undefined: send directly. */
+  replies?: OutgoingRoute;
 }
 
 /** The unique key of an update's job: one live job per update, however often it is dispatched. */
@@ -75,7 +78,7 @@ export function telegramUpdateJob(deps: UpdateJobDeps): JobDefinition<UpdatePayl
         );
       }
       try {
-        const bot = await handlerBot(settings, handler, deps.apiRoot, ctx.signal);
+        const bot = await handlerBot(settings, handler, deps.apiRoot, deps.replies, ctx.signal);
         await bot.handleUpdate(JSON.parse(row.update));
       } catch (error) {
         const cause = handlerError(error);

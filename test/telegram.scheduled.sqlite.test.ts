@@ -1,0 +1,3 @@
+import { scheduledSpecs } from './telegram.scheduled.specs.js';
+
+scheduledSpecs('sqlite');

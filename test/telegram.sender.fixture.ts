@@ -1,0 +1,88 @@
+/**
+ * An app for the sender tests: a scratch app (test/helpers/app.ts) with `telegram: {}` in its
+ * config (so the sender's jobs and Telegram's default limits exist), the fake Bot API it sends
+ * to, and helpers to dispatch many sends and to start sender processes (`run queue:work --queue
+ * telegram`). The fake's windows are a little shorter than ours (750 ms for a 1 s limit): our
+ * limits are kept where a job takes its token, the fake counts where the request arrives, and
+ * two requests taken a second apart may arrive a few ms closer.
+ */
+import { createApp, type AppBackend, type TestApp } from './helpers/app.js';
+import type { CliProcess } from './helpers/cli.js';
+import { startFakeBotApi, type FakeBotApi } from './doubles/telegram/index.js';
+
+export const SENDER_CONFIG = `
+import { defineConfig } from 'jobsmith';
+
+export default defineConfig({
+  telegram: {},
+  queues: { telegram: { concurrency: 10 } },
+});
+`;
+
+/** Slack the fake's windows give for the time between our take and its arrival (ms). */
+export const ARRIVAL_SLACK_MS = 250;
+
+export interface SenderApp {
+  app: TestApp;
+  api: FakeBotApi;
+  env: Record<string, string>;
+  /** Stores telegram.send jobs, one per payload, through `run queue:dispatch` (stdin). */
+  dispatch(payloads: unknown[], job?: string): Promise<void>;
+  /** Starts a sender process. */
+  sender(env?: Record<string, string>): CliProcess;
+  rows(table: string, where?: string): Promise<Array<Record<string, unknown>>>;
+  cleanup(): Promise<void>;
+}
+
+export async function createSenderApp(
+  backend: AppBackend,
+  options: { chats?: number[]; config?: string } = {},
+): Promise<SenderApp> {
+  const app = await createApp(backend, options.config ?? SENDER_CONFIG);
+  const window = 1000 - ARRIVAL_SLACK_MS;
+  const api = await startFakeBotApi({
+    chats: options.chats ?? [],
+    limits: {
+      perBot: { count: 30, windowMs: window },
+      privateChat: { count: 1, windowMs: window },
+      groupChat: { count: 20, windowMs: 60_000 - ARRIVAL_SLACK_MS },
+    },
+  });
+  // Quick retries for the 5xx cases; the classes themselves do not depend on the backoff.
+  const env = {
+    TELEGRAM_API_ROOT: api.apiRoot,
+    TELEGRAM_BOT_TOKEN: api.token,
+    QUEUE_TELEGRAM_BACKOFF: '1',
+  };
+  const processes: CliProcess[] = [];
+  return {
+    app,
+    api,
+    env,
+    async dispatch(payloads, job = 'telegram.send') {
+      const input = payloads.map((p) => JSON.stringify(p)).join('\n') + '\n';
+      const result = await app.run(['queue:dispatch', job], { env, input });
+      if (result.code !== 0) throw new Error(`queue:dispatch failed: ${result.stderr}`);
+    },
+    sender(extra = {}) {
+      const child = app.spawn(['queue:work', '--queue', 'telegram', '--sleep', '200ms'], {
+        env: { ...env, ...extra },
+        timeoutMs: 120_000,
+      });
+      processes.push(child);
+      return child;
+    },
+    async rows(table, where = '1 = 1') {
+      const db = await app.db();
+      return db.knex(table).whereRaw(where).select();
+    },
+    async cleanup() {
+      await Promise.all(processes.map((p) => p.stop('SIGTERM', 5000).catch(() => undefined)));
+      await api.close();
+      await app.cleanup();
+    },
+  };
+}
+
+/** A sendMessage payload. */
+export const message = (chat: number, text: string) => ({ params: { chat_id: chat, text } });

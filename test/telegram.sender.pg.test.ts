@@ -1,0 +1,3 @@
+import { senderSpecs } from './telegram.sender.specs.js';
+
+senderSpecs('pgsql');
