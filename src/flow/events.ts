@@ -5,13 +5,15 @@
 export type FlowEvent =
   /**
    * Failures reached the breaker's threshold (or its probe failed: `reopened`): its jobs wait
-   * until `until` (epoch ms). `jobId` is the job whose failure opened it, `error` its message.
+   * until `until` (epoch ms, the storage's clock), `cooldownMs` (its configured cooldown) from
+   * when it opened. `jobId` is the job whose failure opened it, `error` its message.
    */
   | {
       type: 'breaker:opened';
       name: string;
       failures: number;
       until: number;
+      cooldownMs: number;
       reopened: boolean;
       jobId: string;
       error?: string;
