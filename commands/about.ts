@@ -1,4 +1,10 @@
 import { DURATION_VARS, SECRET_VARS } from '../src/config/env.js';
+import {
+  aboutBreakers,
+  aboutRateLimits,
+  breakerText,
+  rateLimitText,
+} from '../src/config/flow-report.js';
 import { reportQueues, text, unmatchedQueueVariables } from '../src/config/queue-report.js';
 import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
@@ -15,7 +21,7 @@ export default function command() {
     .option('--json', 'print JSON')
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
-        const { file, config } = await app.config();
+        const { file, config, rateLimits } = await app.config();
         // Durations as the variable takes them (`1m`, not 60000: a bare number means seconds).
         const env = Object.fromEntries(
           Object.entries(app.env).map(([key, value]) => [
@@ -39,6 +45,8 @@ export default function command() {
             timeout: j.timeout,
           })),
           queues: reportQueues(config, app.rawEnv),
+          rateLimits: aboutRateLimits(rateLimits),
+          breakers: aboutBreakers(config.jobs ?? []),
           environment: env,
         };
         const unmatched = unmatchedQueueVariables(
@@ -62,12 +70,16 @@ export default function command() {
           for (const field of QUEUE_FIELDS) {
             const { value, source, from } = q[field];
             say(
-              `    ${field.padEnd(17)} ${text(value).padEnd(12)} ${paint.dim(`${source}: ${from}`)}`,
+              `    ${field.padEnd(17)} ${text(value, field).padEnd(12)} ${paint.dim(`${source}: ${from}`)}`,
             );
           }
         }
         for (const name of unmatched)
           say(paint.dim(`  ${name} is set but names none of these queues.`));
+        say(paint.bold(`Rate limits (${about.rateLimits.length})`));
+        for (const r of about.rateLimits) say(`  ${r.name.padEnd(30)} ${rateLimitText(r)}`);
+        say(paint.bold(`Breakers (${about.breakers.length})`));
+        for (const b of about.breakers) say(`  ${b.name.padEnd(30)} ${breakerText(b)}`);
       }),
     );
 }

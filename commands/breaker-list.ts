@@ -17,6 +17,10 @@ export default function command() {
       connectionFlag('--connection'),
     )
     .option('--json', 'print the breakers as a JSON array')
+    .addHelpText(
+      'after',
+      '\nUntil: open, when the cooldown ends; half-open, when the probe job\'s lease ends, or "next job probes"\nwhen the cooldown is over and no job has come to probe yet (until is null in --json).\n',
+    )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
         const { config } = await app.config();
@@ -35,7 +39,7 @@ export default function command() {
             stateCell(r),
             failuresCell(r),
             time(r.status.openedAt),
-            time(r.status.until),
+            untilCell(r),
             r.jobs.join(', ') || paint.dim('(none in the config)'),
           ]),
         );
@@ -48,6 +52,17 @@ function stateCell(r: BreakerReport): string {
   if (state === 'open') return paint.red('open');
   if (state === 'half-open') return paint.yellow(probing ? 'half-open (probing)' : 'half-open');
   return paint.green('closed');
+}
+
+/**
+ * Open: when the cooldown ends; half-open and probing: when the probe's lease ends. Half-open
+ * with nobody probing (the cooldown is over, no job of the breaker has come since) has no time:
+ * the next of its jobs a worker picks up probes it.
+ */
+function untilCell(r: BreakerReport): string {
+  const { state, probing, until } = r.status;
+  if (state === 'half-open' && !probing) return paint.dim('next job probes');
+  return time(until);
 }
 
 function failuresCell(r: BreakerReport): string {

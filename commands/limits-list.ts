@@ -27,7 +27,7 @@ export default function command() {
     )
     .addHelpText(
       'after',
-      '\nFree: when the key lets a job through again. Queued: until when jobs it turned away have been given slots.\nA key that is not listed has room now.\n',
+      '\nFree: when the key lets a job through again. Queued: until when jobs it turned away have been given slots.\nA key that is not listed has room now, unless the whole limit is pushed back.\n',
     )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {

@@ -19,7 +19,7 @@ export default function command() {
     )
     .addHelpText(
       'after',
-      '\nJobs already put back keep their time; they run then, and the key has its full room.\n',
+      '\nJobs already put back keep their time; they run then, and the key has its full room.\nA key (or limit) with no stored state is left as it is: the command says so and exits 0.\n',
     )
     .action(async (name: string, key: string | undefined, opts) =>
       withApp(globals(opts), async (app) => {
@@ -32,12 +32,21 @@ export default function command() {
           );
         }
         const driver = await app.queues().get(opts.connection);
-        await driver.flow().rateLimits.reset(name, key);
-        say(
-          key === undefined
-            ? `Reset rate limit ${name}: every key, and its push-back.`
-            : `Reset rate limit ${name} for key ${key}.`,
-        );
+        const forgot = await driver.flow().rateLimits.reset(name, key);
+        // Nothing stored is not an error: the key already has its full room (exit 0, as
+        // Laravel's RateLimiter::clear), but say so rather than claim a reset.
+        if (key === undefined)
+          say(
+            forgot
+              ? `Reset rate limit ${name}: every key, and its push-back.`
+              : `Rate limit ${name} has no stored state: nothing to reset.`,
+          );
+        else
+          say(
+            forgot
+              ? `Reset rate limit ${name} for key ${key}.`
+              : `Rate limit ${name} has no stored state for key ${key}: nothing to reset.`,
+          );
       }),
     );
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_BACKENDS, createApp, describeBackend, type TestApp } from './helpers/app.js';
+import { waitFor } from './helpers/wait.js';
 
 /** Each test runs `bin/run` several times: generous on a loaded machine. */
 const SLOW = 60_000;
@@ -157,6 +158,56 @@ for (const backend of APP_BACKENDS) {
         expect((await ok(['breaker:reset', 'openai'])).stdout).toBe(
           'Breaker openai is closed already (nothing stored).\n',
         );
+      },
+      SLOW,
+    );
+  });
+}
+
+/** One failure opens it for 2 s: short enough to see it half-open with nobody probing. */
+const SHORT_CONFIG = `
+import { defineConfig, defineJob } from 'jobsmith';
+export const call = defineJob({
+  name: 'flaky.call',
+  tries: 1,
+  breaker: { name: 'flaky', failures: 1, cooldown: '2s' },
+  async handle() { throw new Error('HTTP 503'); },
+});
+export default defineConfig({ jobs: [call] });
+`;
+
+for (const backend of APP_BACKENDS) {
+  describeBackend(backend, 'a short breaker cooldown', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await createApp(backend, SHORT_CONFIG);
+    }, SLOW);
+    afterAll(() => app?.cleanup());
+
+    it(
+      'prints the cooldown as configured, then lists it half-open with "next job probes"',
+      async () => {
+        const pushed = await app.run(['queue:dispatch', 'flaky.call', '--payload', '{}']);
+        expect(pushed.code, pushed.stderr).toBe(0);
+        const worked = await app.run(['queue:work', '--stop-when-empty']);
+        expect(worked.code, worked.stderr).toBe(0);
+        // Never shorter than configured: PostgreSQL printed 4.99s for a 5s cooldown.
+        expect(worked.stdout).toMatch(/BREAKER flaky OPEN for 2\.00s after 1 failure\(s\)/);
+        await waitFor(
+          async () => {
+            const listed = await app.run(['breaker:list', '--json']);
+            return (
+              (JSON.parse(listed.stdout) as Array<{ state: string }>)[0]?.state === 'half-open'
+            );
+          },
+          { timeoutMs: 10_000, message: 'the breaker did not turn half-open' },
+        );
+        const [entry] = JSON.parse((await app.run(['breaker:list', '--json'])).stdout) as Array<
+          Record<string, unknown>
+        >;
+        expect(entry).toMatchObject({ state: 'half-open', probing: false, until: null });
+        const table = await app.run(['breaker:list']);
+        expect(table.stdout).toMatch(/^flaky\s+half-open\s+.*Z\s+next job probes\s+flaky\.call$/m);
       },
       SLOW,
     );

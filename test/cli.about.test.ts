@@ -64,6 +64,8 @@ describe('run about', () => {
       configFile: null,
       jobs: [],
       queues: [],
+      rateLimits: [],
+      breakers: [],
       environment: {
         DB_CONNECTION: 'sqlite',
         DB_DATABASE: 'storage/database.sqlite',
@@ -135,6 +137,15 @@ describe('run about: queue policies', () => {
     ]);
   });
 
+  it('gives a queue with no global cap globalConcurrency null in JSON, none in the table', async () => {
+    const json = await runCli(['about', '--json'], { cwd: dir.path, env: appEnv() });
+    expect(json.code, json.stderr).toBe(0);
+    const [mail] = JSON.parse(json.stdout).queues;
+    expect(mail.globalConcurrency).toEqual({ value: null, source: 'default', from: 'built-in' });
+    const table = await runCli(['about'], { cwd: dir.path, env: appEnv() });
+    expect(table.stdout).toMatch(/^ {4}globalConcurrency +none +default: built-in$/m);
+  });
+
   it('prints them as a table, and names a queue variable that matches no known queue', async () => {
     const result = await runCli(['about'], {
       cwd: dir.path,
@@ -160,5 +171,76 @@ describe('run about: queue policies', () => {
       'Error: Invalid configuration: QUEUE_MAIL_TRIES="0" is not valid; expected a whole number from 1 to 1000000.\n' +
         'Fix the variable in your environment or in .env.\n',
     );
+  });
+});
+
+const FLOW_CONFIG = `import { breaker, defineConfig, defineJob, rateLimited } from 'jobsmith';
+const ask = defineJob({
+  name: 'gpt.ask',
+  breaker: { name: 'openai', failures: 3, window: '2m', cooldown: 45 },
+  middleware: [rateLimited('openai.rpm')],
+  async handle() {},
+});
+const embed = defineJob({
+  name: 'gpt.embed',
+  middleware: [breaker({ name: 'openai', failures: 3, window: '2m', cooldown: 45 })],
+  async handle() {},
+});
+const send = defineJob({ name: 'tg.send', breaker: { name: 'telegram' }, async handle() {} });
+export default defineConfig({
+  jobs: [ask, embed, send],
+  rateLimits: { 'openai.rpm': { limit: 500, per: '1m' }, 'tg.chat': { limit: 1, per: 1, burst: 2 } },
+});
+`;
+
+describe('run about: rate limits and breakers', () => {
+  // An unreachable database: about shows the config's settings without reading any state.
+  const env = () =>
+    appEnv({ DB_CONNECTION: 'pgsql', DATABASE_URL: 'postgres://u@127.0.0.1:1/app' });
+  beforeEach(() => writeFileSync(path.join(dir.path, 'jobsmith.config.ts'), FLOW_CONFIG));
+
+  it('lists each rate limit and each breaker a job names, with its jobs, in JSON', async () => {
+    const result = await runCli(['about', '--json'], { cwd: dir.path, env: env() });
+    expect(result.code, result.stderr).toBe(0);
+    const about = JSON.parse(result.stdout);
+    expect(about.rateLimits).toEqual([
+      { name: 'openai.rpm', limit: 500, per: '1m', perMs: 60_000, burst: 0 },
+      { name: 'tg.chat', limit: 1, per: '1s', perMs: 1000, burst: 2 },
+    ]);
+    expect(about.breakers).toEqual([
+      {
+        name: 'openai',
+        failures: 3,
+        window: '2m',
+        windowMs: 120_000,
+        cooldown: '45s',
+        cooldownMs: 45_000,
+        jobs: ['gpt.ask', 'gpt.embed'],
+      },
+      {
+        name: 'telegram',
+        failures: 5,
+        window: '1m',
+        windowMs: 60_000,
+        cooldown: '30s',
+        cooldownMs: 30_000,
+        jobs: ['tg.send'],
+      },
+    ]);
+  });
+
+  it('prints them as a table', async () => {
+    const result = await runCli(['about'], { cwd: dir.path, env: env() });
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n');
+    const from = lines.indexOf('Rate limits (2)');
+    expect(lines.slice(from, from + 6)).toEqual([
+      'Rate limits (2)',
+      `  ${'openai.rpm'.padEnd(30)} 500 per 1m`,
+      `  ${'tg.chat'.padEnd(30)} 1 per 1s, burst 2`,
+      'Breakers (2)',
+      `  ${'openai'.padEnd(30)} 3 failure(s) in 2m, cooldown 45s; jobs: gpt.ask, gpt.embed`,
+      `  ${'telegram'.padEnd(30)} 5 failure(s) in 1m, cooldown 30s; jobs: tg.send`,
+    ]);
   });
 });

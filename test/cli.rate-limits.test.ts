@@ -96,6 +96,21 @@ export default defineConfig({
 });
 `;
 
+/** CONFIG, and a job that pushes back the whole limit for 5 minutes, and one that names a typo. */
+const PUSHED_CONFIG = CONFIG.replace(
+  'export default defineConfig({\n  jobs: [send],',
+  `const upstream429 = defineJob({
+  name: 'chat.429',
+  handle() { throw new RetryAfter(300, { limit: 'chat.minute' }); },
+});
+const typo = defineJob({
+  name: 'chat.typo',
+  handle() { throw new RetryAfter(1, { limit: 'nosuch', key: 'a' }); },
+});
+export default defineConfig({
+  jobs: [send, upstream429, typo],`,
+).replace('rateLimited }', 'rateLimited, RetryAfter }');
+
 interface Listed {
   name: string;
   limit: number;
@@ -176,6 +191,57 @@ for (const backend of APP_BACKENDS) {
       const resetAll = await app.run(['limits:reset', 'chat.minute']);
       expect(resetAll.stdout).toBe('Reset rate limit chat.minute: every key, and its push-back.\n');
       expect((await list())[0]!.keys).toEqual([]);
+    });
+
+    it('lists keys free no earlier than a push-back of the whole limit; says when a reset had nothing to forget', async () => {
+      app = await createApp(backend, PUSHED_CONFIG);
+      for (const [job, payload] of [
+        ['chat.send', '{"chat":"a"}'],
+        ['chat.429', '{}'],
+      ]) {
+        const pushed = await app.run(['queue:dispatch', job!, '--payload', payload!]);
+        expect(pushed.code, pushed.stderr).toBe(0);
+      }
+      // chat.send takes key a (free again in a minute); chat.429 pushes the whole limit back 5m.
+      const work = await app.run(['queue:work', '--stop-when-empty']);
+      expect(work.code, work.stderr).toBe(0);
+
+      const [minute] = await list();
+      const blockedForMs = Date.parse(minute!.blockedUntil!) - Date.now();
+      expect(blockedForMs).toBeGreaterThan(250_000);
+      expect(minute!.keys.map((k) => k.key)).toEqual(['a']);
+      // a's own minute is over long before the push-back: it is free when the push-back ends.
+      expect(minute!.keys[0]!.freeInMs).toBeGreaterThan(250_000);
+      const table = await app.run(['limits:list']);
+      expect(table.stdout.split('\n')[1]).toMatch(
+        /^chat\.minute\s+1 per 1m\s+until \S+Z\s+a\s+in [45]m \d\ds\s+-$/,
+      );
+
+      const noKey = await app.run(['limits:reset', 'chat.minute', 'zzz']);
+      expect(noKey.code, noKey.stderr).toBe(0);
+      expect(noKey.stdout).toBe(
+        'Rate limit chat.minute has no stored state for key zzz: nothing to reset.\n',
+      );
+      const idle = await app.run(['limits:reset', 'chat.idle']);
+      expect(idle.code, idle.stderr).toBe(0);
+      expect(idle.stdout).toBe('Rate limit chat.idle has no stored state: nothing to reset.\n');
+    });
+
+    it('prints a RetryAfter naming an undeclared limit as a worker error line, and puts the job back', async () => {
+      app = await createApp(backend, PUSHED_CONFIG);
+      const pushed = await app.run(['queue:dispatch', 'chat.typo', '--payload', '{}']);
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const work = await app.run(['queue:work', '--stop-when-empty']);
+      expect(work.code, work.stderr).toBe(0);
+      const lines = work.stderr.split('\n');
+      const at = lines.findIndex((l) => l.startsWith('Error during '));
+      expect(lines.slice(at, at + 2)).toEqual([
+        "Error during the push-back of rate limit 'nosuch' by job chat.typo: RetryAfter names rate limit 'nosuch', which the config does not declare (declared: chat.minute, chat.idle); only the job was put back.",
+        "Declare 'nosuch' in defineConfig({ rateLimits }), or fix the limit the job's RetryAfter names.",
+      ]);
+      expect(work.stdout).toMatch(/ chat\.typo #\S+ RETRY /);
+      const json = await app.run(['queue:size', 'default', '--json']);
+      expect(JSON.parse(json.stdout)[0]).toMatchObject({ delayed: 1 });
     });
 
     it('refuses an unknown limit name with exit 2, naming those the config declares', async () => {

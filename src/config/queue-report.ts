@@ -17,7 +17,10 @@ import {
 export type PolicySource = 'env' | 'queue' | 'job' | 'default';
 
 export interface ReportedValue {
-  /** Null when the queue's jobs disagree (each keeps its own; `from` lists them). */
+  /**
+   * Null when the queue's jobs disagree (each keeps its own; `from` lists them), and for
+   * `globalConcurrency` when nothing sets one (no cap; printed `none`).
+   */
   value: number | string | Backoff | null;
   source: PolicySource;
   /** `QUEUE_MAIL_TRIES`, `queues.mail.tries`, the job names, or `built-in`. */
@@ -30,7 +33,7 @@ export interface QueueReport {
   backoff: ReportedValue;
   timeout: ReportedValue;
   concurrency: ReportedValue;
-  /** `none` unless the config or QUEUE_<NAME>_GLOBAL_CONCURRENCY sets one. */
+  /** null (no cap) unless the config or QUEUE_<NAME>_GLOBAL_CONCURRENCY sets one. */
   globalConcurrency: ReportedValue;
 }
 
@@ -40,7 +43,7 @@ const BUILT_IN = {
   backoff: [10, 30, 60],
   timeout: 60,
   concurrency: 1,
-  globalConcurrency: 'none',
+  globalConcurrency: null,
 };
 
 type Field = Exclude<keyof QueueReport, 'name'>;
@@ -97,7 +100,7 @@ function fromJobs(field: Field, jobs: JobDefinition[]): ReportedValue {
   // Concurrency is a worker's or a queue's, never a job's.
   if (jobs.length === 0 || field === 'concurrency' || field === 'globalConcurrency')
     return {
-      value: shown(field, BUILT_IN[field] as number | Backoff, 'seconds'),
+      value: BUILT_IN[field] === null ? null : shown(field, BUILT_IN[field], 'seconds'),
       source: 'default',
       from: 'built-in',
     };
@@ -126,9 +129,9 @@ function shown(
   return formatDurationInput((value as number) * (unit === 'seconds' ? 1000 : 1));
 }
 
-/** One value as `run about` prints it: `10,30,60`, `30s`, `per job (a=3, b=5)`. */
-export function text(value: ReportedValue['value']): string {
-  if (value === null) return 'per job';
+/** One value as `run about` prints it: `10,30,60`, `30s`, `per job`, `none` (no global cap). */
+export function text(value: ReportedValue['value'], field?: Field): string {
+  if (value === null) return field === 'globalConcurrency' ? 'none' : 'per job';
   if (Array.isArray(value)) return value.join(',');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);

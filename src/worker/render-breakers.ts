@@ -42,7 +42,9 @@ export function renderBreakers(
     log.warn({ breaker: data }, e.reopened ? 'breaker re-opened' : 'breaker opened');
     json('breaker:opened', data);
     const cause = `job #${e.jobId}${error === undefined ? '' : `: ${error}`}`;
-    const wait = formatDuration(Math.max(0, e.until - Date.now()));
+    // The configured cooldown, not until − now: `until` is the storage's clock, read a round trip
+    // ago (PostgreSQL printed 4.99s for a 5s cooldown).
+    const wait = formatDuration(e.cooldownMs);
     line(
       e.name,
       paint.red('OPEN'),

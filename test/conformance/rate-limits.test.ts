@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { flowControl } from '../../src/flow/control.js';
+import type { FlowEvent } from '../../src/flow/events.js';
 import { rateLimited } from '../../src/flow/rate-limits/middleware.js';
 import type { RateLimitRule, RateLimitStore } from '../../src/flow/rate-limits/store.js';
 import { defineJob } from '../../src/jobs/define.js';
@@ -160,14 +161,25 @@ for (const d of drivers) {
       for (const key of ['a', 'b']) await s.take([{ rule: once, key }]);
       await s.block(once, undefined, 60_000);
       expect((await s.take([{ rule: once, key: 'a' }])).allowed).toBe(false);
-      await s.reset('rl.once', 'a');
+      expect(await s.reset('rl.once', 'a')).toBe(true);
       // The whole-limit push-back still holds a; b is still spent.
       expect((await s.take([{ rule: once, key: 'a' }])).allowed).toBe(false);
-      await s.reset('rl.once');
+      expect(await s.reset('rl.once')).toBe(true);
       expect(await s.take([{ rule: once, key: 'a' }])).toEqual(OK);
       expect(await s.take([{ rule: once, key: 'b' }])).toEqual(OK);
-      await s.reset('rl.once', 'b');
+      expect(await s.reset('rl.once', 'b')).toBe(true);
       expect(await s.take([{ rule: once, key: 'b' }])).toEqual(OK);
+    });
+
+    it('says when there was nothing to reset: a key never used, a limit with no state', async () => {
+      const s = store();
+      expect(await s.reset('rl.never', 'zzz')).toBe(false);
+      expect(await s.reset('rl.never')).toBe(false);
+      // A push-back of the whole limit alone is state to forget.
+      await s.block(rule('rl.never', 1, 1000), undefined, 60_000);
+      expect(await s.reset('rl.never', 'zzz')).toBe(false);
+      expect(await s.reset('rl.never')).toBe(true);
+      expect(await s.reset('rl.never')).toBe(false);
     });
 
     it('lists the busiest keys, the one that frees last first, and forgets reset ones', async () => {
@@ -186,6 +198,25 @@ for (const d of drivers) {
       expect((await s.list(perMinute, 1)).keys.map((k) => k.key)).toEqual(['a']);
       await s.reset('rl.list', 'a');
       expect((await s.list(perMinute, 10)).keys.map((k) => k.key)).toEqual(['b']);
+    });
+
+    it("lists a key as free no earlier than its limit's push-back", async () => {
+      const perSecond = rule('rl.pushed', 1, 1000);
+      const s = store();
+      // a is spent for a second; b for a second, then pushed back on its own for 20 s.
+      await s.take([{ rule: perSecond, key: 'a' }]);
+      await s.take([{ rule: perSecond, key: 'b' }]);
+      await s.block(perSecond, 'b', 20_000);
+      await s.block(perSecond, undefined, 5_000);
+      const listed = await s.list(perSecond, 10);
+      expect(listed.keys.map((k) => k.key)).toEqual(['b', 'a']);
+      const [b, a] = listed.keys;
+      // a would free within a second, but the whole limit waits 5 s: so does a.
+      expect(a!.freeAt).toBe(listed.blockedUntil);
+      expect(a!.backlogUntil).toBe(listed.blockedUntil);
+      expect(a!.freeAt - listed.now).toBeGreaterThan(4_000);
+      // b's own push-back is the later one.
+      expect(b!.freeAt - listed.now).toBeGreaterThan(19_000);
     });
 
     it('shares a limit between two connections to the same storage', async () => {
@@ -264,6 +295,36 @@ for (const d of drivers) {
       expect(at.get(1)! - threwAt).toBeGreaterThanOrEqual(600 - SLACK_MS);
       expect(at.get(3)!).toBeLessThan(at.get(2)!);
       expect(w.of('job:released').every((e) => e.refunded)).toBe(true);
+      expect(await failedJobs(h)).toEqual([]);
+    });
+
+    it('reports a RetryAfter naming an undeclared limit as a worker:error, and still puts the job back unspent', async () => {
+      const h = harness();
+      const runs: number[] = [];
+      const job = defineJob({
+        name: 'rl.typo',
+        schema: z.object({}),
+        tries: 1,
+        handle(_p, ctx) {
+          if (runs.push(ctx.attempt) === 1)
+            throw new RetryAfter(0.05, { limit: 'nosuch', key: 'a' });
+        },
+      });
+      await new Dispatcher(async () => h.driver).dispatch(job, {});
+      const events: FlowEvent[] = [];
+      const flow = flowControl(h.driver, new Map([['w.real', rule('w.real', 1, 1000)]]), (e) =>
+        events.push(e),
+      );
+      startWorker(h, [job], { sleepMs: 5_000 }, h.driver, { flow });
+      await waitFor(() => runs.length === 2, { timeoutMs: 8_000, message: 'not run again' });
+      expect(runs).toEqual([1, 1]);
+      expect(events).toHaveLength(1);
+      const [event] = events as Array<Extract<FlowEvent, { type: 'worker:error' }>>;
+      expect(event!.type).toBe('worker:error');
+      expect(event!.during).toBe("the push-back of rate limit 'nosuch' by job rl.typo");
+      expect(event!.error.message).toBe(
+        "RetryAfter names rate limit 'nosuch', which the config does not declare (declared: w.real); only the job was put back.",
+      );
       expect(await failedJobs(h)).toEqual([]);
     });
   });

@@ -130,6 +130,7 @@ async function settle(
         name: s.name,
         failures: transition.failures,
         until: transition.until,
+        cooldownMs: s.cooldownMs,
         reopened: transition.reopened,
         jobId: ctx.jobId,
         ...(message === undefined ? {} : { error: message }),

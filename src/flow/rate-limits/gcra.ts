@@ -114,7 +114,8 @@ export function usage(
     now,
     ...(blockedUntilUs > nowUs ? { blockedUntil: ms(blockedUntilUs) } : {}),
     keys: rows.map((row) => {
-      const freeAt = Number(row.tat) - toleranceUs;
+      // As take() decides: no key of a pushed-back limit is free before the push-back ends.
+      const freeAt = Math.max(Number(row.tat) - toleranceUs, blockedUntilUs);
       return {
         key: row.key,
         freeAt: ms(freeAt),

@@ -87,14 +87,12 @@ export class PostgresRateLimitStore implements RateLimitStore {
     return usage(Number(first.now), gcraParams(rule).toleranceUs, Number(first.blocked ?? 0), keys);
   }
 
-  async reset(name: string, key?: string): Promise<void> {
-    if (key !== undefined) {
-      await this.knex('rate_limits').where({ name, key }).delete();
-      return;
-    }
-    await this.knex.transaction(async (trx) => {
-      await trx('rate_limits').where({ name }).delete();
-      await trx('rate_limit_blocks').where({ name }).delete();
+  async reset(name: string, key?: string): Promise<boolean> {
+    if (key !== undefined)
+      return (await this.knex('rate_limits').where({ name, key }).delete()) > 0;
+    return this.knex.transaction(async (trx) => {
+      const keys = await trx('rate_limits').where({ name }).delete();
+      return keys + (await trx('rate_limit_blocks').where({ name }).delete()) > 0;
     });
   }
 }

@@ -137,18 +137,17 @@ return out`,
   KEYS[1] the limit's busy zset  KEYS[2] the limit's block
   ARGV[1] prefix of its keys' hashes  ARGV[2] "1" to forget one key, "0" for all
   ARGV[3] the key (when ARGV[2] is "1")
-  Returns 1.
+  Returns how many Redis keys it deleted: 0 when there was no state to forget.
 ]]
 if ARGV[2] == '1' then
-  redis.call('DEL', ARGV[1] .. ARGV[3])
   redis.call('ZREM', KEYS[1], ARGV[3])
-  return 1
+  return redis.call('DEL', ARGV[1] .. ARGV[3])
 end
+local n = 0
 for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  redis.call('DEL', ARGV[1] .. key)
+  n = n + redis.call('DEL', ARGV[1] .. key)
 end
-redis.call('DEL', KEYS[1], KEYS[2])
-return 1`,
+return n + redis.call('DEL', KEYS[1], KEYS[2])`,
   },
 } as const;
 
@@ -228,14 +227,15 @@ export class RedisRateLimitStore implements RateLimitStore {
     return usage(Number(reply[0]), gcraParams(rule).toleranceUs, Number(reply[1]), rows);
   }
 
-  async reset(name: string, key?: string): Promise<void> {
+  async reset(name: string, key?: string): Promise<boolean> {
     const base = this.base(name);
-    await this.scripts.jobsmithRateLimitReset(
+    const deleted = await this.scripts.jobsmithRateLimitReset(
       `${base}busy`,
       `${base}block`,
       `${base}k:`,
       key === undefined ? '0' : '1',
       key ?? '',
     );
+    return Number(deleted) > 0;
   }
 }

@@ -114,15 +114,12 @@ export class SqliteRateLimitStore implements RateLimitStore {
     return usage(nowUs, toleranceUs, blocked, rows);
   }
 
-  async reset(name: string, key?: string): Promise<void> {
-    this.db
+  async reset(name: string, key?: string): Promise<boolean> {
+    return this.db
       .transaction(() => {
-        if (key !== undefined) {
-          this.sql.resetKey.run(name, key);
-          return;
-        }
-        this.sql.resetAll.run(name);
-        this.sql.unblock.run(name);
+        if (key !== undefined) return this.sql.resetKey.run(name, key).changes > 0;
+        const keys = this.sql.resetAll.run(name).changes;
+        return keys + this.sql.unblock.run(name).changes > 0;
       })
       .immediate();
   }

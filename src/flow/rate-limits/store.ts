@@ -61,7 +61,10 @@ export type RateLimitDecision =
 /** One key of a limit that is busy: it would not let a request through right now, or soon. */
 export interface RateLimitKeyUsage {
   key: string;
-  /** Epoch ms (storage clock) when the key lets a request through again. */
+  /**
+   * Epoch ms (storage clock) when the key lets a request through again: the later of its own
+   * time and a push-back of the whole limit.
+   */
   freeAt: number;
   /** Epoch ms up to which denied jobs have been given slots (none: equal to or before freeAt). */
   backlogUntil: number;
@@ -93,6 +96,9 @@ export interface RateLimitStore {
   block(rule: RateLimitRule, key: string | undefined, ms: number): Promise<void>;
   /** The busiest keys of a limit: those that free last, at most `top`. */
   list(rule: RateLimitRule, top: number): Promise<RateLimitUsage>;
-  /** Forgets the state of a limit's key, or (key undefined) of all its keys and its push-back. */
-  reset(name: string, key?: string): Promise<void>;
+  /**
+   * Forgets the state of a limit's key, or (key undefined) of all its keys and its push-back.
+   * Resolves to false when there was nothing to forget (no such key, or no state at all).
+   */
+  reset(name: string, key?: string): Promise<boolean>;
 }
