@@ -239,7 +239,7 @@ for (const backend of APP_BACKENDS) {
         "Error during the push-back of rate limit 'nosuch' by job chat.typo: RetryAfter names rate limit 'nosuch', which the config does not declare (declared: chat.minute, chat.idle); only the job was put back.",
         "Declare 'nosuch' in defineConfig({ rateLimits }), or fix the limit the job's RetryAfter names.",
       ]);
-      expect(work.stdout).toMatch(/ chat\.typo #\S+ RETRY /);
+      expect(work.stdout).toMatch(/ chat\.typo #\S+ PUT BACK /);
       const json = await app.run(['queue:size', 'default', '--json']);
       expect(JSON.parse(json.stdout)[0]).toMatchObject({ delayed: 1 });
     });

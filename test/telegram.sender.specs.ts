@@ -156,9 +156,9 @@ export function senderSpecs(backend: AppBackend): void {
       await waitFor(() => api.sent.length === 12, { timeoutMs: 30_000 });
       await sender.stop();
       expect(sender.output).toMatch(
-        /RETRY.*429 Too Many Requests: retry after 1; telegram\.chat key \d+:30\d\d waits 1s/,
+        /PUT BACK.*no attempt spent: sendMessage to chat \d+: 429 Too Many Requests: retry after 1; telegram\.chat key \d+:30\d\d waits 1s/,
       );
-      expect(sender.output).toMatch(/RETRY.*telegram\.global key \d+ waits 1s/);
+      expect(sender.output).toMatch(/PUT BACK.*telegram\.global key \d+ waits 1s/);
       expect(await t.rows('failed_jobs')).toHaveLength(0);
     }, 60_000);
   });
