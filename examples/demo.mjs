@@ -87,7 +87,7 @@ async function waitFor(what, check, timeoutMs = ANSWER_MS) {
         throw new DemoError(`${name} exited with ${child.exitCode} while waiting for ${what}`);
     }
     if (Date.now() > deadline)
-      throw new DemoError(`${what} did not arrive within ${timeoutMs / 1000} s`);
+      throw new DemoError(`${what} did not arrive within ${Math.ceil(timeoutMs / 1000)} s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
