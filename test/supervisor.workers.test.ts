@@ -17,6 +17,7 @@ import { describeWithTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'examples', 'supervisor', 'workers.conf');
+const QUEUE_MANAGER = path.join(REPO_ROOT, 'queue_manager.sh');
 const PROGRAMS = ['longpolling', 'updates_00', 'telegram_00', 'scheduled', 'queue_00', 'schedule'];
 const CHAT = 4242;
 
@@ -127,6 +128,33 @@ describeWithTools(
       );
       expect(scheduled.code, scheduled.stderr).toBe(0);
       await waitFor(() => texts().includes('later'), { timeoutMs: 20_000 });
+    });
+
+    it('queue_manager.sh drives the group with SUPERVISOR_GROUP=workers; doctor accepts the conf', async () => {
+      const qm = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          'bash',
+          [QUEUE_MANAGER, 'status'],
+          {
+            cwd: app,
+            env: cliEnv({
+              ...env,
+              APP_DIR: app,
+              SUPERVISOR_CONF: conf,
+              SUPERVISOR_GROUP: 'workers',
+            }),
+            timeout: 60_000,
+          },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
+        );
+      });
+      expect(qm.code, `${qm.stdout}${qm.stderr}`).toBe(0);
+      expect(qm.stdout).toMatch(/^workers:longpolling +RUNNING /m);
+      expect(qm.stdout).toMatch(/^workers:telegram_00 +RUNNING /m);
+      const doctor = await runCli(['doctor', '--supervisor', EXAMPLE], { cwd: app, env });
+      expect(doctor.code, `${doctor.stdout}${doctor.stderr}`).toBe(0);
+      expect(doctor.stdout).toContain('telegram stopwaitsecs=45 > --grace 30s');
     });
 
     it('supervisorctl restart workers:longpolling restarts the poller alone', async () => {
