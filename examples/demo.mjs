@@ -80,6 +80,7 @@ class DemoError extends Error {}
 async function waitFor(what, check, timeoutMs = ANSWER_MS) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (interrupted) throw new DemoError('interrupted (Ctrl+C)');
     const value = check();
     if (value) return value;
     for (const { name, child } of children) {
@@ -120,6 +121,10 @@ async function stopAll() {
   }
   return clean;
 }
+
+// Ctrl+C reaches the children too (one process group); stop waiting and let them finish.
+let interrupted = false;
+process.once('SIGINT', () => (interrupted = true));
 
 let failure;
 try {
