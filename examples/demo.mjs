@@ -184,6 +184,6 @@ say(`
 ${bold('Done.')} Try next:
   examples/app/bot.ts                 the bot: grammY handlers, /remind calls scheduleTelegram
   docs/telegram.md                    the whole flow, with a real token
-  examples/supervisor/jobsmith.conf   the same processes under supervisor
+  examples/supervisor/workers.conf    the same processes under supervisor
   ../../bin/run --help                every command (from examples/app)
 `);
