@@ -4,7 +4,7 @@
 //
 //   npm run build && node bench/telegram.mjs [--intake sqlite,pgsql] [--updates 20000]
 //     [--samples 100] [--sleep 1s] [--send sqlite,pgsql,redis] [--chats 30] [--messages 10]
-//     [--senders 3] [--grammy 1,3] [--out DIR]
+//     [--senders 3] [--concurrency 10] [--chat-per 1020ms] [--grammy 1,3] [--out DIR]
 //
 // - intake throughput (per --intake backend): one `run longpoll` (batches of 100) held on an
 //   empty fake; --updates messages pushed at once; updates/s from the push to the moment every
@@ -13,11 +13,14 @@
 //   --sleep <--sleep>` idle; one update pushed at a time (after a random 0-300 ms pause); from the
 //   push to the start of the grammY handler (the handler stamps the time), --samples times.
 // - sending (per --send backend): --chats private chats × --messages each, dispatched as
-//   telegram.send jobs up front, then --senders `run queue:work --queue telegram` processes.
+//   telegram.send jobs up front, then --senders `run queue:work --queue telegram --concurrency
+//   <--concurrency>` processes (0: the queue's own concurrency).
 //   The fake's default limits (30/s per bot, 1/s per private chat) make the allowed rate
 //   min(30, chats)/s. Achieved rate: sends per whole second from the first accepted send; 429s
 //   in all and after the first 2 s ("steady"). Next to grammY + @grammyjs/auto-retry sending the
 //   same messages with no queue, at each --grammy concurrency (async loops over one list).
+//   Each --chat-per adds a jobsmith row whose config sets telegram.chat to 1 per that long (a
+//   margin under the fake's exact 1/s; '' for none).
 //
 // Each part uses its own temp dir, PostgreSQL database or Redis prefix, removed at the end.
 import { spawn } from 'node:child_process';
@@ -58,6 +61,8 @@ const SEND = list('send', 'sqlite,pgsql,redis');
 const CHATS = Number(args.get('chats') ?? 30);
 const MESSAGES = Number(args.get('messages') ?? 10);
 const SENDERS = Number(args.get('senders') ?? 3);
+const CONCURRENCY = Number(args.get('concurrency') ?? 10);
+const CHAT_PER = list('chat-per', '1020ms');
 const GRAMMY = list('grammy', '1,3').map(Number);
 const OUT = args.get('out') ?? join(BENCH_DIR, 'results');
 const ALLOWED = Math.min(30, CHATS);
@@ -75,7 +80,11 @@ const handler = new Composer();
 handler.use((ctx) => {
   appendFileSync(process.env.BENCH_STARTS, \`\${ctx.update.update_id} \${performance.timeOrigin + performance.now()}\\n\`);
 });
-export default defineConfig({ telegram: { handler } });
+const per = process.env.BENCH_CHAT_PER;
+export default defineConfig({
+  telegram: { handler },
+  rateLimits: per ? { 'telegram.chat': { limit: 1, per } } : {},
+});
 `;
 
 /** Waits until `check()` is truthy, polling every `everyMs`; throws after `timeoutMs`. */
@@ -88,7 +97,7 @@ async function until(what, check, { timeoutMs = 120_000, everyMs = 20 } = {}) {
 }
 
 /** A scratch app on `backend` talking to `api`: its dir, storage, CLI and SQL. */
-async function makeApp(backend, api) {
+async function makeApp(backend, api, extraEnv = {}) {
   const id = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'jobsmith-bench-tg-'));
   writeFileSync(join(dir, 'jobsmith.config.ts'), CONFIG);
@@ -111,6 +120,7 @@ async function makeApp(backend, api) {
     TELEGRAM_API_ROOT: api.apiRoot,
     TELEGRAM_BOT_TOKEN: api.token,
     BENCH_STARTS: startsFile,
+    ...extraEnv,
   };
   const children = [];
   const run = (argv) => {
@@ -264,9 +274,9 @@ function measureSends(api) {
   };
 }
 
-async function jobsmithSender(backend) {
+async function jobsmithSender(backend, chatPer) {
   const api = await startFakeBotApi({ chats: CHAT_IDS });
-  const app = await makeApp(backend, api);
+  const app = await makeApp(backend, api, chatPer ? { BENCH_CHAT_PER: chatPer } : {});
   const connections = [];
   try {
     const { parseEnv } = await jobsmith('config/env.js');
@@ -288,12 +298,15 @@ async function jobsmithSender(backend) {
         payload: { params: { chat_id: m.chatId, text: m.text } },
       })),
     );
-    for (let i = 0; i < SENDERS; i++) app.run(['queue:work', '--queue', 'telegram']);
+    const concurrency = CONCURRENCY ? ['--concurrency', String(CONCURRENCY)] : [];
+    for (let i = 0; i < SENDERS; i++)
+      app.run(['queue:work', '--queue', 'telegram', ...concurrency]);
     await until('every message sent', () => api.sent.length >= MESSAGES_LIST.length, {
       everyMs: 50,
       timeoutMs: 60_000 + MESSAGES * 5000,
     });
-    return { side: `jobsmith, ${SENDERS} × queue:work (${backend})`, ...measureSends(api) };
+    const limit = chatPer ? `, telegram.chat 1 per ${chatPer}` : '';
+    return { side: `jobsmith, ${SENDERS} × queue:work (${backend})${limit}`, ...measureSends(api) };
   } finally {
     for (const c of connections) await c.close();
     await app.cleanup();
@@ -329,7 +342,9 @@ for (const backend of INTAKE) {
   process.stderr.write(`intake ${backend} done\n`);
 }
 for (const backend of SEND) {
-  results.sending.push(await jobsmithSender(backend));
+  for (const chatPer of [undefined, ...CHAT_PER]) {
+    results.sending.push(await jobsmithSender(backend, chatPer));
+  }
   process.stderr.write(`sending ${backend} done\n`);
 }
 for (const c of GRAMMY) results.sending.push(await grammySender(c));
@@ -345,7 +360,7 @@ const table = [
       `| ${r.backend} | ${Math.round(r.perSecond)} | ${ms(r.latency.p50)} | ${ms(r.latency.p90)} | ${ms(r.latency.p99)} | ${ms(r.latency.min)} | ${ms(r.latency.max)} |`,
   ),
   '',
-  `Sending: ${CHATS} private chats × ${MESSAGES} messages; fake limits 30/s per bot, 1/s per chat: allowed ${ALLOWED}/s.`,
+  `Sending: ${CHATS} private chats × ${MESSAGES} messages; fake limits 30/s per bot, 1/s per chat: allowed ${ALLOWED}/s; ${SENDERS} senders at concurrency ${CONCURRENCY || 'default'}.`,
   '',
   '| side | sent | seconds | achieved /s | share of allowed | 429s | 429s after 2 s |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
