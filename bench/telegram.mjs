@@ -379,6 +379,8 @@ const params = {
   chats: CHATS,
   messages: MESSAGES,
   senders: SENDERS,
+  concurrency: CONCURRENCY,
+  chatPer: CHAT_PER,
 };
 writeFileSync(join(OUT, `${stamp}-telegram.json`), JSON.stringify({ params, ...results }, null, 2));
 writeFileSync(join(OUT, `${stamp}-telegram.md`), `${table}\n`);
