@@ -41,7 +41,7 @@ export async function idleWaiting(
   paused: Set<string>,
   capped: ReadonlySet<string>,
   onError: (error: unknown) => void,
-): Promise<{ queues: string[]; waiting: number; capped: number }> {
+): Promise<{ paused: { queues: string[]; waiting: number }; waiting: number; capped: number }> {
   const held = queues.filter((q) => paused.has(q));
   const blocked = queues.filter((q) => capped.has(q) && !paused.has(q));
   let waiting = 0;
@@ -56,7 +56,7 @@ export async function idleWaiting(
       onError(error);
     }
   }
-  return { queues: held, waiting, capped: ready };
+  return { paused: { queues: held, waiting }, waiting, capped: ready };
 }
 
 /** How many jobs the worker may claim now: its free slots, within --once and --max-jobs. */

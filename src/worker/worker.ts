@@ -342,7 +342,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
             this.running.capped,
             this.miscount,
           );
-          if (idle.waiting > 0) this.beginStop({ reason: 'paused', paused: idle });
+          if (idle.waiting > 0) this.beginStop({ reason: 'paused', paused: idle.paused });
           else if (idle.capped === 0) this.stop(o.once ? 'once' : 'empty');
           if (idle.waiting > 0 || idle.capped === 0) break;
         }
