@@ -93,19 +93,20 @@ begin
     return query select true, 0, go_at - now_us;
     return;
   end if;
-  -- Denied: nothing is taken. Each denied key hands out its next slot, one interval after the
-  -- last, so jobs denied together come back spread out, each when the key should have room.
+  -- Denied: nothing is taken. The key that makes the job wait longest hands out its next slot,
+  -- one interval after the last, so jobs denied together come back spread out, each when the
+  -- key should have room; the other keys keep their slots for jobs that can use them (gcra.ts).
   for i in 1..n loop
     if free_at[i] > now_us then
       slot := greatest(backlogs[i], free_at[i]);
-      update rate_limits set backlog = slot + p_intervals[i]
-       where name = p_names[i] and "key" = p_keys[i];
       if slot - now_us > worst_wait then
         worst := i;
         worst_wait := slot - now_us;
       end if;
     end if;
   end loop;
+  update rate_limits set backlog = now_us + worst_wait + p_intervals[worst]
+   where name = p_names[worst] and "key" = p_keys[worst];
   perform jobsmith_rate_limit_sweep(p_names[1], now_us);
   return query select false, worst - 1, worst_wait;
 end

@@ -86,14 +86,19 @@ export function decide(
     for (const item of items) item.state.tat = Math.max(item.state.tat, at) + item.intervalUs;
     return { allowed: true, waitUs: at - now };
   }
+  // Only the key that makes the job wait longest hands out a slot. Booking the others too
+  // would spend slots the job comes back too late to use: a send waiting a second for its chat
+  // would take a bot-wide slot meant for now, and the bot's backlog would fill with slots no
+  // job uses (the sender reached half the allowed rate: docs/performance.md, "Telegram").
   let index = -1;
   let waitUs = 0;
   items.forEach((item, i) => {
     if (freeAt[i]! <= now) return;
     const slot = Math.max(item.state.backlog, freeAt[i]!);
-    item.state.backlog = slot + item.intervalUs;
     if (slot - now > waitUs) [index, waitUs] = [i, slot - now];
   });
+  const worst = items[index]!;
+  worst.state.backlog = now + waitUs + worst.intervalUs;
   return { allowed: false, index, waitUs };
 }
 

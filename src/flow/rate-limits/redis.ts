@@ -51,8 +51,8 @@ const SCRIPTS = {
   Returns {1, wait} when let through: every key free now, or within the smallest grace (then
   booked for that moment: each tat moves on from it, and wait is how long to wait before
   going, µs); else {0, i, wait}: the 0-based index of the request that waits longest and that
-  wait in µs; nothing is taken, and each denied key hands out its next slot (backlog), one T
-  after the last.
+  wait in µs; nothing is taken, and that request's key hands out its next slot (backlog), one
+  T after the last.
 ]]${SAVE}
 local n = #KEYS / 3
 local tat, backlog, free = {}, {}, {}
@@ -77,11 +77,12 @@ local worst, wait = 0, 0
 for i = 1, n do
   if free[i] > now then
     local slot = math.max(backlog[i], free[i])
-    backlog[i] = slot + tonumber(ARGV[4 * i - 3])
-    save(KEYS[3 * i - 2], KEYS[3 * i], ARGV[4 * i], tat[i], backlog[i], now)
     if slot - now > wait then worst, wait = i, slot - now end
   end
 end
+-- Only the key that makes the job wait longest hands out a slot (gcra.ts says why).
+backlog[worst] = now + wait + tonumber(ARGV[4 * worst - 3])
+save(KEYS[3 * worst - 2], KEYS[3 * worst], ARGV[4 * worst], tat[worst], backlog[worst], now)
 return {0, worst - 1, wait}`,
   },
   jobsmithRateLimitBlockKey: {

@@ -11,6 +11,7 @@
  * - and `backlog`, the last slot handed to a denied request: a denied request gets the slot
  *   max(backlog, tat − tau) and moves backlog one T past it, so that jobs denied together come
  *   back one interval apart, each when the key is expected to have room, never all at once.
+ *   With several keys, only the one that makes the request wait longest hands out a slot.
  * - a request at most min(T, 100 ms) early is let through, booked for the moment its keys free
  *   (tat moves on from that moment), and told to wait until then: it is most likely the job a
  *   slot was handed to, back a moment before the job ahead let go (gcra.ts, graceUs).
