@@ -45,6 +45,7 @@ export class QueueSlots {
   private readonly perQueue = new Map<string, number>();
   /** The global caps, the same for every claim. */
   private readonly global?: ReadonlyMap<string, number>;
+  private readonly cappedQueues: ReadonlySet<string>;
   /** The claim options when only global caps apply: made once. */
   private readonly fixed?: ClaimOptions;
 
@@ -58,12 +59,13 @@ export class QueueSlots {
       if (policy?.globalConcurrency !== undefined) global.set(queue, policy.globalConcurrency);
     }
     if (global.size > 0) this.global = global;
+    this.cappedQueues = new Set(global.keys());
     if (this.caps.size === 0 && this.global) this.fixed = { globalConcurrency: this.global };
   }
 
   /** The queues of this worker with a global cap. */
   get capped(): ReadonlySet<string> {
-    return new Set(this.global?.keys());
+    return this.cappedQueues;
   }
 
   /** Whether a queue of this worker has a global cap (prefetching would hold its slots). */

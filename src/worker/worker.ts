@@ -136,7 +136,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       triesOf(job, { tries, queuePolicies }),
     );
     const overrides = { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies };
-    this.executeOptions = { ...overrides, ...deps, schedule: this.deadlines.schedule };
+    const { registry, log, dispatch, jobContext, flow } = deps;
+    const schedule = this.deadlines.schedule;
+    this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext, flow };
     this.hardStop.signal.addEventListener('abort', () => {
       for (const r of this.running.values()) r.interrupt?.();
     });

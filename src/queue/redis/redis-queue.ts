@@ -34,12 +34,8 @@ import { GlobalCaps } from './global-caps.js';
 import { unclaimFetched } from './unclaim.js';
 import { capped } from '../claim-caps.js';
 import { insertFailedOnce } from './failed-row.js';
-import {
-  extendLocksArgs,
-  moveToActiveArgs,
-  moveToDelayedArgs,
-  moveToFinishedArgs,
-} from './redis-scripts.js';
+import { extendLeases } from './extend-leases.js';
+import { moveToActiveArgs, moveToDelayedArgs, moveToFinishedArgs } from './redis-scripts.js';
 
 export interface RedisQueueOptions {
   /** REDIS_URL: `redis://` or `rediss://`, with user, password and database as needed. */
@@ -255,33 +251,7 @@ export class RedisQueue implements QueueDriver {
   }
 
   async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
-    const redis = this.r();
-    await redis.reconnected();
-    const byQueue = new Map<string, Array<{ lease: Lease; bullId: string }>>();
-    for (const lease of leases) {
-      const ref = parseId(lease.id);
-      if (!ref) continue;
-      byQueue.set(ref.queue, [...(byQueue.get(ref.queue) ?? []), { lease, bullId: ref.bullId }]);
-    }
-    if (byQueue.size === 0) return [];
-    const replies = await redis.all(
-      redis.burst(byQueue.size, () =>
-        [...byQueue].map(([queue, items]) => {
-          const ids = items.map((i) => i.bullId);
-          const tokens = items.map((i) => i.lease.token);
-          return redis.send(
-            'extendLocks',
-            extendLocksArgs(redis.keysOf(queue), ids, tokens, wholeMs(leaseMs)),
-          );
-        }),
-      ),
-    );
-    const held: string[] = [];
-    [...byQueue].forEach(([, items], i) => {
-      const lost = new Set((replies[i] as string[]).map(String));
-      for (const item of items) if (!lost.has(item.bullId)) held.push(item.lease.id);
-    });
-    return held;
+    return extendLeases(this.r(), leases, leaseMs);
   }
 
   async complete(leases: Lease[]): Promise<string[]> {
