@@ -161,5 +161,55 @@ export function scheduledSpecs(backend: AppBackend): void {
       await sender.stop();
       expect(t.api.sent.filter((s) => s.params.text === 'fine')).toHaveLength(1);
     }, 60_000);
+
+    it('telegram:scheduled lists, telegram:unschedule cancels what is not sent and keeps the rest', async () => {
+      t = await createSenderApp(backend, { chats: [42] });
+      await t.app.run(['migrate'], { env: t.env });
+      const later = Date.now() + 3_600_000;
+      await schedule(t, [
+        { chat: 42, text: 'soon', sendAt: Date.now() - 1000 },
+        { chat: 42, text: 'later', sendAt: later },
+      ]);
+      const db = await t.app.db();
+      const idOf = async (text: string) =>
+        Number(
+          (await t!.rows('telegram_scheduled_messages')).find(
+            (r) => JSON.parse(String(r.params)).text === text,
+          )!.id,
+        );
+      const [soon, latest] = [await idOf('soon'), await idOf('later')];
+      await db.knex('telegram_scheduled_messages').where({ id: soon }).update({ status: 'sent' });
+
+      const listed = await t.app.run(['telegram:scheduled', '--status', 'pending', '--json'], {
+        env: t.env,
+      });
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout)).toEqual([
+        expect.objectContaining({
+          id: latest,
+          chatId: '42',
+          status: 'pending',
+          sendAt: new Date(later).toISOString(),
+        }),
+      ]);
+
+      const cancel = await t.app.run(
+        ['telegram:unschedule', String(latest), String(soon), '999999'],
+        {
+          env: t.env,
+        },
+      );
+      expect(cancel.code, cancel.stderr).toBe(1);
+      expect(cancel.stdout).toContain(`Cancelled  scheduled message ${latest}`);
+      expect(cancel.stdout).toContain(`Kept  scheduled message ${soon}: it is already sent`);
+      expect(cancel.stdout).toContain('No scheduled message 999999');
+      const rows = await t.rows('telegram_scheduled_messages');
+      expect(rows.map((r) => [Number(r.id), r.status]).sort()).toEqual(
+        [
+          [soon, 'sent'],
+          [latest, 'cancelled'],
+        ].sort(),
+      );
+    }, 60_000);
   });
 }

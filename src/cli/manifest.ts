@@ -211,6 +211,20 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/telegram-schedule.js'),
   },
   {
+    name: 'telegram:scheduled',
+    group: 'telegram',
+    summary: 'List scheduled Telegram messages with their send time and status',
+    example: 'run telegram:scheduled --status pending',
+    load: () => import('../../commands/telegram-scheduled.js'),
+  },
+  {
+    name: 'telegram:unschedule',
+    group: 'telegram',
+    summary: 'Cancel scheduled Telegram messages that have not been sent',
+    example: 'run telegram:unschedule 12 13',
+    load: () => import('../../commands/telegram-unschedule.js'),
+  },
+  {
     name: 'scheduled:dispatch',
     group: 'telegram',
     summary:

@@ -100,3 +100,18 @@ export async function scheduleTelegram(
   });
   return { id, sendAt };
 }
+
+/**
+ * Cancels a scheduled message that has not been sent (`pending`, or `queued` and not yet sent:
+ * the sender skips it). Resolves with `cancelled`, `not-found`, or the status it already had
+ * (`sent`, `failed`, `cancelled`), which it keeps.
+ */
+export async function cancelScheduledTelegram(
+  id: number,
+): Promise<'cancelled' | 'not-found' | 'sent' | 'failed' | 'cancelled'> {
+  const app = await sharedApp();
+  const { cancelScheduled } = await import('./scheduled-store.js');
+  const outcome = (await cancelScheduled(await app.db(), [id])).get(id)!;
+  if (outcome === 'pending' || outcome === 'queued') return 'not-found'; // changed meanwhile
+  return outcome;
+}

@@ -177,3 +177,71 @@ export async function scheduledCounts(db: Database): Promise<Record<ScheduledSta
     counts[row.status as ScheduledStatus] = Number(row.n);
   return counts;
 }
+
+export interface ScheduledFilter {
+  status?: ScheduledStatus;
+  /** Only this chat (its id as stored: digits, -100…, or @name). */
+  chatId?: string;
+  /** At most this many rows. */
+  limit: number;
+}
+
+/**
+ * Scheduled messages for the CLI: the next to go first when listing pending or queued ones,
+ * otherwise the latest send time first (what was sent or failed lately).
+ */
+export async function listScheduled(
+  db: Database,
+  filter: ScheduledFilter,
+): Promise<ScheduledRow[]> {
+  const upcoming = filter.status === 'pending' || filter.status === 'queued';
+  const query = db.knex('telegram_scheduled_messages');
+  if (filter.status) query.where({ status: filter.status });
+  if (filter.chatId !== undefined) query.where({ chat_id: filter.chatId });
+  const order = upcoming ? 'asc' : 'desc';
+  const rows = await query
+    .orderBy([
+      { column: 'send_at', order },
+      { column: 'id', order },
+    ])
+    .limit(filter.limit);
+  return rows.map(fromRow);
+}
+
+/** What a cancel did to one id. */
+export type CancelOutcome = 'cancelled' | 'not-found' | ScheduledStatus;
+
+/**
+ * Cancels messages that have not been sent: `pending` ones, and `queued` ones whose job has not
+ * sent them yet (the sender reads the row before it sends and skips a cancelled one). A row
+ * already sent, failed or cancelled is left as it is and its status returned.
+ */
+export async function cancelScheduled(
+  db: Database,
+  ids: readonly number[],
+): Promise<Map<number, CancelOutcome>> {
+  const now = Date.now();
+  const changed = (await db
+    .knex('telegram_scheduled_messages')
+    .whereIn('id', ids)
+    .whereIn('status', ['pending', 'queued'])
+    .update({ status: 'cancelled', updated_at: now })
+    .returning('id')) as Array<{ id: number } | number>;
+  const done = new Set(changed.map((r) => Number(typeof r === 'object' ? r.id : r)));
+  const rest = await db
+    .knex('telegram_scheduled_messages')
+    .whereIn(
+      'id',
+      ids.filter((id) => !done.has(id)),
+    )
+    .select('id', 'status');
+  const status = new Map(
+    rest.map((r: { id: unknown; status: ScheduledStatus }) => [Number(r.id), r.status]),
+  );
+  return new Map(
+    ids.map((id): [number, CancelOutcome] => [
+      id,
+      done.has(id) ? 'cancelled' : (status.get(id) ?? 'not-found'),
+    ]),
+  );
+}
