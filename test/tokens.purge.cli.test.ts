@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import purgeTokens from '../commands/purge-tokens.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { resolveSchedule } from '../src/schedule/resolve.js';
 import { runCli } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
@@ -69,6 +70,33 @@ describe('run purge:tokens', () => {
       `Error: tokens.table: table refresh_tokens does not exist in ${cwd}/storage/database.sqlite.\n` +
         'Set tokens.table in jobsmith.config.ts to the table of your refresh tokens (and tokens.connection when it is in another database).\n',
     );
+  });
+});
+
+describe('purge:tokens in the schedule', () => {
+  it('is a command a schedule entry may run, as docs/operations.md shows it', async () => {
+    writeFileSync(
+      path.join(cwd, 'jobsmith.config.ts'),
+      `import { dailyAt, defineConfig } from 'jobsmith';
+export default defineConfig({
+  schedule: [
+    {
+      name: 'purge-tokens',
+      cron: dailyAt('03:00'),
+      command: 'purge:tokens --older-than 1d',
+      withoutOverlapping: true,
+    },
+  ],
+});
+`,
+    );
+    const { file, config } = await loadConfig(cwd);
+    const [entry] = resolveSchedule(config, file);
+    expect(entry).toMatchObject({ name: 'purge-tokens', cron: '0 3 * * *' });
+    expect(entry!.action).toEqual({
+      type: 'command',
+      args: ['purge:tokens', '--older-than', '1d'],
+    });
   });
 });
 
