@@ -96,4 +96,33 @@ describePg('purgeExpiredTokens on PostgreSQL column types', () => {
       `tokens.expiresAt: column expires_at of text_tokens in ${db.describe} is text; purge:tokens reads timestamptz, timestamp, date, or a number of unix seconds or milliseconds.`,
     );
   });
+
+  it('says how many tokens went when a batch fails midway; those stay deleted', async () => {
+    await pgTokens.fill(db, 'guarded_tokens');
+    // The app's own rule refuses to delete one expired token (id 4001, expired an hour ago).
+    await db.knex.raw(`
+      create function keep_4001() returns trigger language plpgsql as $$
+      begin
+        if old.id = 4001 then raise exception 'token 4001 is protected'; end if;
+        return old;
+      end $$`);
+    await db.knex.raw(
+      'create trigger keep_4001 before delete on guarded_tokens for each row execute function keep_4001()',
+    );
+    const error = await purgeExpiredTokens(
+      db,
+      { ...settings, table: 'guarded_tokens' },
+      { batch: 100 },
+    ).catch((e: unknown) => e as Error & { hint?: string });
+    const match = new RegExp(
+      `^Purging guarded_tokens in ${db.describe.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} stopped after deleting (\\d+) of 5000 expired tokens: .*token 4001 is protected$`,
+    ).exec(error.message);
+    expect(match, error.message).not.toBeNull();
+    expect(error.hint).toBe(
+      'Fix the cause and run it again: deleted tokens stay deleted, the others go then.',
+    );
+    const deleted = Number(match![1]);
+    expect(deleted % 100).toBe(0);
+    expect(await remainingIds(db, 'guarded_tokens')).toHaveLength(TOKENS - deleted);
+  });
 });

@@ -9,6 +9,7 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection.js';
+import { JobsmithError } from '../errors.js';
 import type { TokenSettings } from './settings.js';
 import { inspectTokenTable, type TokenTable } from './table.js';
 
@@ -57,7 +58,8 @@ export interface PurgeResult {
  * before the database's now minus `olderThanMs`.
  *
  * @throws ConfigError (from inspectTokenTable) when the table or column is missing or unusable;
- *   nothing is deleted then.
+ *   nothing is deleted then. JobsmithError (exit 1) when a batch fails: it says how many tokens
+ *   the batches before it deleted (those stay deleted).
  */
 export async function purgeExpiredTokens(
   db: Database,
@@ -89,7 +91,18 @@ export async function purgeExpiredTokens(
       : postgresBatches(db.knex, table, expired, batch);
   // Every round deletes at least one row or ends the loop, so it ends.
   for (;;) {
-    const deleted = await deleteBatch();
+    let deleted: number;
+    try {
+      deleted = await deleteBatch();
+    } catch (error) {
+      throw new JobsmithError(
+        `Purging ${settings.table} in ${db.describe} stopped after deleting ${result.deleted} of ${result.expired} expired tokens: ${(error as Error).message}`,
+        {
+          hint: 'Fix the cause and run it again: deleted tokens stay deleted, the others go then.',
+          cause: error,
+        },
+      );
+    }
     if (deleted === 0) break;
     result.deleted += deleted;
     result.batches++;
