@@ -268,6 +268,13 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/migrate-rollback.js'),
   },
   {
+    name: 'purge:tokens',
+    group: 'db',
+    summary: "Delete the app's expired refresh tokens, in batches (for cron: never asks)",
+    example: 'run purge:tokens --older-than 1d',
+    load: () => import('../../commands/purge-tokens.js'),
+  },
+  {
     name: 'make:job',
     group: 'make',
     summary: 'Create a job file from a template and register it',

@@ -102,6 +102,30 @@ export interface RateLimitSettings {
   burst?: number;
 }
 
+/**
+ * Where `run purge:tokens` finds the application's refresh tokens (docs/operations.md). The
+ * table is the app's own; jobsmith only deletes rows whose `expiresAt` has passed.
+ */
+export interface TokensConfig {
+  /**
+   * The table, optionally schema-qualified on PostgreSQL (`auth.refresh_tokens`): letters,
+   * digits and `_`. @defaultValue 'refresh_tokens'
+   */
+  table?: string;
+  /**
+   * The column holding each token's expiry: a timestamp, timestamptz or date column, or unix
+   * time in seconds or milliseconds (numbers from 1e11 on read as milliseconds); on SQLite also
+   * ISO 8601 text (`2026-11-30 17:00:00`, zone-less text is UTC). @defaultValue 'expires_at'
+   */
+  expiresAt?: string;
+  /**
+   * The SQL database that holds the table: a `postgres://` URL, or the path of an SQLite file
+   * (relative to the working directory) that must exist.
+   * @defaultValue jobsmith's own storage (DB_CONNECTION with DB_DATABASE or DATABASE_URL)
+   */
+  connection?: string;
+}
+
 /** What belongs in code rather than in the environment. */
 export interface JobsmithConfig {
   /** Every job the app defines; a worker can only run jobs listed here. */
@@ -129,6 +153,8 @@ export interface JobsmithConfig {
   scheduleTimezone?: string;
   /** Telegram bots and their update handler; see TelegramConfig. */
   telegram?: TelegramConfig;
+  /** The app's refresh tokens, for `run purge:tokens`; see TokensConfig. */
+  tokens?: TokensConfig;
 }
 
 /** Identity function that gives the config file its types. */

@@ -7,6 +7,7 @@ import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
 import { checkTelegramConfig } from '../telegram/settings.js';
+import { checkTokensConfig } from '../tokens/settings.js';
 import { TELEGRAM_RATE_LIMITS } from '../telegram/send-limits.js';
 import { rateLimitRules } from '../flow/rate-limits/config.js';
 import type { RateLimitRule } from '../flow/rate-limits/store.js';
@@ -140,6 +141,7 @@ const FIELDS = new Set([
   'schedule',
   'scheduleTimezone',
   'telegram',
+  'tokens',
 ]);
 
 const EXPORT_DEFAULT =
@@ -193,6 +195,7 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
     }
   }
   checkTelegramConfig(config.telegram, fail);
+  checkTokensConfig(config.tokens, fail);
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))
     fail('`jobsDir` must be a folder path.');
   return config;
