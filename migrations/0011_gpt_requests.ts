@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /*
  * The GPT requests of the built-in `gpt.complete` job (src/gpt, docs/gpt.md), one row per job,
- * written by the worker on each attempt: status running → retrying (an attempt failed, another
+ * written by the worker when each attempt ends: status retrying (an attempt failed, another
  * comes) → succeeded | failed. `response_text` is the reply, `response_json` its parsed JSON
  * when the payload asked for JSON; `latency_ms` the last attempt's response time;
  * `invalid_replies` the attempts whose reply did not parse or missed its schema (the job fails

@@ -12,7 +12,12 @@ import type { JobContext, JobDefinition, JobMiddleware } from '../jobs/types.js'
 import { complete } from './client.js';
 import { countsAgainstBreaker, GptRequestError, opensBreaker } from './errors.js';
 import { gptPayloadSchema, messagesOf, type GptPayload } from './payload.js';
-import { markAttemptFailed, markFailed, markSucceeded, startAttempt } from './requests-store.js';
+import {
+  markFailed,
+  saveAttemptFailed,
+  saveSucceeded,
+  type AttemptRecord,
+} from './requests-store.js';
 import {
   gptBreakerOptions,
   gptBreakerSettings,
@@ -73,15 +78,16 @@ async function run(deps: GptJobDeps, p: GptPayload, ctx: JobContext): Promise<Gp
     );
   const db = await deps.db();
   const model = p.model ?? deps.settings.model;
-  await startAttempt(db, {
+  const started = performance.now();
+  const record = (): AttemptRecord => ({
     jobId: ctx.jobId,
     queue: ctx.queue,
     model,
     attempt: ctx.attempt,
     prompt: messagesOf(p),
     metadata: p.metadata,
+    latencyMs: Math.round(performance.now() - started),
   });
-  const started = performance.now();
   let result: GptResult;
   try {
     const completion = await complete(deps.settings, p, ctx.signal);
@@ -91,28 +97,24 @@ async function run(deps: GptJobDeps, p: GptPayload, ctx: JobContext): Promise<Gp
       ...(p.metadata === undefined ? {} : { metadata: p.metadata }),
     };
   } catch (error) {
-    const latencyMs = Math.round(performance.now() - started);
     const err = error instanceof Error ? error : new Error(String(error));
     const invalidReply = err.name === 'GptInvalidReplyError';
-    const invalid = await markAttemptFailed(db, ctx.jobId, {
-      error: err.message,
-      latencyMs,
-      invalidReply,
-    });
-    attempt(ctx, model, err.name, latencyMs);
+    const attempt = record();
+    const invalid = await saveAttemptFailed(db, attempt, { error: err.message, invalidReply });
+    logAttempt(ctx, model, err.name, attempt.latencyMs);
     if (invalidReply && invalid >= JSON_TRIES)
       throw new GptRequestError(`${err.message} (${invalid} unusable replies; giving up)`);
     throw error;
   }
-  await markSucceeded(db, result);
-  attempt(ctx, model, 'succeeded', result.latencyMs);
+  await saveSucceeded(db, { ...record(), latencyMs: result.latencyMs }, result);
+  logAttempt(ctx, model, 'succeeded', result.latencyMs);
   await deps.config?.onResult?.(result);
   if (next) await ctx.dispatch(next, result);
   return result;
 }
 
 /** Each attempt's response time, for telemetry: a log line (LOG_FILE) besides the row. */
-function attempt(ctx: JobContext, model: string, outcome: string, latencyMs: number): void {
+function logAttempt(ctx: JobContext, model: string, outcome: string, latencyMs: number): void {
   ctx.log.info('gpt attempt', {
     jobId: ctx.jobId,
     attempt: ctx.attempt,

@@ -7,7 +7,8 @@ import type { Database } from '../db/connection.js';
 import type { GptResult } from '../config/define.js';
 import { redact } from '../logging/redact.js';
 
-export const REQUEST_STATUSES = ['running', 'retrying', 'succeeded', 'failed'] as const;
+/** A row is written when an attempt ends: retrying (another comes), succeeded or failed. */
+export const REQUEST_STATUSES = ['retrying', 'succeeded', 'failed'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /** A row as commands read it; times are epoch ms. */
@@ -59,78 +60,89 @@ function fromRow(r: Record<string, unknown>): RequestRow {
   };
 }
 
-/** An attempt starts: inserts the row, or marks it running again with the attempt number. */
-export async function startAttempt(
-  db: Database,
-  r: {
-    jobId: string;
-    queue: string;
-    model: string;
-    attempt: number;
-    prompt: unknown;
-    metadata?: unknown;
-  },
-): Promise<void> {
-  const now = Date.now();
-  await db
-    .knex('gpt_requests')
-    .insert({
-      job_id: r.jobId,
-      queue: r.queue,
-      model: r.model,
-      status: 'running',
-      attempts: r.attempt,
-      prompt: JSON.stringify(r.prompt),
-      metadata: r.metadata === undefined ? null : JSON.stringify(r.metadata),
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict('job_id')
-    .merge({ status: 'running', attempts: r.attempt, model: r.model, updated_at: now });
-}
-
-/** The attempt succeeded: the reply, its tokens and response time. */
-export async function markSucceeded(db: Database, result: GptResult): Promise<void> {
-  const now = Date.now();
-  await db
-    .knex('gpt_requests')
-    .where({ job_id: result.jobId })
-    .update({
-      status: 'succeeded',
-      model: result.model,
-      response_text: result.text,
-      response_json: result.json === undefined ? null : JSON.stringify(result.json),
-      finish_reason: result.finishReason,
-      prompt_tokens: result.usage.promptTokens,
-      completion_tokens: result.usage.completionTokens,
-      latency_ms: result.latencyMs,
-      error: null,
-      updated_at: now,
-      finished_at: now,
-    });
+/** What an attempt stores: who asked what, and how it went. */
+export interface AttemptRecord {
+  jobId: string;
+  queue: string;
+  model: string;
+  attempt: number;
+  /** The messages sent. */
+  prompt: unknown;
+  metadata?: unknown;
+  latencyMs: number;
 }
 
 /**
- * The attempt failed: `retrying` until failed() says the job is over. `invalidReply` counts a
- * reply that did not parse; resolves with the count so far.
+ * An attempt succeeded: one upsert, the row's only write for a request that succeeds at once
+ * (an attempt writes when it ends, not when it starts, so the worker pays one SQL write per job).
  */
-export async function markAttemptFailed(
+export async function saveSucceeded(
   db: Database,
-  jobId: string,
-  f: { error: string; latencyMs: number | null; invalidReply: boolean },
+  r: AttemptRecord,
+  result: GptResult,
+): Promise<void> {
+  const now = Date.now();
+  const outcome = {
+    status: 'succeeded',
+    attempts: r.attempt,
+    model: result.model,
+    response_text: result.text,
+    response_json: result.json === undefined ? null : JSON.stringify(result.json),
+    finish_reason: result.finishReason,
+    prompt_tokens: result.usage.promptTokens,
+    completion_tokens: result.usage.completionTokens,
+    latency_ms: r.latencyMs,
+    error: null,
+    updated_at: now,
+    finished_at: now,
+  };
+  await db
+    .knex('gpt_requests')
+    .insert({ ...first(r, now), ...outcome })
+    .onConflict('job_id')
+    .merge(outcome);
+}
+
+/**
+ * An attempt failed: `retrying` until failed() says the job is over. `invalidReply` counts a
+ * reply that did not parse or missed its schema; resolves with the count so far.
+ */
+export async function saveAttemptFailed(
+  db: Database,
+  r: AttemptRecord,
+  f: { error: string; invalidReply: boolean },
 ): Promise<number> {
-  const q = db.knex('gpt_requests').where({ job_id: jobId });
-  await q.clone().update({
+  const now = Date.now();
+  const outcome = {
     status: 'retrying',
+    attempts: r.attempt,
     error: redact(f.error),
-    latency_ms: f.latencyMs,
-    invalid_replies: f.invalidReply
-      ? db.knex.raw('invalid_replies + 1')
-      : db.knex.raw('invalid_replies'),
-    updated_at: Date.now(),
-  });
-  const row = await q.clone().first('invalid_replies');
+    latency_ms: r.latencyMs,
+    updated_at: now,
+  };
+  const add = f.invalidReply ? 1 : 0;
+  await db
+    .knex('gpt_requests')
+    .insert({ ...first(r, now), ...outcome, invalid_replies: add })
+    .onConflict('job_id')
+    .merge({
+      ...outcome,
+      invalid_replies: db.knex.raw('gpt_requests.invalid_replies + ?', [add]),
+    });
+  const row = await db.knex('gpt_requests').where({ job_id: r.jobId }).first('invalid_replies');
   return Number(row?.invalid_replies ?? 0);
+}
+
+/** The columns a row gets when the first attempt that ends inserts it. */
+function first(r: AttemptRecord, now: number) {
+  return {
+    job_id: r.jobId,
+    queue: r.queue,
+    model: r.model,
+    prompt: JSON.stringify(r.prompt),
+    metadata: r.metadata === undefined ? null : JSON.stringify(r.metadata),
+    created_at: now,
+  };
 }
 
 /** The job failed for good (failed() hook): the row says why. Inserts one for a job that never ran. */
