@@ -23,9 +23,10 @@ export default function command() {
     )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
-        const { config } = await app.config();
+        // The registry, not the config's jobs: built-in jobs (gpt.complete) declare breakers too.
+        const jobs = (await app.registry()).all();
         const driver = await app.queues().get(opts.connection);
-        const report = await breakerReport(config.jobs ?? [], driver.flow().breakers);
+        const report = await breakerReport(jobs, driver.flow().breakers);
         if (opts.json) return printJson(report.map(toJson));
         if (report.length === 0) {
           return say(

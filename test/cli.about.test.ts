@@ -78,6 +78,9 @@ describe('run about', () => {
         LOG_FILE: 'storage/logs/app.log',
         TELEMETRY_ENABLED: false,
         TELEGRAM_API_ROOT: 'https://api.telegram.org',
+        OPENAI_BASE_URL: 'https://api.openai.com/v1',
+        OPENAI_MODEL: 'gpt-4o-mini',
+        OPENAI_TIMEOUT: '30s',
       },
     });
   });

@@ -50,7 +50,10 @@ export class App {
     return this.loaded;
   }
 
-  /** Job definitions from the config file, with the built-in Telegram jobs when it has `telegram`. */
+  /**
+   * Job definitions from the config file, with the built-in Telegram jobs when it has
+   * `telegram`, and the GPT job when it has `gpt` or OPENAI_API_KEY is set.
+   */
   registry(): Promise<JobRegistry> {
     this.jobRegistry ??= this.config().then(async ({ config }) => {
       const jobs = [...(config.jobs ?? [])];
@@ -59,6 +62,12 @@ export class App {
         const { telegramJobs } = await import('../telegram/jobs.js');
         const names = new Set(jobs.map((j) => j.name));
         jobs.push(...telegramJobs(this, config.telegram).filter((j) => !names.has(j.name)));
+      }
+      if (config.gpt !== undefined || this.env.OPENAI_API_KEY) {
+        // The same for GPT: a `gpt` section or an API key; `openai` loads at the first request.
+        const { gptJobs } = await import('../gpt/jobs.js');
+        const names = new Set(jobs.map((j) => j.name));
+        jobs.push(...gptJobs(this, config.gpt).filter((j) => !names.has(j.name)));
       }
       return new JobRegistry(jobs);
     });

@@ -14,7 +14,7 @@ export interface CommandEntry {
   load: () => Promise<{ default: () => Command }>;
 }
 
-export const GROUPS = ['general', 'queue', 'schedule', 'telegram', 'db', 'make'] as const;
+export const GROUPS = ['general', 'queue', 'schedule', 'telegram', 'gpt', 'db', 'make'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export const GROUP_TITLES: Record<Group, string> = {
@@ -22,6 +22,7 @@ export const GROUP_TITLES: Record<Group, string> = {
   queue: 'Queue',
   schedule: 'Schedule',
   telegram: 'Telegram',
+  gpt: 'GPT',
   db: 'Database',
   make: 'Generators',
 };
@@ -231,6 +232,21 @@ export const COMMANDS: CommandEntry[] = [
       'Queue the due scheduled Telegram messages, each once (--watch: keep doing it, under supervisor)',
     example: 'run scheduled:dispatch --limit=100',
     load: () => import('../../commands/scheduled-dispatch.js'),
+  },
+  {
+    name: 'gpt:ask',
+    group: 'gpt',
+    summary:
+      'Ask GPT from the shell: through the gpt queue, waiting for the answer (--now: directly)',
+    example: 'run gpt:ask "Summarise: ..." --model gpt-4o-mini --json',
+    load: () => import('../../commands/gpt-ask.js'),
+  },
+  {
+    name: 'gpt:requests',
+    group: 'gpt',
+    summary: 'List GPT requests, newest first, with their status, tokens, latency and error',
+    example: 'run gpt:requests --status failed --json',
+    load: () => import('../../commands/gpt-requests.js'),
   },
   {
     name: 'about',

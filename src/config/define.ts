@@ -38,6 +38,52 @@ export interface TelegramConfig {
 }
 
 /**
+ * The built-in `gpt.complete` job (docs/gpt.md). The API key, base URL, default model and
+ * per-attempt timeout come from OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_TIMEOUT.
+ * A config with this section (or an environment with OPENAI_API_KEY) gets the job.
+ */
+export interface GptConfig {
+  /** Queue of the `gpt.complete` jobs. @defaultValue 'gpt' */
+  queue?: string;
+  /**
+   * The `openai` circuit breaker every GPT job shares, on every worker of the storage.
+   * @defaultValue { failures: 5, window: '1m', cooldown: '30s' }
+   */
+  breaker?: { failures?: number; window?: number | string; cooldown?: number | string };
+  /**
+   * Runs in the worker after each successful request, with its result; a throw fails the
+   * attempt (the request is made again on the retry). Jobs named by a payload's `onResult`
+   * are dispatched after it.
+   */
+  onResult?: (result: GptResult) => unknown;
+}
+
+/**
+ * What a `gpt.complete` job returns, gives the config's `onResult` hook and dispatches to the
+ * payload's `onResult` job. Declared here, with the config types, so they load no GPT code.
+ */
+export interface GptResult {
+  /** The gpt.complete job's id (its gpt_requests row's job_id). */
+  jobId: string;
+  /** The model that answered, as the server names it. */
+  model: string;
+  /** The reply's text (trimmed when `onLength: 'trim'` cut it). */
+  text: string;
+  /** The parsed reply, when the payload asked for JSON (`response_format`). */
+  json?: unknown;
+  /** `stop`, or `length` when the reply was cut at max_tokens and kept (`onLength: 'trim'`). */
+  finishReason: string;
+  /** True when the reply was cut at max_tokens. */
+  truncated: boolean;
+  /** Tokens the server counted; null when it did not say. */
+  usage: { promptTokens: number | null; completionTokens: number | null };
+  /** How long the request took, in milliseconds. */
+  latencyMs: number;
+  /** The payload's metadata, as given. */
+  metadata?: Record<string, unknown>;
+}
+
+/**
  * Settings for one queue, keyed by queue name in `defineConfig({ queues })`. Each can be
  * overridden without a deploy by `QUEUE_<NAME>_CONCURRENCY|GLOBAL_CONCURRENCY|TRIES|TIMEOUT|
  * BACKOFF` (the name upper-cased, other characters as `_`); a `run queue:work` flag wins over
@@ -155,6 +201,8 @@ export interface JobsmithConfig {
   telegram?: TelegramConfig;
   /** The app's refresh tokens, for `run purge:tokens`; see TokensConfig. */
   tokens?: TokensConfig;
+  /** The built-in GPT job: its queue, breaker and result hook; see GptConfig. */
+  gpt?: GptConfig;
 }
 
 /** Identity function that gives the config file its types. */

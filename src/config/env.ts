@@ -80,6 +80,14 @@ const envSchema = z.object({
   // stops the Telegram commands (src/telegram/settings.ts), which say which variable to set.
   TELEGRAM_BOT_TOKEN: z.string().regex(TELEGRAM_TOKEN_SHAPE, TELEGRAM_TOKEN_HELP).optional(),
   TELEGRAM_API_ROOT: url(['http', 'https']).default('https://api.telegram.org'),
+  // The gpt.complete job (src/gpt, docs/gpt.md). A missing key only stops GPT requests, which
+  // say which variable to set. The base URL is the API's root, `/v1` included, as the openai
+  // client takes it: another OpenAI-compatible server, Azure, or a local test server.
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: url(['http', 'https']).default('https://api.openai.com/v1'),
+  OPENAI_MODEL: z.string().min(1).max(190).default('gpt-4o-mini'),
+  // Per attempt: the request is aborted after it, and the attempt fails as a timeout.
+  OPENAI_TIMEOUT: timerDuration.default('30s'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -103,10 +111,10 @@ export function redisDatabase(url: string): number | undefined {
 }
 
 /** Variables that hold a duration (ms once parsed); shown as the syntax writes them (`1m`). */
-export const DURATION_VARS = new Set(['QUEUE_LEASE']);
+export const DURATION_VARS = new Set(['QUEUE_LEASE', 'OPENAI_TIMEOUT']);
 
 /** Names of variables whose values are secrets and are masked by `run about`. */
-export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL']);
+export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL', 'OPENAI_API_KEY']);
 
 /**
  * Reads `.env` from `cwd` (if present) under the real environment: a variable that is set in

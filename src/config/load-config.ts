@@ -8,6 +8,7 @@ import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
 import { checkTelegramConfig } from '../telegram/settings.js';
 import { checkTokensConfig } from '../tokens/settings.js';
+import { checkGptConfig } from '../gpt/settings.js';
 import { TELEGRAM_RATE_LIMITS } from '../telegram/send-limits.js';
 import { rateLimitRules } from '../flow/rate-limits/config.js';
 import type { RateLimitRule } from '../flow/rate-limits/store.js';
@@ -109,8 +110,9 @@ function withTelegramLimits(config: JobsmithConfig): JobsmithConfig {
 function aliases(configFile: string): Record<string, string> {
   const entry = packageEntry();
   const result: Record<string, string> = {
-    // The longer alias first: jiti matches `jobsmith/telegram` before `jobsmith`.
+    // The longer aliases first: jiti matches `jobsmith/telegram` before `jobsmith`.
     'jobsmith/telegram': resolve(dirname(entry), 'telegram', `index${extname(entry)}`),
+    'jobsmith/gpt': resolve(dirname(entry), 'gpt', `index${extname(entry)}`),
     jobsmith: entry,
   };
   const appRequire = createRequire(configFile);
@@ -142,6 +144,7 @@ const FIELDS = new Set([
   'scheduleTimezone',
   'telegram',
   'tokens',
+  'gpt',
 ]);
 
 const EXPORT_DEFAULT =
@@ -196,6 +199,7 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
   }
   checkTelegramConfig(config.telegram, fail);
   checkTokensConfig(config.tokens, fail);
+  checkGptConfig(config.gpt, fail);
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))
     fail('`jobsDir` must be a folder path.');
   return config;

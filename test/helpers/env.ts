@@ -17,6 +17,10 @@ export const JOBSMITH_VARIABLES = [
   'TELEMETRY_ENABLED',
   'TELEGRAM_BOT_TOKEN',
   'TELEGRAM_API_ROOT',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'OPENAI_MODEL',
+  'OPENAI_TIMEOUT',
   'JOBSMITH_CONFIG',
   // Read by src/db/pg-url.ts when DATABASE_URL names no sslmode.
   'PGSSLMODE',

@@ -1,0 +1,163 @@
+/*
+ * The built-in `gpt.complete` job: one chat completion per attempt, its row in gpt_requests
+ * kept up to date, the result handed to the config's `onResult` hook and to the payload's
+ * `onResult` job. Every GPT job shares the `openai` breaker; errors.ts says which failures
+ * count, retry or fail at once.
+ */
+import type { GptConfig, GptResult } from '../config/define.js';
+import type { Database } from '../db/connection.js';
+import { defineJob } from '../jobs/define.js';
+import { Permanent } from '../jobs/errors.js';
+import type { JobContext, JobDefinition, JobMiddleware } from '../jobs/types.js';
+import { complete } from './client.js';
+import { countsAgainstBreaker, GptRequestError, opensBreaker } from './errors.js';
+import { gptPayloadSchema, messagesOf, type GptPayload } from './payload.js';
+import {
+  markFailed,
+  saveAttemptFailed,
+  saveSucceeded,
+  type AttemptRecord,
+} from './requests-store.js';
+import {
+  gptBreakerOptions,
+  gptBreakerSettings,
+  gptQueue,
+  JSON_TRIES,
+  type GptSettings,
+} from './settings.js';
+import type { BreakerSettings } from '../flow/breakers/settings.js';
+
+export const GPT_JOB = 'gpt.complete';
+
+/** Attempts in all; a 429 or an open breaker spends none. */
+export const GPT_TRIES = 5;
+/** Seconds between retries of an upstream failure. */
+export const GPT_BACKOFF = [2, 10, 30, 60];
+/** The job's timeout beyond OPENAI_TIMEOUT: the client's own timeout fires first, and says so. */
+const TIMEOUT_MARGIN_S = 1;
+
+export interface GptJobDeps {
+  /** The SQL storage, where gpt_requests lives. */
+  db: () => Promise<Database>;
+  settings: GptSettings;
+  config?: GptConfig;
+  /** The job a payload's `onResult` names, from the worker's registry. */
+  jobNamed: (name: string) => Promise<JobDefinition<unknown> | undefined>;
+}
+
+/** `gpt.complete` for a worker with these settings. */
+export function gptCompleteJob(deps: GptJobDeps): JobDefinition<GptPayload> {
+  return defineJob<GptPayload>({
+    name: GPT_JOB,
+    queue: gptQueue(deps.config),
+    schema: gptPayloadSchema,
+    tries: GPT_TRIES,
+    backoff: GPT_BACKOFF,
+    timeout: deps.settings.timeoutMs / 1000 + TIMEOUT_MARGIN_S,
+    breaker: { ...gptBreakerOptions(deps.config), when: countsAgainstBreaker },
+    middleware: [openAtOnce(gptBreakerSettings(deps.config))],
+    handle: (p, ctx) => run(deps, p, ctx),
+    async failed(p, error, ctx) {
+      await markFailed(await deps.db(), {
+        jobId: ctx.jobId,
+        queue: ctx.queue,
+        model: p.model ?? deps.settings.model,
+        prompt: messagesOf(p),
+        error: error.message,
+      });
+    },
+  });
+}
+
+async function run(deps: GptJobDeps, p: GptPayload, ctx: JobContext): Promise<GptResult> {
+  // Before the request: a result nobody can receive is not worth paying for.
+  const next = p.onResult === undefined ? undefined : await deps.jobNamed(p.onResult);
+  if (p.onResult !== undefined && !next)
+    throw new Permanent(
+      `gpt.complete: onResult names the job "${p.onResult}", which this worker's config does not define.`,
+    );
+  const db = await deps.db();
+  const model = p.model ?? deps.settings.model;
+  const started = performance.now();
+  const record = (): AttemptRecord => ({
+    jobId: ctx.jobId,
+    queue: ctx.queue,
+    model,
+    attempt: ctx.attempt,
+    prompt: messagesOf(p),
+    metadata: p.metadata,
+    latencyMs: Math.round(performance.now() - started),
+  });
+  let result: GptResult;
+  try {
+    const completion = await complete(deps.settings, p, ctx.signal);
+    result = {
+      jobId: ctx.jobId,
+      ...completion,
+      ...(p.metadata === undefined ? {} : { metadata: p.metadata }),
+    };
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const invalidReply = err.name === 'GptInvalidReplyError';
+    const attempt = record();
+    const invalid = await saveAttemptFailed(db, attempt, { error: err.message, invalidReply });
+    logAttempt(ctx, model, err.name, attempt.latencyMs);
+    if (invalidReply && invalid >= JSON_TRIES)
+      throw new GptRequestError(`${err.message} (${invalid} unusable replies; giving up)`);
+    throw error;
+  }
+  await saveSucceeded(db, { ...record(), latencyMs: result.latencyMs }, result);
+  logAttempt(ctx, model, 'succeeded', result.latencyMs);
+  await deps.config?.onResult?.(result);
+  if (next) await ctx.dispatch(next, result);
+  return result;
+}
+
+/** Each attempt's response time, for telemetry: a log line (LOG_FILE) besides the row. */
+function logAttempt(ctx: JobContext, model: string, outcome: string, latencyMs: number): void {
+  ctx.log.info('gpt attempt', {
+    jobId: ctx.jobId,
+    attempt: ctx.attempt,
+    model,
+    outcome,
+    latencyMs,
+  });
+}
+
+/**
+ * A refused key or an exhausted quota fails every request alike: it opens the breaker at once
+ * instead of counting once. Runs inside the breaker's own middleware, which records this
+ * failure as the last of the threshold; this records the ones before it.
+ */
+function openAtOnce(settings: BreakerSettings): JobMiddleware<GptPayload> {
+  return async function gptOpenAtOnce(ctx, next) {
+    try {
+      return await next();
+    } catch (error) {
+      if (opensBreaker(error) && ctx.flow) {
+        try {
+          for (let i = 1; i < settings.failures; i++) {
+            const transition = await ctx.flow.store.breakers.record(settings, 'failure');
+            if (transition?.to !== 'open') continue;
+            ctx.flow.emit({
+              type: 'breaker:opened',
+              name: settings.name,
+              failures: transition.failures,
+              until: transition.until,
+              cooldownMs: settings.cooldownMs,
+              reopened: transition.reopened,
+              jobId: ctx.jobId,
+              error: (error as Error).message,
+            });
+            break;
+          }
+        } catch (storageError) {
+          ctx.log.warn(`breaker ${settings.name}: could not open it`, {
+            error: (storageError as Error)?.message,
+          });
+        }
+      }
+      throw error;
+    }
+  };
+}

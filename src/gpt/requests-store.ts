@@ -1,0 +1,185 @@
+/*
+ * SQL for gpt_requests (migrations/0011_gpt_requests.ts): one function per statement. Every
+ * write is keyed by the job's id; the first attempt inserts the row, later ones update it, so
+ * a job that comes back through a lost lease or a put-back finds its row as it left it.
+ */
+import type { Database } from '../db/connection.js';
+import type { GptResult } from '../config/define.js';
+import { redact } from '../logging/redact.js';
+
+/** A row is written when an attempt ends: retrying (another comes), succeeded or failed. */
+export const REQUEST_STATUSES = ['retrying', 'succeeded', 'failed'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** A row as commands read it; times are epoch ms. */
+export interface RequestRow {
+  id: number;
+  jobId: string;
+  queue: string;
+  model: string;
+  status: RequestStatus;
+  attempts: number;
+  prompt: string;
+  responseText: string | null;
+  responseJson: string | null;
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  latencyMs: number | null;
+  invalidReplies: number;
+  error: string | null;
+  metadata: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function fromRow(r: Record<string, unknown>): RequestRow {
+  return {
+    id: Number(r.id),
+    jobId: String(r.job_id),
+    queue: String(r.queue),
+    model: String(r.model),
+    status: r.status as RequestStatus,
+    attempts: Number(r.attempts),
+    prompt: String(r.prompt),
+    responseText: (r.response_text as string | null) ?? null,
+    responseJson: (r.response_json as string | null) ?? null,
+    finishReason: (r.finish_reason as string | null) ?? null,
+    promptTokens: n(r.prompt_tokens),
+    completionTokens: n(r.completion_tokens),
+    latencyMs: n(r.latency_ms),
+    invalidReplies: Number(r.invalid_replies),
+    error: (r.error as string | null) ?? null,
+    metadata: (r.metadata as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    finishedAt: n(r.finished_at),
+  };
+}
+
+/** What an attempt stores: who asked what, and how it went. */
+export interface AttemptRecord {
+  jobId: string;
+  queue: string;
+  model: string;
+  attempt: number;
+  /** The messages sent. */
+  prompt: unknown;
+  metadata?: unknown;
+  latencyMs: number;
+}
+
+/**
+ * An attempt succeeded: one upsert, the row's only write for a request that succeeds at once
+ * (an attempt writes when it ends, not when it starts, so the worker pays one SQL write per job).
+ */
+export async function saveSucceeded(
+  db: Database,
+  r: AttemptRecord,
+  result: GptResult,
+): Promise<void> {
+  const now = Date.now();
+  const outcome = {
+    status: 'succeeded',
+    attempts: r.attempt,
+    model: result.model,
+    response_text: result.text,
+    response_json: result.json === undefined ? null : JSON.stringify(result.json),
+    finish_reason: result.finishReason,
+    prompt_tokens: result.usage.promptTokens,
+    completion_tokens: result.usage.completionTokens,
+    latency_ms: r.latencyMs,
+    error: null,
+    updated_at: now,
+    finished_at: now,
+  };
+  await db
+    .knex('gpt_requests')
+    .insert({ ...first(r, now), ...outcome })
+    .onConflict('job_id')
+    .merge(outcome);
+}
+
+/**
+ * An attempt failed: `retrying` until failed() says the job is over. `invalidReply` counts a
+ * reply that did not parse or missed its schema; resolves with the count so far.
+ */
+export async function saveAttemptFailed(
+  db: Database,
+  r: AttemptRecord,
+  f: { error: string; invalidReply: boolean },
+): Promise<number> {
+  const now = Date.now();
+  const outcome = {
+    status: 'retrying',
+    attempts: r.attempt,
+    error: redact(f.error),
+    latency_ms: r.latencyMs,
+    updated_at: now,
+  };
+  const add = f.invalidReply ? 1 : 0;
+  await db
+    .knex('gpt_requests')
+    .insert({ ...first(r, now), ...outcome, invalid_replies: add })
+    .onConflict('job_id')
+    .merge({
+      ...outcome,
+      invalid_replies: db.knex.raw('gpt_requests.invalid_replies + ?', [add]),
+    });
+  const row = await db.knex('gpt_requests').where({ job_id: r.jobId }).first('invalid_replies');
+  return Number(row?.invalid_replies ?? 0);
+}
+
+/** The columns a row gets when the first attempt that ends inserts it. */
+function first(r: AttemptRecord, now: number) {
+  return {
+    job_id: r.jobId,
+    queue: r.queue,
+    model: r.model,
+    prompt: JSON.stringify(r.prompt),
+    metadata: r.metadata === undefined ? null : JSON.stringify(r.metadata),
+    created_at: now,
+  };
+}
+
+/** The job failed for good (failed() hook): the row says why. Inserts one for a job that never ran. */
+export async function markFailed(
+  db: Database,
+  r: { jobId: string; queue: string; model: string; prompt: unknown; error: string },
+): Promise<void> {
+  const now = Date.now();
+  const error = redact(r.error);
+  await db
+    .knex('gpt_requests')
+    .insert({
+      job_id: r.jobId,
+      queue: r.queue,
+      model: r.model,
+      status: 'failed',
+      prompt: JSON.stringify(r.prompt),
+      error,
+      created_at: now,
+      updated_at: now,
+      finished_at: now,
+    })
+    .onConflict('job_id')
+    .merge({ status: 'failed', error, updated_at: now, finished_at: now });
+}
+
+export async function findRequest(db: Database, jobId: string): Promise<RequestRow | undefined> {
+  const row = await db.knex('gpt_requests').where({ job_id: jobId }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+/** Rows newest first, optionally of one status. */
+export async function listRequests(
+  db: Database,
+  filter: { status?: RequestStatus; limit: number },
+): Promise<RequestRow[]> {
+  const q = db.knex('gpt_requests').orderBy('id', 'desc').limit(filter.limit);
+  if (filter.status) q.where({ status: filter.status });
+  return (await q.select()).map(fromRow);
+}

@@ -1,0 +1,3 @@
+import { gptCompleteSpecs } from './gpt.complete.specs.js';
+
+gptCompleteSpecs('pgsql');
