@@ -50,7 +50,10 @@ export class App {
     return this.loaded;
   }
 
-  /** Job definitions from the config file, with the built-in Telegram jobs when it has `telegram`. */
+  /**
+   * Job definitions from the config file, with the built-in Telegram jobs when it has `telegram`
+   * and `mail.send` when mail is configured (MAIL_URL, MAIL_HOST or a `mail` section).
+   */
   registry(): Promise<JobRegistry> {
     this.jobRegistry ??= this.config().then(async ({ config }) => {
       const jobs = [...(config.jobs ?? [])];
@@ -59,6 +62,12 @@ export class App {
         const { telegramJobs } = await import('../telegram/jobs.js');
         const names = new Set(jobs.map((j) => j.name));
         jobs.push(...telegramJobs(this, config.telegram).filter((j) => !names.has(j.name)));
+      }
+      if (config.mail || this.env.MAIL_URL !== undefined || this.env.MAIL_HOST !== undefined) {
+        // Loaded only when mail is configured; an app job of the same name wins.
+        const { mailJobs } = await import('../mail/jobs.js');
+        const names = new Set(jobs.map((j) => j.name));
+        jobs.push(...mailJobs(this, config.mail).filter((j) => !names.has(j.name)));
       }
       return new JobRegistry(jobs);
     });

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
+import { checkMailConfig } from '../mail/settings.js';
 import { checkTelegramConfig } from '../telegram/settings.js';
 import { TELEGRAM_RATE_LIMITS } from '../telegram/send-limits.js';
 import { rateLimitRules } from '../flow/rate-limits/config.js';
@@ -108,8 +109,9 @@ function withTelegramLimits(config: JobsmithConfig): JobsmithConfig {
 function aliases(configFile: string): Record<string, string> {
   const entry = packageEntry();
   const result: Record<string, string> = {
-    // The longer alias first: jiti matches `jobsmith/telegram` before `jobsmith`.
+    // The longer aliases first: jiti matches `jobsmith/telegram` before `jobsmith`.
     'jobsmith/telegram': resolve(dirname(entry), 'telegram', `index${extname(entry)}`),
+    'jobsmith/mail': resolve(dirname(entry), 'mail', `index${extname(entry)}`),
     jobsmith: entry,
   };
   const appRequire = createRequire(configFile);
@@ -140,6 +142,7 @@ const FIELDS = new Set([
   'schedule',
   'scheduleTimezone',
   'telegram',
+  'mail',
 ]);
 
 const EXPORT_DEFAULT =
@@ -193,6 +196,7 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
     }
   }
   checkTelegramConfig(config.telegram, fail);
+  checkMailConfig(config.mail, fail);
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))
     fail('`jobsDir` must be a folder path.');
   return config;
