@@ -14,7 +14,7 @@ export interface CommandEntry {
   load: () => Promise<{ default: () => Command }>;
 }
 
-export const GROUPS = ['general', 'queue', 'schedule', 'telegram', 'db', 'make'] as const;
+export const GROUPS = ['general', 'queue', 'schedule', 'telegram', 'mail', 'db', 'make'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export const GROUP_TITLES: Record<Group, string> = {
@@ -22,6 +22,7 @@ export const GROUP_TITLES: Record<Group, string> = {
   queue: 'Queue',
   schedule: 'Schedule',
   telegram: 'Telegram',
+  mail: 'Mail',
   db: 'Database',
   make: 'Generators',
 };
@@ -217,6 +218,14 @@ export const COMMANDS: CommandEntry[] = [
       'Queue the due scheduled Telegram messages, each once (--watch: keep doing it, under supervisor)',
     example: 'run scheduled:dispatch --limit=100',
     load: () => import('../../commands/scheduled-dispatch.js'),
+  },
+  {
+    name: 'test:email',
+    group: 'mail',
+    summary:
+      'Send two test emails (password reset, account activation) through the mail queue and wait for them',
+    example: 'run test:email --email=you@example.com',
+    load: () => import('../../commands/test-email.js'),
   },
   {
     name: 'about',

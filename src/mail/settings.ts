@@ -47,7 +47,7 @@ const PORTS = { tls: 465, starttls: 587, none: 25, auto: 587 } as const;
 
 /** The variables that configure mail, for messages. */
 export const MAIL_VARIABLES =
-  'MAIL_URL (smtp://user:pass@host:587 or smtps://user:pass@host:465), or MAIL_HOST with MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_ENCRYPTION (tls|starttls|none) and MAIL_FROM';
+  'MAIL_URL (smtp://host:587 or smtps://host:465, with user:password@ before the host), or MAIL_HOST with MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_ENCRYPTION (tls|starttls|none) and MAIL_FROM';
 
 /** True when the environment names an SMTP server (MAIL_URL or MAIL_HOST). */
 export function mailConfigured(env: Env): boolean {

@@ -1,0 +1,144 @@
+/*
+ * `mail.send` through real workers (bin/run) against the smtp-server double: what a 5xx and a
+ * 4xx reply do to the job on SQLite, and `run test:email` through the queue on Redis, where the
+ * job lives in Redis and its receipt in the SQL storage. mail.cli.test.ts has the rest.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, describeBackend, type AppBackend, type TestApp } from './helpers/app.js';
+import { SMTP_TEST_CA, startSmtpDouble, type SmtpDouble } from './doubles/smtp/index.js';
+
+const SLOW = 60_000;
+const AUTH = { user: 'mailer', pass: 'smtp-pass-123' };
+
+const CONFIG = `
+import { defineConfig } from 'jobsmith';
+export default defineConfig({ mail: {} });
+`;
+
+const mailEnv = (smtp: SmtpDouble, extra: Record<string, string> = {}) => ({
+  MAIL_URL: smtp.url,
+  MAIL_ENCRYPTION: 'starttls',
+  MAIL_FROM: 'Shop <shop@example.com>',
+  NODE_EXTRA_CA_CERTS: SMTP_TEST_CA,
+  ...extra,
+});
+
+const SENT_LINE =
+  /^Sent the (password reset|account activation) message to ada@example\.com( \(mail\.send #\S+\))?: 250 Ok: queued as test-\d+$/;
+
+async function throughTheQueue(app: TestApp, smtp: SmtpDouble) {
+  const env = mailEnv(smtp);
+  const worker = app.spawn(['queue:work', '--queue', 'mail', '--sleep', '100ms'], { env });
+  try {
+    await worker.waitForOutput(/processing/, 20_000);
+    const before = smtp.messages.length;
+    const t0 = Date.now();
+    const result = await app.run(['test:email', '--email=ada@example.com', '--timeout', '20s'], {
+      env,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^Queued mail\.send #\S+ and #\S+ on queue mail; waiting up to 20s for a worker\.\.\.$/,
+    );
+    expect(lines[1]).toMatch(SENT_LINE);
+    expect(lines[2]).toMatch(SENT_LINE);
+    expect(lines[3]).toBe('OK: the SMTP server took 2 message(s) through the queue.');
+    console.log('test:email took', Date.now() - t0);
+    const subjects = smtp.messages.slice(before).map((m) => /^Subject: (.*)$/m.exec(m.raw)?.[1]);
+    expect(subjects.sort()).toEqual([
+      'Activate your account (jobsmith test)',
+      'Reset your password (jobsmith test)',
+    ]);
+    const [{ n }] = await (await app.db()).knex('mail_receipts').count({ n: '*' });
+    expect(Number(n)).toBe(0);
+  } finally {
+    await worker.stop();
+  }
+}
+
+describe('mail.send through a worker (sqlite)', () => {
+  let app: TestApp;
+  let smtp: SmtpDouble;
+  beforeAll(async () => {
+    app = await createApp('sqlite', CONFIG);
+    smtp = await startSmtpDouble({ security: 'starttls', auth: AUTH });
+  }, SLOW);
+  afterAll(async () => {
+    await smtp?.close();
+    await app?.cleanup();
+  });
+
+  it(
+    '--no-wait only queues; a 5xx fails the job at once, a 4xx keeps it for a retry',
+    async () => {
+      const env = mailEnv(smtp);
+      smtp.reply('gone@example.com', 550, 'Mailbox unavailable');
+      smtp.reply('later@example.com', 451, 'Greylisted, come back later');
+      const queued = await app.run(['test:email', '--email=gone@example.com', '--no-wait'], {
+        env,
+      });
+      expect(queued.code, queued.stderr).toBe(0);
+      expect(queued.stdout).toMatch(
+        /^Queued the password reset message as mail\.send #\S+ on queue mail\.\nQueued the account activation message as mail\.send #\S+ on queue mail\.\nA worker sends them \(run queue:work --queue mail\)\.\n$/,
+      );
+      const dispatched = await app.run(
+        [
+          'queue:dispatch',
+          'mail.send',
+          '--payload',
+          JSON.stringify({ to: 'later@example.com', subject: 'Hi', text: 'Hello' }),
+        ],
+        { env },
+      );
+      expect(dispatched.code, dispatched.stderr).toBe(0);
+      const t0 = Date.now();
+      const worked = await app.run(
+        ['queue:work', '--queue', 'mail', '--stop-when-empty', '--sleep', '100ms'],
+        { env },
+      );
+      expect(worked.code, worked.stderr).toBe(0);
+      console.log('work took', Date.now() - t0, worked.stdout);
+      const failed = JSON.parse(
+        (await app.run(['queue:failed', '--json'], { env })).stdout,
+      ) as Array<{ name: string; attempts: number; reason: string; exception: string }>;
+      const gone = failed.filter((f) => f.name === 'mail.send');
+      expect(gone).toHaveLength(2);
+      for (const f of gone) {
+        expect(f.exception).toContain('refused the recipient: 550 Mailbox unavailable');
+      }
+      const waiting = JSON.parse(
+        (await app.run(['queue:list', 'mail', '--json'], { env })).stdout,
+      ) as Array<{ attempts: number; last_error?: string; lastError?: string }>;
+      expect(waiting).toHaveLength(1);
+      expect(JSON.stringify(waiting[0])).toContain(
+        'deferred the message: 451 Greylisted, come back later',
+      );
+    },
+    SLOW,
+  );
+});
+
+for (const backend of ['redis'] as AppBackend[]) {
+  describeBackend(backend, 'run test:email through the queue', () => {
+    let app: TestApp;
+    let smtp: SmtpDouble;
+    beforeAll(async () => {
+      app = await createApp(backend, CONFIG);
+      smtp = await startSmtpDouble({ security: 'starttls', auth: AUTH });
+    }, SLOW);
+    afterAll(async () => {
+      await smtp?.close();
+      await app?.cleanup();
+    });
+
+    it(
+      'queues both and waits until a worker has sent them',
+      async () => {
+        await throughTheQueue(app, smtp);
+      },
+      SLOW,
+    );
+  });
+}
