@@ -118,6 +118,24 @@ describe('mail.send through a worker (sqlite)', () => {
     },
     SLOW,
   );
+
+  it(
+    'test:email exits 1 with the reason when the worker has no mail settings',
+    async () => {
+      const waiting = app.spawn(['test:email', '--email=ada@example.com', '--timeout', '30s'], {
+        env: mailEnv(smtp),
+      });
+      await waiting.waitForOutput(/waiting up to 30s/, 20_000);
+      const worked = await app.run(['queue:work', '--queue', 'mail', '--once', '--sleep', '100ms']);
+      expect(worked.code, worked.stderr).toBe(0);
+      const result = await waiting.exited;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /^Error: The (password reset|account activation) message \(mail\.send #\S+\) was not sent: Mail is not configured: set MAIL_URL .+ \(attempt 1; the worker will try again with the backoff\)\n/,
+      );
+    },
+    SLOW,
+  );
 });
 
 for (const backend of ['redis'] as AppBackend[]) {

@@ -59,3 +59,22 @@ export async function readReceipts(db: Database, receipts: string[]): Promise<Re
 export async function deleteReceipts(db: Database, receipts: string[]): Promise<void> {
   await db.knex('mail_receipts').whereIn('receipt', receipts).delete();
 }
+
+/**
+ * Failed jobs among `jobIds` (mail.send, failed at or after `since`, epoch ms) and the first
+ * line of their error: jobs that failed before they could write a receipt (a worker whose
+ * environment has no mail settings does not know mail.send).
+ */
+export async function failedJobsAmong(
+  db: Database,
+  jobIds: string[],
+  since: number,
+): Promise<Map<string, string>> {
+  const rows = (await db
+    .knex('failed_jobs')
+    .whereIn('original_id', jobIds)
+    .where('name', 'mail.send')
+    .where('failed_at', '>=', since)
+    .select('original_id', 'exception')) as Array<{ original_id: string; exception: string }>;
+  return new Map(rows.map((r) => [String(r.original_id), String(r.exception).split('\n')[0]!]));
+}

@@ -11,7 +11,7 @@ import type { JobDefinition } from '../jobs/types.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { classifyMailError } from './errors.js';
 import type { MailPayload, SentMail } from './payload.js';
-import { deleteReceipts, readReceipts, type Receipt } from './receipts-store.js';
+import { deleteReceipts, failedJobsAmong, readReceipts, type Receipt } from './receipts-store.js';
 import { MAIL_JOB } from './send-job.js';
 import { describeServer, mailSettings, type MailSettings } from './settings.js';
 import { deliver, singleTransport } from './transport.js';
@@ -155,6 +155,7 @@ export async function waitForReceipts(
 ): Promise<TestOutcome[]> {
   const db = await app.db();
   const keys = queued.jobs.map((j) => j.receipt);
+  const started = Date.now() - 1_000;
   const deadline = Date.now() + options.timeoutMs;
   const byKey = new Map<string, Receipt>();
   try {
@@ -172,7 +173,19 @@ export async function waitForReceipts(
             { hint: 'See run queue:failed --name mail.send, or the worker log.' },
           );
       }
-      if (queued.jobs.every((j) => byKey.has(j.receipt))) break;
+      const silent = queued.jobs.filter((j) => !byKey.has(j.receipt)).map((j) => j.jobId);
+      if (silent.length === 0) break;
+      const failed = await failedJobsAmong(db, silent, started);
+      for (const j of queued.jobs) {
+        const error = failed.get(j.jobId);
+        if (error !== undefined)
+          throw new JobsmithError(
+            `The ${j.kind} message (mail.send #${j.jobId}) failed: ${error}`,
+            {
+              hint: 'Does the worker have the mail settings (MAIL_URL or MAIL_HOST) in its environment?',
+            },
+          );
+      }
       if (Date.now() >= deadline) {
         const missing = queued.jobs.filter((j) => !byKey.has(j.receipt)).map((j) => `#${j.jobId}`);
         throw new JobsmithError(
