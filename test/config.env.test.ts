@@ -143,6 +143,7 @@ describe('parseEnv', () => {
       LOG_FILE: 'storage/logs/app.log',
       TELEMETRY_ENABLED: false,
       TELEGRAM_API_ROOT: 'https://api.telegram.org',
+      MAIL_TIMEOUT: 10_000,
     });
   });
 

@@ -122,7 +122,7 @@ export function redisDatabase(url: string): number | undefined {
 export const DURATION_VARS = new Set(['QUEUE_LEASE', 'MAIL_TIMEOUT']);
 
 /** Names of variables whose values are secrets and are masked by `run about`. */
-export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL']);
+export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL', 'MAIL_URL']);
 
 /**
  * Reads `.env` from `cwd` (if present) under the real environment: a variable that is set in
