@@ -1,8 +1,9 @@
 import { withApp } from '../src/cli/app.js';
-import { durationFlag, globals, listFlag, newCommand } from '../src/cli/command.js';
+import { durationFlag, globals, newCommand } from '../src/cli/command.js';
 import { interactive } from '../src/cli/confirm.js';
 import { printJson, say } from '../src/cli/output.js';
 import { JobsmithError, UsageError } from '../src/errors.js';
+import { queueUsageProblem } from '../src/jobs/limits.js';
 import { mailSettings } from '../src/mail/settings.js';
 import {
   queueMessages,
@@ -36,6 +37,12 @@ async function recipient(email: string | undefined): Promise<string> {
   return answer;
 }
 
+function queueFlag(value: string): string {
+  const problem = queueUsageProblem(value, '--queue must be a queue name:');
+  if (problem) throw new UsageError(problem);
+  return value;
+}
+
 function print(outcomes: TestOutcome[], how: string): void {
   for (const o of outcomes)
     say(
@@ -57,7 +64,7 @@ export default function command() {
     .option(
       '--queue <name>',
       "queue for the jobs (default: the config's mail.queue, or mail)",
-      (v) => listFlag('--queue')(v)[0],
+      queueFlag,
     )
     .option(
       '--timeout <duration>',

@@ -48,6 +48,48 @@ function context(attempt = 1): JobContext {
   };
 }
 
+describe('mail settings', () => {
+  const of = (env: Record<string, string>) => {
+    const { timeoutMs: _t, ...rest } = mailSettings(parseEnv(env));
+    return rest;
+  };
+
+  it('reads MAIL_URL: smtps:// is TLS on 465, a percent-encoded password is decoded', () => {
+    expect(of({ MAIL_URL: 'smtps://me%40example.com:p%40ss%3Aword@smtp.example.com' })).toEqual({
+      host: 'smtp.example.com',
+      port: 465,
+      encryption: 'tls',
+      username: 'me@example.com',
+      password: 'p@ss:word',
+      from: undefined,
+      source: 'MAIL_URL',
+    });
+    expect(of({ MAIL_URL: 'smtp://smtp.example.com', MAIL_ENCRYPTION: 'starttls' })).toMatchObject({
+      port: 587,
+      encryption: 'starttls',
+      username: undefined,
+    });
+  });
+
+  it('reads MAIL_HOST and friends; the port follows the encryption, ssl is tls', () => {
+    expect(of({ MAIL_HOST: 'mx', MAIL_ENCRYPTION: 'ssl', MAIL_FROM: 'a@b.c' })).toMatchObject({
+      port: 465,
+      encryption: 'tls',
+      from: 'a@b.c',
+      source: 'MAIL_HOST',
+    });
+    expect(of({ MAIL_HOST: 'mx', MAIL_ENCRYPTION: 'none' })).toMatchObject({ port: 25 });
+    expect(of({ MAIL_HOST: 'mx', MAIL_PORT: '465' })).toMatchObject({ encryption: 'tls' });
+    expect(of({ MAIL_HOST: 'mx', MAIL_PORT: '2525' })).toMatchObject({ encryption: 'auto' });
+  });
+
+  it('refuses a bad MAIL_ENCRYPTION, naming what is allowed', () => {
+    expect(() => parseEnv({ MAIL_ENCRYPTION: 'SSL/TLS' })).toThrow(
+      'Invalid configuration: MAIL_ENCRYPTION="SSL/TLS" is not valid; expected one of: tls, ssl, starttls, none.',
+    );
+  });
+});
+
 describe('mail.send', () => {
   let dir: TempDir;
   let db: Database;
