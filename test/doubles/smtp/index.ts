@@ -26,6 +26,8 @@ export interface CapturedMessage {
   raw: string;
   /** The user who logged in, if any. */
   user?: string;
+  /** When the message was taken: epoch ms, comparable across processes. */
+  receivedAt: number;
 }
 
 export interface SmtpDoubleOptions {
@@ -97,6 +99,7 @@ export async function startSmtpDouble(options: SmtpDoubleOptions = {}): Promise<
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
           user: typeof session.user === 'string' ? session.user : undefined,
+          receivedAt: performance.timeOrigin + performance.now(),
         });
         callback(null, `Ok: queued as test-${messages.length}`);
       });
