@@ -1,5 +1,5 @@
 import { withApp } from '../src/cli/app.js';
-import { durationFlag, globals, newCommand } from '../src/cli/command.js';
+import { durationFlag, globals, newCommand, Option } from '../src/cli/command.js';
 import { interactive } from '../src/cli/confirm.js';
 import { printJson, say } from '../src/cli/output.js';
 import { JobsmithError, UsageError } from '../src/errors.js';
@@ -66,11 +66,10 @@ export default function command() {
       "queue for the jobs (default: the config's mail.queue, or mail)",
       queueFlag,
     )
-    .option(
-      '--timeout <duration>',
-      'how long to wait for a worker to send them',
-      durationFlag('--timeout'),
-      60_000,
+    .addOption(
+      new Option('--timeout <duration>', 'how long to wait for a worker to send them')
+        .argParser(durationFlag('--timeout'))
+        .default(60_000, '60s'),
     )
     .option('--json', 'print the outcome as JSON')
     .action(async (opts) =>

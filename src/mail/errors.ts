@@ -78,7 +78,7 @@ export function classifyMailError(error: unknown, settings: MailSettings): MailF
   }
   if (code === 'ETIMEDOUT')
     return transient(
-      `${server} did not answer within ${settings.timeoutMs / 1000}s${e.timeoutType ? ` (${e.timeoutType})` : ''}: check the host and port, and that no firewall drops the connection.`,
+      `${server} did not answer within ${(e.timeoutType === 'SOCKET_TIMEOUT' ? 3 : 1) * (settings.timeoutMs / 1000)}s${e.timeoutType ? ` (${e.timeoutType})` : ''}: check the host and port, and that no firewall drops the connection.`,
     );
   if (
     code === 'ETLS' ||
