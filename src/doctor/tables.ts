@@ -19,6 +19,7 @@ export const JOBSMITH_TABLES = [
   'telegram_state',
   'telegram_chats',
   'telegram_scheduled_messages',
+  'mail_receipts',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */
