@@ -50,7 +50,10 @@ Actions:
   status           show each worker; exit 0 when all run, 3 when some do not
   list [QUEUE...]  queue sizes (run queue:size)
   logs [-f]        the last lines of the worker log (-f follows it)
-  test             dispatch the built-in jobsmith.ping job and wait until a worker ran it
+  test [--email A] with mail configured (MAIL_URL or MAIL_HOST): send the test emails through
+                   the mail queue and wait until a worker sent them (run test:email; the
+                   address is asked on a terminal); else dispatch the built-in jobsmith.ping
+                   job and wait until a worker ran it
   help             this text
 
 Environment:
@@ -65,7 +68,7 @@ Environment:
   STOP_TIMEOUT      seconds stop waits before SIGKILL            [GRACE + 15]
   START_WAIT        seconds start waits for workers to come up   [10]
   TEST_QUEUE        queue the test ping goes to                  [first of QUEUES]
-  TEST_TIMEOUT      seconds test waits for the ping              [30]
+  TEST_TIMEOUT      seconds test waits for the ping or the mail  [30]
   SUPERVISOR        auto, yes or no: drive supervisorctl         [auto]
   SUPERVISOR_GROUP  supervisor program group                     [jobsmith]
   SUPERVISOR_CONF   supervisord conf for supervisorctl -c        [supervisor's default]
@@ -289,6 +292,34 @@ ping_test() {
   die "no worker ran the ping job #$id within ${TEST_TIMEOUT}s. Is a worker running for queue $TEST_QUEUE? (queue_manager.sh status)"
 }
 
+# With mail configured, `run test:email` (exit 3 when it is not: then the ping test). Its
+# errors are held back until that is known; stdin and stdout stay on the terminal for the prompt.
+mail_test() {
+  local args=() errors code=0
+  while (($# > 0)); do
+    case "$1" in
+      --email=*) args+=("$1") ;;
+      --email)
+        (($# > 1)) || die "--email needs an address." 2
+        args+=("--email=$2")
+        shift
+        ;;
+      *) die "test takes --email ADDRESS, got \"$1\"." 2 ;;
+    esac
+    shift
+  done
+  errors="$(mktemp)"
+  run test:email "${args[@]}" --timeout "${TEST_TIMEOUT}s" 2>"$errors" || code=$?
+  if ((code == 3)); then
+    rm -f "$errors"
+    ping_test
+    return
+  fi
+  cat "$errors" >&2
+  rm -f "$errors"
+  return "$code"
+}
+
 show_logs() {
   local follow=()
   case "${1:-}" in
@@ -324,7 +355,7 @@ main() {
       ;;
     list) run queue:size "$@" ;;
     logs) show_logs "$@" ;;
-    test) ping_test ;;
+    test) mail_test "$@" ;;
     help | -h | --help) usage ;;
     "")
       usage >&2

@@ -10,6 +10,7 @@ import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
 import { maskUrl } from '../src/logging/redact.js';
+import { isSecretSetting } from '../src/logging/secrets.js';
 import { formatDurationInput } from '../src/util/duration.js';
 import { packageVersion } from '../src/util/package.js';
 
@@ -28,9 +29,11 @@ export default function command() {
             key,
             SECRET_VARS.has(key) && typeof value === 'string'
               ? maskUrl(value)
-              : DURATION_VARS.has(key) && typeof value === 'number'
-                ? formatDurationInput(value)
-                : value,
+              : isSecretSetting(key) && typeof value === 'string'
+                ? '***'
+                : DURATION_VARS.has(key) && typeof value === 'number'
+                  ? formatDurationInput(value)
+                  : value,
           ]),
         );
         const about = {

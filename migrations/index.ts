@@ -10,6 +10,7 @@ import * as m0008 from './0008_job_locks.js';
 import * as m0009 from './0009_telegram_updates.js';
 import * as m0010 from './0010_telegram_sending.js';
 import * as m0011 from './0011_gpt_requests.js';
+import * as m0012 from './0012_mail_receipts.js';
 
 export interface Migration {
   name: string;
@@ -33,4 +34,5 @@ export const migrations: Migration[] = [
   { name: '0009_telegram_updates', ...m0009 },
   { name: '0010_telegram_sending', ...m0010 },
   { name: '0011_gpt_requests', ...m0011 },
+  { name: '0012_mail_receipts', ...m0012 },
 ];

@@ -42,6 +42,25 @@ describe('run about', () => {
     ]);
   });
 
+  it('masks secret settings (MAIL_PASSWORD, TELEGRAM_BOT_TOKEN) and MAIL_URL’s password, in text and JSON', async () => {
+    const env = appEnv({
+      MAIL_URL: 'smtp://mailer:m41lpw-secret@smtp.example.com:587',
+      MAIL_PASSWORD: 'hunter2hunter2',
+      TELEGRAM_BOT_TOKEN: '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1',
+    });
+    const text = await runCli(['about'], { cwd: dir.path, env });
+    const json = await runCli(['about', '--json'], { cwd: dir.path, env });
+    expect(text.stdout).toMatch(/^ {2}MAIL_URL +smtp:\/\/mailer:\*\*\*@smtp\.example\.com:587$/m);
+    expect(text.stdout).toMatch(/^ {2}MAIL_PASSWORD +\*\*\*$/m);
+    const { environment } = JSON.parse(json.stdout);
+    expect(environment).toMatchObject({
+      MAIL_URL: 'smtp://mailer:***@smtp.example.com:587',
+      MAIL_PASSWORD: '***',
+      TELEGRAM_BOT_TOKEN: '***',
+    });
+    expect(text.stdout + json.stdout).not.toMatch(/m41lpw|hunter2|AAHdqTcv/);
+  });
+
   it('masks them in --json too', async () => {
     const result = await runCli(['about', '--json'], { cwd: dir.path, env: appEnv(SECRETS) });
     expect(result.code).toBe(0);
@@ -81,6 +100,7 @@ describe('run about', () => {
         OPENAI_BASE_URL: 'https://api.openai.com/v1',
         OPENAI_MODEL: 'gpt-4o-mini',
         OPENAI_TIMEOUT: '30s',
+        MAIL_TIMEOUT: '10s',
       },
     });
   });

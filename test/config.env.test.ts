@@ -146,6 +146,7 @@ describe('parseEnv', () => {
       OPENAI_BASE_URL: 'https://api.openai.com/v1',
       OPENAI_MODEL: 'gpt-4o-mini',
       OPENAI_TIMEOUT: 30_000,
+      MAIL_TIMEOUT: 10_000,
     });
   });
 

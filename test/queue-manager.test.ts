@@ -2,6 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SMTP_TEST_CA, startSmtpDouble, type SmtpDouble } from './doubles/smtp/index.js';
 import { REPO_ROOT, cliEnv, runCli } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
@@ -10,7 +11,10 @@ import { waitFor } from './helpers/wait.js';
 
 const SCRIPT = path.join(REPO_ROOT, 'queue_manager.sh');
 
-/** mark.job records each run; slow.job records its start and, 2 s later, its end. */
+/**
+ * mark.job records each run; slow.job records its start and, 2 s later, its end. mail.send
+ * goes to the workers' queue, so `test` can send through them when mail is configured.
+ */
 const CONFIG = `
 import { appendFileSync } from 'node:fs';
 import { defineConfig, defineJob } from 'jobsmith';
@@ -28,6 +32,7 @@ export default defineConfig({
       },
     }),
   ],
+  mail: { queue: 'default' },
 });
 `;
 
@@ -50,6 +55,9 @@ describe('queue_manager.sh', () => {
   let dir: TempDir;
   let cwd: string;
   let env: Record<string, string | undefined>;
+  let smtp: SmtpDouble;
+  /** The test command without mail settings: the ping test. */
+  const noMail = { MAIL_URL: undefined };
 
   const script = (args: string[], extra: Record<string, string | undefined> = {}) =>
     new Promise<ScriptResult>((resolve) => {
@@ -82,7 +90,8 @@ describe('queue_manager.sh', () => {
     expect(result.code, result.stderr).toBe(0);
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    smtp = await startSmtpDouble({ security: 'starttls' });
     dir = tempDir('jobsmith-qm-');
     cwd = realpathSync(dir.path);
     writeFileSync(path.join(cwd, 'jobsmith.config.ts'), CONFIG);
@@ -95,9 +104,14 @@ describe('queue_manager.sh', () => {
       START_WAIT: '30',
       TEST_TIMEOUT: '20',
       WORKER_ARGS: '--sleep 200ms',
+      // The workers send mail.send jobs to the SMTP double.
+      MAIL_URL: smtp.url,
+      MAIL_FROM: 'ops@example.com',
+      NODE_EXTRA_CA_CERTS: SMTP_TEST_CA,
     });
   });
   afterAll(async () => {
+    await smtp?.close();
     for (const pid of pids()) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     dir?.cleanup();
   });
@@ -155,12 +169,20 @@ describe('queue_manager.sh', () => {
       message: 'mark.job did not run',
     });
 
-    const ping = await script(['test']);
+    const ping = await script(['test'], noMail);
     expect(ping.stderr).toBe('');
     expect(ping.code).toBe(0);
     expect(ping.stdout).toMatch(
       /^Dispatched jobsmith\.ping #(\d+) on queue default; waiting up to 20s for a worker\.\.\.\nOK: a worker ran jobsmith\.ping #\1\.\n$/,
     );
+
+    const mail = await script(['test', '--email', 'ops@example.com']);
+    expect(mail.stderr).toBe('');
+    expect(mail.code).toBe(0);
+    expect(mail.stdout).toMatch(
+      /^Queued mail\.send #\d+ and #\d+ on queue default; waiting up to 20s for a worker\.\.\.\nSent the password reset message to ops@example\.com \(mail\.send #\d+\): 250 Ok: queued as test-\d+\nSent the account activation message to ops@example\.com \(mail\.send #\d+\): 250 Ok: queued as test-\d+\nOK: the SMTP server took 2 message\(s\) through the queue\.\n$/,
+    );
+    expect(smtp.messages.map((m) => m.to)).toEqual([['ops@example.com'], ['ops@example.com']]);
 
     const list = await script(['list', '--json']);
     expect(list.code).toBe(0);
@@ -192,7 +214,7 @@ describe('queue_manager.sh', () => {
   }, 90_000);
 
   it('test exits 1 when no worker takes the ping within TEST_TIMEOUT', async () => {
-    const result = await script(['test'], { TEST_TIMEOUT: '2' });
+    const result = await script(['test'], { ...noMail, TEST_TIMEOUT: '2' });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /^Error: no worker ran the ping job #\d+ within 2s\. Is a worker running for queue default\? \(queue_manager\.sh status\)\n$/,

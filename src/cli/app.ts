@@ -52,7 +52,8 @@ export class App {
 
   /**
    * Job definitions from the config file, with the built-in Telegram jobs when it has
-   * `telegram`, and the GPT job when it has `gpt` or OPENAI_API_KEY is set.
+   * `telegram`, the GPT job when it has `gpt` or OPENAI_API_KEY is set, and `mail.send` when
+   * mail is configured (MAIL_URL, MAIL_HOST or a `mail` section).
    */
   registry(): Promise<JobRegistry> {
     this.jobRegistry ??= this.config().then(async ({ config }) => {
@@ -68,6 +69,12 @@ export class App {
         const { gptJobs } = await import('../gpt/jobs.js');
         const names = new Set(jobs.map((j) => j.name));
         jobs.push(...gptJobs(this, config.gpt).filter((j) => !names.has(j.name)));
+      }
+      if (config.mail || this.env.MAIL_URL !== undefined || this.env.MAIL_HOST !== undefined) {
+        // Loaded only when mail is configured; an app job of the same name wins.
+        const { mailJobs } = await import('../mail/jobs.js');
+        const names = new Set(jobs.map((j) => j.name));
+        jobs.push(...mailJobs(this, config.mail).filter((j) => !names.has(j.name)));
       }
       return new JobRegistry(jobs);
     });

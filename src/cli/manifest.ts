@@ -14,7 +14,16 @@ export interface CommandEntry {
   load: () => Promise<{ default: () => Command }>;
 }
 
-export const GROUPS = ['general', 'queue', 'schedule', 'telegram', 'gpt', 'db', 'make'] as const;
+export const GROUPS = [
+  'general',
+  'queue',
+  'schedule',
+  'telegram',
+  'gpt',
+  'mail',
+  'db',
+  'make',
+] as const;
 export type Group = (typeof GROUPS)[number];
 
 export const GROUP_TITLES: Record<Group, string> = {
@@ -23,6 +32,7 @@ export const GROUP_TITLES: Record<Group, string> = {
   schedule: 'Schedule',
   telegram: 'Telegram',
   gpt: 'GPT',
+  mail: 'Mail',
   db: 'Database',
   make: 'Generators',
 };
@@ -247,6 +257,14 @@ export const COMMANDS: CommandEntry[] = [
     summary: 'List GPT requests, newest first, with their status, tokens, latency and error',
     example: 'run gpt:requests --status failed --json',
     load: () => import('../../commands/gpt-requests.js'),
+  },
+  {
+    name: 'test:email',
+    group: 'mail',
+    summary:
+      'Send two test emails (password reset, account activation) through the mail queue and wait for them',
+    example: 'run test:email --email=you@example.com',
+    load: () => import('../../commands/test-email.js'),
   },
   {
     name: 'about',

@@ -84,6 +84,17 @@ export interface GptResult {
 }
 
 /**
+ * Mail (docs/mail.md). The SMTP server comes from the environment (MAIL_URL, or MAIL_HOST,
+ * MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_ENCRYPTION, MAIL_FROM); this section only says
+ * where the `mail.send` jobs go. Workers get `mail.send` when the environment names a server or
+ * the config has this section.
+ */
+export interface MailConfig {
+  /** Queue of the `mail.send` jobs. @defaultValue 'mail' */
+  queue?: string;
+}
+
+/**
  * Settings for one queue, keyed by queue name in `defineConfig({ queues })`. Each can be
  * overridden without a deploy by `QUEUE_<NAME>_CONCURRENCY|GLOBAL_CONCURRENCY|TRIES|TIMEOUT|
  * BACKOFF` (the name upper-cased, other characters as `_`); a `run queue:work` flag wins over
@@ -203,6 +214,8 @@ export interface JobsmithConfig {
   tokens?: TokensConfig;
   /** The built-in GPT job: its queue, breaker and result hook; see GptConfig. */
   gpt?: GptConfig;
+  /** Where `mail.send` jobs go; see MailConfig. */
+  mail?: MailConfig;
 }
 
 /** Identity function that gives the config file its types. */

@@ -88,6 +88,22 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().min(1).max(190).default('gpt-4o-mini'),
   // Per attempt: the request is aborted after it, and the attempt fails as a timeout.
   OPENAI_TIMEOUT: timerDuration.default('30s'),
+  // SMTP (src/mail/settings.ts reads them together; a missing host only stops mail commands).
+  MAIL_URL: url(['smtp', 'smtps']).optional(),
+  MAIL_HOST: z.string().min(1).optional(),
+  MAIL_PORT: z.coerce
+    .number({ message: 'a port number from 1 to 65535' })
+    .int('a port number from 1 to 65535')
+    .min(1, 'a port number from 1 to 65535')
+    .max(65535, 'a port number from 1 to 65535')
+    .optional(),
+  MAIL_USERNAME: z.string().optional(),
+  MAIL_PASSWORD: z.string().optional(),
+  // `ssl` is accepted for `tls` (Laravel's name for TLS from the first byte, port 465).
+  MAIL_ENCRYPTION: z.enum(['tls', 'ssl', 'starttls', 'none']).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  // Connecting and the server's greeting each get this long; a command on an open connection 3×.
+  MAIL_TIMEOUT: timerDuration.default('10s'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -111,10 +127,10 @@ export function redisDatabase(url: string): number | undefined {
 }
 
 /** Variables that hold a duration (ms once parsed); shown as the syntax writes them (`1m`). */
-export const DURATION_VARS = new Set(['QUEUE_LEASE', 'OPENAI_TIMEOUT']);
+export const DURATION_VARS = new Set(['QUEUE_LEASE', 'OPENAI_TIMEOUT', 'MAIL_TIMEOUT']);
 
 /** Names of variables whose values are secrets and are masked by `run about`. */
-export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL', 'OPENAI_API_KEY']);
+export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL', 'OPENAI_API_KEY', 'MAIL_URL']);
 
 /**
  * Reads `.env` from `cwd` (if present) under the real environment: a variable that is set in

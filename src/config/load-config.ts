@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
+import { checkMailConfig } from '../mail/settings.js';
 import { checkTelegramConfig } from '../telegram/settings.js';
 import { checkTokensConfig } from '../tokens/settings.js';
 import { checkGptConfig } from '../gpt/settings.js';
@@ -113,6 +114,7 @@ function aliases(configFile: string): Record<string, string> {
     // The longer aliases first: jiti matches `jobsmith/telegram` before `jobsmith`.
     'jobsmith/telegram': resolve(dirname(entry), 'telegram', `index${extname(entry)}`),
     'jobsmith/gpt': resolve(dirname(entry), 'gpt', `index${extname(entry)}`),
+    'jobsmith/mail': resolve(dirname(entry), 'mail', `index${extname(entry)}`),
     jobsmith: entry,
   };
   const appRequire = createRequire(configFile);
@@ -145,6 +147,7 @@ const FIELDS = new Set([
   'telegram',
   'tokens',
   'gpt',
+  'mail',
 ]);
 
 const EXPORT_DEFAULT =
@@ -200,6 +203,7 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
   checkTelegramConfig(config.telegram, fail);
   checkTokensConfig(config.tokens, fail);
   checkGptConfig(config.gpt, fail);
+  checkMailConfig(config.mail, fail);
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))
     fail('`jobsDir` must be a folder path.');
   return config;

@@ -20,6 +20,7 @@ export const JOBSMITH_TABLES = [
   'telegram_chats',
   'telegram_scheduled_messages',
   'gpt_requests',
+  'mail_receipts',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

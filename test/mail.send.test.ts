@@ -1,0 +1,308 @@
+/*
+ * The `mail.send` job against a real SMTP server (smtp-server on 127.0.0.1, test/doubles/smtp)
+ * through nodemailer, in-process: what a recipient's 5xx and 4xx replies do, and the words a
+ * wrong password, a TLS mismatch, a silent server and a closed port get. Receipts are written
+ * to a real SQLite file.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnv } from '../src/config/env.js';
+import { openDatabase, type Database } from '../src/db/connection.js';
+import { migrateLatest } from '../src/db/migrate.js';
+import { isPermanent } from '../src/jobs/errors.js';
+import type { JobContext } from '../src/jobs/types.js';
+import type { MailPayload, SentMail } from '../src/mail/payload.js';
+import { readReceipts } from '../src/mail/receipts-store.js';
+import { mailSendJob } from '../src/mail/send-job.js';
+import { mailSettings, type MailSettings } from '../src/mail/settings.js';
+import { closePooledTransports } from '../src/mail/transport.js';
+import {
+  SMTP_TEST_CA,
+  startSilentServer,
+  startSmtpDouble,
+  type SmtpDouble,
+} from './doubles/smtp/index.js';
+import { tempDir, type TempDir } from './helpers/services.js';
+import { sparePort } from './helpers/spare-port.js';
+
+const AUTH = { user: 'app', pass: 'секрет-pass' };
+const CA = readFileSync(SMTP_TEST_CA);
+
+function settingsFor(env: Record<string, string>): MailSettings {
+  return {
+    ...mailSettings(parseEnv({ MAIL_FROM: 'App <app@example.com>', MAIL_TIMEOUT: '1s', ...env })),
+    tls: { ca: CA },
+  };
+}
+
+function context(attempt = 1): JobContext {
+  const noop = () => {};
+  return {
+    signal: new AbortController().signal,
+    attempt,
+    jobId: `job-${attempt}`,
+    queue: 'mail',
+    log: { debug: noop, info: noop, warn: noop, error: noop },
+    dispatch: () => Promise.reject(new Error('no dispatch here')),
+  };
+}
+
+describe('mail settings', () => {
+  const of = (env: Record<string, string>) => {
+    const { timeoutMs: _t, ...rest } = mailSettings(parseEnv(env));
+    return rest;
+  };
+
+  it('reads MAIL_URL: smtps:// is TLS on 465, a percent-encoded password is decoded', () => {
+    expect(of({ MAIL_URL: 'smtps://me%40example.com:p%40ss%3Aword@smtp.example.com' })).toEqual({
+      host: 'smtp.example.com',
+      port: 465,
+      encryption: 'tls',
+      username: 'me@example.com',
+      password: 'p@ss:word',
+      from: undefined,
+      source: 'MAIL_URL',
+    });
+    expect(of({ MAIL_URL: 'smtp://smtp.example.com', MAIL_ENCRYPTION: 'starttls' })).toMatchObject({
+      port: 587,
+      encryption: 'starttls',
+      username: undefined,
+    });
+  });
+
+  it('reads MAIL_HOST and friends; the port follows the encryption, ssl is tls', () => {
+    expect(of({ MAIL_HOST: 'mx', MAIL_ENCRYPTION: 'ssl', MAIL_FROM: 'a@b.c' })).toMatchObject({
+      port: 465,
+      encryption: 'tls',
+      from: 'a@b.c',
+      source: 'MAIL_HOST',
+    });
+    expect(of({ MAIL_HOST: 'mx', MAIL_ENCRYPTION: 'none' })).toMatchObject({ port: 25 });
+    expect(of({ MAIL_HOST: 'mx', MAIL_PORT: '465' })).toMatchObject({ encryption: 'tls' });
+    expect(of({ MAIL_HOST: 'mx', MAIL_PORT: '2525' })).toMatchObject({ encryption: 'auto' });
+  });
+
+  it('refuses a bad MAIL_ENCRYPTION, naming what is allowed', () => {
+    expect(() => parseEnv({ MAIL_ENCRYPTION: 'SSL/TLS' })).toThrow(
+      'Invalid configuration: MAIL_ENCRYPTION="SSL/TLS" is not valid; expected one of: tls, ssl, starttls, none.',
+    );
+  });
+});
+
+describe('mail.send', () => {
+  let dir: TempDir;
+  let db: Database;
+  let starttls: SmtpDouble;
+  let implicit: SmtpDouble;
+
+  beforeAll(async () => {
+    dir = tempDir('jobsmith-mail-');
+    db = await openDatabase(parseEnv({ DB_DATABASE: path.join(dir.path, 'db.sqlite') }), dir.path);
+    await migrateLatest(db);
+    starttls = await startSmtpDouble({ security: 'starttls', auth: AUTH });
+    implicit = await startSmtpDouble({ security: 'tls', auth: AUTH });
+  });
+  afterAll(async () => {
+    await closePooledTransports();
+    await starttls?.close();
+    await implicit?.close();
+    await db?.knex.destroy();
+    dir?.cleanup();
+  });
+
+  const send = (settings: MailSettings, payload: MailPayload, attempt = 1) =>
+    mailSendJob({ settings: () => settings, db: async () => db }).handle(
+      payload,
+      context(attempt),
+    ) as Promise<SentMail>;
+  const failure = async (settings: MailSettings, payload: MailPayload) => {
+    const error = await send(settings, payload).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error, 'the send succeeded').toBeInstanceOf(Error);
+    return { message: error!.message, permanent: isPermanent(error) };
+  };
+  const message = (to: string): MailPayload => ({ to, subject: 'Hello', text: 'Hi there' });
+
+  it('sends over STARTTLS with a login, attachments by path, and answers with the server’s reply', async () => {
+    const file = path.join(dir.path, 'report.txt');
+    writeFileSync(file, 'quarterly numbers');
+    const settings = settingsFor({ MAIL_URL: starttls.url, MAIL_ENCRYPTION: 'starttls' });
+    const sent = await send(settings, {
+      to: ['ada@example.com', 'Bob <bob@example.com>'],
+      cc: 'carol@example.com',
+      bcc: 'dan@example.com',
+      subject: 'Report',
+      text: 'See attached',
+      html: '<p>See attached</p>',
+      attachments: [{ path: file, filename: 'q3.txt' }],
+    });
+    expect(sent.response).toMatch(/^250 Ok: queued as test-\d+$/);
+    expect(sent.accepted).toEqual([
+      'ada@example.com',
+      'bob@example.com',
+      'carol@example.com',
+      'dan@example.com',
+    ]);
+    const got = starttls.messages.at(-1)!;
+    expect(got.user).toBe('app');
+    expect(got.from).toBe('app@example.com');
+    expect(got.to).toEqual([
+      'ada@example.com',
+      'bob@example.com',
+      'carol@example.com',
+      'dan@example.com',
+    ]);
+    expect(got.raw).toContain('Subject: Report');
+    expect(got.raw).toContain('filename=q3.txt');
+    expect(got.raw).not.toMatch(/^Bcc:/m);
+  });
+
+  it('reuses the pooled connection for the next messages', async () => {
+    const settings = settingsFor({ MAIL_URL: starttls.url });
+    await send(settings, message('one@example.com'));
+    const before = starttls.connections;
+    await send(settings, message('two@example.com'));
+    await send(settings, message('three@example.com'));
+    expect(starttls.connections).toBe(before);
+  });
+
+  it('fails at once (Permanent) when the server refuses the recipient with a 5xx', async () => {
+    starttls.reply('gone@example.com', 550, 'No such user here');
+    const result = await failure(
+      settingsFor({ MAIL_URL: starttls.url }),
+      message('gone@example.com'),
+    );
+    expect(result).toEqual({
+      permanent: true,
+      message: `127.0.0.1:${starttls.port} (STARTTLS if offered) refused the recipient: 550 No such user here (a permanent refusal; sending again will not help).`,
+    });
+  });
+
+  it('retries (not Permanent) when the server defers the recipient with a 4xx', async () => {
+    starttls.reply('busy@example.com', 451, 'Try again later');
+    const result = await failure(
+      settingsFor({ MAIL_URL: starttls.url }),
+      message('busy@example.com'),
+    );
+    expect(result).toEqual({
+      permanent: false,
+      message: `127.0.0.1:${starttls.port} (STARTTLS if offered) deferred the message: 451 Try again later (temporary; it will be retried).`,
+    });
+  });
+
+  it('names MAIL_USERNAME and MAIL_PASSWORD when the login is refused (retried)', async () => {
+    const settings = settingsFor({
+      MAIL_HOST: '127.0.0.1',
+      MAIL_PORT: String(starttls.port),
+      MAIL_USERNAME: 'app',
+      MAIL_PASSWORD: 'wrong-password',
+    });
+    const result = await failure(settings, message('ada@example.com'));
+    expect(result.permanent).toBe(false);
+    expect(result.message).toBe(
+      `127.0.0.1:${starttls.port} (STARTTLS if offered) refused the login (535 Authentication credentials invalid): check MAIL_USERNAME and MAIL_PASSWORD.`,
+    );
+  });
+
+  it('explains TLS on a STARTTLS port', async () => {
+    const result = await failure(
+      settingsFor({
+        MAIL_HOST: '127.0.0.1',
+        MAIL_PORT: String(starttls.port),
+        MAIL_ENCRYPTION: 'tls',
+      }),
+      message('ada@example.com'),
+    );
+    expect(result.permanent).toBe(false);
+    expect(result.message).toMatch(
+      new RegExp(
+        `^127\\.0\\.0\\.1:${starttls.port} \\(tls\\): the TLS handshake failed \\(the server answered in plain text, not TLS\\)\\. The server may speak plain text first \\(STARTTLS, port 587\\): try MAIL_ENCRYPTION=starttls\\.$`,
+      ),
+    );
+  });
+
+  it('explains STARTTLS on a TLS port: the greeting never comes (within MAIL_TIMEOUT)', async () => {
+    const started = Date.now();
+    const result = await failure(
+      settingsFor({
+        MAIL_HOST: '127.0.0.1',
+        MAIL_PORT: String(implicit.port),
+        MAIL_ENCRYPTION: 'starttls',
+      }),
+      message('ada@example.com'),
+    );
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(result).toEqual({
+      permanent: false,
+      message: `127.0.0.1:${implicit.port} (starttls): the connection opened, but the server's greeting never came within 1s. This usually means TLS on a STARTTLS port or the reverse (465 is TLS from the start, 587 is STARTTLS: set MAIL_ENCRYPTION to match the port), or a firewall that lets the connection through but not the traffic.`,
+    });
+  });
+
+  it('sends over TLS from the first byte (smtps://)', async () => {
+    const sent = await send(settingsFor({ MAIL_URL: implicit.url }), message('ada@example.com'));
+    expect(sent.response).toMatch(/^250 Ok/);
+    expect(implicit.messages.at(-1)!.to).toEqual(['ada@example.com']);
+  });
+
+  it('names host:port when nothing listens there (ECONNREFUSED)', async () => {
+    const port = await sparePort();
+    const result = await failure(
+      settingsFor({ MAIL_HOST: '127.0.0.1', MAIL_PORT: String(port) }),
+      message('ada@example.com'),
+    );
+    expect(result).toEqual({
+      permanent: false,
+      message: `Nothing accepts connections at 127.0.0.1:${port} (ECONNREFUSED): check the host and port in MAIL_HOST and MAIL_PORT, and that the mail server runs.`,
+    });
+  });
+
+  it('gives up on a silent server after MAIL_TIMEOUT, not nodemailer’s minutes', async () => {
+    const silent = await startSilentServer();
+    try {
+      const started = Date.now();
+      const result = await failure(
+        settingsFor({
+          MAIL_HOST: '127.0.0.1',
+          MAIL_PORT: String(silent.port),
+          MAIL_TIMEOUT: '500ms',
+        }),
+        message('ada@example.com'),
+      );
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(result.permanent).toBe(false);
+      expect(result.message).toContain("the server's greeting never came within 0.5s.");
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('fails at once without a sender (no MAIL_FROM, no from)', async () => {
+    const settings = { ...settingsFor({ MAIL_URL: starttls.url }), from: undefined };
+    expect(await failure(settings, message('ada@example.com'))).toEqual({
+      permanent: true,
+      message: 'The message has no sender: set MAIL_FROM, or give `from` in the payload.',
+    });
+  });
+
+  it('writes the outcome to mail_receipts when the payload asks', async () => {
+    const settings = settingsFor({ MAIL_URL: starttls.url });
+    const ok = '6b0f6f3e-2a7e-4c55-9d4a-0b7d3f1e8a01';
+    const bad = '6b0f6f3e-2a7e-4c55-9d4a-0b7d3f1e8a02';
+    starttls.reply('nobody@example.com', 550, 'Unknown user');
+    await send(settings, { ...message('ada@example.com'), receipt: ok });
+    await send(settings, { ...message('nobody@example.com'), receipt: bad }, 2).catch(() => {});
+    const rows = Object.fromEntries((await readReceipts(db, [ok, bad])).map((r) => [r.receipt, r]));
+    expect(rows[ok]).toMatchObject({ status: 'sent', jobId: 'job-1', attempt: 1, error: null });
+    expect(rows[ok]!.response).toMatch(/^250 Ok: queued as test-\d+$/);
+    expect(rows[bad]).toMatchObject({
+      status: 'failed',
+      jobId: 'job-2',
+      attempt: 2,
+      response: null,
+    });
+    expect(rows[bad]!.error).toContain('refused the recipient: 550 Unknown user');
+  });
+});
