@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEnv } from '../src/config/env.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { INTEGRATION_SECTIONS } from '../src/integrations.js';
 import { queuePolicy, queueVariable, sourcedPolicy } from '../src/config/queue-policies.js';
 import { triesOf } from '../src/worker/executor.js';
 import type { ClaimedJob } from '../src/queue/driver.js';
@@ -30,7 +31,7 @@ async function loadError(queues: string): Promise<Error> {
   const folder = path.join(dir.path, `app${++loads}`);
   mkdirSync(folder);
   writeFileSync(path.join(folder, 'jobsmith.config.ts'), `export default { queues: ${queues} };\n`);
-  return loadConfig(folder).then(
+  return loadConfig(folder, undefined, INTEGRATION_SECTIONS).then(
     () => {
       throw new Error('expected the config to be refused');
     },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
+import { INTEGRATION_SECTIONS } from '../src/integrations.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 import { createSenderApp, type SenderApp } from './telegram.sender.fixture.js';
@@ -22,7 +23,7 @@ describe('telegram limits and settings in the config', () => {
       path.join(dir.path, 'jobsmith.config.ts'),
       `import { defineConfig } from 'jobsmith';\nexport default defineConfig(${body});\n`,
     );
-    return loadConfig(dir.path);
+    return loadConfig(dir.path, undefined, INTEGRATION_SECTIONS);
   };
 
   it('declares telegram.global, telegram.chat and telegram.group with Telegram FAQ figures', async () => {
@@ -51,7 +52,7 @@ describe('telegram limits and settings in the config', () => {
         "import { TELEGRAM_RATE_LIMITS, telegramSend } from 'jobsmith/telegram';\n" +
         "export default defineConfig({ telegram: {}, rateLimits: { [telegramSend.name]: TELEGRAM_RATE_LIMITS['telegram.chat']! } });\n",
     );
-    const { rateLimits } = await loadConfig(dir.path);
+    const { rateLimits } = await loadConfig(dir.path, undefined, INTEGRATION_SECTIONS);
     expect(rateLimits.get('telegram.send')).toMatchObject({ limit: 1, perMs: 1000 });
   });
 

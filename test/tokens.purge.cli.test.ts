@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import purgeTokens from '../commands/purge-tokens.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { INTEGRATION_SECTIONS } from '../src/integrations.js';
 import { resolveSchedule } from '../src/schedule/resolve.js';
 import { runCli } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
@@ -90,7 +91,7 @@ export default defineConfig({
 });
 `,
     );
-    const { file, config } = await loadConfig(cwd);
+    const { file, config } = await loadConfig(cwd, undefined, INTEGRATION_SECTIONS);
     const [entry] = resolveSchedule(config, file);
     expect(entry).toMatchObject({ name: 'purge-tokens', cron: '0 3 * * *' });
     expect(entry!.action).toEqual({
@@ -142,7 +143,7 @@ describe('purge:tokens input', () => {
     ],
   ])('config tokens: %s is refused', async (tokens, problem) => {
     writeConfig(tokens);
-    await expect(loadConfig(cwd)).rejects.toMatchObject({
+    await expect(loadConfig(cwd, undefined, INTEGRATION_SECTIONS)).rejects.toMatchObject({
       name: 'ConfigError',
       message: `Invalid config in ${path.join(cwd, 'jobsmith.config.ts')}: ${problem}`,
     });

@@ -46,7 +46,14 @@ export class App {
 
   /** The config file, loaded on first use. */
   config(): Promise<LoadedConfig> {
-    this.loaded ??= loadConfig(this.cwd, this.options.config ?? this.rawEnv.JOBSMITH_CONFIG);
+    // The integrations' sections load with the config, not with every command.
+    this.loaded ??= import('../integrations.js').then(({ INTEGRATION_SECTIONS }) =>
+      loadConfig(
+        this.cwd,
+        this.options.config ?? this.rawEnv.JOBSMITH_CONFIG,
+        INTEGRATION_SECTIONS,
+      ),
+    );
     return this.loaded;
   }
 

@@ -2,15 +2,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ConfigSection } from './sections.js';
 import { ConfigError } from '../errors.js';
 import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
-import { checkMailConfig } from '../mail/settings.js';
-import { checkTelegramConfig } from '../telegram/settings.js';
-import { checkTokensConfig } from '../tokens/settings.js';
-import { checkGptConfig } from '../gpt/settings.js';
-import { TELEGRAM_RATE_LIMITS } from '../telegram/send-limits.js';
 import { rateLimitRules } from '../flow/rate-limits/config.js';
 import type { RateLimitRule } from '../flow/rate-limits/store.js';
 
@@ -48,7 +44,11 @@ export function findConfigFile(cwd: string, explicit?: string): string | undefin
  * Loads a config file. TypeScript loads through jiti, so no build step is needed; `jobsmith`
  * imported from the config resolves to this very package, installed or not.
  */
-export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+export async function loadConfig(
+  cwd: string,
+  explicit?: string,
+  sections: readonly ConfigSection[] = [],
+): Promise<LoadedConfig> {
   const file = findConfigFile(cwd, explicit);
   if (!file) return { config: {}, rateLimits: new Map() };
   let exported: unknown;
@@ -81,26 +81,35 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
       },
     );
   }
-  const config = validateConfig((exported as { default: unknown }).default, file);
+  const config = validateConfig((exported as { default: unknown }).default, file, sections);
   if (config.schedule !== undefined || config.scheduleTimezone !== undefined) {
     // Loaded only for configs with a schedule: croner stays out of every other command.
     const { resolveSchedule } = await import('../schedule/resolve.js');
     resolveSchedule(config, file);
   }
-  return { file, config, rateLimits: rateLimitRules(withTelegramLimits(config), file) };
+  return { file, config, rateLimits: rateLimitRules(withSectionLimits(config, sections), file) };
 }
 
 /**
- * A config with a `telegram` section gets Telegram's limits (telegram.global, telegram.chat,
- * telegram.group) declared for its sender; its own `rateLimits` entries of those names win.
+ * A config with a section that declares rate limits (`telegram`: telegram.global, telegram.chat,
+ * telegram.group, for its sender) gets them; its own `rateLimits` entries of those names win.
  */
-function withTelegramLimits(config: JobsmithConfig): JobsmithConfig {
-  if (config.telegram === undefined) return config;
+function withSectionLimits(
+  config: JobsmithConfig,
+  sections: readonly ConfigSection[],
+): JobsmithConfig {
+  const declared = sections.filter(
+    (s) => s.rateLimits && (config as Record<string, unknown>)[s.key] !== undefined,
+  );
+  if (declared.length === 0) return config;
   const own = config.rateLimits;
   // A malformed rateLimits is reported as it is, by rateLimitRules.
   if (own !== undefined && (typeof own !== 'object' || own === null || Array.isArray(own)))
     return config;
-  return { ...config, rateLimits: { ...TELEGRAM_RATE_LIMITS, ...own } };
+  return {
+    ...config,
+    rateLimits: Object.assign({}, ...declared.map((s) => s.rateLimits), own),
+  };
 }
 
 /**
@@ -136,36 +145,33 @@ function packageEntry(): string {
   return resolve(dirname(here), '..', `index${ext}`);
 }
 
-/** The fields of defineConfig({...}); any other is a typo that would be ignored. */
-const FIELDS = new Set([
-  'jobs',
-  'queues',
-  'rateLimits',
-  'jobsDir',
-  'schedule',
-  'scheduleTimezone',
-  'telegram',
-  'tokens',
-  'gpt',
-  'mail',
-]);
+/**
+ * The core's fields of defineConfig({...}); the integrations' sections add theirs. Any other is
+ * a typo that would be ignored.
+ */
+const FIELDS = new Set(['jobs', 'queues', 'rateLimits', 'jobsDir', 'schedule', 'scheduleTimezone']);
 
 const EXPORT_DEFAULT =
   'Export the config as the default export: export default defineConfig({ jobs: [...] }).';
 const FIX_ENTRY =
   'Fix that entry in the config: the README (Writing jobs, Queue policies) and docs/ list what each field takes.';
 
-function validateConfig(value: unknown, file: string): JobsmithConfig {
+function validateConfig(
+  value: unknown,
+  file: string,
+  sections: readonly ConfigSection[],
+): JobsmithConfig {
   const fail = (problem: string, hint = FIX_ENTRY): never => {
     throw new ConfigError(`Invalid config in ${file}: ${problem}`, { hint });
   };
   if (typeof value !== 'object' || value === null)
     fail('the default export is not an object.', EXPORT_DEFAULT);
   const config = value as JobsmithConfig;
-  const unknown = Object.keys(config).filter((k) => !FIELDS.has(k));
+  const fields = [...FIELDS, ...sections.map((s) => s.key)];
+  const unknown = Object.keys(config).filter((k) => !fields.includes(k));
   if (unknown.length > 0) {
     fail(
-      `unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; the fields are ${[...FIELDS].join(', ')}.`,
+      `unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; the fields are ${fields.join(', ')}.`,
     );
   }
   if (config.jobs !== undefined && !Array.isArray(config.jobs)) fail('`jobs` must be an array.');
@@ -200,10 +206,8 @@ function validateConfig(value: unknown, file: string): JobsmithConfig {
       variables.set(variable, queue);
     }
   }
-  checkTelegramConfig(config.telegram, fail);
-  checkTokensConfig(config.tokens, fail);
-  checkGptConfig(config.gpt, fail);
-  checkMailConfig(config.mail, fail);
+  for (const section of sections)
+    section.check((config as Record<string, unknown>)[section.key], fail);
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))
     fail('`jobsDir` must be a folder path.');
   return config;
