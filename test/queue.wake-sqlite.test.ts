@@ -54,6 +54,18 @@ describe('sqlite: an idle worker wakes on another connection’s commit', () => 
     expect(claimed.map((j) => j.id)).toEqual([pushed!.id]);
   });
 
+  it('a write that is no news (its own) does not stop the watch from waking it later', async () => {
+    await other.push([newJob({ queue: 'elsewhere' })]);
+    expect(await waiter.claim(['default'], 1, 60_000)).toEqual([]);
+    const wait = waiter.waitForJobs(['default'], NEVER_MS, new AbortController().signal);
+    // Its own commit reaches the WAL too; data_version does not move for it.
+    expect(await waiter.claim(['elsewhere'], 1, 60_000)).toHaveLength(1);
+    // Lets the watch see that write alone (with a fault, it would then ignore the next).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await other.push([newJob()]);
+    expect(await outcome(wait)).toBe('woken');
+  });
+
   it('a push between the claim that found nothing and the wait ends the wait at once', async () => {
     expect(await waiter.claim(['default'], 1, 60_000)).toEqual([]);
     await other.push([newJob()]);

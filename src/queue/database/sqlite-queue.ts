@@ -303,8 +303,11 @@ export class SqliteQueue implements QueueDriver {
         // Paced (WakePacer); and the WAL is written a moment before the commit shows in
         // data_version, so a look that finds nothing looks once more shortly after.
         later = setTimeout(() => {
-          later = undefined;
-          if (!changed()) later = setTimeout(changed, 2);
+          if (changed()) return;
+          later = setTimeout(() => {
+            later = undefined;
+            changed();
+          }, 2);
         }, this.pacer.delay());
       });
       signal.addEventListener('abort', done);
