@@ -100,10 +100,13 @@ export default function command() {
         const dispatcher = app.dispatcher();
         const db = await app.db();
         const transactional = await dispatcher.transactional(job.connection);
-        const item = (row: UpdateRef) => ({
-          job,
+        const item = (row: UpdateRef, as = job) => ({
+          job: as,
           payload: { id: row.id, bot: bot.id, updateId: row.updateId },
         });
+        // Inside the batch's transaction a new row gets exactly one job, so the unique key (there
+        // for the outbox, which may dispatch a row twice) would only cost two statements a batch.
+        const once: JobDefinition<UpdatePayload> = { ...job, unique: undefined };
         const { Api } = await import('grammy');
         // The client gives up a little after Telegram should have answered a held poll.
         const api = new Api(bot.token, {
@@ -125,13 +128,15 @@ export default function command() {
             db,
             api,
             dispatch: async (rows) =>
-              (await dispatcher.dispatchMany(rows.map(item))).map((r) => r.id),
+              (await dispatcher.dispatchMany(rows.map((row) => item(row)))).map((r) => r.id),
             // PostgreSQL's database queue: each batch stored and dispatched in one transaction.
             transaction:
               transactional &&
               ((fn) =>
                 transactional((trx, dispatchMany) =>
-                  fn(trx, async (rows) => (await dispatchMany(rows.map(item))).map((r) => r.id)),
+                  fn(trx, async (rows) =>
+                    (await dispatchMany(rows.map((row) => item(row, once)))).map((r) => r.id),
+                  ),
                 )),
           },
         );
