@@ -15,6 +15,7 @@
 // - sending (per --send backend): --chats private chats × --messages each, dispatched as
 //   telegram.send jobs up front, then --senders `run queue:work --queue telegram --concurrency
 //   <--concurrency>` processes (0: the queue's own concurrency).
+// A part is skipped with an empty list (--send '' --grammy ''), --updates 0 or --samples 0.
 //   The fake's default limits (30/s per bot, 1/s per private chat) make the allowed rate
 //   min(30, chats)/s. Achieved rate: sends per whole second from the first accepted send; 429s
 //   in all and after the first 2 s ("steady"). Next to grammY + @grammyjs/auto-retry sending the
@@ -338,7 +339,8 @@ async function grammySender(concurrency) {
 
 const results = { intake: [], sending: [] };
 for (const backend of INTAKE) {
-  results.intake.push({ ...(await intake(backend)), latency: await latency(backend) });
+  const throughput = UPDATES > 0 ? await intake(backend) : { backend, perSecond: NaN };
+  results.intake.push({ ...throughput, latency: SAMPLES > 0 ? await latency(backend) : undefined });
   process.stderr.write(`intake ${backend} done\n`);
 }
 for (const backend of SEND) {
@@ -349,7 +351,7 @@ for (const backend of SEND) {
 }
 for (const c of GRAMMY) results.sending.push(await grammySender(c));
 
-const ms = (x) => `${x.toFixed(1)} ms`;
+const ms = (x) => (x === undefined ? '–' : `${x.toFixed(1)} ms`);
 const table = [
   `Intake: ${UPDATES} updates pushed at once, one \`run longpoll\` (batches of 100); latency: ${SAMPLES} updates one at a time, idle longpoll + \`queue:work --sleep ${SLEEP}\`.`,
   '',
@@ -357,7 +359,7 @@ const table = [
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...results.intake.map(
     (r) =>
-      `| ${r.backend} | ${Math.round(r.perSecond)} | ${ms(r.latency.p50)} | ${ms(r.latency.p90)} | ${ms(r.latency.p99)} | ${ms(r.latency.min)} | ${ms(r.latency.max)} |`,
+      `| ${r.backend} | ${Number.isNaN(r.perSecond) ? '–' : Math.round(r.perSecond)} | ${ms(r.latency?.p50)} | ${ms(r.latency?.p90)} | ${ms(r.latency?.p99)} | ${ms(r.latency?.min)} | ${ms(r.latency?.max)} |`,
   ),
   '',
   `Sending: ${CHATS} private chats × ${MESSAGES} messages; fake limits 30/s per bot, 1/s per chat: allowed ${ALLOWED}/s; ${SENDERS} senders at concurrency ${CONCURRENCY || 'default'}.`,

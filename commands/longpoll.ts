@@ -6,6 +6,7 @@ import { renderIntake } from '../src/telegram/render-intake.js';
 import { pickBot, telegramBots } from '../src/telegram/settings.js';
 import { UPDATE_JOB, type UpdatePayload } from '../src/telegram/update-job.js';
 import type { JobDefinition } from '../src/jobs/types.js';
+import type { UpdateRef } from '../src/telegram/intake.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -98,6 +99,14 @@ export default function command() {
         const job = (await app.registry()).get(UPDATE_JOB) as JobDefinition<UpdatePayload>;
         const dispatcher = app.dispatcher();
         const db = await app.db();
+        const transactional = await dispatcher.transactional(job.connection);
+        const item = (row: UpdateRef, as = job) => ({
+          job: as,
+          payload: { id: row.id, bot: bot.id, updateId: row.updateId },
+        });
+        // Inside the batch's transaction a new row gets exactly one job, so the unique key (there
+        // for the outbox, which may dispatch a row twice) would only cost two statements a batch.
+        const once: JobDefinition<UpdatePayload> = { ...job, unique: undefined };
         const { Api } = await import('grammy');
         // The client gives up a little after Telegram should have answered a held poll.
         const api = new Api(bot.token, {
@@ -119,14 +128,16 @@ export default function command() {
             db,
             api,
             dispatch: async (rows) =>
-              (
-                await dispatcher.dispatchMany(
-                  rows.map((row) => ({
-                    job,
-                    payload: { id: row.id, bot: bot.id, updateId: row.updateId },
-                  })),
-                )
-              ).map((r) => r.id),
+              (await dispatcher.dispatchMany(rows.map((row) => item(row)))).map((r) => r.id),
+            // PostgreSQL's database queue: each batch stored and dispatched in one transaction.
+            transaction:
+              transactional &&
+              ((fn) =>
+                transactional((trx, dispatchMany) =>
+                  fn(trx, async (rows) =>
+                    (await dispatchMany(rows.map((row) => item(row, once)))).map((r) => r.id),
+                  ),
+                )),
           },
         );
         const out = renderIntake(intake, bot, { json: Boolean(opts.json), log: app.log() });

@@ -164,8 +164,10 @@ function storeSpecs(kind: 'sqlite' | 'pgsql') {
         message: { message_id: id, date: 1, chat: { id: 5, type: 'private' }, text },
       });
       const batch = [msg(100, 'a'), msg(101, 'b')];
+      const ref = (updateId: number) => ({ id: expect.any(Number), updateId });
       expect(await storeBatch(db, '7', 'tok', batch, 102, 60_000)).toEqual({
         inserted: 2,
+        rows: [ref(100), ref(101)],
         duplicates: 0,
         replaced: [],
         clashes: [],
@@ -173,10 +175,15 @@ function storeSpecs(kind: 'sqlite' | 'pgsql') {
       // Re-delivered (the offset never reached Telegram): nothing new.
       expect(await storeBatch(db, '7', 'tok', batch, 102, 60_000)).toEqual({
         inserted: 0,
+        rows: [],
         duplicates: 2,
         replaced: [],
         clashes: [],
       });
+      // Partly new, and the same update twice in one batch: only 99 is inserted, once.
+      expect(
+        await storeBatch(db, '7', 'tok', [msg(99, 'z'), msg(100, 'a'), msg(99, 'z')], 102, 60_000),
+      ).toEqual({ inserted: 1, rows: [ref(99)], duplicates: 1, replaced: [], clashes: [] });
       // Ids restarted onto 101: a live row keeps its id; a finished one is replaced.
       expect(await storeBatch(db, '7', 'tok', [msg(101, 'new')], 102, 60_000)).toMatchObject({
         inserted: 0,
@@ -185,6 +192,7 @@ function storeSpecs(kind: 'sqlite' | 'pgsql') {
       await db.knex('telegram_updates').where({ update_id: 101 }).update({ status: 'handled' });
       expect(await storeBatch(db, '7', 'tok', [msg(101, 'new')], 102, 60_000)).toMatchObject({
         inserted: 1,
+        rows: [ref(101)],
         replaced: [101],
       });
       const row = await db.knex('telegram_updates').where({ update_id: 101 }).first();

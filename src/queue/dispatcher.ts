@@ -1,7 +1,26 @@
 import { ConfigError } from '../errors.js';
 import { prepareJob } from '../jobs/prepare.js';
 import type { DispatchOptions, DispatchResult, JobDefinition } from '../jobs/types.js';
+import type { Knex } from 'knex';
 import type { JobBatches, NewJob, PushResult, QueueDriver } from './driver.js';
+
+/** What dispatchMany takes: a job, its payload, its options. */
+export interface DispatchItem<P> {
+  job: JobDefinition<P>;
+  payload: P;
+  options?: DispatchOptions;
+}
+
+/**
+ * Runs `fn` in one transaction of the SQL storage, with a dispatchMany whose jobs commit or roll
+ * back with `fn`'s own statements (see Dispatcher.transactional).
+ */
+export type TransactionalDispatch = <T>(
+  fn: (
+    trx: Knex.Transaction,
+    dispatchMany: <P>(items: Array<DispatchItem<P>>) => Promise<DispatchResult[]>,
+  ) => Promise<T>,
+) => Promise<T>;
 
 /**
  * Pushes jobs through a driver. One per connection; `dispatch()` from application code goes
@@ -63,6 +82,21 @@ export class Dispatcher {
       items.map((i) => prepareJob(i.job, i.payload, i.options)),
       connection ?? named[0],
     );
+  }
+
+  /**
+   * Dispatches that share a transaction with the caller's own SQL statements, when `connection`'s
+   * driver keeps its jobs in the SQL storage (QueueDriver.transaction: PostgreSQL's database
+   * queue); undefined for every other driver, whose callers need an outbox instead.
+   */
+  async transactional(connection?: string): Promise<TransactionalDispatch | undefined> {
+    const driver = await this.driverFor(connection);
+    const transaction = driver.transaction?.bind(driver);
+    if (!transaction) return undefined;
+    return (fn) =>
+      transaction((trx, push) =>
+        fn(trx, (items) => push(items.map((i) => prepareJob(i.job, i.payload, i.options)))),
+      );
   }
 
   /** Pushes rows that are already prepared (used by queue:retry and queue:dispatch). */

@@ -7,6 +7,7 @@
  * (src/failed/store.ts), whatever the driver.
  */
 
+import type { Knex } from 'knex';
 import type { FlowStore } from '../flow/types.js';
 
 /** A job to store, already validated and serialised. */
@@ -191,6 +192,18 @@ export interface QueueDriver {
     batches: JobBatches,
     stored: (results: PushResult[]) => void | Promise<void>,
   ): Promise<void>;
+
+  /**
+   * Optional, for a driver whose jobs live in the app's SQL storage on its own knex pool
+   * (PostgreSQL's database driver): runs `fn` in one transaction of that storage, with the
+   * transaction for the caller's own statements and a `push` bound to it, so the caller's rows
+   * and its jobs are stored together or not at all (an outbox with no second step). Commits when
+   * `fn` resolves, rolls back when it rejects. SQLite's driver has its own connection and Redis
+   * another store: they have none.
+   */
+  transaction?<T>(
+    fn: (trx: Knex.Transaction, push: (jobs: NewJob[]) => Promise<PushResult[]>) => Promise<T>,
+  ): Promise<T>;
 
   /**
    * Optional: throws what `push` would refuse for this job (a value this storage cannot hold),

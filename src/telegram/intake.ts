@@ -5,6 +5,8 @@
  * 2. Dispatch the rows a previous poller stored but did not dispatch (`received`).
  * 3. getUpdates(offset) → store the batch and the next offset in one transaction (only while
  *    the lease is ours) → dispatch a `telegram.update` job per new row (the outbox) → repeat.
+ *    Where the queue's jobs live in the same PostgreSQL database (deps.transaction), the jobs
+ *    are pushed and the rows marked `queued` in that same transaction: one commit per batch.
  *
  * Telegram confirms a batch only when the next getUpdates passes a higher offset, and that call
  * is made only after the batch is stored: a crash at any point loses no update. A crash between
@@ -16,6 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Api } from 'grammy';
+import type { Knex } from 'knex';
 import type { Database } from '../db/connection.js';
 import { sleep } from '../util/sleep.js';
 import {
@@ -32,6 +35,7 @@ import {
   receivedRows,
   storeBatch,
   type RawUpdate,
+  type StoredBatch,
 } from './updates-store.js';
 
 export interface IntakeOptions {
@@ -56,7 +60,22 @@ export interface IntakeDeps {
   db: Database;
   api: Api;
   /** Dispatches a `telegram.update` job per row; returns the job ids, in order. */
-  dispatch(rows: Array<{ id: number; updateId: number }>): Promise<string[]>;
+  dispatch(rows: UpdateRef[]): Promise<string[]>;
+  /**
+   * Optional: runs `fn` in one transaction of `db` with a `dispatch` bound to it (the queue's
+   * jobs live in the same database: Dispatcher.transactional). Each batch is then stored,
+   * dispatched and marked queued in one transaction; without it, the batch is stored, then
+   * dispatched from the outbox.
+   */
+  transaction?<T>(
+    fn: (trx: Knex.Transaction, dispatch: (rows: UpdateRef[]) => Promise<string[]>) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** A stored update: its telegram_updates id and Telegram's update_id. */
+export interface UpdateRef {
+  id: number;
+  updateId: number;
 }
 
 export type IntakeEvent =
@@ -164,7 +183,7 @@ export class Intake extends EventEmitter {
 
   private async poll(token: string, signal: AbortSignal): Promise<void> {
     const { db, api } = this.deps;
-    const { bot, limit, timeoutS, allowedUpdates, leaseMs } = this.options;
+    const { bot, limit, timeoutS, allowedUpdates } = this.options;
     if (this.options.dropWebhook && !this.webhookDeleted) {
       await this.withRetries(() => api.deleteWebhook(undefined, cast(signal)), token, signal);
       if (signal.aborted) return;
@@ -193,7 +212,7 @@ export class Intake extends EventEmitter {
       // The next offset confirms this batch; from the batch alone, never from the stored one:
       // after Telegram restarts its ids, the new ones are lower.
       const next = Math.max(...updates.map((u) => u.update_id)) + 1;
-      const stored = await storeBatch(db, bot.id, token, updates, next, leaseMs);
+      const { stored, dispatched } = await this.store(token, updates, next);
       offset = next;
       this.send({
         type: 'batch',
@@ -202,10 +221,37 @@ export class Intake extends EventEmitter {
         duplicates: stored.duplicates,
         replaced: stored.replaced,
         clashes: stored.clashes,
-        dispatched: await this.flush(),
+        dispatched,
         offset,
       });
     }
+  }
+
+  /**
+   * Stores a batch with the next offset and dispatches its new rows: in one transaction where
+   * the jobs live in the same database, else stored, then dispatched from the outbox.
+   */
+  private async store(
+    token: string,
+    updates: RawUpdate[],
+    next: number,
+  ): Promise<{ stored: StoredBatch; dispatched: number }> {
+    const { db, transaction } = this.deps;
+    const { bot, leaseMs } = this.options;
+    if (!transaction) {
+      const stored = await storeBatch(db, bot.id, token, updates, next, leaseMs);
+      return { stored, dispatched: await this.flush() };
+    }
+    const stored = await transaction(async (trx, dispatch) => {
+      const batch = await storeBatch(db, bot.id, token, updates, next, leaseMs, trx);
+      if (batch.rows.length > 0) {
+        const jobIds = await dispatch(batch.rows);
+        const queued = batch.rows.map((row, i) => ({ id: row.id, jobId: jobIds[i]! }));
+        await markQueued(db, queued, trx);
+      }
+      return batch;
+    });
+    return { stored, dispatched: stored.rows.length };
   }
 
   /**
@@ -225,6 +271,8 @@ export class Intake extends EventEmitter {
         rows.map((row, i) => ({ id: row.id, jobId: jobIds[i]! })),
       );
       total += rows.length;
+      // A short page was the last: no query to find nothing.
+      if (rows.length < OUTBOX_BATCH) return total;
     }
   }
 

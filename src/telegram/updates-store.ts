@@ -4,6 +4,7 @@
  * function per statement or transaction, for SQLite and PostgreSQL. Errors are stored masked and
  * bounded.
  */
+import type { Knex } from 'knex';
 import type { Database } from '../db/connection.js';
 import { redact } from '../logging/redact.js';
 import { ERROR_MAX, storableMessage } from '../util/stored-text.js';
@@ -57,6 +58,8 @@ export function chatIdOf(update: RawUpdate): number | null {
 export interface StoredBatch {
   /** Rows inserted (new updates). */
   inserted: number;
+  /** The inserted rows, oldest first: each needs its `telegram.update` job. */
+  rows: Array<{ id: number; updateId: number }>;
   /** Updates already stored (a batch Telegram sent again). */
   duplicates: number;
   /**
@@ -69,9 +72,10 @@ export interface StoredBatch {
 }
 
 /**
- * Stores a batch and advances the bot's offset to `offset`, in one transaction, if `token`
- * still holds the bot's poller lease (renewing it for `leaseMs`); else throws PollerLeaseLost
- * and stores nothing. New updates are `received`: the outbox scan dispatches them.
+ * Stores a batch and advances the bot's offset to `offset`, in one transaction (`trx` when
+ * given: the caller's, which commits it), if `token` still holds the bot's poller lease
+ * (renewing it for `leaseMs`); else throws PollerLeaseLost and stores nothing. New updates are
+ * `received` until their job is dispatched (markQueued).
  */
 export async function storeBatch(
   db: Database,
@@ -80,65 +84,157 @@ export async function storeBatch(
   updates: RawUpdate[],
   offset: number,
   leaseMs: number,
+  trx?: Knex.Transaction,
 ): Promise<StoredBatch> {
+  if (!trx) {
+    return db.knex.transaction((own) => storeBatch(db, bot, token, updates, offset, leaseMs, own));
+  }
+  const unique = new Map<number, { update: RawUpdate; text: string }>();
+  for (const update of updates) {
+    // The same id twice in one batch: the first one counts.
+    if (!unique.has(update.update_id))
+      unique.set(update.update_id, { update, text: JSON.stringify(update) });
+  }
+  const result: StoredBatch = { inserted: 0, rows: [], duplicates: 0, replaced: [], clashes: [] };
+  const fresh =
+    db.dialect === 'pgsql'
+      ? await insertNewPg(db, trx, bot, token, unique, offset, leaseMs)
+      : undefined;
+  if (fresh) {
+    result.rows = fresh;
+    for (const row of fresh) unique.delete(row.updateId);
+  } else {
+    await advanceOffset(db, trx, bot, token, offset, leaseMs);
+  }
+  // What is left is already stored, or (SQLite) not yet looked at.
+  if (unique.size > 0) await storeSlowly(db, trx, bot, unique, result);
+  result.rows.sort((a, b) => a.id - b.id);
+  result.inserted = result.rows.length;
+  return result;
+}
+
+/** The lease check and the offset, one UPDATE; throws PollerLeaseLost when the lease is gone. */
+async function advanceOffset(
+  db: Database,
+  trx: Knex.Transaction,
+  bot: string,
+  token: string,
+  offset: number,
+  leaseMs: number,
+): Promise<void> {
   const now = nowSql(db);
-  return db.knex.transaction(async (trx) => {
-    const held = await trx('telegram_state')
-      .where({ bot, owner_token: token })
-      .update({
-        next_offset: offset,
-        lease_until: trx.raw(`${now} + ?`, [wholeMs(leaseMs)]),
-        updated_at: trx.raw(now),
-      });
-    if (held !== 1) throw new PollerLeaseLost(bot);
-    const result: StoredBatch = { inserted: 0, duplicates: 0, replaced: [], clashes: [] };
-    if (updates.length === 0) return result;
-    const ids = updates.map((u) => u.update_id);
-    const existing = new Map<number, { id: number; update: string; status: string }>();
-    for (const row of await trx('telegram_updates')
-      .where({ bot })
-      .whereIn('update_id', ids)
-      .select('id', 'update_id', 'update', 'status')) {
-      existing.set(Number(row.update_id), {
-        id: Number(row.id),
-        update: String(row.update),
-        status: String(row.status),
-      });
-    }
-    const rows: Array<Record<string, unknown>> = [];
-    const seen = new Set<number>();
-    for (const update of updates) {
-      if (seen.has(update.update_id)) continue; // the same id twice in one batch
-      seen.add(update.update_id);
-      const text = JSON.stringify(update);
-      const old = existing.get(update.update_id);
-      if (old) {
-        if (old.update === text) {
-          result.duplicates += 1;
-          continue;
-        }
-        // Same id, other update: ids restarted. Replace a finished row; a live one keeps its id.
-        if (old.status !== 'handled' && old.status !== 'failed') {
-          result.clashes.push(update.update_id);
-          continue;
-        }
-        await trx('telegram_updates').where({ id: old.id }).delete();
-        result.replaced.push(update.update_id);
+  const held = await trx('telegram_state')
+    .where({ bot, owner_token: token })
+    .update({
+      next_offset: offset,
+      lease_until: trx.raw(`${now} + ?`, [wholeMs(leaseMs)]),
+      updated_at: trx.raw(now),
+    });
+  if (held !== 1) throw new PollerLeaseLost(bot);
+}
+
+/**
+ * PostgreSQL, one statement: the lease check and the offset (as advanceOffset), and every
+ * update whose (bot, update_id) is not stored yet inserted; the rows inserted come back. A
+ * round trip per statement was most of a batch's time (docs/performance.md, "Telegram").
+ */
+async function insertNewPg(
+  db: Database,
+  trx: Knex.Transaction,
+  bot: string,
+  token: string,
+  updates: Map<number, { update: RawUpdate; text: string }>,
+  offset: number,
+  leaseMs: number,
+): Promise<Array<{ id: number; updateId: number }>> {
+  const now = nowSql(db);
+  const list = [...updates.values()];
+  const result = await trx.raw(
+    `with held as (
+       update telegram_state set next_offset = ?, lease_until = ${now} + ?, updated_at = ${now}
+        where bot = ? and owner_token = ?
+       returning bot),
+     ins as (
+       insert into telegram_updates (bot, update_id, type, chat_id, "update", received_at, status)
+       select held.bot, u.update_id, u.type, u.chat_id, u."update", ${now}, 'received'
+         from held cross join unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[])
+              with ordinality as u(update_id, type, chat_id, "update", ord)
+        order by u.ord
+       on conflict (bot, update_id) do nothing
+       returning id, update_id)
+     select (select count(*) from held) as held, ins.id, ins.update_id
+       from (select 1) one left join ins on true`,
+    [
+      offset,
+      wholeMs(leaseMs),
+      bot,
+      token,
+      list.map((u) => u.update.update_id),
+      list.map((u) => updateType(u.update).slice(0, 64)),
+      list.map((u) => chatIdOf(u.update)),
+      list.map((u) => u.text),
+    ] as Knex.RawBinding[],
+  );
+  const rows = (result as { rows: Array<Record<string, unknown>> }).rows;
+  if (Number(rows[0]?.held) !== 1) throw new PollerLeaseLost(bot);
+  return rows
+    .filter((r) => r.id !== null)
+    .map((r) => ({ id: Number(r.id), updateId: Number(r.update_id) }));
+}
+
+/**
+ * Updates that may be stored already, one by one against their rows: the same update again is
+ * a duplicate; another update under a finished row's id (ids restarted) replaces it; under a
+ * live row's id it is a clash, and dropped.
+ */
+async function storeSlowly(
+  db: Database,
+  trx: Knex.Transaction,
+  bot: string,
+  updates: Map<number, { update: RawUpdate; text: string }>,
+  result: StoredBatch,
+): Promise<void> {
+  const existing = new Map<number, { id: number; update: string; status: string }>();
+  for (const row of await trx('telegram_updates')
+    .where({ bot })
+    .whereIn('update_id', [...updates.keys()])
+    .select('id', 'update_id', 'update', 'status')) {
+    existing.set(Number(row.update_id), {
+      id: Number(row.id),
+      update: String(row.update),
+      status: String(row.status),
+    });
+  }
+  const rows: Array<Record<string, unknown>> = [];
+  for (const { update, text } of updates.values()) {
+    const old = existing.get(update.update_id);
+    if (old) {
+      if (old.update === text) {
+        result.duplicates += 1;
+        continue;
       }
-      rows.push({
-        bot,
-        update_id: update.update_id,
-        type: updateType(update).slice(0, 64),
-        chat_id: chatIdOf(update),
-        update: text,
-        received_at: trx.raw(now),
-        status: 'received',
-      });
+      // Same id, other update: ids restarted. Replace a finished row; a live one keeps its id.
+      if (old.status !== 'handled' && old.status !== 'failed') {
+        result.clashes.push(update.update_id);
+        continue;
+      }
+      await trx('telegram_updates').where({ id: old.id }).delete();
+      result.replaced.push(update.update_id);
     }
-    if (rows.length > 0) await trx('telegram_updates').insert(rows);
-    result.inserted = rows.length;
-    return result;
-  });
+    rows.push({
+      bot,
+      update_id: update.update_id,
+      type: updateType(update).slice(0, 64),
+      chat_id: chatIdOf(update),
+      update: text,
+      received_at: trx.raw(nowSql(db)),
+      status: 'received',
+    });
+  }
+  if (rows.length === 0) return;
+  const inserted = await trx('telegram_updates').insert(rows).returning(['id', 'update_id']);
+  for (const r of inserted as Array<Record<string, unknown>>)
+    result.rows.push({ id: Number(r.id), updateId: Number(r.update_id) });
 }
 
 /** The bot's `received` rows (stored, no job yet), oldest first. */
@@ -157,18 +253,19 @@ export async function receivedRows(
 }
 
 /**
- * Marks rows `queued` with their job ids, in one transaction. Only rows still `received`: a
- * job that already ran (handled or failed) keeps its status.
+ * Marks rows `queued` with their job ids, in one transaction (`trx` when given). Only rows
+ * still `received`: a job that already ran (handled or failed) keeps its status.
  */
 export async function markQueued(
   db: Database,
   jobs: Array<{ id: number; jobId: string }>,
+  trx?: Knex.Transaction,
 ): Promise<void> {
   if (jobs.length === 0) return;
   if (db.dialect === 'pgsql') {
     // One statement for the batch: a round trip per row was most of PostgreSQL's intake time
     // (docs/performance.md, "Telegram").
-    await db.knex.raw(
+    await (trx ?? db.knex).raw(
       `update telegram_updates as t set status = 'queued', job_id = v.job_id
          from (select unnest(?::bigint[]) as id, unnest(?::text[]) as job_id) as v
         where t.id = v.id and t.status = 'received'`,
@@ -176,13 +273,14 @@ export async function markQueued(
     );
     return;
   }
-  await db.knex.transaction(async (trx) => {
+  const run = async (on: Knex.Transaction) => {
     for (const { id, jobId } of jobs) {
-      await trx('telegram_updates')
+      await on('telegram_updates')
         .where({ id, status: 'received' })
         .update({ status: 'queued', job_id: jobId });
     }
-  });
+  };
+  await (trx ? run(trx) : db.knex.transaction(run));
 }
 
 export async function findUpdate(db: Database, id: number): Promise<UpdateRow | undefined> {

@@ -42,11 +42,8 @@ export async function pushBatch(on: Runner, jobs: NewJob[]): Promise<PushResult[
     firstOfKey.set(key, inserted.length);
     return inserted.push(job) - 1;
   });
+  // Also records each won key's job (pushMany's `keyed`).
   const ids = inserted.length > 0 ? await insert(on, inserted) : [];
-  const wonKeys = [...firstOfKey.keys()];
-  if (wonKeys.length > 0) {
-    await rows(on, SQL.setUniqueJobs, [wonKeys, wonKeys.map((k) => ids[firstOfKey.get(k)!]!)]);
-  }
   const lost = [
     ...new Set(jobs.flatMap((j) => (j.unique && !won.has(j.unique.key) ? [j.unique.key] : []))),
   ];
@@ -64,15 +61,16 @@ export async function pushBatch(on: Runner, jobs: NewJob[]): Promise<PushResult[
   });
 }
 
-/** Frees expired keys among the batch's and claims the free ones; returns the keys won. */
+/** Claims the batch's keys that are free or expired, one statement; returns the keys won. */
 async function claimKeys(on: Runner, jobs: NewJob[]): Promise<Set<string>> {
   const forMs = new Map<string, number>();
   for (const job of jobs) {
     if (job.unique && !forMs.has(job.unique.key)) forMs.set(job.unique.key, job.unique.forMs);
   }
   if (forMs.size === 0) return new Set();
-  const keys = [...forMs.keys()];
-  await rows(on, SQL.dropExpiredUniques, [keys]);
+  // In one order for every push: a claim locks the rows it meets (also a held key's), and two
+  // pushes meeting the same keys in other orders could deadlock.
+  const keys = [...forMs.keys()].sort();
   const claimed = await rows(on, SQL.claimUniques, [keys, keys.map((k) => forMs.get(k)!)]);
   return new Set(claimed.map((r) => String(r.key)));
 }

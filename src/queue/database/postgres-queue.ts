@@ -185,6 +185,21 @@ export class PostgresQueue implements QueueDriver {
     });
   }
 
+  async transaction<T>(
+    fn: (trx: Knex.Transaction, push: (jobs: NewJob[]) => Promise<PushResult[]>) => Promise<T>,
+  ): Promise<T> {
+    return this.knex.transaction((trx) =>
+      fn(trx, async (given) => {
+        const jobs = given.map(storableJob);
+        const results: PushResult[] = [];
+        for (let i = 0; i < jobs.length; i += PUSH_BATCH) {
+          results.push(...(await pushBatch(trx, jobs.slice(i, i + PUSH_BATCH))));
+        }
+        return results;
+      }),
+    );
+  }
+
   /** One transaction for the whole stream, a statement or a few per batch: all or none. */
   async pushStream(
     batches: JobBatches,

@@ -54,7 +54,8 @@ export const SQL = {
   now: `select ${NOW} as now`,
 
   // Pushes, as arrays of columns: ids follow the arrays' order. Unique keys are claimed first
-  // (claimUniques); a job whose key was not won is not in the arrays.
+  // (claimUniques, same transaction); a job whose key was not won is not in the arrays, and each
+  // key won gets its job's id here (`keyed`), not in a statement of its own.
   pushMany: `
     with ins as (
       insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, unique_for_ms, created_at)
@@ -63,21 +64,21 @@ export const SQL = {
         from (select *, coalesce(run_at, ${NOW} + delay_ms) as at from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
              with ordinality as u(queue, name, payload, priority, max_tries, run_at, delay_ms, unique_key, unique_for_ms, ord)) as t
        order by t.ord
-      returning id),
+      returning id, unique_key),
+    keyed as (
+      update job_uniques set job_id = ins.id::text from ins
+       where ins.unique_key is not null and job_uniques.key = ins.unique_key),
     n as (select pg_notify('${CHANNEL}', ?))
     select ins.id from ins cross join n order by ins.id`,
-  // Frees the expired keys among these, so that they can be claimed again.
-  dropExpiredUniques: `delete from job_uniques where key = any(?::text[]) and expires_at <= ${NOW}`,
-  // Claims keys (placeholders: keys, their ms to hold). Concurrent pushes of one key serialise
-  // on the primary key; the loser's row is not returned.
+  // Claims keys (placeholders: keys, their ms to hold): a free key, or one whose hold ran out
+  // (taken over in place, so no statement of its own frees it first). Concurrent pushes of one
+  // key serialise on the primary key; the loser's row is not returned.
   claimUniques: `
     insert into job_uniques (key, job_id, expires_at)
     select t.key, '', ${NOW} + t.for_ms from unnest(?::text[], ?::bigint[]) as t(key, for_ms)
-    on conflict (key) do nothing returning key`,
-  setUniqueJobs: `
-    update job_uniques set job_id = t.id
-      from unnest(?::text[], ?::text[]) as t(key, id)
-     where job_uniques.key = t.key`,
+    on conflict (key) do update set job_id = excluded.job_id, expires_at = excluded.expires_at
+     where job_uniques.expires_at <= ${NOW}
+    returning key`,
   findUniques: `select key, job_id from job_uniques where key = any(?::text[])`,
   dropUniquesOf: `delete from job_uniques where job_id = any(?::text[])`,
   notify: `select pg_notify('${CHANNEL}', ?)`,

@@ -23,6 +23,7 @@ import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
 import { capped } from '../claim-caps.js';
 import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
+import { WakePacer, WalWatch } from './sqlite-wal-watch.js';
 import { requireNative } from '../../util/native-require.js';
 
 // Loaded with require, past any loader hooks of the app: see util/native-require.ts.
@@ -31,7 +32,10 @@ const Sqlite = requireNative<typeof BetterSqlite3>('better-sqlite3');
 interface Options {
   /** Absolute path of the database file (already migrated). */
   filename: string;
-  /** How often an idle worker looks for another process's writes. @defaultValue 50 */
+  /**
+   * How often an idle worker looks for another process's writes when no WAL watch tells it
+   * first (sqlite-wal-watch.ts). @defaultValue 50
+   */
   pollMs?: number;
 }
 
@@ -55,6 +59,10 @@ export class SqliteQueue implements QueueDriver {
   private readonly sql: Statements;
   private readonly pollMs: number;
   private readonly localWake = new Set<() => void>();
+  private readonly walWatch: WalWatch;
+  private readonly pacer: WakePacer;
+  /** PRAGMA data_version as the latest claim saw it: a commit after it is news to a wait. */
+  private claimVersion?: number;
 
   constructor(options: Options) {
     // Read-only, corrupt, replaced or deleted: every call checks (see SqliteFile).
@@ -69,6 +77,8 @@ export class SqliteQueue implements QueueDriver {
       throw file.failure(error);
     }
     this.pollMs = options.pollMs ?? 50;
+    this.walWatch = new WalWatch(options.filename);
+    this.pacer = new WakePacer(this.pollMs);
     guardFile(this, file);
   }
 
@@ -156,8 +166,10 @@ export class SqliteQueue implements QueueDriver {
     options?: ClaimOptions,
   ): Promise<ClaimedJob[]> {
     leaseMs = wholeMs(leaseMs);
-    return this.db
+    const claimed = this.db
       .transaction((): ClaimedJob[] => {
+        // Read under the write lock: no commit of another process falls between it and the claim.
+        this.claimVersion = this.sql.dataVersion.pluck().get() as number;
         const now = this.now();
         // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
         const token = randomUUID();
@@ -184,6 +196,8 @@ export class SqliteQueue implements QueueDriver {
         return claimed;
       })
       .immediate();
+    this.pacer.claimed(claimed.length);
+    return claimed;
   }
 
   async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
@@ -252,29 +266,53 @@ export class SqliteQueue implements QueueDriver {
 
   /**
    * SQLite has no notifications between processes. PRAGMA data_version changes whenever another
-   * connection commits, and reading it costs no disk I/O, so polling it every few milliseconds
-   * finds new jobs quickly at almost no cost; writes in this process wake us directly.
+   * connection commits, and reading it costs no disk I/O. A watch on the WAL file says when to
+   * read it (within a millisecond of another process's commit: sqlite-wal-watch.ts), and it is
+   * also polled every `pollMs`, for when the watch is silent. The baseline is the latest claim's,
+   * so a commit between that claim and this wait ends the wait at once. Writes in this process
+   * wake us directly.
    */
   async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
-    const start = this.sql.dataVersion.pluck().get() as number;
+    const version = () => this.sql.dataVersion.pluck().get() as number;
+    const start = this.claimVersion ?? version();
     const now = this.now();
     const next = this.sql.nextDue.pluck().get({ queues: JSON.stringify(queues), now });
     timeoutMs = untilDue(timeoutMs, now, next as number | null);
     await new Promise<void>((resolve) => {
+      let later: NodeJS.Timeout | undefined;
+      const changed = () => {
+        if (version() === start) return false;
+        this.pacer.woke();
+        done();
+        return true;
+      };
       const done = () => {
         clearInterval(poll);
         clearTimeout(timer);
+        clearTimeout(later);
+        watch.stop();
         signal.removeEventListener('abort', done);
         this.localWake.delete(done);
         resolve();
       };
-      const poll = setInterval(() => {
-        if ((this.sql.dataVersion.pluck().get() as number) !== start) done();
-      }, this.pollMs);
+      const poll = setInterval(changed, this.pollMs);
       const timer = setTimeout(done, timeoutMs);
+      const watch = this.walWatch.listen(() => {
+        if (later) return;
+        // Paced (WakePacer); and the WAL is written a moment before the commit shows in
+        // data_version, so a look that finds nothing looks once more shortly after.
+        later = setTimeout(() => {
+          if (changed()) return;
+          later = setTimeout(() => {
+            later = undefined;
+            changed();
+          }, 2);
+        }, this.pacer.delay());
+      });
       signal.addEventListener('abort', done);
       this.localWake.add(done);
+      changed();
     });
   }
 
@@ -328,6 +366,7 @@ export class SqliteQueue implements QueueDriver {
 
   async close(): Promise<void> {
     this.wakeLocal();
+    this.walWatch.close();
     if (this.db.open) this.db.close();
   }
 }
