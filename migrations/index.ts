@@ -9,6 +9,7 @@ import * as m0007 from './0007_breakers.js';
 import * as m0008 from './0008_job_locks.js';
 import * as m0009 from './0009_telegram_updates.js';
 import * as m0010 from './0010_telegram_sending.js';
+import * as m0011 from './0011_rate_limit_slots.js';
 
 export interface Migration {
   name: string;
@@ -31,4 +32,5 @@ export const migrations: Migration[] = [
   { name: '0008_job_locks', ...m0008 },
   { name: '0009_telegram_updates', ...m0009 },
   { name: '0010_telegram_sending', ...m0010 },
+  { name: '0011_rate_limit_slots', ...m0011 },
 ];
