@@ -11,6 +11,7 @@ import * as m0009 from './0009_telegram_updates.js';
 import * as m0010 from './0010_telegram_sending.js';
 import * as m0011 from './0011_gpt_requests.js';
 import * as m0012 from './0012_mail_receipts.js';
+import * as m0013 from './0013_rate_limit_slots.js';
 
 export interface Migration {
   name: string;
@@ -35,4 +36,5 @@ export const migrations: Migration[] = [
   { name: '0010_telegram_sending', ...m0010 },
   { name: '0011_gpt_requests', ...m0011 },
   { name: '0012_mail_receipts', ...m0012 },
+  { name: '0013_rate_limit_slots', ...m0013 },
 ];

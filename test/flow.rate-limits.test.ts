@@ -27,7 +27,8 @@ describe('GCRA', () => {
       if (d.allowed) passed.push(now + d.waitUs);
       else now = Math.max(now + 1, state.tat - params.toleranceUs);
     }
-    return passed.sort((a, b) => a - b);
+    // A pass booked ahead may go after the span's end: not in it.
+    return passed.filter((at) => at < start + spanUs).sort((a, b) => a - b);
   }
 
   /** The most requests let through in any window of `perUs` (half open). */
@@ -93,6 +94,13 @@ describe('RetryAfter', () => {
     expect(new RetryAfter(5, 'slow down').message).toBe('slow down');
     // A denial by rateLimited pushes nothing back: the limit's own state says when it frees.
     expect(pushBackOf(new RateLimitExceeded(34, 'a', 'k'))).toBeUndefined();
+  });
+
+  it("knows its own message in a job's last error: the job comes back from a booked slot", () => {
+    for (const e of [new RateLimitExceeded(34, 'a', 'k'), new RateLimitExceeded(5, 'a', '')])
+      expect(RateLimitExceeded.isMessage(e.message)).toBe(true);
+    for (const other of [null, undefined, '', 'Rate limit', new RetryAfter(5, 'slow down').message])
+      expect(RateLimitExceeded.isMessage(other)).toBe(false);
   });
 
   it('waits whole milliseconds rounded up, so a put-back never runs early', () => {

@@ -75,6 +75,9 @@ export class RetryAfter extends Error {
   }
 }
 
+/** How a RateLimitExceeded message begins: the job's stored last error says it was put back. */
+const RATE_LIMIT_EXCEEDED = 'Rate limit ';
+
 /**
  * Thrown by rateLimited when a limit has no room: the job is put back for `ms` (when the key is
  * expected to have room) without spending an attempt. It pushes nothing back: the limit's own
@@ -88,9 +91,16 @@ export class RateLimitExceeded extends RetryAfter {
   ) {
     super(
       ms / 1000,
-      `Rate limit ${limit}${key === '' ? '' : ` (key ${key})`}: no room for ${ms}ms`,
+      `${RATE_LIMIT_EXCEEDED}${limit}${key === '' ? '' : ` (key ${key})`}: no room for ${ms}ms`,
     );
     this.name = 'RateLimitExceeded';
+  }
+
+  /** Whether a job's stored last error (ctx.lastError) is a RateLimitExceeded's message. */
+  static isMessage(lastError: string | null | undefined): boolean {
+    return (
+      lastError?.startsWith(RATE_LIMIT_EXCEEDED) === true && lastError.includes(': no room for ')
+    );
   }
 }
 

@@ -152,6 +152,12 @@ export interface MiddlewareContext<P = unknown> extends JobContext {
   /** The payload as the schema parsed it (the handler gets the same value). */
   readonly payload: P;
   /**
+   * The error recorded when the job was last put back or retried (a RetryAfter, a rate limit
+   * with no room, a failed attempt, a lost lease), as its message; null or undefined on its
+   * first run.
+   */
+  readonly lastError?: string | null;
+  /**
    * Flow control on the worker's storage (rate limits, locks, breakers), as the built-in
    * middleware use it; undefined where no storage backs the run (a Worker made without one).
    */

@@ -16,6 +16,8 @@ export interface ChatRow {
   sent: number;
   skipped: number;
   failed: number;
+  /** When the sender last wrote the row (a send, skip or failure counted; epoch ms). */
+  updatedAt: number;
 }
 
 const REASON_MAX = 500;
@@ -37,6 +39,7 @@ export async function findChat(
     sent: Number(row.sent),
     skipped: Number(row.skipped),
     failed: Number(row.failed),
+    updatedAt: Number(row.updated_at),
   };
 }
 

@@ -50,9 +50,19 @@ const recent = new Map<string, Array<{ chat: string; at: number }>>();
 /**
  * Whether a 429 for `chat` of `bot` is a flood of the whole bot. Telegram does not say which
  * limit a 429 is for; the sender keeps each chat under its own limit, so 429s for two different
- * chats of one bot within a second mean the bot's limit (this process's view).
+ * chats of one bot within a second mean the bot's limit (this process's view). A 429 the
+ * chat's own limit explains (`chatExplains`: the chat was sent to less than its spacing before,
+ * the two sends arriving closer than they were taken) is not counted: at the edge of the limits
+ * such 429s come for several chats in a second, and taking them for a flood stopped the whole
+ * bot for a second each time.
  */
-export function isBotFlood(bot: string, chat: string, now = Date.now()): boolean {
+export function isBotFlood(
+  bot: string,
+  chat: string,
+  chatExplains = false,
+  now = Date.now(),
+): boolean {
+  if (chatExplains) return false;
   const list = (recent.get(bot) ?? []).filter((r) => now - r.at <= FLOOD_WINDOW_MS);
   list.push({ chat, at: now });
   recent.set(bot, list.slice(-20));

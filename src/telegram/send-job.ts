@@ -12,7 +12,13 @@ import { skipIf } from '../jobs/middleware.js';
 import type { JobContext, JobDefinition, JobMiddleware } from '../jobs/types.js';
 import { countChat, findChat, markBlocked, markMigrated } from './chats-store.js';
 import { classifySend, isBotFlood } from './send-errors.js';
-import { GLOBAL_LIMIT, chatKey, chatLimitOf, telegramLimits } from './send-limits.js';
+import {
+  GLOBAL_LIMIT,
+  chatKey,
+  chatLimitOf,
+  chatSpacingMs,
+  telegramLimits,
+} from './send-limits.js';
 import { DEFAULT_SEND_QUEUE, type BotSettings } from './settings.js';
 import { findScheduled, markScheduledFailed, markScheduledSent } from './scheduled-store.js';
 import { sendPayloadSchema, type TelegramSendPayload } from './send-payload.js';
@@ -137,7 +143,10 @@ async function send(deps: SendJobDeps, p: TelegramSendPayload, ctx: JobContext):
       switch (failure.kind) {
         case 'flood': {
           // No attempt spent; every job on the key waits too.
-          const [limit, key] = isBotFlood(bot.id, chat)
+          const last = await findChat(db, bot.id, chat);
+          const chatExplains =
+            last !== undefined && Date.now() - last.updatedAt < chatSpacingMs(chat);
+          const [limit, key] = isBotFlood(bot.id, chat, chatExplains)
             ? [GLOBAL_LIMIT, bot.id]
             : [chatLimitOf(chat), chatKey(bot.id, chat)];
           throw new RetryAfter(failure.retryAfter, {

@@ -152,7 +152,7 @@ export async function execute(
   const { middleware } = definition;
   // One closure either way: a job without middleware calls its handler directly.
   const run = middleware
-    ? () => runChain(definition, middleware, payload, context, options.flow)
+    ? () => runChain(definition, middleware, payload, context, options.flow, job.lastError)
     : () => definition.handle(payload, context);
   const outcome = await race(
     jobContext ? () => jobContext.run(job, run) : run,

@@ -18,9 +18,10 @@ export function runChain(
   payload: unknown,
   context: LazyJobContext,
   flow?: FlowControl,
+  lastError: string | null = null,
 ): Promise<unknown> {
   const { name } = definition;
-  const ctx = middlewareContext(name, payload, context, flow);
+  const ctx = middlewareContext(name, payload, context, flow, lastError);
   // The furthest link started: a call to a link at or before it is a second next().
   let reached = -1;
   const step = (index: number): Promise<unknown> => {
@@ -42,17 +43,20 @@ export function runChain(
 
 /**
  * The ctx every middleware of one attempt shares: the handler's context, read through (so its
- * lazy signal is made once, and aborts reach it), plus the name and the payload.
+ * lazy signal is made once, and aborts reach it), plus the name, the payload and the job's
+ * last error.
  */
 function middlewareContext(
   name: string,
   payload: unknown,
   context: LazyJobContext,
   flow: FlowControl | undefined,
+  lastError: string | null,
 ): MiddlewareContext {
   return {
     name,
     payload,
+    lastError,
     attempt: context.attempt,
     jobId: context.jobId,
     queue: context.queue,

@@ -1,6 +1,6 @@
 /*
  * GCRA, the decision itself (store.ts explains the algorithm). The SQLite store runs it here, in
- * its transaction; the PostgreSQL function (migrations/0006_rate_limits.ts) and the Redis script
+ * its transaction; the PostgreSQL function (migrations/0013_rate_limit_slots.ts) and the Redis script
  * (redis.ts) carry the same steps in their own language, and the conformance suite holds the
  * three to the same answers.
  *
@@ -22,12 +22,13 @@ export interface GcraParams {
   /** Tolerance tau = burst × T, µs. */
   toleranceUs: number;
   /**
-   * A request at most this early (min(T, SHORT_WAIT_MS)) is let through, booked for the exact
-   * moment its keys free: tat moves on from that moment, not from when the request came, and
-   * the caller waits until then (rateLimited waits in the worker). It is most likely the job a
-   * slot was handed to, back a few ms before the job ahead of it let go (claims are late by
-   * varying amounts). Denied, it would lose its slot; made to ask again, every step would add
-   * a timer's and a round trip's lateness, a few % of a busy key's rate.
+   * A request at most this early (SHORT_WAIT_MS, whatever T) is let through, booked for the
+   * exact moment its keys free: tat moves on from that moment, not from when the request came,
+   * and the caller waits until then (rateLimited waits in the worker). It is most likely the
+   * job a slot was handed to, back a few ms before the job ahead of it let go (claims are late
+   * by varying amounts), or a few slots behind on a fast key (1 s / 30) after jobs booked on
+   * another key took its own. Denied, it would lose its place; made to ask again, every step
+   * would add a timer's and a round trip's lateness, a few % of a busy key's rate.
    */
   graceUs: number;
 }
@@ -38,7 +39,7 @@ export function gcraParams(rule: RateLimitRule): GcraParams {
   return {
     intervalUs,
     toleranceUs: rule.burst * intervalUs,
-    graceUs: Math.min(intervalUs, SHORT_WAIT_MS * 1000),
+    graceUs: SHORT_WAIT_MS * 1000,
   };
 }
 
@@ -71,13 +72,15 @@ export interface GcraItem extends GcraParams {
 
 /**
  * Decides a take at `now` (µs) and updates the states in place: every tat when let through,
- * the denied keys' backlogs on a denial. Let through, `waitUs` is how long the caller must wait
- * before it goes (0, or up to the grace when booked ahead); denied, `index` is the item that
- * waits longest.
+ * the backlogs of the keys that hand out a slot on a denial. Let through, `waitUs` is how long
+ * the caller must wait before it goes (0, or up to the grace when booked ahead); denied,
+ * `index` is the item that sets the moment the job comes back, `waitUs` later. `booked`: the
+ * job comes back from a slot a denied take handed it (RateLimitTakeOptions.booked).
  */
 export function decide(
   now: number,
   items: readonly GcraItem[],
+  booked = false,
 ): { allowed: true; waitUs: number } | { allowed: false; index: number; waitUs: number } {
   // The earliest moment each key lets a request through: tat − tau, and not before a push-back.
   const freeAt = items.map((i) => Math.max(i.state.tat - i.toleranceUs, i.blockedUntil));
@@ -86,20 +89,32 @@ export function decide(
     for (const item of items) item.state.tat = Math.max(item.state.tat, at) + item.intervalUs;
     return { allowed: true, waitUs: at - now };
   }
-  // Only the key that makes the job wait longest hands out a slot. Booking the others too
-  // would spend slots the job comes back too late to use: a send waiting a second for its chat
-  // would take a bot-wide slot meant for now, and the bot's backlog would fill with slots no
-  // job uses (the sender reached half the allowed rate: docs/performance.md, "Telegram").
-  let index = -1;
-  let waitUs = 0;
-  items.forEach((item, i) => {
-    if (freeAt[i]! <= now) return;
-    const slot = Math.max(item.state.backlog, freeAt[i]!);
-    if (slot - now > waitUs) [index, waitUs] = [i, slot - now];
+  // Denied: the job comes back at the latest of its keys' next slots. A key's next slot is when
+  // it frees, and for a job not yet booked, no earlier than the slot after the last one the
+  // key handed out (its backlog, even while the key is free now): jobs booked on it go first,
+  // so two jobs of one chat are not handed bot-wide slots a few ms apart, the second to be
+  // denied for its chat and its slot lost. A booked job already holds one of those slots;
+  // denied again (another job took its slot, or a key was pushed back), it goes when its keys
+  // free, not to the back of the line.
+  const next = items.map((item, i) => Math.max(now, freeAt[i]!, booked ? 0 : item.state.backlog));
+  let index = 0;
+  next.forEach((slot, i) => {
+    if (slot > next[index]!) index = i;
   });
-  const worst = items[index]!;
-  worst.state.backlog = now + waitUs + worst.intervalUs;
-  return { allowed: false, index, waitUs };
+  const moment = next[index]!;
+  // The key that sets the moment hands out that slot, and so does every key with a longer
+  // interval, whose slot the job uses then (a chat's, when the bot-wide key sets the moment).
+  // A key with a shorter interval keeps its slots up to that moment for jobs that can use
+  // them: a send waiting a second for its chat takes none of the bot's 30 slots of that second
+  // (booking every key, a sender reached half the allowed rate; only the one that set the
+  // moment, 0.6x: docs/performance.md, "Telegram"). The job meets it again when it comes back,
+  // most often within the grace.
+  const setter = items[index]!.intervalUs;
+  items.forEach((item, i) => {
+    if (i === index || item.intervalUs > setter)
+      item.state.backlog = Math.max(item.state.backlog, moment + item.intervalUs);
+  });
+  return { allowed: false, index, waitUs: moment - now };
 }
 
 /** A wait in µs as the whole milliseconds a job is put back for: rounded up, never early. */

@@ -53,10 +53,12 @@ export class RateLimitError extends Permanent {
  *   several limits in one step, all or none: when any is out of tokens none is taken.
  *
  * When a limit has no room the job is put back, WITHOUT spending an attempt, to run when the
- * key is expected to have room (jobs denied together come back one interval apart); the
- * worker's idle wait finds it then, with no polling. A key that frees within 100 ms is booked
- * for that moment and waited for in the worker instead. A handler that meets an upstream's 429
- * throws `new RetryAfter(seconds, { limit, key })` to push the key back for every job.
+ * key is expected to have room (jobs denied together come back one interval apart; a job back
+ * from such a slot and denied again goes when its keys free, not to the back of the line);
+ * the worker's idle wait finds it then, with no polling. Keys that free within 100 ms are
+ * booked for that moment and waited for in the worker instead. A handler that meets an
+ * upstream's 429 throws `new RetryAfter(seconds, { limit, key })` to push the key back for
+ * every job.
  *
  * Throws ConfigError at once for a bad argument. When the job runs: RateLimitError (Permanent)
  * if the worker has no flow control, the limit is not declared, or the key is not a string or a
@@ -85,7 +87,9 @@ export function rateLimited<P = unknown>(
       }
       return { rule, key: use.key ? keyText(use.key(ctx.payload, ctx), use.limit, ctx.name) : '' };
     });
-    const decision = await flow.store.rateLimits.take(requests);
+    // Back from a slot a denied take handed it: denied again, it keeps its place in line.
+    const booked = RateLimitExceeded.isMessage(ctx.lastError);
+    const decision = await flow.store.rateLimits.take(requests, { booked });
     if (!decision.allowed)
       throw new RateLimitExceeded(decision.retryAfterMs, decision.limit, decision.key);
     // Booked for a moment a few ms ahead (its keys free then): wait for it here, holding the

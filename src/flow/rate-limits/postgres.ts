@@ -5,6 +5,7 @@ import type {
   RateLimitRequest,
   RateLimitRule,
   RateLimitStore,
+  RateLimitTakeOptions,
   RateLimitUsage,
 } from './store.js';
 
@@ -12,27 +13,31 @@ import type {
 const NOW_US = `(extract(epoch from clock_timestamp()) * 1000000)::bigint`;
 
 /**
- * Rate limits on PostgreSQL. A take is one call of the plpgsql function of migration 0006
+ * Rate limits on PostgreSQL. A take is one call of the plpgsql function of migration 0013
  * (jobsmith_rate_limit_take), which locks the keys' rows in the order given; a push-back is
  * one INSERT ... ON CONFLICT. Times are the server clock, as every PostgreSQL queue decision.
  */
 export class PostgresRateLimitStore implements RateLimitStore {
   constructor(private readonly knex: Knex) {}
 
-  async take(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision> {
+  async take(
+    requests: readonly RateLimitRequest[],
+    options: RateLimitTakeOptions = {},
+  ): Promise<RateLimitDecision> {
     const ordered = orderRequests(requests);
     if (ordered.length === 0) return { allowed: true, waitMs: 0 };
     const params = ordered.map((r) => gcraParams(r.rule));
     const { rows } = await this.knex.raw<{
       rows: Array<{ allowed: boolean; idx: number; wait_us: string }>;
     }>(
-      'select * from jobsmith_rate_limit_take(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[])',
+      'select * from jobsmith_rate_limit_take(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::boolean)',
       [
         ordered.map((r) => r.rule.name),
         ordered.map((r) => r.key),
         params.map((p) => p.intervalUs),
         params.map((p) => p.toleranceUs),
         params.map((p) => p.graceUs),
+        options.booked === true,
       ],
     );
     const [row] = rows;

@@ -5,6 +5,7 @@ import type {
   RateLimitRequest,
   RateLimitRule,
   RateLimitStore,
+  RateLimitTakeOptions,
   RateLimitUsage,
 } from './store.js';
 
@@ -47,12 +48,13 @@ const SCRIPTS = {
 
   KEYS[3i-2] the key's hash  KEYS[3i-1] its limit's block  KEYS[3i] its limit's busy zset
   ARGV[4i-3] emission interval T (µs)  ARGV[4i-2] tolerance tau (µs)  ARGV[4i-1] grace (µs)
-  ARGV[4i] the key itself
+  ARGV[4i] the key itself; then ARGV[4n+1] "1" when the job is booked (RateLimitTakeOptions)
   Returns {1, wait} when let through: every key free now, or within the smallest grace (then
   booked for that moment: each tat moves on from it, and wait is how long to wait before
   going, µs); else {0, i, wait}: the 0-based index of the request that waits longest and that
-  wait in µs; nothing is taken, and that request's key hands out its next slot (backlog), one
-  T after the last.
+  wait in µs; nothing is taken: the job comes back at the latest of its keys' next slots (when
+  each frees, and for a job not booked, no earlier than its backlog); that request's key hands
+  out the slot (backlog one T after it), and so does every key with a longer interval.
 ]]${SAVE}
 local n = #KEYS / 3
 local tat, backlog, free = {}, {}, {}
@@ -73,16 +75,25 @@ if at - now <= grace then
   end
   return {1, at - now}
 end
-local worst, wait = 0, 0
+-- Denied: back at the latest of the keys' next slots, a booked job's not held back by the
+-- backlogs; that key hands the slot out, and so does every key with a longer interval
+-- (gcra.ts, decide, says why).
+local booked = ARGV[4 * n + 1] == '1'
+local worst, moment = 1, now
 for i = 1, n do
-  if free[i] > now then
-    local slot = math.max(backlog[i], free[i])
-    if slot - now > wait then worst, wait = i, slot - now end
+  local slot = math.max(now, free[i])
+  if not booked then slot = math.max(slot, backlog[i]) end
+  if slot > moment then worst, moment = i, slot end
+end
+local setter = tonumber(ARGV[4 * worst - 3])
+for i = 1, n do
+  local interval = tonumber(ARGV[4 * i - 3])
+  if i == worst or interval > setter then
+    backlog[i] = math.max(backlog[i], moment + interval)
+    save(KEYS[3 * i - 2], KEYS[3 * i], ARGV[4 * i], tat[i], backlog[i], now)
   end
 end
--- Only the key that makes the job wait longest hands out a slot (gcra.ts says why).
-backlog[worst] = now + wait + tonumber(ARGV[4 * worst - 3])
-save(KEYS[3 * worst - 2], KEYS[3 * worst], ARGV[4 * worst], tat[worst], backlog[worst], now)
+local wait = moment - now
 return {0, worst - 1, wait}`,
   },
   jobsmithRateLimitBlockKey: {
@@ -175,7 +186,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     return `${this.prefix}:jobsmith:rl:${name}:`;
   }
 
-  async take(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision> {
+  async take(
+    requests: readonly RateLimitRequest[],
+    options: RateLimitTakeOptions = {},
+  ): Promise<RateLimitDecision> {
     const ordered = orderRequests(requests);
     if (ordered.length === 0) return { allowed: true, waitMs: 0 };
     const keys: string[] = [];
@@ -186,6 +200,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       const { intervalUs, toleranceUs, graceUs } = gcraParams(rule);
       args.push(intervalUs, toleranceUs, graceUs, key);
     }
+    args.push(options.booked ? '1' : '0');
     const reply = (await this.scripts.jobsmithRateLimitTake(
       keys.length,
       ...keys,

@@ -13,6 +13,7 @@ import type {
   RateLimitRequest,
   RateLimitRule,
   RateLimitStore,
+  RateLimitTakeOptions,
   RateLimitUsage,
 } from './store.js';
 
@@ -59,7 +60,10 @@ export class SqliteRateLimitStore implements RateLimitStore {
     };
   }
 
-  async take(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision> {
+  async take(
+    requests: readonly RateLimitRequest[],
+    options: RateLimitTakeOptions = {},
+  ): Promise<RateLimitDecision> {
     const ordered = orderRequests(requests);
     if (ordered.length === 0) return { allowed: true, waitMs: 0 };
     return this.db
@@ -75,7 +79,7 @@ export class SqliteRateLimitStore implements RateLimitStore {
           };
         });
         const before = items.map((item) => ({ ...item.state }));
-        const decision = decide(now, items);
+        const decision = decide(now, items, options.booked);
         items.forEach((item, i) => {
           const { rule, key } = ordered[i]!;
           const { tat, backlog } = item.state;

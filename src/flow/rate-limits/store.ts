@@ -11,10 +11,12 @@
  * - and `backlog`, the last slot handed to a denied request: a denied request gets the slot
  *   max(backlog, tat − tau) and moves backlog one T past it, so that jobs denied together come
  *   back one interval apart, each when the key is expected to have room, never all at once.
- *   With several keys, only the one that makes the request wait longest hands out a slot.
- * - a request at most min(T, 100 ms) early is let through, booked for the moment its keys free
- *   (tat moves on from that moment), and told to wait until then: it is most likely the job a
- *   slot was handed to, back a moment before the job ahead let go (gcra.ts, graceUs).
+ * - with several keys, the job comes back at the latest of their next slots (a key's backlog
+ *   counting even while the key is free now); that key hands the slot out, and so does every
+ *   key with a longer interval. A job back from its slot and denied again (`booked`) goes when
+ *   its keys free instead. gcra.ts, decide, says why.
+ * - a request at most 100 ms early is let through, booked for the moment its keys free (tat
+ *   moves on from that moment), and told to wait until then (gcra.ts, graceUs).
  *
  * A whole limit can be pushed back too (`block` without a key: an upstream's 429 for the whole
  * bot): then no key of it conforms before that time.
@@ -52,9 +54,12 @@ export type RateLimitDecision =
     }
   | {
       allowed: false;
-      /** Whole milliseconds (rounded up) until the request that waits longest may conform. */
+      /**
+       * Whole milliseconds (rounded up) until the moment handed to the job: the latest of its
+       * keys' next slots (gcra.ts, decide).
+       */
       retryAfterMs: number;
-      /** The limit and key that wait longest. */
+      /** The limit and key whose slot sets that moment. */
       limit: string;
       key: string;
     };
@@ -81,14 +86,28 @@ export interface RateLimitUsage {
   keys: RateLimitKeyUsage[];
 }
 
+/** How a take is asked. */
+export interface RateLimitTakeOptions {
+  /**
+   * The job comes back from a slot an earlier denied take handed it (rateLimited sets it when
+   * the job's last put-back was a rate limit's). Denied again, it goes when its keys free, not
+   * after the slots handed out since: it held one of them. @defaultValue false
+   */
+  booked?: boolean;
+}
+
 /** Keyed rate-limit state on one storage. Every call is one atomic round trip. */
 export interface RateLimitStore {
   /**
    * Takes one token from each request, all or none: when any is denied, nothing is taken and
-   * the answer names the request that waits longest. Let through, the caller must wait
-   * `waitMs` before it goes. The same (limit, key) twice in one call counts once.
+   * the answer names the request whose key sets the moment to come back. Let through, the
+   * caller must wait `waitMs` before it goes. The same (limit, key) twice in one call counts
+   * once.
    */
-  take(requests: readonly RateLimitRequest[]): Promise<RateLimitDecision>;
+  take(
+    requests: readonly RateLimitRequest[],
+    options?: RateLimitTakeOptions,
+  ): Promise<RateLimitDecision>;
   /**
    * Pushes back one key of a limit, or (key undefined) the whole limit, for `ms` milliseconds
    * from now: no request of it conforms before then. A shorter push-back than one in force
