@@ -58,32 +58,25 @@ export class App {
   }
 
   /**
-   * Job definitions from the config file, with the built-in Telegram jobs when it has
-   * `telegram`, the GPT job when it has `gpt` or OPENAI_API_KEY is set, and `mail.send` when
-   * mail is configured (MAIL_URL, MAIL_HOST or a `mail` section).
+   * Job definitions from the config file, with the built-in jobs of the integrations it uses
+   * (src/integrations.ts: Telegram with a `telegram` section, GPT with `gpt` or OPENAI_API_KEY,
+   * mail with MAIL_URL, MAIL_HOST or `mail`); an app job of the same name wins. The others'
+   * names are kept with what to set up, for a worker that meets one of their jobs.
    */
   registry(): Promise<JobRegistry> {
     this.jobRegistry ??= this.config().then(async ({ config }) => {
       const jobs = [...(config.jobs ?? [])];
-      if (config.telegram) {
-        // Loaded only for a config with a telegram section; an app job of the same name wins.
-        const { telegramJobs } = await import('../telegram/jobs.js');
+      const unconfigured = new Map<string, string>();
+      const { INTEGRATION_JOBS } = await import('../integrations.js');
+      for (const integration of INTEGRATION_JOBS) {
+        if (!integration.used(config, this.env)) {
+          for (const name of integration.names) unconfigured.set(name, integration.setup);
+          continue;
+        }
         const names = new Set(jobs.map((j) => j.name));
-        jobs.push(...telegramJobs(this, config.telegram).filter((j) => !names.has(j.name)));
+        jobs.push(...(await integration.load(this, config)).filter((j) => !names.has(j.name)));
       }
-      if (config.gpt !== undefined || this.env.OPENAI_API_KEY) {
-        // The same for GPT: a `gpt` section or an API key; `openai` loads at the first request.
-        const { gptJobs } = await import('../gpt/jobs.js');
-        const names = new Set(jobs.map((j) => j.name));
-        jobs.push(...gptJobs(this, config.gpt).filter((j) => !names.has(j.name)));
-      }
-      if (config.mail || this.env.MAIL_URL !== undefined || this.env.MAIL_HOST !== undefined) {
-        // Loaded only when mail is configured; an app job of the same name wins.
-        const { mailJobs } = await import('../mail/jobs.js');
-        const names = new Set(jobs.map((j) => j.name));
-        jobs.push(...mailJobs(this, config.mail).filter((j) => !names.has(j.name)));
-      }
-      return new JobRegistry(jobs);
+      return new JobRegistry(jobs, unconfigured);
     });
     return this.jobRegistry;
   }

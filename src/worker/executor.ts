@@ -92,6 +92,11 @@ export async function execute(
 ): Promise<Execution> {
   const definition = options.registry.get(job.name);
   if (!definition) {
+    const setup = options.registry.setupOf(job.name);
+    if (setup !== undefined)
+      return poison(
+        `${job.name} is a built-in job this worker is not set up for: ${setup}, restart the worker, then retry the job with run queue:retry.`,
+      );
     const known = options.registry.names();
     return poison(
       `Unknown job name "${job.name}": no job with that name is registered (known: ${known.join(', ') || 'none'}). Add it to the config's jobs list, then retry it with run queue:retry.`,

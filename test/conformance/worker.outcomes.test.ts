@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJob } from '../../src/jobs/define.js';
 import { JobTimeoutError, Permanent, RetryAfter } from '../../src/jobs/errors.js';
+import { JobRegistry } from '../../src/jobs/registry.js';
 import { EXIT } from '../../src/worker/options.js';
 import { LEASE_LOST_ERROR } from '../../src/queue/driver.js';
 import { waitFor } from '../helpers/wait.js';
@@ -193,12 +194,18 @@ for (const d of drivers) {
           },
         });
 
-      async function runWithPoison(poison: { name: string; payload: string }) {
+      async function runWithPoison(
+        poison: { name: string; payload: string },
+        unconfigured: ReadonlyMap<string, string> = new Map(),
+      ) {
         const h = harness();
         const ok = good();
         await pushOne(h.driver, { ...poison, maxTries: 5 });
         await pushOne(h.driver, { name: 'good' });
-        const w = startWorker(h, [ok.job, strict()], { stopWhenEmpty: true });
+        const jobs = [ok.job, strict()];
+        const w = startWorker(h, jobs, { stopWhenEmpty: true }, h.driver, {
+          registry: new JobRegistry(jobs, unconfigured),
+        });
         expect(await exitOf(w)).toBe(EXIT.OK);
         expect(ok.attempts).toHaveLength(1);
         expect(w.of('job:processed').map((e) => e.job.name)).toEqual(['good']);
@@ -220,6 +227,16 @@ for (const d of drivers) {
         const exception = await runWithPoison({ name: 'nobody.knows', payload: '{}' });
         expect(exception).toContain(
           'PoisonJobError: Unknown job name "nobody.knows": no job with that name is registered',
+        );
+      });
+
+      it("an integration's job on a worker not set up for it names what to set", async () => {
+        const exception = await runWithPoison(
+          { name: 'mail.send', payload: '{}' },
+          new Map([['mail.send', 'set MAIL_URL (or MAIL_HOST) and MAIL_FROM in its environment']]),
+        );
+        expect(exception).toContain(
+          'PoisonJobError: mail.send is a built-in job this worker is not set up for: set MAIL_URL (or MAIL_HOST) and MAIL_FROM in its environment, restart the worker, then retry the job with run queue:retry.',
         );
       });
 
