@@ -29,6 +29,15 @@ describe('redact', () => {
     expect(redact('redis://:r3dispw@127.0.0.1:6379/0')).toBe('redis://:***@127.0.0.1:6379/0');
   });
 
+  it('keeps the host of a URL whose user name names a secret (smtp://apikey:...@host)', () => {
+    expect(redact('MAIL_URL smtp://apikey:s3cret@smtp.example.com:587')).toBe(
+      'MAIL_URL smtp://apikey:***@smtp.example.com:587',
+    );
+    expect(redact('redis://token:abc123@cache:6379/0 and api_key=xyz')).toBe(
+      'redis://token:***@cache:6379/0 and api_key=***',
+    );
+  });
+
   it('masks an sk- API key', () => {
     expect(redact('OPENAI_API_KEY sk-proj-4fGh7Jk9LmNp2QrS5tUv end')).toBe(
       'OPENAI_API_KEY sk-*** end',

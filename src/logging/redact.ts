@@ -24,9 +24,10 @@ const PATTERNS: Array<[RegExp, Replacement]> = [
   // OpenAI-style API keys.
   [/\bsk-[A-Za-z0-9_-]{16,}/g, `sk-${MASK}`],
   // key=value and "key":"value" pairs whose key names a secret. An auth scheme in front of the
-  // value (Authorization: Bearer xyz) is kept and the credential after it masked.
+  // value (Authorization: Bearer xyz) is kept and the credential after it masked. Not a URL's
+  // user name (smtp://apikey:***@host, masked above): its "value" would swallow the host.
   [
-    /((?:password|passwd|pass|secret|token|api[_-]?key|apikey|authorization|session)["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token)\s+)?([^\s"',&}]+)/gi,
+    /(?<!\/\/)((?:password|passwd|pass|secret|token|api[_-]?key|apikey|authorization|session)["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token)\s+)?([^\s"',&}]+)/gi,
     (_match, key: string, scheme: string | undefined) =>
       `${key}${scheme ? `${scheme} ` : ''}${MASK}`,
   ],
