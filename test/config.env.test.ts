@@ -130,6 +130,25 @@ describe('.env in the working directory', () => {
 });
 
 describe('parseEnv', () => {
+  it('says what is off about a bot token, since its value is masked in the message', () => {
+    const problem = (token: string) => {
+      try {
+        parseEnv({ TELEGRAM_BOT_TOKEN: token });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    // Telegram's own documentation example is one character short of a real token.
+    expect(problem('123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11')).toContain(
+      'the part after the colon has 34 characters.',
+    );
+    expect(problem('AAH4bcdefghijklmnopqrstuvwxyz0123456')).toContain('it has no colon');
+    expect(problem('12a:' + 'A'.repeat(35))).toContain('not the bot id (digits)');
+    expect(problem('123:' + 'A'.repeat(34) + '!')).toContain('characters other than letters');
+    expect(problem('123456789:' + 'A'.repeat(35))).toBe('accepted');
+  });
+
   it('gives the documented defaults', () => {
     expect(parseEnv({})).toEqual({
       DB_CONNECTION: 'sqlite',

@@ -78,7 +78,24 @@ const envSchema = z.object({
   TELEMETRY_ENABLED: bool.default('false'),
   // Checked here, so a malformed token stops every command before it runs; a missing one only
   // stops the Telegram commands (src/telegram/settings.ts), which say which variable to set.
-  TELEGRAM_BOT_TOKEN: z.string().regex(TELEGRAM_TOKEN_SHAPE, TELEGRAM_TOKEN_HELP).optional(),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .superRefine((value, ctx) => {
+      if (TELEGRAM_TOKEN_SHAPE.test(value)) return;
+      // The value is masked in the message, so say what is off about it: most often a
+      // character lost or added when pasting.
+      const [id, rest] = value.split(/:(.*)/s);
+      const found =
+        rest === undefined
+          ? 'it has no colon'
+          : !/^\d{1,20}$/.test(id ?? '')
+            ? 'the part before the colon is not the bot id (digits)'
+            : /[^A-Za-z0-9_-]/.test(rest)
+              ? 'the part after the colon has characters other than letters, digits, _ and -'
+              : `the part after the colon has ${rest.length} characters`;
+      ctx.addIssue({ code: 'custom', message: `${TELEGRAM_TOKEN_HELP}; ${found}` });
+    })
+    .optional(),
   TELEGRAM_API_ROOT: url(['http', 'https']).default('https://api.telegram.org'),
   // The gpt.complete job (src/gpt, docs/gpt.md). A missing key only stops GPT requests, which
   // say which variable to set. The base URL is the API's root, `/v1` included, as the openai
