@@ -39,7 +39,7 @@ export default function command() {
             `Sent message ${result.message_id ?? '?'} to chat ${chat} as bot ${bot.name}.`,
           );
         }
-        const job = await senderJob(app);
+        const job = await senderJob(app, '--now');
         const dispatched = await app
           .dispatcher()
           .dispatch(job, { bot: bot.name, method: 'sendMessage', params: { chat_id: chat, text } });

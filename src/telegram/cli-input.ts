@@ -34,15 +34,21 @@ export function messageFlags(opts: { chat?: number | string; text?: string }): {
   return { chat: opts.chat, text: opts.text };
 }
 
-/** The config's telegram.send definition (on its sendQueue). */
-export async function senderJob(app: App): Promise<JobDefinition<TelegramSendPayload>> {
+/**
+ * The config's telegram.send definition (on its sendQueue). `direct` names the command's way
+ * round the queue, for the hint (telegram:send has --now; telegram:schedule has none).
+ */
+export async function senderJob(
+  app: App,
+  direct?: string,
+): Promise<JobDefinition<TelegramSendPayload>> {
   const { config, file } = await app.config();
   const job = config.telegram ? (await app.registry()).get('telegram.send') : undefined;
   if (!job)
     throw new ConfigError(
       `The config ${file ? `(${file}) ` : ''}has no telegram section, so no worker would run telegram.send jobs.`,
       {
-        hint: 'Add telegram: {} to defineConfig (with TELEGRAM_BOT_TOKEN set), or use --now to send directly.',
+        hint: `Add telegram: {} to defineConfig (with TELEGRAM_BOT_TOKEN set)${direct ? `, or use ${direct} to send directly` : ''}.`,
       },
     );
   return job as JobDefinition<TelegramSendPayload>;
