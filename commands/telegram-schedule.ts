@@ -41,7 +41,7 @@ export default function command() {
         });
         const sendAt = new Date(when).toISOString();
         if (opts.json)
-          return printJson({ id, bot: bot.name, chatId: chat, sendAt, status: 'pending' });
+          return printJson({ id, bot: bot.name, chatId: String(chat), sendAt, status: 'pending' });
         say(
           `Scheduled message ${id} for chat ${chat} at ${sendAt}${when < now ? ' (already due)' : ''}; run scheduled:dispatch queues it when due.`,
         );

@@ -35,7 +35,7 @@ export default function command() {
               say(`No scheduled message ${id}: run telegram:scheduled to see the ids.`);
             else
               say(
-                `Kept  scheduled message ${id}: it is already ${outcome}, only pending and queued ones can be cancelled.`,
+                `Kept  scheduled message ${id}: it is ${outcome.replace('-', ' ')}; only pending and queued ones can be cancelled.`,
               );
           }
         // Exit 1 when one was kept, as queue:retry does; the lines above say which and why.

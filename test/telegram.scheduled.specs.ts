@@ -201,7 +201,12 @@ export function scheduledSpecs(backend: AppBackend): void {
       );
       expect(cancel.code, cancel.stderr).toBe(1);
       expect(cancel.stdout).toContain(`Cancelled  scheduled message ${latest}`);
-      expect(cancel.stdout).toContain(`Kept  scheduled message ${soon}: it is already sent`);
+      expect(cancel.stdout).toContain(`Kept  scheduled message ${soon}: it is already sent;`);
+      const again = await t.app.run(['telegram:unschedule', String(latest), '--json'], {
+        env: t.env,
+      });
+      expect(again.code).toBe(1);
+      expect(JSON.parse(again.stdout)).toEqual([{ id: latest, outcome: 'already-cancelled' }]);
       expect(cancel.stdout).toContain('No scheduled message 999999');
       const rows = await t.rows('telegram_scheduled_messages');
       expect(rows.map((r) => [Number(r.id), r.status]).sort()).toEqual(

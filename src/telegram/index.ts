@@ -103,15 +103,13 @@ export async function scheduleTelegram(
 
 /**
  * Cancels a scheduled message that has not been sent (`pending`, or `queued` and not yet sent:
- * the sender skips it). Resolves with `cancelled`, `not-found`, or the status it already had
- * (`sent`, `failed`, `cancelled`), which it keeps.
+ * the sender skips it). Resolves with `cancelled`, `not-found`, or `already-sent`,
+ * `already-failed`, `already-cancelled` for a message it keeps as it was.
  */
 export async function cancelScheduledTelegram(
   id: number,
-): Promise<'cancelled' | 'not-found' | 'sent' | 'failed' | 'cancelled'> {
+): Promise<import('./scheduled-store.js').CancelOutcome> {
   const app = await sharedApp();
   const { cancelScheduled } = await import('./scheduled-store.js');
-  const outcome = (await cancelScheduled(await app.db(), [id])).get(id)!;
-  if (outcome === 'pending' || outcome === 'queued') return 'not-found'; // changed meanwhile
-  return outcome;
+  return (await cancelScheduled(await app.db(), [id])).get(id)!;
 }

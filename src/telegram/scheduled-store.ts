@@ -208,13 +208,14 @@ export async function listScheduled(
   return rows.map(fromRow);
 }
 
-/** What a cancel did to one id. */
-export type CancelOutcome = 'cancelled' | 'not-found' | ScheduledStatus;
+/** What a cancel did to one id: cancelled now, unknown, or kept with the status it had. */
+export type CancelOutcome =
+  'cancelled' | 'not-found' | 'already-sent' | 'already-failed' | 'already-cancelled';
 
 /**
  * Cancels messages that have not been sent: `pending` ones, and `queued` ones whose job has not
  * sent them yet (the sender reads the row before it sends and skips a cancelled one). A row
- * already sent, failed or cancelled is left as it is and its status returned.
+ * already sent, failed or cancelled is left as it is (`already-<status>`).
  */
 export async function cancelScheduled(
   db: Database,
@@ -241,7 +242,11 @@ export async function cancelScheduled(
   return new Map(
     ids.map((id): [number, CancelOutcome] => [
       id,
-      done.has(id) ? 'cancelled' : (status.get(id) ?? 'not-found'),
+      done.has(id)
+        ? 'cancelled'
+        : status.has(id)
+          ? (`already-${status.get(id)}` as CancelOutcome)
+          : 'not-found',
     ]),
   );
 }
