@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineJob } from '../../src/jobs/define.js';
 import { drivers } from './drivers.js';
-import { pushOne, startWorker, useHarness } from './support.js';
+import { pushOne, sleep, startWorker, useHarness } from './support.js';
 
 /** The idle wait of these tests, far longer than the delays: a late start shows. */
 const SLEEP_MS = 5_000;
@@ -27,6 +27,45 @@ for (const d of drivers) {
         expect(claimed).toBe(id);
         expect(Date.now() - started).toBeLessThan(DELAY_MS + 1_500);
       });
+
+      // The claim looks before the job is due, the wait after: the job is due by then, so it
+      // is no "next job" any more, and a wait that counted only jobs still to come slept its
+      // whole timeout beside it (seen under load, when the timer fired a moment early).
+      it('a job that comes due between the claim and the wait ends the wait at once', async () => {
+        const { driver } = harness();
+        // A short wait first, so that the driver's notifications (PostgreSQL's LISTEN) are up;
+        // and the push's own notice lands before the claim: neither may end the wait below.
+        await driver.waitForJobs(['default'], 200, new AbortController().signal);
+        const id = await pushOne(driver, { delayMs: 300 });
+        await sleep(100);
+        expect(await driver.claim(['default'], 1, 60_000)).toEqual([]);
+        // The interleaving itself: the job comes due after the claim, before the wait.
+        await sleep(300);
+        const started = Date.now();
+        await driver.waitForJobs(['default'], SLEEP_MS, new AbortController().signal);
+        expect(Date.now() - started).toBeLessThan(1_000);
+        expect((await driver.claim(['default'], 1, 60_000)).map((j) => j.id)).toEqual([id]);
+      });
+
+      // The other side of it: a job due at the claim and left there (its queue's global cap
+      // is full) is no reason to look again at once, or an idle worker would spin on it.
+      // Not on Redis: a wait there ends on BullMQ's markers, which the pushes and the claim
+      // leave (a few early ends, then full waits), not on a "next due" query.
+      it.skipIf(d.name === 'redis')(
+        'a job a global cap leaves waiting does not end the wait at once',
+        async () => {
+          const { driver } = harness();
+          await driver.waitForJobs(['default'], 200, new AbortController().signal);
+          await pushOne(driver);
+          await pushOne(driver);
+          await sleep(100);
+          const cap = { globalConcurrency: new Map([['default', 1]]) };
+          expect(await driver.claim(['default'], 2, 60_000, cap)).toHaveLength(1);
+          const started = Date.now();
+          await driver.waitForJobs(['default'], 300, new AbortController().signal);
+          expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+        },
+      );
 
       it('a job delayed 500 ms, a worker with --sleep 5s: it starts on time', async () => {
         const h = harness();

@@ -105,6 +105,8 @@ export class PostgresQueue implements QueueDriver {
   private readonly notifiedAt = new Map<string, number>();
   /** `notifications` when the latest claim began; -1 if LISTEN was not up then. */
   private claimedAt = -1;
+  /** performance.now() when the latest claim began, before its statement was sent. */
+  private claimSentAt?: number;
   /**
    * The worker's own writes (claim, extend, complete, release, fail) go through a pool with
    * synchronous_commit off: a commit lost in a server crash only makes a job run again, which
@@ -223,6 +225,7 @@ export class PostgresQueue implements QueueDriver {
     // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
     const token = randomUUID();
     this.claimedAt = this.listener ? this.notifications : -1;
+    this.claimSentAt = performance.now();
     const claimed: ClaimedJob[] = [];
     for (const queue of queues) {
       const want = options
@@ -390,11 +393,16 @@ export class PostgresQueue implements QueueDriver {
     // woke nobody: then look again (once listening) instead of sleeping through the push.
     // On the worker's own pool, whose idle connections a server restart may drop safely.
     const [due] = (await this.settle('nextDue', [queues])).rows;
-    timeoutMs = untilDue(
-      timeoutMs,
-      Number(due!.now),
-      due!.next === null ? null : Number(due!.next),
-    );
+    const now = Number(due!.now);
+    timeoutMs = untilDue(timeoutMs, now, due!.next === null ? null : Number(due!.next));
+    // A job that came due after the latest claim looked (too early for it) is claimable now:
+    // look again at once. The claim's own clock is not known here; `now` less the time since
+    // the claim was sent is no later than it, so no such job is missed (one due just before
+    // the claim and left there, by a global cap, costs at most one more claim).
+    if (this.claimSentAt !== undefined && due!.latest !== null) {
+      const claimAtOrAfter = now - (performance.now() - this.claimSentAt);
+      if (Number(due!.latest) > claimAtOrAfter) timeoutMs = 0;
+    }
     if (signal.aborted) return;
     const since = this.claimedAt;
     const missed = since < 0 || queues.some((q) => (this.notifiedAt.get(q) ?? 0) > since);

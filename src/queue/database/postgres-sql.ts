@@ -133,12 +133,16 @@ export const SQL = {
                from jobs where jobs.queue = q.queue) as s`,
   queueNames: `select distinct queue from jobs order by queue`,
   // When the next job of these queues comes due (a delay, a backoff, a lease that may run out):
-  // an idle worker wakes for it. It reads every waiting row of the queues (no index on
-  // available_at: see 0001), once per idle wait.
+  // an idle worker wakes for it. `latest`: when the last of those already due came due, so a
+  // wait can tell one that came due since its claim (see waitForJobs). It reads every waiting
+  // row of the queues (no index on available_at: see 0001), once per idle wait.
   nextDue: `
-    select clock.now, (select min(available_at) from jobs
-                        where queue = any(?::text[]) and available_at > clock.now) as next
-      from (select ${NOW} as now) as clock`,
+    select clock.now,
+           min(jobs.available_at) filter (where jobs.available_at > clock.now) as next,
+           max(jobs.available_at) filter (where jobs.available_at <= clock.now) as latest
+      from (select ${NOW} as now) as clock
+      left join jobs on jobs.queue = any(?::text[])
+     group by clock.now`,
   list: `
     select *, ${NOW} as now from jobs
      where queue = ?

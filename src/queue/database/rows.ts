@@ -27,6 +27,7 @@ export function toRow(r: Record<string, unknown>, now: number): JobRow {
 /**
  * How long an idle worker waits: `timeoutMs` (its --sleep), or less when the next job comes due
  * sooner (`nextDue`, epoch ms from the storage clock, as `now`), so a delayed job starts on time.
+ * A `nextDue` at or before `now` (a job that came due since the latest claim) gives 0.
  */
 export function untilDue(timeoutMs: number, now: number, nextDue: number | null): number {
   if (nextDue === null) return timeoutMs;

@@ -63,6 +63,11 @@ export class SqliteQueue implements QueueDriver {
   private readonly pacer: WakePacer;
   /** PRAGMA data_version as the latest claim saw it: a commit after it is news to a wait. */
   private claimVersion?: number;
+  /**
+   * The storage clock (epoch ms) at the latest claim: a job due after it was not there for that
+   * claim to take, so a wait must not sleep beside it (waitForJobs).
+   */
+  private claimNow?: number;
 
   constructor(options: Options) {
     // Read-only, corrupt, replaced or deleted: every call checks (see SqliteFile).
@@ -171,6 +176,7 @@ export class SqliteQueue implements QueueDriver {
         // Read under the write lock: no commit of another process falls between it and the claim.
         this.claimVersion = this.sql.dataVersion.pluck().get() as number;
         const now = this.now();
+        this.claimNow = now;
         // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
         const token = randomUUID();
         const claimed: ClaimedJob[] = [];
@@ -277,7 +283,12 @@ export class SqliteQueue implements QueueDriver {
     const version = () => this.sql.dataVersion.pluck().get() as number;
     const start = this.claimVersion ?? version();
     const now = this.now();
-    const next = this.sql.nextDue.pluck().get({ queues: JSON.stringify(queues), now });
+    // Jobs due after the latest claim count, not only those still to come: one that came due
+    // between that claim and now (the claim looked a moment too early) ends the wait at once
+    // instead of being slept beside. Those due at the claim and left there (a global cap) do
+    // not, or the worker would spin on them.
+    const after = Math.min(this.claimNow ?? now, now);
+    const next = this.sql.nextDue.pluck().get({ queues: JSON.stringify(queues), after });
     timeoutMs = untilDue(timeoutMs, now, next as number | null);
     await new Promise<void>((resolve) => {
       let later: NodeJS.Timeout | undefined;

@@ -64,12 +64,13 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
              sum(case when available_at > @now and reserved_at is not null then 1 else 0 end) as reserved
         from jobs where queue = @queue`),
     queueNames: db.prepare('select distinct queue from jobs order by queue'),
-    // When the next job of these queues comes due (a delay, a backoff, a lease that may run
-    // out): an idle worker wakes for it instead of sleeping through it. It reads every waiting
-    // row of the queues (no index on available_at: see 0001), once per idle wait.
+    // When the next job of these queues comes due after @after (a delay, a backoff, a lease
+    // that may run out; @after is the latest claim's clock, so a job due since then shows as
+    // due now): an idle worker wakes for it instead of sleeping through it. It reads every
+    // waiting row of the queues (no index on available_at: see 0001), once per idle wait.
     nextDue: db.prepare(`
       select min(available_at) from jobs
-       where queue in (select value from json_each(@queues)) and available_at > @now`),
+       where queue in (select value from json_each(@queues)) and available_at > @after`),
     list: db.prepare(`
       select * from jobs
        where queue = @queue
