@@ -11,8 +11,10 @@ import {
   testMessages,
   verifyServer,
   waitForReceipts,
+  TestEmailFailed,
   type TestOutcome,
 } from '../src/mail/test-email.js';
+import { redact } from '../src/logging/redact.js';
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
@@ -43,12 +45,47 @@ function queueFlag(value: string): string {
   return value;
 }
 
-function print(outcomes: TestOutcome[], how: string): void {
+/** The sent messages' lines; the others are in the error (stderr), one line each. */
+function printSent(outcomes: TestOutcome[]): void {
   for (const o of outcomes)
-    say(
-      `Sent the ${o.kind} message to ${o.to}${o.jobId ? ` (mail.send #${o.jobId})` : ''}: ${o.response || 'no reply text'}`,
-    );
+    if (o.status === 'sent')
+      say(
+        `Sent the ${o.kind} message to ${o.to}${o.jobId ? ` (mail.send #${o.jobId})` : ''}: ${o.response || 'no reply text'}`,
+      );
+}
+
+/** The outcome of `send`, printed, or with --json `{ ok: true, messages }`. */
+async function report(json: boolean, how: string, send: () => Promise<TestOutcome[]>) {
+  let outcomes: TestOutcome[];
+  try {
+    outcomes = await send();
+  } catch (error) {
+    // The messages that went out are on stdout; the others are the error's lines.
+    if (!json && error instanceof TestEmailFailed) printSent(error.outcomes);
+    throw error;
+  }
+  if (json) return printJson({ ok: true, messages: outcomes });
+  printSent(outcomes);
   say(`OK: the SMTP server took ${outcomes.length} message(s) ${how}.`);
+}
+
+/**
+ * With --json, any failure is also `{ ok: false, error, messages }` on stdout (every message's
+ * outcome when sending failed, else none), so a script reads JSON either way; the error still
+ * goes to stderr with its exit code.
+ */
+async function failureAsJson(json: boolean, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (json)
+      printJson({
+        ok: false,
+        error: redact(error instanceof Error ? error.message : String(error)),
+        messages: error instanceof TestEmailFailed ? error.outcomes : [],
+      });
+    throw error;
+  }
 }
 
 export default function command() {
@@ -73,37 +110,43 @@ export default function command() {
     )
     .option('--json', 'print the outcome as JSON')
     .action(async (opts) =>
-      withApp(globals(opts), async (app) => {
-        // Before the address: a host without mail set up is told so, not asked anything.
-        const settings = mailSettings(app.env);
-        if (opts.dryRun) {
-          if (opts.now) throw new UsageError('--dry-run sends nothing; leave out --now.');
-          const server = await verifyServer(settings);
-          if (opts.json) return printJson({ ok: true, server });
-          return say(
-            `OK: connected to ${server} and ${settings.username ? `logged in as ${settings.username}` : 'it asked for no login'}; nothing was sent.`,
+      failureAsJson(opts.json === true, () =>
+        withApp(globals(opts), async (app) => {
+          // Before the address: a host without mail set up is told so, not asked anything.
+          const settings = mailSettings(app.env);
+          if (opts.dryRun) {
+            if (opts.now) throw new UsageError('--dry-run sends nothing; leave out --now.');
+            const { server, login } = await verifyServer(settings);
+            if (opts.json) return printJson({ ok: true, server, login });
+            if (login === 'offered, none set')
+              // A warning, not a failure: relays that offer AUTH to all (MailHog, Postfix with
+              // mynetworks) take mail without it. docs/mail.md, "run test:email".
+              return say(
+                `Warning: connected to ${server}; it offers a login (AUTH), and none is set. If it requires one, it refuses the messages (530 authentication required): set ${settings.source === 'MAIL_URL' ? 'the user and password in MAIL_URL' : 'MAIL_USERNAME and MAIL_PASSWORD'}. Nothing was sent.`,
+              );
+            return say(
+              `OK: connected to ${server} and ${login === 'logged in' ? `logged in as ${settings.username}` : 'it asked for no login'}; nothing was sent.`,
+            );
+          }
+          const messages = testMessages(await recipient(opts.email));
+          if (opts.now) return report(opts.json, 'directly', () => sendNow(settings, messages));
+          const queued = await queueMessages(app, messages, opts.queue);
+          if (!opts.wait) {
+            if (opts.json) return printJson(queued);
+            for (const j of queued.jobs)
+              say(
+                `Queued the ${j.kind} message as mail.send #${j.jobId} on queue ${queued.queue}.`,
+              );
+            return say(`A worker sends them (run queue:work --queue ${queued.queue}).`);
+          }
+          if (!opts.json)
+            say(
+              `Queued mail.send ${queued.jobs.map((j) => `#${j.jobId}`).join(' and ')} on queue ${queued.queue}; waiting up to ${opts.timeout / 1000}s for a worker...`,
+            );
+          return report(opts.json, 'through the queue', () =>
+            waitForReceipts(app, queued, { timeoutMs: opts.timeout }),
           );
-        }
-        const messages = testMessages(await recipient(opts.email));
-        if (opts.now) {
-          const outcomes = await sendNow(settings, messages);
-          if (opts.json) return printJson(outcomes);
-          return print(outcomes, 'directly');
-        }
-        const queued = await queueMessages(app, messages, opts.queue);
-        if (!opts.wait) {
-          if (opts.json) return printJson(queued);
-          for (const j of queued.jobs)
-            say(`Queued the ${j.kind} message as mail.send #${j.jobId} on queue ${queued.queue}.`);
-          return say(`A worker sends them (run queue:work --queue ${queued.queue}).`);
-        }
-        if (!opts.json)
-          say(
-            `Queued mail.send ${queued.jobs.map((j) => `#${j.jobId}`).join(' and ')} on queue ${queued.queue}; waiting up to ${opts.timeout / 1000}s for a worker...`,
-          );
-        const outcomes = await waitForReceipts(app, queued, { timeoutMs: opts.timeout });
-        if (opts.json) return printJson(outcomes);
-        print(outcomes, 'through the queue');
-      }),
+        }),
+      ),
     );
 }

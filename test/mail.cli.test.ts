@@ -108,6 +108,13 @@ describe('run test:email and mail.send (sqlite)', () => {
     expect(wrong.stderr).toBe(
       `Error: 127.0.0.1:${smtp.port} (starttls) refused the login (535 Authentication credentials invalid): check the user and password in MAIL_URL.\n`,
     );
+    const none = await app.run(['test:email', '--dry-run'], {
+      env: mailEnv(smtp, { MAIL_URL: smtp.url.replace('mailer:smtp-pass-123@', '') }),
+    });
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe(
+      `Warning: connected to 127.0.0.1:${smtp.port} (starttls); it offers a login (AUTH), and none is set. If it requires one, it refuses the messages (530 authentication required): set the user and password in MAIL_URL. Nothing was sent.\n`,
+    );
   });
 
   it('--now sends both messages without the queue and prints the server’s answers', async () => {
@@ -136,9 +143,34 @@ describe('run test:email and mail.send (sqlite)', () => {
       env: mailEnv(smtp),
     });
     expect(result.code).toBe(1);
+    const refusal = `127.0.0.1:${smtp.port} (starttls) refused the recipient: 550 Mailbox unavailable (a permanent refusal; sending again will not help).`;
     expect(result.stderr).toBe(
-      `Error: The password reset message was not sent: 127.0.0.1:${smtp.port} (starttls) refused the recipient: 550 Mailbox unavailable (a permanent refusal; sending again will not help).\n`,
+      `Error: The password reset message was not sent: ${refusal}\nThe account activation message was not sent: ${refusal}\n`,
     );
+    // --json: the failure as JSON on stdout too, every message's outcome in it.
+    const json = await app.run(['test:email', '--email=gone@example.com', '--now', '--json'], {
+      env: mailEnv(smtp),
+    });
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe(result.stderr);
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: false,
+      error: `The password reset message was not sent: ${refusal}\nThe account activation message was not sent: ${refusal}`,
+      messages: [
+        {
+          kind: 'password reset',
+          to: 'gone@example.com',
+          status: 'failed',
+          error: `was not sent: ${refusal}`,
+        },
+        {
+          kind: 'account activation',
+          to: 'gone@example.com',
+          status: 'failed',
+          error: `was not sent: ${refusal}`,
+        },
+      ],
+    });
   });
 
   it(

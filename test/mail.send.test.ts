@@ -17,6 +17,15 @@ import { readReceipts } from '../src/mail/receipts-store.js';
 import { mailSendJob } from '../src/mail/send-job.js';
 import { mailSettings, type MailSettings } from '../src/mail/settings.js';
 import { closePooledTransports } from '../src/mail/transport.js';
+import { classifyMailError } from '../src/mail/errors.js';
+import {
+  sendNow,
+  testMessages,
+  verifyServer,
+  waitForReceipts,
+  TestEmailFailed,
+  type QueuedTest,
+} from '../src/mail/test-email.js';
 import {
   SMTP_TEST_CA,
   startSilentServer,
@@ -304,5 +313,141 @@ describe('mail.send', () => {
       response: null,
     });
     expect(rows[bad]!.error).toContain('refused the recipient: 550 Unknown user');
+  });
+  it('retries, naming MAIL_USERNAME and MAIL_PASSWORD, when the server wants a login and none is set (530)', async () => {
+    const result = await failure(
+      settingsFor({ MAIL_HOST: '127.0.0.1', MAIL_PORT: String(starttls.port) }),
+      message('ada@example.com'),
+    );
+    expect(result).toEqual({
+      permanent: false,
+      message: `127.0.0.1:${starttls.port} (STARTTLS if offered) asks for a login, and none is set: set MAIL_USERNAME and MAIL_PASSWORD. (530 Error: authentication Required)`,
+    });
+  });
+
+  it('--dry-run’s check says when the server offers a login and none is set', async () => {
+    const bare = await startSmtpDouble({ security: 'none', offerAuth: false });
+    try {
+      const noLogin = (port: number) =>
+        settingsFor({ MAIL_HOST: '127.0.0.1', MAIL_PORT: String(port) });
+      expect(await verifyServer(noLogin(starttls.port))).toEqual({
+        server: `127.0.0.1:${starttls.port} (STARTTLS if offered)`,
+        login: 'offered, none set',
+      });
+      expect((await verifyServer(noLogin(bare.port))).login).toBe('none asked');
+      expect((await verifyServer(settingsFor({ MAIL_URL: starttls.url }))).login).toBe('logged in');
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('--now tries both messages when the server refuses the address, and reports both', async () => {
+    starttls.reply('refused@example.com', 550, 'No such user');
+    const settings = settingsFor({ MAIL_URL: starttls.url });
+    const error = await sendNow(settings, testMessages('refused@example.com')).catch((e) => e);
+    expect(error).toBeInstanceOf(TestEmailFailed);
+    const refusal = `127.0.0.1:${starttls.port} (STARTTLS if offered) refused the recipient: 550 No such user (a permanent refusal; sending again will not help).`;
+    expect((error as TestEmailFailed).message).toBe(
+      `The password reset message was not sent: ${refusal}\nThe account activation message was not sent: ${refusal}`,
+    );
+    expect((error as TestEmailFailed).outcomes.map((o) => [o.kind, o.status])).toEqual([
+      ['password reset', 'failed'],
+      ['account activation', 'failed'],
+    ]);
+  });
+
+  describe('waiting for the receipts of run test:email', () => {
+    let n = 0;
+    /** Runs mail.send for each message as a worker would, each with a receipt. */
+    const queue = async (to: string[]): Promise<{ queue: string; jobs: QueuedTest[] }> => {
+      const settings = settingsFor({ MAIL_URL: starttls.url });
+      const jobs: QueuedTest[] = [];
+      for (const [i, address] of to.entries()) {
+        const receipt = `7c0e1d2a-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+        jobs.push({ kind: `message ${i + 1}`, to: address, jobId: `job-1`, receipt });
+        await send(settings, { ...message(address), receipt }).catch(() => {});
+      }
+      return { queue: 'mail', jobs };
+    };
+    /** The failure waiting ends with; fails the test when all were sent. */
+    const wait = async (queued: { queue: string; jobs: QueuedTest[] }, afterFailureMs = 2_000) => {
+      const error = await waitForReceipts({ db: async () => db }, queued, {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+        afterFailureMs,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TestEmailFailed);
+      return error as TestEmailFailed;
+    };
+
+    it('says that a deferred (451) message waits in its queue for a retry, not in failed jobs', async () => {
+      starttls.reply('grey@example.com', 451, 'Greylisted');
+      const error = await wait(await queue(['grey@example.com', 'grey@example.com']));
+      expect(error).toBeInstanceOf(TestEmailFailed);
+      const deferred = `was not sent yet: 127.0.0.1:${starttls.port} (STARTTLS if offered) deferred the message: 451 Greylisted (temporary; it will be retried). (attempt 1 failed; the job waits in queue mail for the worker to try again with the backoff).`;
+      expect(error.message).toBe(
+        `The message 1 message (mail.send #job-1) ${deferred}\nThe message 2 message (mail.send #job-1) ${deferred}`,
+      );
+      expect(error.hint).toBe(
+        'Jobs waiting for their next attempt are not in failed jobs: run queue:list mail --state delayed to watch them.',
+      );
+      expect(error.outcomes.map((o) => o.status)).toEqual(['retrying', 'retrying']);
+    });
+
+    it('reports every message: one sent, one refused, one no worker took in time', async () => {
+      starttls.reply('nobody@example.com', 550, 'Unknown user');
+      const queued = await queue(['ada@example.com', 'nobody@example.com']);
+      queued.jobs.push({
+        kind: 'message 3',
+        to: 'late@example.com',
+        jobId: 'job-9',
+        receipt: '7c0e1d2a-0000-4000-8000-999999999999',
+      });
+      const started = Date.now();
+      const error = await wait(queued, 300);
+      // Once one failed, the others get afterFailureMs, not the whole timeout.
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(error).toBeInstanceOf(TestEmailFailed);
+      expect(error.outcomes.map((o) => o.status)).toEqual(['sent', 'failed', 'not sent']);
+      expect(error.outcomes[0]!.response).toMatch(/^250 Ok/);
+      expect(error.message).toBe(
+        `The message 2 message (mail.send #job-1) was not sent: 127.0.0.1:${starttls.port} (STARTTLS if offered) refused the recipient: 550 Unknown user (a permanent refusal; sending again will not help).\n` +
+          'The message 3 message (mail.send #job-9) was not sent within 10s: is a worker running for queue mail? (run queue:work --queue mail)',
+      );
+      expect(error.hint).toBe(
+        'Failed jobs: run queue:failed --name mail.send.\nJobs no worker took stay queued; a worker sends them when it starts. --no-wait only queues them.',
+      );
+    });
+  });
+});
+
+describe('classifyMailError', () => {
+  const settings = mailSettings(parseEnv({ MAIL_HOST: 'mx.example.com' }));
+  const mailFrom = (responseCode: number, response: string) =>
+    classifyMailError(
+      { code: 'EENVELOPE', command: 'MAIL FROM', responseCode, response },
+      settings,
+    );
+
+  it('takes a 5.7.0/5.7.1 answer about authentication to MAIL FROM as a missing login', () => {
+    expect(mailFrom(550, '550 5.7.1 Authentication required')).toEqual({
+      permanent: false,
+      description:
+        'mx.example.com:587 (STARTTLS if offered) asks for a login, and none is set: set MAIL_USERNAME and MAIL_PASSWORD. (550 5.7.1 Authentication required)',
+    });
+    expect(mailFrom(530, '530 5.7.0 Must issue a STARTTLS command first')).toEqual({
+      permanent: false,
+      description:
+        'mx.example.com:587 (STARTTLS if offered) wants TLS first (530 5.7.0 Must issue a STARTTLS command first): set MAIL_ENCRYPTION=starttls, or tls on its TLS port.',
+    });
+  });
+
+  it('keeps other 5.7.1 refusals of the sender permanent', () => {
+    expect(mailFrom(553, '553 5.7.1 Sender address rejected: not owned by user').permanent).toBe(
+      true,
+    );
   });
 });

@@ -33,8 +33,8 @@ function reply(e: SmtpErrorLike): string {
 /**
  * Explains `error` for `settings`. Permanent only for a 5xx reply to MAIL FROM, RCPT TO or DATA
  * (the address or the message is refused, and will be again); a 5xx to AUTH (wrong credentials)
- * is retried, so mail queued while a password is wrong goes out once it is fixed and the workers
- * restart.
+ * and a 530 "authentication required" to MAIL FROM (no login set) are retried, so mail queued
+ * while the login is wrong or missing goes out once it is fixed and the workers restart.
  */
 export function classifyMailError(error: unknown, settings: MailSettings): MailFailure {
   const e = (error ?? {}) as SmtpErrorLike;
@@ -55,6 +55,21 @@ export function classifyMailError(error: unknown, settings: MailSettings): MailF
       );
     return transient(
       `${server} refused the login${answer ? ` (${answer})` : ''}: check ${credentials}.`,
+    );
+  }
+  if (e.responseCode === 530 && /STARTTLS|\bTLS\b/i.test(answer))
+    return transient(
+      `${server} wants TLS first (${answer}): set MAIL_ENCRYPTION=starttls, or tls on its TLS port.`,
+    );
+  if (e.command === 'MAIL FROM' && authRequired(e.responseCode, answer)) {
+    // Before any recipient: the server wants a login first (RFC 4954 §6, 530 5.7.0). Retried
+    // like a refused login, so mail queued before the login is set goes out once it is.
+    if (!settings.username)
+      return transient(
+        `${server} asks for a login, and none is set: set ${credentials}. (${answer || e.message})`,
+      );
+    return transient(
+      `${server} asks for a login (${answer || e.message}), though ${credentials} are set: it did not offer AUTH on this connection; it may offer it only over TLS (check MAIL_ENCRYPTION).`,
     );
   }
   if (system === 'ECONNREFUSED')
@@ -122,6 +137,22 @@ export function classifyMailError(error: unknown, settings: MailSettings): MailF
   if (code === 'ECONNECTION' || code === 'ESOCKET' || system === 'ECONNRESET' || system === 'EPIPE')
     return transient(`${server}: the connection failed (${e.message ?? code}).`);
   return transient(`${server}: ${e.message ?? String(error)}`);
+}
+
+/**
+ * A reply that asks for a login: 530 (RFC 4954 §6: "530 5.7.0 Authentication required"), or a
+ * 5.7.0/5.7.1 enhanced status (RFC 3463) whose text speaks of authentication, as some servers
+ * answer MAIL FROM with 550 or 553 instead.
+ */
+function authRequired(code: number | undefined, answer: string): boolean {
+  if (code === 530) return true;
+  return (
+    code !== undefined &&
+    code >= 500 &&
+    code < 600 &&
+    /\b5\.7\.[01]\b/.test(answer) &&
+    /auth/i.test(answer)
+  );
 }
 
 /** OpenSSL's reason in words: its raw line is long and names source files. */

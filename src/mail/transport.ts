@@ -59,10 +59,20 @@ export function pooledTransport(settings: MailSettings): Promise<AnyTransporter>
   return transport;
 }
 
-/** A transport of its own (not pooled), for one-off sends and checks; close it after use. */
-export async function singleTransport(settings: MailSettings): Promise<AnyTransporter> {
+/**
+ * A transport of its own (not pooled), for one-off sends and checks; close it after use.
+ * `forceAuth`: nodemailer's option; with no login set, its verify() then fails with ENOAUTH
+ * when the server offers AUTH, instead of passing without a word (smtp-transport verify).
+ */
+export async function singleTransport(
+  settings: MailSettings,
+  options: { forceAuth?: boolean } = {},
+): Promise<AnyTransporter> {
   const nodemailer = await import('nodemailer');
-  return nodemailer.createTransport(transportOptions(settings, false)) as AnyTransporter;
+  return nodemailer.createTransport({
+    ...transportOptions(settings, false),
+    forceAuth: options.forceAuth ?? false,
+  }) as AnyTransporter;
 }
 
 /** Closes every pooled transport of the process (a worker's shutdown, tests). */

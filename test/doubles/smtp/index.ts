@@ -35,6 +35,8 @@ export interface SmtpDoubleOptions {
   security?: 'starttls' | 'tls' | 'none';
   /** Credentials it accepts; without them no login is asked. */
   auth?: { user: string; pass: string };
+  /** Whether EHLO offers AUTH (smtp-server offers it even when no login is asked). @defaultValue true */
+  offerAuth?: boolean;
 }
 
 export interface SmtpDouble {
@@ -64,6 +66,7 @@ export async function startSmtpDouble(options: SmtpDoubleOptions = {}): Promise<
     logger: false,
     authOptional: options.auth === undefined,
     authMethods: ['PLAIN', 'LOGIN'],
+    disabledCommands: options.offerAuth === false ? ['AUTH'] : [],
     // Login over plain text too (a `none` double); real servers refuse it.
     allowInsecureAuth: true,
     onConnect(_session, callback) {
