@@ -1,5 +1,5 @@
 import { withApp } from '../src/cli/app.js';
-import { durationFlag, globals, intFlag, newCommand } from '../src/cli/command.js';
+import { durationFlag, globals, intFlag, newCommand, Option } from '../src/cli/command.js';
 import { printJson, say } from '../src/cli/output.js';
 import { UsageError } from '../src/errors.js';
 import { askNow, askThroughQueue } from '../src/gpt/ask.js';
@@ -20,11 +20,10 @@ export default function command() {
       intFlag('--max-tokens', { min: 1 }),
     )
     .option('--now', 'ask directly, outside the queue and its breaker; nothing is stored')
-    .option(
-      '--wait <duration>',
-      'how long to wait for a worker to answer (default: 2m)',
-      durationFlag('--wait'),
-      120_000,
+    .addOption(
+      new Option('--wait <duration>', 'how long to wait for a worker to answer')
+        .argParser(durationFlag('--wait'))
+        .default(120_000, '2m'),
     )
     .option('--json', 'print the answer with its model, tokens and latency as JSON')
     .action(async (prompt: string, opts) =>
@@ -44,18 +43,9 @@ export default function command() {
           if (opts.json) return printJson(answer);
           return say(answer.text);
         }
-        const row = await askThroughQueue(app, checked.data, opts.wait);
-        if (opts.json)
-          return printJson({
-            jobId: row.jobId,
-            model: row.model,
-            text: row.responseText,
-            finishReason: row.finishReason,
-            usage: { promptTokens: row.promptTokens, completionTokens: row.completionTokens },
-            latencyMs: row.latencyMs,
-            attempts: row.attempts,
-          });
-        say(row.responseText ?? '');
+        const answer = await askThroughQueue(app, checked.data, opts.wait);
+        if (opts.json) return printJson(answer);
+        say(answer.text);
       }),
     );
 }

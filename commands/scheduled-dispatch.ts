@@ -1,5 +1,5 @@
 import { withApp } from '../src/cli/app.js';
-import { durationFlag, globals, intFlag, newCommand } from '../src/cli/command.js';
+import { durationFlag, globals, intFlag, newCommand, Option } from '../src/cli/command.js';
 import { printJson, say } from '../src/cli/output.js';
 import { ConfigError } from '../src/errors.js';
 import { redact } from '../src/logging/redact.js';
@@ -41,11 +41,13 @@ export default function command() {
       100,
     )
     .option('--watch', 'keep running: sleep until the next message is due, stop on SIGTERM')
-    .option(
-      '--sleep <duration>',
-      'with --watch, the longest sleep between checks (a message stored meanwhile waits at most this)',
-      durationFlag('--sleep'),
-      1000,
+    .addOption(
+      new Option(
+        '--sleep <duration>',
+        'with --watch, the longest sleep between checks (a message stored meanwhile waits at most this)',
+      )
+        .argParser(durationFlag('--sleep'))
+        .default(1000, '1s'),
     )
     .option('--json', 'print what was queued as JSON (one object per batch with --watch)')
     .action(async (opts) =>

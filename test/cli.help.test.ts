@@ -125,6 +125,27 @@ describe('run help CMD and run CMD --help', () => {
     );
   });
 
+  it('shows each flag’s default once, a duration as a duration (every command)', async () => {
+    for (const entry of COMMANDS) {
+      const command = (await entry.load()).default();
+      const text = command.helpInformation().replace(/\s+/g, ' ');
+      expect(text, entry.name).not.toMatch(/\(default: [^)]*\) \(default:/);
+      for (const option of command.options) {
+        if (!option.flags.includes('<duration>') || option.defaultValue === undefined) continue;
+        // A duration's default in ms would show as "(default: 1000)": it needs its own words.
+        expect(option.defaultValueDescription, `${entry.name} ${option.flags}`).toBeDefined();
+      }
+    }
+    const help = async (name: string) =>
+      (await COMMANDS.find((c) => c.name === name)!.load()).default().helpInformation();
+    expect((await help('gpt:ask')).replace(/\s+/g, ' ')).toContain(
+      '--wait <duration> how long to wait for a worker to answer (default: 2m)',
+    );
+    expect((await help('scheduled:dispatch')).replace(/\s+/g, ' ')).toContain(
+      'stored meanwhile waits at most this) (default: 1s)',
+    );
+  });
+
   it('lists the flags of make:job with what each is for', async () => {
     const result = await run('help', 'make:job');
     expect(result.code).toBe(0);

@@ -3,14 +3,30 @@
  * queued request through the fake OpenAI server, `gpt:requests` lists the row it stored, and
  * `gpt:ask --now` asks directly, its failure an exit 1 with the reason and the key masked.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type TestApp } from './helpers/app.js';
+import { sparePort } from './helpers/spare-port.js';
+import { waitFor } from './helpers/wait.js';
 import { startFakeOpenAi, type FakeOpenAi } from './doubles/openai/index.js';
 
 const CONFIG = `
 import { defineConfig } from 'jobsmith';
 export default defineConfig({ gpt: {} });
 `;
+
+/** `gpt:ask --json`'s fields, in order, the same with --now (docs/gpt.md). */
+const ANSWER_KEYS = [
+  'jobId',
+  'model',
+  'text',
+  'finishReason',
+  'truncated',
+  'usage',
+  'latencyMs',
+  'attempts',
+];
 
 describe('gpt:ask and gpt:requests', () => {
   let app: TestApp;
@@ -32,11 +48,16 @@ describe('gpt:ask and gpt:requests', () => {
       const asked = await app.run(['gpt:ask', 'hello there', '--json'], { env });
       expect(asked.stderr).toBe('');
       expect(asked.code).toBe(0);
-      expect(JSON.parse(asked.stdout)).toMatchObject({
+      const answer = JSON.parse(asked.stdout);
+      expect(Object.keys(answer)).toEqual(ANSWER_KEYS);
+      expect(answer).toMatchObject({
+        jobId: expect.any(String),
         model: 'fake-model',
         text: 'echo: hello there',
         finishReason: 'stop',
+        truncated: false,
         usage: { promptTokens: 2, completionTokens: 3 },
+        latencyMs: expect.any(Number),
         attempts: 1,
       });
     } finally {
@@ -59,12 +80,96 @@ describe('gpt:ask and gpt:requests', () => {
     const now = await app.run(['gpt:ask', 'quick one', '--now'], { env });
     expect(now.code).toBe(0);
     expect(now.stdout).toBe('echo: quick one\n');
+    const json = await app.run(['gpt:ask', 'quick one', '--now', '--json'], { env });
+    expect(json.code).toBe(0);
+    const answer = JSON.parse(json.stdout);
+    expect(Object.keys(answer)).toEqual(ANSWER_KEYS);
+    expect(answer).toMatchObject({ jobId: null, attempts: null, truncated: false });
     api.replyNext(1, { kind: 'unauthorized' });
     const refused = await app.run(['gpt:ask', 'again', '--now'], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(
       'OpenAI refused the key (401 invalid_api_key): Incorrect API key provided: ***',
     );
+    expect(refused.stderr).not.toMatch(/\.\. Check/);
     expect(refused.stderr).not.toContain(api.apiKey);
   }, 30_000);
+
+  it('--now: a 429 says it was rate limited and when to retry; no server names the host', async () => {
+    api.replyNext(1, { kind: 'rate-limit', retryAfter: 3 });
+    const limited = await app.run(['gpt:ask', 'busy', '--now'], { env });
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toContain(
+      'OpenAI rate-limited the request (429 rate_limit_exceeded): Rate limit reached for fake-model',
+    );
+    expect(limited.stderr).toContain(
+      'Please try again in 3s. --now does not wait or retry: try again in 3s, or ask through the queue, whose worker waits.',
+    );
+    expect(limited.stderr).not.toContain('waiting');
+    const port = await sparePort();
+    const refused = await app.run(['gpt:ask', 'anyone?', '--now'], {
+      env: { ...env, OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1` },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `Error: GPT request to fake-model could not connect to 127.0.0.1:${port}: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port}). Check OPENAI_BASE_URL (http://127.0.0.1:${port}/v1) and that the server there is up.`,
+    );
+  }, 30_000);
+
+  it('through the queue: says a worker retries it (with the 500), then that the breaker is open', async () => {
+    api.reset();
+    const worker = app.spawn(['queue:work', '--queue', 'gpt', '--sleep', '100ms'], { env });
+    try {
+      await worker.waitForOutput(/processing/, 20_000);
+      api.replyNext(1, { kind: 'server-error' });
+      const retrying = await app.run(['gpt:ask', 'flaky', '--wait', '1500ms'], { env });
+      expect(retrying.code).toBe(1);
+      expect(retrying.stderr).toMatch(
+        /No answer to GPT job \d+ within 1500ms: a worker took it and attempt 1 of 5 failed: GPT request to fake-model failed \(500 [^)]*\): /,
+      );
+      expect(retrying.stderr).not.toContain('queue:work');
+      // Its retry (2s later) succeeds; the refusals below are then for the next jobs.
+      await waitFor(() => api.requests.length === 2, { timeoutMs: 10_000 });
+      api.replyNext(1, { kind: 'unauthorized' });
+      const refused = await app.run(['gpt:ask', 'who am I', '--wait', '10s'], { env });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/GPT request \(job \d+\) failed: OpenAI refused the key/);
+      const held = await app.run(['gpt:ask', 'later', '--wait', '1s'], { env });
+      expect(held.code).toBe(1);
+      expect(held.stderr).toMatch(
+        /No answer to GPT job \d+ within 1s: the `openai` breaker is open until \d{4}-\d\d-\d\dT[\d:.]+Z, so workers put GPT jobs back without running them/,
+      );
+      expect(held.stderr).toContain('run breaker:reset openai');
+    } finally {
+      await worker.stop();
+    }
+  }, 40_000);
+
+  it('through the queue: a job that failed without running reports its failure at once', async () => {
+    // A worker whose app has no GPT job fails it before any handler runs: no gpt_requests row.
+    writeFileSync(
+      path.join(app.cwd, 'plain.config.ts'),
+      [
+        "import { defineConfig, defineJob } from 'jobsmith';",
+        "const noop = defineJob({ name: 'noop', queue: 'gpt', handle() {} });",
+        'export default defineConfig({ jobs: [noop] });',
+      ].join('\n'),
+    );
+    const plainEnv = { ...env, OPENAI_API_KEY: '' };
+    const worker = app.spawn(
+      ['queue:work', '--queue', 'gpt', '--sleep', '100ms', '--config', 'plain.config.ts'],
+      { env: plainEnv },
+    );
+    try {
+      await worker.waitForOutput(/processing/, 20_000);
+      const started = Date.now();
+      const asked = await app.run(['gpt:ask', 'nobody knows GPT', '--wait', '30s'], { env });
+      expect(asked.code).toBe(1);
+      expect(asked.stderr).toMatch(/GPT request \(job \d+\) failed/);
+      expect(asked.stderr).not.toContain('queue:work --queue');
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await worker.stop();
+    }
+  }, 40_000);
 });

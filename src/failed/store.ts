@@ -79,6 +79,23 @@ export class DatabaseFailedJobStore {
     return row ? toFailed(row) : undefined;
   }
 
+  /**
+   * The record of the job that had this id on this connection and failed at or after
+   * `sinceMs` (epoch ms; ids of another connection, or reused, are not its).
+   */
+  async findByOriginalId(
+    connection: string,
+    originalId: string,
+    sinceMs: number,
+  ): Promise<FailedJob | undefined> {
+    const row = await this.knex('failed_jobs')
+      .where({ connection, original_id: originalId })
+      .where('failed_at', '>=', sinceMs)
+      .orderBy('id', 'desc')
+      .first();
+    return row ? toFailed(row) : undefined;
+  }
+
   async forget(ids: number[]): Promise<number> {
     if (ids.length === 0) return 0;
     return this.knex('failed_jobs').whereIn('id', ids).delete();

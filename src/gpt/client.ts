@@ -63,7 +63,7 @@ export async function complete(
     );
   } catch (error) {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
-    throw requestFailure(error, model);
+    throw requestFailure(error, model, settings.baseURL);
   }
   const latencyMs = Math.round(performance.now() - started);
   return { ...readReply(response, payload, model), latencyMs };

@@ -69,23 +69,47 @@ interface ApiErrorShape {
   type?: string;
   message?: string;
   error?: { message?: string; code?: string; type?: string };
-  cause?: { message?: string; code?: string };
+  cause?: unknown;
+}
+
+/** A cause chain link as Node's fetch (undici) nests them: `fetch failed`, then the socket's error. */
+interface CauseShape {
+  message?: string;
+  code?: string;
+  cause?: unknown;
 }
 
 /**
- * The error a failed request becomes: RetryAfter, GptRefusedError, GptRequestError or
- * GptUpstreamError. `model` names the model in messages.
+ * A 429 that asks to wait: the worker puts the job back for `seconds` (RetryAfter); `head` and
+ * `detail` say what happened without the wait, for a caller that does not retry (`gpt:ask --now`).
  */
-export function requestFailure(error: unknown, model: string): Error {
+export class GptRateLimited extends RetryAfter {
+  constructor(
+    seconds: number,
+    /** `429 rate_limit_exceeded` */
+    readonly head: string,
+    /** The server's message. */
+    readonly detail: string,
+  ) {
+    super(seconds, `GPT rate limit (${head}), waiting ${seconds}s: ${detail}`);
+  }
+}
+
+/**
+ * The error a failed request becomes: RetryAfter (GptRateLimited), GptRefusedError,
+ * GptRequestError or GptUpstreamError. `model` names the model in messages; `baseURL`
+ * (OPENAI_BASE_URL) names the server one that could not be reached.
+ */
+export function requestFailure(error: unknown, model: string, baseURL?: string): Error {
   const e = (error ?? {}) as ApiErrorShape;
   const kind = (error as object | null)?.constructor?.name ?? '';
   const detail = redact(e.error?.message ?? e.message ?? String(error));
   if (kind === 'APIConnectionTimeoutError')
     return new GptUpstreamError(`GPT request to ${model} timed out: ${detail}`);
-  if (kind === 'APIConnectionError') {
-    const cause = e.cause?.message ? ` (${redact(e.cause.message)})` : '';
-    return new GptUpstreamError(`GPT request to ${model} could not connect: ${detail}${cause}`);
-  }
+  if (kind === 'APIConnectionError')
+    return new GptUpstreamError(
+      `GPT request to ${model} could not connect to ${hostOf(baseURL)}: ${redact(socketCause(e.cause) ?? detail)}. Check OPENAI_BASE_URL (${baseURL ?? 'unset'}) and that the server there is up.`,
+    );
   if (typeof e.status !== 'number')
     return new GptUpstreamError(`GPT request to ${model} failed: ${detail}`, { cause: error });
   const status = e.status;
@@ -93,22 +117,50 @@ export function requestFailure(error: unknown, model: string): Error {
   const head = `${status}${code ? ` ${code}` : ''}`;
   if (status === 429 && code === 'insufficient_quota')
     return new GptRefusedError(
-      `OpenAI refused the request for want of quota (${head}): ${detail}. Check the plan and billing of the account whose key is OPENAI_API_KEY.`,
+      `OpenAI refused the request for want of quota (${head}): ${sentence(detail)} Check the plan and billing of the account whose key is OPENAI_API_KEY.`,
       status,
     );
   if (status === 429) {
     const seconds = retryAfterSeconds(e.headers) ?? DEFAULT_RETRY_AFTER_S;
-    return new RetryAfter(seconds, `GPT rate limit (${head}), waiting ${seconds}s: ${detail}`);
+    return new GptRateLimited(seconds, head, detail);
   }
   if (status === 401 || status === 403)
     return new GptRefusedError(
-      `OpenAI refused the key (${head}): ${detail}. Check OPENAI_API_KEY${status === 403 ? ', and that its project may use the model and region' : ''}.`,
+      `OpenAI refused the key (${head}): ${sentence(detail)} Check OPENAI_API_KEY${status === 403 ? ', and that its project may use the model and region' : ''}.`,
       status,
     );
   if (code === 'context_length_exceeded') return new GptRequestError(contextMessage(detail, model));
   if (status >= 500 || status === 408 || status === 409)
     return new GptUpstreamError(`GPT request to ${model} failed (${head}): ${detail}`);
   return new GptRequestError(`GPT request to ${model} was refused (${head}): ${detail}`);
+}
+
+/** A message as a sentence: a full stop added unless it ends with one. */
+export function sentence(text: string): string {
+  return /[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
+}
+
+/** `host:port` of OPENAI_BASE_URL, the port filled in from the scheme. */
+function hostOf(baseURL: string | undefined): string {
+  try {
+    const url = new URL(baseURL ?? '');
+    return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+  } catch {
+    return 'the server';
+  }
+}
+
+/**
+ * Why the socket failed, from the client's cause chain (`fetch failed`, then the socket's
+ * error): `ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:9)`, or the deepest message.
+ */
+function socketCause(cause: unknown): string | undefined {
+  let deepest: string | undefined;
+  for (let c = cause as CauseShape | undefined, i = 0; c && i < 5; c = c.cause as CauseShape, i++) {
+    if (c.code) return c.message?.includes(c.code) ? `${c.code} (${c.message})` : c.code;
+    if (c.message) deepest = c.message;
+  }
+  return deepest;
 }
 
 /**
