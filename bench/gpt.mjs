@@ -16,21 +16,11 @@
 //
 // Each backend uses its own temp dir, PostgreSQL database or Redis prefix, removed at the end.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  createPgDatabase,
-  deleteRedisKeys,
-  dropPgDatabase,
-  epoch,
-  jobsmith,
-  REDIS_URL,
-  requireFromRoot,
-  ROOT_DIR,
-} from './lib.mjs';
+import { epoch, jobsmith, requireFromRoot, ROOT_DIR, benchStorage } from './lib.mjs';
 
 const args = new Map(
   process.argv
@@ -88,19 +78,10 @@ export default defineConfig({ gpt: {} });
 
 /** One worker process on `backend` over `n` jobs; jobs per second. */
 async function worker(backend, server, n) {
-  const id = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'jobsmith-bench-gpt-'));
   writeFileSync(join(dir, 'jobsmith.config.ts'), CONFIG);
-  const vars = { DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'jobsmith.sqlite') };
-  const prefix = `jsbench:${id}:gpt`;
-  let dbName;
-  if (backend === 'pgsql') {
-    dbName = `jobsmith_bench_gpt_${id}`;
-    Object.assign(vars, { DB_CONNECTION: 'pgsql', DATABASE_URL: await createPgDatabase(dbName) });
-    delete vars.DB_DATABASE;
-  }
-  if (backend === 'redis')
-    Object.assign(vars, { QUEUE_CONNECTION: 'redis', REDIS_URL, REDIS_PREFIX: prefix });
+  const storage = await benchStorage(backend, dir, 'gpt');
+  const { vars } = storage;
   const env = {
     ...process.env,
     NO_COLOR: '1',
@@ -159,9 +140,7 @@ async function worker(backend, server, n) {
       await db.knex.destroy();
     }
   } finally {
-    if (backend === 'redis') await deleteRedisKeys(`${prefix}:*`);
-    if (dbName) await dropPgDatabase(dbName);
-    rmSync(dir, { recursive: true, force: true });
+    await storage.remove();
   }
 }
 

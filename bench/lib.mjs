@@ -1,5 +1,7 @@
 // Shared helpers for the benchmarks: where things are, jobsmith's built modules, clocks, stats.
 // jobsmith is imported from the built package (../dist), as users run it: `npm run build` first.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -156,4 +158,31 @@ export async function deleteRedisKeys(pattern) {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Fresh storage for one `bin/run` app on `backend`, its files in `dir`: the variables that point
+ * the app at it (an SQLite file in `dir`; a new PostgreSQL database; or Redis under a new prefix,
+ * with the SQL side in `dir`), and `remove()`, which drops the database, the keys and `dir`.
+ */
+export async function benchStorage(backend, dir, tag) {
+  const id = randomBytes(4).toString('hex');
+  const vars = { DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'jobsmith.sqlite') };
+  const prefix = `jsbench:${id}:${tag}`;
+  let dbName;
+  if (backend === 'pgsql') {
+    dbName = `jobsmith_bench_${tag}_${id}`;
+    Object.assign(vars, { DB_CONNECTION: 'pgsql', DATABASE_URL: await createPgDatabase(dbName) });
+    delete vars.DB_DATABASE;
+  }
+  if (backend === 'redis')
+    Object.assign(vars, { QUEUE_CONNECTION: 'redis', REDIS_URL, REDIS_PREFIX: prefix });
+  return {
+    vars,
+    async remove() {
+      if (backend === 'redis') await deleteRedisKeys(`${prefix}:*`);
+      if (dbName) await dropPgDatabase(dbName);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -17,19 +17,11 @@
 //
 // Each backend uses its own temp dir, PostgreSQL database or Redis prefix, removed at the end.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJiti } from 'jiti';
-import {
-  BENCH_DIR,
-  REDIS_URL,
-  createPgDatabase,
-  deleteRedisKeys,
-  dropPgDatabase,
-  requireFromRoot,
-} from './lib.mjs';
+import { BENCH_DIR, requireFromRoot, benchStorage } from './lib.mjs';
 
 const args = new Map();
 for (let i = 2; i < process.argv.length; i += 2) {
@@ -112,19 +104,10 @@ function cli(env, cwd, argv, input) {
 }
 
 async function jobsmithRun(smtp, backend, concurrency) {
-  const id = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'jobsmith-bench-mail-'));
   writeFileSync(join(dir, 'jobsmith.config.ts'), `export default { mail: {} };\n`);
-  const vars = { DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'jobsmith.sqlite') };
-  let dbName;
-  const prefix = `jsbench:${id}:mail`;
-  if (backend === 'pgsql') {
-    dbName = `jobsmith_bench_mail_${id}`;
-    Object.assign(vars, { DB_CONNECTION: 'pgsql', DATABASE_URL: await createPgDatabase(dbName) });
-    delete vars.DB_DATABASE;
-  }
-  if (backend === 'redis')
-    Object.assign(vars, { QUEUE_CONNECTION: 'redis', REDIS_URL, REDIS_PREFIX: prefix });
+  const storage = await benchStorage(backend, dir, 'mail');
+  const { vars } = storage;
   const env = {
     ...process.env,
     NO_COLOR: '1',
@@ -157,9 +140,7 @@ async function jobsmithRun(smtp, backend, concurrency) {
       throw new Error(`${taken.length} of ${MESSAGES} messages arrived`);
     return rate(taken);
   } finally {
-    if (dbName) await dropPgDatabase(dbName);
-    if (backend === 'redis') await deleteRedisKeys(`${prefix}:*`);
-    rmSync(dir, { recursive: true, force: true });
+    await storage.remove();
   }
 }
 

@@ -27,24 +27,21 @@
 //
 // Each part uses its own temp dir, PostgreSQL database or Redis prefix, removed at the end.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJiti } from 'jiti';
 import { autoRetry } from '@grammyjs/auto-retry';
 import {
   BENCH_DIR,
-  createPgDatabase,
-  deleteRedisKeys,
-  dropPgDatabase,
   epoch,
   jobsmith,
   percentile,
-  REDIS_URL,
   requireFromRoot,
   ROOT_DIR,
   sleep,
+  benchStorage,
+  median,
 } from './lib.mjs';
 
 const args = new Map(
@@ -103,19 +100,10 @@ async function until(what, check, { timeoutMs = 120_000, everyMs = 20 } = {}) {
 
 /** A scratch app on `backend` talking to `api`: its dir, storage, CLI and SQL. */
 async function makeApp(backend, api, extraEnv = {}) {
-  const id = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'jobsmith-bench-tg-'));
   writeFileSync(join(dir, 'jobsmith.config.ts'), CONFIG);
-  const vars = { DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'jobsmith.sqlite') };
-  let dbName;
-  const prefix = `jsbench:${id}:tg`;
-  if (backend === 'pgsql') {
-    dbName = `jobsmith_bench_tg_${id}`;
-    Object.assign(vars, { DB_CONNECTION: 'pgsql', DATABASE_URL: await createPgDatabase(dbName) });
-    delete vars.DB_DATABASE;
-  }
-  if (backend === 'redis')
-    Object.assign(vars, { QUEUE_CONNECTION: 'redis', REDIS_URL, REDIS_PREFIX: prefix });
+  const storage = await benchStorage(backend, dir, 'tg');
+  const { vars } = storage;
   const startsFile = join(dir, 'starts.txt');
   const env = {
     ...process.env,
@@ -169,9 +157,7 @@ async function makeApp(backend, api, extraEnv = {}) {
     async cleanup() {
       await this.stopAll();
       await db.knex.destroy();
-      if (backend === 'redis') await deleteRedisKeys(`${prefix}:*`);
-      if (dbName) await dropPgDatabase(dbName);
-      rmSync(dir, { recursive: true, force: true });
+      await storage.remove();
     },
   };
 }
@@ -259,12 +245,6 @@ const MESSAGES_LIST = Array.from({ length: CHATS * MESSAGES }, (_, i) => ({
   chatId: CHAT_IDS[i % CHATS],
   text: `message ${Math.floor(i / CHATS)}`,
 }));
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** What the fake saw: achieved rate over whole seconds from the first accepted send; 429s. */
 function measureSends(api) {
