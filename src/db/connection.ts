@@ -68,39 +68,52 @@ export function createSqliteFile(filename: string, setting = 'DB_DATABASE'): voi
   }
 }
 
+/**
+ * knex over one better-sqlite3 connection to `filename` (better-sqlite3 is synchronous: a second
+ * connection in the same process would only contend for the same file lock), with a busy
+ * timeout, then `configure` (pragmas) on the connection. Connects on the first query.
+ */
+export function sqliteKnex(
+  filename: string,
+  configure: (conn: import('better-sqlite3').Database) => void = () => {},
+): Knex {
+  const knexFactory = requireNative<typeof import('knex').knex>('knex');
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    log: QUIET,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(
+        conn: import('better-sqlite3').Database,
+        done: (err: Error | null, c: unknown) => void,
+      ) {
+        try {
+          conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+          configure(conn);
+          done(null, conn);
+        } catch (error) {
+          done(error as Error, conn);
+        }
+      },
+    },
+  });
+}
+
 /** Opens (lazily: knex connects on first query) the SQL storage the environment names. */
 export async function openDatabase(env: Env, cwd: string): Promise<Database> {
   const knexFactory = requireNative<typeof import('knex').knex>('knex');
   if (env.DB_CONNECTION === 'sqlite') {
     const filename = resolve(cwd, env.DB_DATABASE);
     createSqliteFile(filename);
-    const knex = knexFactory({
-      client: 'better-sqlite3',
-      connection: { filename },
-      useNullAsDefault: true,
-      log: QUIET,
-      // One connection: better-sqlite3 is synchronous, a second connection in the same process
-      // would only contend for the same file lock.
-      pool: {
-        min: 1,
-        max: 1,
-        afterCreate(
-          conn: import('better-sqlite3').Database,
-          done: (err: Error | null, c: unknown) => void,
-        ) {
-          try {
-            conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-            enableWal(conn);
-            conn.pragma('foreign_keys = ON');
-            // WAL with NORMAL is durable across application crashes; only an OS crash can lose
-            // the last transactions.
-            conn.pragma('synchronous = NORMAL');
-            done(null, conn);
-          } catch (error) {
-            done(error as Error, conn);
-          }
-        },
-      },
+    const knex = sqliteKnex(filename, (conn) => {
+      enableWal(conn);
+      conn.pragma('foreign_keys = ON');
+      // WAL with NORMAL is durable across application crashes; only an OS crash can lose the
+      // last transactions.
+      conn.pragma('synchronous = NORMAL');
     });
     return { knex, dialect: 'sqlite', describe: filename };
   }

@@ -5,13 +5,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Env } from '../config/env.js';
-import { connectionError, openDatabase, type Database } from '../db/connection.js';
+import { connectionError, openDatabase, sqliteKnex, type Database } from '../db/connection.js';
 import { ConfigError, ConnectionError } from '../errors.js';
-import { requireNative } from '../util/native-require.js';
 import { isPostgresUrl, type TokenSettings } from './settings.js';
-
-/** How long SQLite waits on the app's own writers before SQLITE_BUSY. */
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 export interface TokensDatabase {
   db: Database;
@@ -72,27 +68,6 @@ export async function openTokensDatabase(
  * us (those are the app's choices), only a busy timeout so a short write of the app waits.
  */
 function openSqlite(filename: string): Database {
-  const knexFactory = requireNative<typeof import('knex').knex>('knex');
-  const knex = knexFactory({
-    client: 'better-sqlite3',
-    connection: { filename },
-    useNullAsDefault: true,
-    log: { warn() {}, error() {}, deprecate() {}, debug() {} },
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate(
-        conn: import('better-sqlite3').Database,
-        done: (err: Error | null, c: unknown) => void,
-      ) {
-        try {
-          conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-          done(null, conn);
-        } catch (error) {
-          done(error as Error, conn);
-        }
-      },
-    },
-  });
+  const knex = sqliteKnex(filename);
   return { knex, dialect: 'sqlite', describe: filename };
 }
