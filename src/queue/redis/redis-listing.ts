@@ -7,11 +7,18 @@ import { fromBullPriority } from './redis-scripts.js';
  * What operators read: sizes, queue names, listings, and clearing a queue. Each reads BullMQ's
  * keys of a queue with one of our scripts (redis-scripts.ts), which also tell a held job
  * from one whose lease ran out (an active job without its lock).
+ *
+ * Whether a delayed job is due is judged by the driver's Redis clock (RedisClock), the one
+ * that wrote its score, not by the server's TIME: the estimate can run a millisecond or two
+ * ahead, and a job released "at once" then read as delayed while a claim would take it.
  */
 
 export async function queueSizes(redis: BullRedis, queues: string[]): Promise<QueueSizes[]> {
   const tx = redis.tx('pipeline');
-  for (const queue of queues) tx.jobsmithSizes(...redis.stateKeys(queue), redis.keysOf(queue)['']);
+  const now = redis.clock.now();
+  for (const queue of queues) {
+    tx.jobsmithSizes(...redis.stateKeys(queue), redis.keysOf(queue)[''], now);
+  }
   const replies = await redis.exec(tx);
   return queues.map((queue, i) => {
     const [pending, delayed, reserved] = (replies[i] as number[]).map(Number);
@@ -44,7 +51,7 @@ export async function listJobs(
   const k = redis.keysOf(queue);
   const scan = (await redis
     .up()
-    .jobsmithScan(...redis.stateKeys(queue), k[''], state ?? '')) as string[];
+    .jobsmithScan(...redis.stateKeys(queue), k[''], state ?? '', redis.clock.now())) as string[];
   const now = Number(scan[0]);
   const found: Array<{ bullId: string; bullPriority: number; state: JobState; at: string }> = [];
   for (let i = 1; i + 3 < scan.length; i += 4) {

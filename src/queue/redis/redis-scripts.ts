@@ -180,11 +180,10 @@ export const SCRIPTS = {
   lock expired is pending (it can be claimed again); a delayed job whose time has come is pending.
 
   KEYS[1] wait  KEYS[2] paused  KEYS[3] prioritized  KEYS[4] delayed  KEYS[5] active
-  ARGV[1] job key prefix ("<prefix>:<queue>:")
+  ARGV[1] job key prefix ("<prefix>:<queue>:")  ARGV[2] now (ms, the driver's Redis clock)
   Returns {pending, delayed, reserved}
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[2])
 local due = redis.call('ZCOUNT', KEYS[4], 0, (now + 1) * 0x1000 - 1)
 local pending = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2])
   + redis.call('ZCARD', KEYS[3]) + due
@@ -207,10 +206,10 @@ return {pending, delayed, reserved}`,
 
   KEYS[1] wait  KEYS[2] paused  KEYS[3] prioritized  KEYS[4] delayed  KEYS[5] active
   ARGV[1] job key prefix  ARGV[2] state wanted: "" (all), pending, delayed or reserved
+  ARGV[3] now (ms, the driver's Redis clock)
   Returns {now, id1, priority1, state1, at1, id2, ...}
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[3])
 local want = ARGV[2]
 local out = {now}
 local function add(id, state, at)
