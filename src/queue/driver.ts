@@ -72,6 +72,10 @@ export interface ClaimedJob {
   isolate?: boolean;
   /** The last error recorded for the job (a retry's, or why its last claim was lost), if any. */
   lastError?: string | null;
+  /** Tags given at dispatch (`dispatch(job, p, { tags })` and the job's `tags(payload)`). */
+  tags?: string[];
+  /** Epoch ms from which the job could run (dispatch, or its delay's end): wait = start - this. */
+  readyAt?: number;
 }
 
 /**

@@ -28,7 +28,13 @@ export interface WorkerEvents extends FlowEvents {
    */
   'job:isolated': [{ job: ClaimedJob }];
   'job:processing': [{ job: ClaimedJob }];
-  'job:processed': [{ job: ClaimedJob; durationMs: number }];
+  /** `result`: what the handler returned (undefined when nothing), for history (job_history). */
+  'job:processed': [{ job: ClaimedJob; durationMs: number; result?: unknown }];
+  /**
+   * The job was cancelled while it ran (`queue:cancel`): its signal aborted, it ended
+   * `cancelled`, not failed and not retried. `reason` is the cancel's message.
+   */
+  'job:cancelled': [{ job: ClaimedJob; durationMs: number; reason: string }];
   /**
    * A middleware (skipIf) dropped the job before its handler ran: it was deleted, not failed.
    * `reason` is the string skipIf's function returned, if it returned one.
