@@ -34,6 +34,7 @@ const JOBS = Number(args.get('jobs') ?? 3000);
 const CONCURRENCY = Number(args.get('concurrency') ?? 8);
 const PREFETCH = Number(args.get('prefetch') ?? 0);
 const WARM = 200;
+const WORKER_NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Starts the fake server process; resolves with its baseURL, apiKey and a stop(). */
 async function startServer() {
@@ -93,7 +94,9 @@ async function worker(backend, server, n) {
   };
   const run = (argv, input) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(ROOT_DIR, 'bin/run'), ...argv], {
+      // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the worker.
+      const nodeArgs = argv[0] === 'queue:work' ? WORKER_NODE_ARGS : [];
+      const child = spawn(process.execPath, [...nodeArgs, join(ROOT_DIR, 'bin/run'), ...argv], {
         cwd: dir,
         env,
         stdio: ['pipe', 'ignore', 'pipe'],
