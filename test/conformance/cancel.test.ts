@@ -4,7 +4,8 @@ import { defineJob } from '../../src/jobs/define.js';
 import type { WorkerEvents } from '../../src/worker/events.js';
 import { waitFor } from '../helpers/wait.js';
 import { drivers } from './drivers.js';
-import { exitOf, failedJobs, pushOne, startWorker, useHarness } from './support.js';
+import { exitOf, failedJobs, pushOne, sleep, startWorker, useHarness } from './support.js';
+import { EXIT } from '../../src/worker/options.js';
 
 /** An id no job has, in the form the driver's ids take. */
 const unknownId = (connection: string) => (connection === 'redis' ? 'default:999999' : '999999');
@@ -154,6 +155,31 @@ for (const d of drivers) {
       expect(w.of('job:failed')).toEqual([]);
       expect(w.of('job:released')).toEqual([]);
       expect(w.of('job:processed')).toEqual([]);
+      expect(await failedJobs(h)).toEqual([]);
+    });
+
+    it('a cancelled job that ignores its signal past its timeout and grace ends cancelled, and the worker exits 13 as for a stuck job', async () => {
+      const h = harness();
+      let starts = 0;
+      const job = defineJob({
+        name: 'c.deaf',
+        timeout: 2,
+        async handle() {
+          starts++;
+          await sleep(4_000); // hears nothing
+        },
+      });
+      const id = await pushOne(h.driver, { name: 'c.deaf' });
+      const w = startWorker(h, [job], { stuckGraceMs: 200 });
+      const cancelled: Array<WorkerEvents['job:cancelled'][0]> = [];
+      w.worker.on('job:cancelled', (e) => cancelled.push(e));
+      await waitFor(() => starts === 1, { timeoutMs: 5_000, message: 'the job never started' });
+      expect((await (await h.connect()).cancel([id], 'stop')).requested).toEqual([id]);
+      expect(await exitOf(w, 6_000)).toBe(EXIT.STUCK);
+      expect(cancelled.map((e) => e.job.id)).toEqual([id]);
+      expect(w.of('job:stuck').map((e) => e.job.id)).toEqual([id]);
+      expect(await h.driver.list('default', undefined, 0, 10)).toEqual([]);
+      expect(w.of('job:released')).toEqual([]);
       expect(await failedJobs(h)).toEqual([]);
     });
   });
