@@ -8,6 +8,7 @@ import {
   type CancelOutcome,
   type CancelTarget,
 } from '../src/cancel/cancel-jobs.js';
+import { printable } from '../src/logging/printable.js';
 import { connectionFlag, nameFlag, queueFlag } from '../src/queue/names.js';
 
 export default function command() {
@@ -96,7 +97,7 @@ function line(o: CancelOutcome): string {
     case 'cancel_requested':
       return `${paint.yellow('Cancel requested')}  #${o.id} (running): its worker stops it within a second`;
     case 'not_found':
-      return `${paint.red('Not found')}         #${o.id}: no waiting or running job has this id`;
+      return `${paint.red('Not found')}         #${printable(o.id)}: no waiting or running job has this id`;
   }
 }
 
