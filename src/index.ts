@@ -27,6 +27,7 @@ export {
   InvalidPayloadError,
   MiddlewareNextError,
 } from './jobs/errors.js';
+export { JobCancelledError } from './cancel/errors.js';
 export {
   connect,
   dispatch,

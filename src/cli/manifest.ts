@@ -67,6 +67,13 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/queue-list.js'),
   },
   {
+    name: 'queue:cancel',
+    group: 'queue',
+    summary: 'Cancel waiting or running jobs (ids, or every job of a name in a queue)',
+    example: 'run queue:cancel 42 43',
+    load: () => import('../../commands/queue-cancel.js'),
+  },
+  {
     name: 'queue:failed',
     group: 'queue',
     summary: 'List failed jobs, oldest first (filters: queue, name, since)',

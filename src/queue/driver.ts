@@ -281,4 +281,33 @@ export interface QueueDriver {
   clear(queue: string): Promise<number>;
 
   close(): Promise<void>;
+
+  /**
+   * Cancels jobs (`run queue:cancel`, src/cancel/): a waiting one (pending or delayed, or one
+   * whose lease ran out) is deleted at once, its unique key freed, and returned in `removed`; a
+   * reserved one gets a stored cancel request (its `reason` kept), and its id is in `requested`;
+   * unknown ids are in neither. The request is what the job's worker finds with cancelRequests.
+   */
+  cancel(ids: string[], reason: string): Promise<CancelResult>;
+
+  /** The cancel requests stored for these jobs (what a worker polls, about once a second). */
+  cancelRequests(ids: string[]): Promise<CancelRequest[]>;
+
+  /** Deletes the cancel requests of jobs that ended (the worker, once a cancelled job is gone). */
+  forgetCancels(ids: string[]): Promise<void>;
+}
+
+/** What QueueDriver.cancel did. */
+export interface CancelResult {
+  /** Waiting jobs, deleted: as they were just before. */
+  removed: JobRow[];
+  /** Ids of jobs a worker holds, now with a cancel request. */
+  requested: string[];
+}
+
+/** A stored request to cancel a running job. */
+export interface CancelRequest {
+  id: string;
+  /** Who asked and why ("run queue:cancel by ann@web-1: duplicate"). */
+  reason: string;
 }

@@ -16,6 +16,8 @@ import type {
   PushResult,
   QueueDriver,
   QueueSizes,
+  CancelResult,
+  CancelRequest,
 } from './driver.js';
 import { Dispatcher } from './dispatcher.js';
 import { storableRecord } from './storable.js';
@@ -132,6 +134,14 @@ export class SyncQueue implements QueueDriver {
   async clear(): Promise<number> {
     return 0;
   }
+  /** A sync job runs within its dispatch: there is never one left to cancel. */
+  async cancel(): Promise<CancelResult> {
+    return { removed: [], requested: [] };
+  }
+  async cancelRequests(): Promise<CancelRequest[]> {
+    return [];
+  }
+  async forgetCancels(): Promise<void> {}
   private flowStore?: { store: FlowStore; close(): void };
 
   /** The SQL storage's flow control: a sync job shares limits with the workers on it. */

@@ -12,6 +12,8 @@ export class ControlPoller {
   restartRequested = false;
   private baseline = 0;
   private timer?: NodeJS.Timeout;
+  /** More work on the same tick (cancel requests), each failing on its own. */
+  private readonly tasks: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly control: WorkerControl,
@@ -34,6 +36,12 @@ export class ControlPoller {
     } catch (error) {
       this.onError(toError(error));
     }
+    for (const task of this.tasks) await task().catch((error) => this.onError(toError(error)));
+  }
+
+  /** Runs `task` on every poll too: one timer for the worker's once-a-second duties. */
+  also(task: () => Promise<void>): void {
+    this.tasks.push(task);
   }
 
   stop(): void {

@@ -11,6 +11,7 @@ import {
   skipOf,
 } from '../jobs/errors.js';
 import { describeSchemaError } from '../jobs/prepare.js';
+import type { JobCancelledError } from '../cancel/errors.js';
 import type { FlowControl } from '../flow/types.js';
 import { pushBackLimit } from '../flow/rate-limits/push-back.js';
 import type { JobRegistry } from '../jobs/registry.js';
@@ -34,7 +35,13 @@ export type Decision =
    * The handler ignored its timeout's abort: it goes on running, the worker stops (exit 13).
    * `final`: its tries are spent.
    */
-  | { action: 'stuck'; error: Error; final: boolean };
+  | { action: 'stuck'; error: Error; final: boolean }
+  /**
+   * Cancelled while it ran (`run queue:cancel`): deleted like a completed job, reported
+   * cancelled, never failed or retried. `stuck`: its handler ignored the abort past its timeout
+   * and grace, and still runs (the worker stops, as for 'stuck').
+   */
+  | { action: 'cancel'; error: JobCancelledError; stuck: boolean };
 
 export interface ExecuteOptions {
   registry: JobRegistry;
@@ -67,6 +74,11 @@ export interface ExecuteOptions {
 export interface Interruptible {
   interrupt?: () => void;
   fault?: (error: Error) => void;
+  /**
+   * Cancels the job (a cancel request, src/cancel/cancel-watch.ts): its signal aborts with
+   * `error`, and however its handler then ends, the job ends cancelled.
+   */
+  cancel?: (error: JobCancelledError) => void;
 }
 
 export interface Execution {
@@ -168,6 +180,10 @@ export async function execute(
   );
   if (outcome.kind === 'done') return { definition, payload, context, decision: COMPLETE };
   const base = { definition, payload, context };
+  if (outcome.kind === 'cancelled') {
+    const { error, stuck } = outcome;
+    return { ...base, decision: { action: 'cancel', error, stuck } };
+  }
 
   if (outcome.kind === 'shutdown')
     return { ...base, decision: { action: 'abandon', error: outcome.error } };
@@ -220,7 +236,8 @@ type RaceOutcome =
   | { kind: 'done' }
   | { kind: 'error'; error: Error }
   | { kind: 'shutdown'; error: Error }
-  | { kind: 'stuck'; error: Error };
+  | { kind: 'stuck'; error: Error }
+  | { kind: 'cancelled'; error: JobCancelledError; stuck: boolean };
 
 /** The outcome of nearly every job, shared rather than made per job. */
 const DONE: RaceOutcome = Object.freeze({ kind: 'done' });
@@ -242,6 +259,7 @@ function race(
   return new Promise<RaceOutcome>((resolve) => {
     let settled = false;
     let timedOut: JobTimeoutError | undefined;
+    let cancelled: JobCancelledError | undefined;
     let stuckTimer: NodeJS.Timeout | undefined;
     const finish = (outcome: RaceOutcome) => {
       if (settled) return;
@@ -249,8 +267,13 @@ function race(
       deadline.cancel();
       clearTimeout(stuckTimer);
       shutdown?.removeEventListener('abort', onShutdown);
-      if (handle) handle.interrupt = handle.fault = undefined;
-      resolve(outcome);
+      if (handle) handle.interrupt = handle.fault = handle.cancel = undefined;
+      // A cancelled job ends cancelled however it ends: returned, thrown, timed out, shut down.
+      resolve(
+        cancelled
+          ? { kind: 'cancelled', error: cancelled, stuck: outcome.kind === 'stuck' }
+          : outcome,
+      );
     };
     const deadline: Deadline = schedule(timeoutMs, () => {
       timedOut = new JobTimeoutError(timeoutMs / 1000);
@@ -276,6 +299,10 @@ function race(
     const done = () => finish(timedOut ? { kind: 'error', error: timedOut } : DONE);
     const failed = (error: unknown) => finish({ kind: 'error', error: timedOut ?? toError(error) });
     if (handle) {
+      handle.cancel = (error) => {
+        cancelled ??= error;
+        context.abort(error);
+      };
       handle.interrupt = onShutdown;
       handle.fault = (error) => {
         context.abort(error);

@@ -93,6 +93,11 @@ export function renderWorker(
     });
     line(paint.cyan('SKIPPED'), job, durationMs, reason ? ` ${paint.dim(printable(reason))}` : '');
   });
+  worker.on('job:cancelled', ({ job, durationMs, reason }) => {
+    log.info({ job: jobData(job), durationMs, reason }, 'job cancelled');
+    json('job:cancelled', { ...jobData(job), durationMs, reason: printable(reason) });
+    line(paint.yellow('CANCELLED'), job, durationMs, ` ${paint.dim(printable(reason))}`);
+  });
   worker.on('job:released', ({ job, durationMs, delayMs, error, refunded }) => {
     log.warn(
       { job: jobData(job), durationMs, delayMs, refunded, error: error.message },

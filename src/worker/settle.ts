@@ -130,6 +130,20 @@ export class Settler {
         }
         return;
       }
+      case 'cancel': {
+        const ok = await this.write(job, 'cancellation', async () =>
+          (await driver.complete([lease])).includes(job.id),
+        );
+        if (!ok) return void events.emit('job:lost', { job });
+        events.emit('job:cancelled', { job, durationMs, reason: decision.error.reason });
+        // Its request is spent. One left behind would only be swept later: reported, not fatal.
+        await driver
+          .forgetCancels([job.id])
+          .catch((error: unknown) =>
+            events.emit('worker:error', { error: toError(error), during: 'forgetting a cancel' }),
+          );
+        return;
+      }
       case 'abandon': {
         const ok = await this.write(job, 'release', () =>
           driver.release(lease, { delayMs: 0, error: decision.error.message }),

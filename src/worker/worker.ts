@@ -22,6 +22,7 @@ import { finishWithin, giveBack } from './shutdown.js';
 import { faultDuring, uncaughtError, type FaultOrigin } from './handler-faults.js';
 import { UsageError } from '../errors.js';
 import { sleep } from '../util/sleep.js';
+import { CancelWatch } from '../cancel/cancel-watch.js';
 import { timerDelay } from '../util/timers.js';
 
 export interface WorkerDeps {
@@ -164,6 +165,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.poller = new ControlPoller(deps.control, (error) =>
       this.emit('worker:error', { error, during: 'control' }),
     );
+    const cancels = new CancelWatch(deps.driver, () => this.running.values());
+    this.poller.also(() => cancels.poll());
   }
 
   private readonly miscount = (error: unknown) =>
@@ -426,7 +429,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const execution = await execute(job, this.executeOptions, running);
       const { decision } = execution;
       putBack = decision.action === 'retry' && decision.refund;
-      if (decision.action === 'stuck') {
+      if (decision.action === 'stuck' || (decision.action === 'cancel' && decision.stuck)) {
         this.emit('job:stuck', { job, error: decision.error });
         this.exitCode = EXIT.STUCK;
         this.stop('stuck');

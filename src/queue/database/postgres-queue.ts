@@ -16,6 +16,8 @@ import type {
   QueueDriver,
   QueueSizes,
   ReleaseOptions,
+  CancelRequest,
+  CancelResult,
 } from '../driver.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
@@ -35,6 +37,11 @@ import {
 } from './postgres-settle.js';
 import { pgConnection } from '../../db/pg-url.js';
 import { requireNative } from '../../util/native-require.js';
+import {
+  postgresCancel,
+  postgresCancelRequests,
+  postgresForgetCancels,
+} from '../../cancel/postgres-cancels.js';
 
 // Loaded with require, past any loader hooks of the app: see util/native-require.ts.
 const Pg = requireNative<typeof pg>('pg');
@@ -459,6 +466,18 @@ export class PostgresQueue implements QueueDriver {
 
   flow(): FlowStore {
     return (this.flowStore ??= postgresFlowStore(this.knex));
+  }
+
+  async cancel(ids: string[], reason: string): Promise<CancelResult> {
+    return postgresCancel(this.knex, ids, reason);
+  }
+
+  async cancelRequests(ids: string[]): Promise<CancelRequest[]> {
+    return postgresCancelRequests(this.knex, ids);
+  }
+
+  async forgetCancels(ids: string[]): Promise<void> {
+    return postgresForgetCancels(this.knex, ids);
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,8 @@ import type {
   QueueDriver,
   QueueSizes,
   ReleaseOptions,
+  CancelRequest,
+  CancelResult,
 } from '../driver.js';
 import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
@@ -25,6 +27,11 @@ import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 import { WakePacer, WalWatch } from './sqlite-wal-watch.js';
 import { requireNative } from '../../util/native-require.js';
+import {
+  sqliteCancel,
+  sqliteCancelRequests,
+  sqliteForgetCancels,
+} from '../../cancel/sqlite-cancels.js';
 
 // Loaded with require, past any loader hooks of the app: see util/native-require.ts.
 const Sqlite = requireNative<typeof BetterSqlite3>('better-sqlite3');
@@ -373,6 +380,18 @@ export class SqliteQueue implements QueueDriver {
         return this.sql.clearQueue.run({ queue, now }).changes;
       })
       .immediate();
+  }
+
+  async cancel(ids: string[], reason: string): Promise<CancelResult> {
+    return sqliteCancel(this.db, ids, reason);
+  }
+
+  async cancelRequests(ids: string[]): Promise<CancelRequest[]> {
+    return sqliteCancelRequests(this.db, ids);
+  }
+
+  async forgetCancels(ids: string[]): Promise<void> {
+    sqliteForgetCancels(this.db, ids);
   }
 
   async close(): Promise<void> {

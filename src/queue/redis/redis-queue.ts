@@ -15,6 +15,8 @@ import type {
   QueueDriver,
   QueueSizes,
   ReleaseOptions,
+  CancelRequest,
+  CancelResult,
 } from '../driver.js';
 import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
@@ -35,6 +37,11 @@ import { unclaimFetched } from './unclaim.js';
 import { capped } from '../claim-caps.js';
 import { insertFailedOnce } from './failed-row.js';
 import { extendLeases } from './extend-leases.js';
+import {
+  redisCancel,
+  redisCancelRequests,
+  redisForgetCancels,
+} from '../../cancel/redis-cancels.js';
 import { moveToActiveArgs, moveToDelayedArgs, moveToFinishedArgs } from './redis-scripts.js';
 
 export interface RedisQueueOptions {
@@ -433,6 +440,19 @@ export class RedisQueue implements QueueDriver {
 
   flow(): FlowStore {
     return (this.flowStore ??= redisFlowStore(this.r().client, this.prefix));
+  }
+
+  async cancel(ids: string[], reason: string): Promise<CancelResult> {
+    await this.ahead.release(); // jobs fetched ahead are waiting, not running
+    return redisCancel(this.r(), ids, reason);
+  }
+
+  async cancelRequests(ids: string[]): Promise<CancelRequest[]> {
+    return redisCancelRequests(this.r(), ids);
+  }
+
+  async forgetCancels(ids: string[]): Promise<void> {
+    return redisForgetCancels(this.r(), ids);
   }
 
   async close(): Promise<void> {
