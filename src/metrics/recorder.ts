@@ -51,6 +51,8 @@ export class MetricsRecorder {
   private flushing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastPrune = Number.NEGATIVE_INFINITY;
+  /** The delta the last event went to, while it is still in `pending`. */
+  private last: MetricsDelta | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: MetricsRecorderOptions) {
@@ -148,6 +150,7 @@ export class MetricsRecorder {
     if (this.pending.size === 0) return true;
     const batch = this.pending;
     this.pending = new Map();
+    this.last = undefined;
     this.flushing = addMetrics(this.options.knex, [...batch.values()]).then(
       () => true,
       (error: unknown) => {
@@ -156,6 +159,7 @@ export class MetricsRecorder {
           if (later) addDelta(d, later);
           this.pending.set(key, d);
         }
+        this.last = undefined;
         this.options.onError?.(asError(error), 'metrics flush');
         return false;
       },
@@ -200,12 +204,23 @@ export class MetricsRecorder {
 
   private delta(job: ClaimedJob): MetricsDelta {
     const minute = Math.floor(this.now() / 60_000) * 60_000;
+    // Most events in a row are of one job name and minute: skip building the key for them.
+    const last = this.last;
+    if (
+      last !== undefined &&
+      last.minute === minute &&
+      last.name === job.name &&
+      last.queue === job.queue
+    ) {
+      return last;
+    }
     const key = deltaKey(minute, job.queue, job.name);
     let d = this.pending.get(key);
     if (!d) {
       d = emptyDelta(minute, job.queue, job.name);
       this.pending.set(key, d);
     }
+    this.last = d;
     return d;
   }
 }

@@ -55,6 +55,12 @@ function toRow(d: MetricsDelta): Record<string, string | number> {
   return row;
 }
 
+function byKey(a: MetricsDelta, b: MetricsDelta): number {
+  if (a.minute !== b.minute) return a.minute - b.minute;
+  if (a.queue !== b.queue) return a.queue < b.queue ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 /**
  * Adds the deltas to their rows, creating missing ones, in one transaction: either every
  * delta is counted or none is, so a flush that fails can be retried without counting twice.
@@ -70,10 +76,13 @@ export async function addMetrics(knex: Knex, deltas: MetricsDelta[]): Promise<vo
     'case when excluded.runtime_max_ms > ??.runtime_max_ms then excluded.runtime_max_ms else ??.runtime_max_ms end',
     [TABLE, TABLE],
   );
+  // Rows in key order: two workers adding to the same rows lock them in the same order, so
+  // their transactions queue behind each other instead of deadlocking (PostgreSQL).
+  const rows = [...deltas].sort(byKey).map(toRow);
   await knex.transaction(async (trx) => {
-    for (let i = 0; i < deltas.length; i += ROWS_PER_STATEMENT) {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       await trx(TABLE)
-        .insert(deltas.slice(i, i + ROWS_PER_STATEMENT).map(toRow))
+        .insert(rows.slice(i, i + ROWS_PER_STATEMENT))
         .onConflict(['minute', 'queue', 'name'])
         .merge(merge);
     }
