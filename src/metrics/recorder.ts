@@ -133,13 +133,6 @@ export class MetricsRecorder {
     }
   }
 
-  /** Counts not yet written, for tests and the benchmark. */
-  get unflushed(): number {
-    let n = 0;
-    for (const d of this.pending.values()) n += d.processed + d.retried + d.deferred + d.abandoned;
-    return n;
-  }
-
   /**
    * Writes what was counted since the last flush in one transaction. On failure the counts go
    * back into memory, added to what was counted meanwhile, for the next flush. One flush at a
@@ -187,6 +180,8 @@ export class MetricsRecorder {
   }
 
   private async tick(): Promise<void> {
+    // A flush still waiting on a slow storage: the next tick writes, rather than queueing more.
+    if (this.flushing) return;
     await this.flush();
     if (this.now() - this.lastPrune >= (this.options.pruneEveryMs ?? PRUNE_EVERY_MS)) {
       await this.prune();
