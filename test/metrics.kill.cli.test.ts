@@ -41,7 +41,7 @@ describeBackend('sqlite', 'queue:work metrics and kill -9', () => {
     const worker = app.spawn(['queue:work', '--queue', 'slow']);
     // The first flush comes about 5 s after the worker starts; the jobs take about 20 s.
     await waitFor(async () => (await processedInTable()) > 0, {
-      timeoutMs: 15_000,
+      timeoutMs: 25_000,
       intervalMs: 100,
       message: 'the worker never flushed its metrics',
     });
