@@ -15,6 +15,7 @@ import { flowControl } from '../src/flow/control.js';
 import { MAX_CONCURRENCY, queuePolicy, type QueuePolicy } from '../src/config/queue-policies.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
+import { recordWorkerMetrics } from '../src/metrics/attach.js';
 import { HandlerFaults } from '../src/worker/handler-faults.js';
 import { renderWorker } from '../src/worker/render.js';
 import { DEFAULT_STORAGE_TIMEOUT_MS, type WorkerOptions } from '../src/worker/options.js';
@@ -295,6 +296,8 @@ export default function command() {
           },
         });
         const stopFaults = faults.listen(worker);
+        // Per-minute counts in job_metrics for `run queue:stats`, written every few seconds.
+        const metrics = recordWorkerMetrics(worker, db.knex, app.env.METRICS_RETENTION);
         const onPause = () => worker.pause();
         const onResume = () => worker.resume();
         process.on('SIGUSR2', onPause);
@@ -304,6 +307,7 @@ export default function command() {
         } finally {
           stopListening();
           stopFaults();
+          await metrics.stop();
           process.off('SIGUSR2', onPause);
           process.off('SIGCONT', onResume);
         }

@@ -101,6 +101,7 @@ describe('run about', () => {
         OPENAI_MODEL: 'gpt-4o-mini',
         OPENAI_TIMEOUT: '30s',
         MAIL_TIMEOUT: '10s',
+        METRICS_RETENTION: '7d',
       },
     });
   });

@@ -161,6 +161,7 @@ describe('parseEnv', () => {
       LOG_LEVEL: 'info',
       LOG_FILE: 'storage/logs/app.log',
       TELEMETRY_ENABLED: false,
+      METRICS_RETENTION: 604_800_000,
       TELEGRAM_API_ROOT: 'https://api.telegram.org',
       OPENAI_BASE_URL: 'https://api.openai.com/v1',
       OPENAI_MODEL: 'gpt-4o-mini',

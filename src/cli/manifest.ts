@@ -109,6 +109,13 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/queue-prune-failed.js'),
   },
   {
+    name: 'queue:stats',
+    group: 'queue',
+    summary: 'Show throughput, runtimes, retries, failure share and wait per queue or job',
+    example: 'run queue:stats --since 24h --by job --queue mail',
+    load: () => import('../../commands/queue-stats.js'),
+  },
+  {
     name: 'queue:clear',
     group: 'queue',
     summary: 'Delete the waiting (pending and delayed) jobs of a queue',

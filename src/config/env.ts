@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { MAX_TIMER_HELP, MAX_TIMER_MS } from '../jobs/limits.js';
+import { MAX_TIMER_HELP, MAX_TIMER_MS, MAX_WAIT_MS } from '../jobs/limits.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
 import { queueVariableProblems } from './queue-policies.js';
 
@@ -24,6 +24,16 @@ const timerDuration = z.string().transform((v, ctx) => {
   }
   if (ms > MAX_TIMER_MS) {
     ctx.addIssue({ code: 'custom', message: `a duration ${MAX_TIMER_HELP}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A duration that is stored or compared, never timed (METRICS_RETENTION): up to MAX_WAIT_MS. */
+const storedDuration = z.string().transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0 || ms > MAX_WAIT_MS) {
+    ctx.addIssue({ code: 'custom', message: `a positive duration: ${DURATION_HELP}` });
     return z.NEVER;
   }
   return ms;
@@ -76,6 +86,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FILE: z.string().min(1).default('storage/logs/app.log'),
   TELEMETRY_ENABLED: bool.default('false'),
+  // How long workers keep job_metrics rows (src/metrics): older minutes are deleted.
+  METRICS_RETENTION: storedDuration.default('7d'),
   // Checked here, so a malformed token stops every command before it runs; a missing one only
   // stops the Telegram commands (src/telegram/settings.ts), which say which variable to set.
   TELEGRAM_BOT_TOKEN: z
@@ -144,7 +156,12 @@ export function redisDatabase(url: string): number | undefined {
 }
 
 /** Variables that hold a duration (ms once parsed); shown as the syntax writes them (`1m`). */
-export const DURATION_VARS = new Set(['QUEUE_LEASE', 'OPENAI_TIMEOUT', 'MAIL_TIMEOUT']);
+export const DURATION_VARS = new Set([
+  'QUEUE_LEASE',
+  'OPENAI_TIMEOUT',
+  'MAIL_TIMEOUT',
+  'METRICS_RETENTION',
+]);
 
 /** Names of variables whose values are secrets and are masked by `run about`. */
 export const SECRET_VARS = new Set(['DATABASE_URL', 'REDIS_URL', 'OPENAI_API_KEY', 'MAIL_URL']);

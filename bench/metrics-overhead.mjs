@@ -1,0 +1,215 @@
+// The cost of the metrics recorder (src/metrics, issue 15): burn-down throughput of a prefilled
+// queue of no-op jobs with the recorder on (as `run queue:work` attaches it) and off, on each
+// backend. Target: under 2% of throughput.
+//
+//   npm run build && node bench/metrics-overhead.mjs --backends sqlite,pgsql,redis --jobs 5000 --rounds 5
+//
+// Rounds alternate off/on (and on/off the next round), so a burst of load on a shared machine
+// hits both sides alike; each side's median is reported with its spread. With the recorder on,
+// the timing includes its final flush (stop()). `--flush-ms` writes more often than the 5 s of
+// a real worker (a short run would otherwise flush once, at the end): 1000 by default, so a run
+// of a few seconds pays several flushes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  createPgDatabase,
+  deleteRedisKeys,
+  dropPgDatabase,
+  jobsmith,
+  makeWorker,
+  REDIS_URL,
+  ROOT_DIR,
+  summarize,
+} from './lib.mjs';
+
+const args = new Map(
+  process.argv
+    .slice(2)
+    .flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1]]] : [])),
+);
+const BACKENDS = String(args.get('backends') ?? 'sqlite,pgsql,redis').split(',');
+const JOBS = Number(args.get('jobs') ?? 5000);
+const ROUNDS = Number(args.get('rounds') ?? 5);
+const CONCURRENCY = Number(args.get('concurrency') ?? 10);
+const FLUSH_MS = Number(args.get('flush-ms') ?? 1000);
+
+const { parseEnv } = await jobsmith('config/env.js');
+const { openDatabase } = await jobsmith('db/connection.js');
+const { migrateLatest } = await jobsmith('db/migrate.js');
+const { defineJob } = await jobsmith('index.js');
+const { QueueConnections } = await jobsmith('queue/connections.js');
+const { JobRegistry } = await jobsmith('jobs/registry.js');
+const { MetricsRecorder } = await jobsmith('metrics/recorder.js');
+
+const noop = defineJob({ name: 'noop', tries: 1, handle: async () => {} });
+const row = { name: 'noop', queue: 'default', payload: '{}', priority: 0, maxTries: 1, delayMs: 0 };
+
+async function openBackend(backend) {
+  const id = randomBytes(4).toString('hex');
+  const vars = {
+    LOG_LEVEL: 'silent',
+    QUEUE_CONNECTION: backend === 'redis' ? 'redis' : 'database',
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'jobsmith-bench-metrics-'));
+  let dbName;
+  const prefix = `jsbench:${id}:metrics`;
+  if (backend === 'pgsql') {
+    dbName = `jobsmith_bench_metrics_${id}`;
+    Object.assign(vars, { DB_CONNECTION: 'pgsql', DATABASE_URL: await createPgDatabase(dbName) });
+  } else {
+    Object.assign(vars, { DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'jobsmith.sqlite') });
+  }
+  if (backend === 'redis') Object.assign(vars, { REDIS_URL, REDIS_PREFIX: prefix });
+  const env = parseEnv(vars);
+  const db = await openDatabase(env, ROOT_DIR);
+  await migrateLatest(db);
+  const connections = new QueueConnections({
+    env,
+    cwd: ROOT_DIR,
+    db: async () => db,
+    registry: async () => new JobRegistry([noop]),
+  });
+  const driver = await connections.get();
+  return {
+    driver,
+    db,
+    async close() {
+      await connections.close();
+      await db.knex.destroy();
+      if (backend === 'redis') await deleteRedisKeys(`${prefix}:*`);
+      if (dbName) await dropPgDatabase(dbName);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What the recorder itself costs per job event, in ns, measured apart from any storage: the
+ * listener's work (a map lookup and a few additions) on a plain EventEmitter.
+ */
+async function eventCostNs() {
+  const { EventEmitter } = await import('node:events');
+  const source = new EventEmitter();
+  const recorder = new MetricsRecorder({ knex: undefined, retentionMs: 1 });
+  recorder.attach(source);
+  const job = { id: '1', name: 'noop', queue: 'default', payload: '{}', attempts: 1, maxTries: 1 };
+  const n = 1_000_000;
+  for (let i = 0; i < n; i++) source.emit('job:processed', { job, durationMs: i % 50 });
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) source.emit('job:processed', { job, durationMs: i % 50 });
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+/**
+ * Fills the queue with JOBS no-op jobs, drains it with one worker: jobs per second (wall clock),
+ * CPU ms per 1,000 jobs, and with the recorder on the ms spent in its flushes.
+ */
+async function round(b, withMetrics) {
+  for (let i = 0; i < JOBS; i += 1000) {
+    await b.driver.push(Array.from({ length: Math.min(1000, JOBS - i) }, () => row));
+  }
+  const worker = await makeWorker(b.driver, [noop], {
+    concurrency: CONCURRENCY,
+    stopWhenEmpty: true,
+    sleepMs: 50,
+  });
+  let recorder;
+  let detach = () => {};
+  let errors = 0;
+  let flushMs = 0;
+  let flushes = 0;
+  if (withMetrics) {
+    recorder = new MetricsRecorder({
+      knex: b.db.knex,
+      retentionMs: 7 * 86_400_000,
+      flushEveryMs: FLUSH_MS,
+      onError: () => errors++,
+    });
+    detach = recorder.attach(worker);
+    const flush = recorder.flush.bind(recorder);
+    recorder.flush = async () => {
+      const f0 = performance.now();
+      try {
+        return await flush();
+      } finally {
+        flushMs += performance.now() - f0;
+        flushes++;
+      }
+    };
+    recorder.start();
+  }
+  let processed = 0;
+  worker.on('job:processed', () => processed++);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await worker.run();
+  if (recorder) {
+    detach();
+    await recorder.stop();
+  }
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  if (processed !== JOBS) throw new Error(`processed ${processed} of ${JOBS}`);
+  if (errors) throw new Error(`${errors} metrics errors`);
+  return {
+    perSecond: (JOBS / ms) * 1000,
+    cpuPerThousand: ((cpu.user + cpu.system) / 1000 / JOBS) * 1000,
+    flushShare: flushMs / ms,
+    flushes,
+  };
+}
+
+const perEventNs = await eventCostNs();
+console.log(`recorder: ${perEventNs.toFixed(0)} ns per job event (no storage)`);
+const results = [];
+for (const backend of BACKENDS) {
+  const b = await openBackend(backend);
+  try {
+    await round(b, false); // warm-up: JIT, connections, the table's first pages
+    const off = [];
+    const on = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? [false, true] : [true, false];
+      for (const withMetrics of order) (withMetrics ? on : off).push(await round(b, withMetrics));
+    }
+    const so = summarize(off.map((x) => x.perSecond));
+    const sn = summarize(on.map((x) => x.perSecond));
+    const cpuOff = summarize(off.map((x) => x.cpuPerThousand));
+    const cpuOn = summarize(on.map((x) => x.cpuPerThousand));
+    const flushShare = summarize(on.map((x) => x.flushShare));
+    const cost = (1 - sn.median / so.median) * 100;
+    const cpuCost = (cpuOn.median / cpuOff.median - 1) * 100;
+    results.push({
+      backend,
+      off: so,
+      on: sn,
+      cpuOff,
+      cpuOn,
+      flushShare,
+      costPercent: cost,
+      cpuCost,
+    });
+    console.log(
+      `${backend.padEnd(6)} off ${so.median.toFixed(0)} jobs/s (cv ${(so.cv * 100).toFixed(1)}%)  ` +
+        `on ${sn.median.toFixed(0)} jobs/s (cv ${(sn.cv * 100).toFixed(1)}%)  wall cost ${cost.toFixed(2)}%  ` +
+        `CPU ${cpuOff.median.toFixed(0)} → ${cpuOn.median.toFixed(0)} ms/1000 jobs (${cpuCost.toFixed(2)}%)  ` +
+        `time in flushes ${(flushShare.median * 100).toFixed(2)}% of the run`,
+    );
+  } finally {
+    await b.close();
+  }
+}
+console.log(
+  JSON.stringify({
+    jobs: JOBS,
+    rounds: ROUNDS,
+    concurrency: CONCURRENCY,
+    flushMs: FLUSH_MS,
+    perEventNs,
+    cpus: cpus().length,
+    loadavg: loadavg(),
+    results,
+  }),
+);
