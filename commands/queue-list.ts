@@ -2,8 +2,10 @@ import { withApp } from '../src/cli/app.js';
 import { globals, intFlag, newCommand } from '../src/cli/command.js';
 import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { firstLine } from '../src/failed/present.js';
-import { redact } from '../src/logging/redact.js';
-import type { JobRow, JobState } from '../src/queue/driver.js';
+import { UsageError } from '../src/errors.js';
+import { TAGS_HELP, tagProblem } from '../src/jobs/tags.js';
+import { jobJson, progressCell } from '../src/queue/admin/present.js';
+import type { JobState } from '../src/queue/driver.js';
 import { choiceFlag, connectionFlag, queueArguments } from '../src/queue/names.js';
 
 const STATES: readonly JobState[] = ['pending', 'delayed', 'reserved'];
@@ -11,7 +13,7 @@ const STATES: readonly JobState[] = ['pending', 'delayed', 'reserved'];
 export default function command() {
   return newCommand(
     'queue:list',
-    'List the jobs of a queue by state, a page at a time',
+    'List the jobs of a queue by state or tag, a page at a time',
     'run queue:list default --state delayed --page 2',
   )
     .argument('<queue>', 'the queue')
@@ -20,6 +22,7 @@ export default function command() {
       `only jobs in this state: ${STATES.join(', ')}`,
       choiceFlag('--state', STATES),
     )
+    .option('--tag <tag>', 'only jobs carrying this tag', tagFlag)
     .option('--page <n>', 'page number, from 1', intFlag('--page', { min: 1 }), 1)
     .option(
       '--per-page <n>',
@@ -38,22 +41,30 @@ export default function command() {
         const [name] = queueArguments([queue]);
         const driver = await app.queues().get(opts.connection);
         const perPage: number = opts.perPage;
-        const rows = await driver.list(name!, opts.state, (opts.page - 1) * perPage, perPage);
-        if (opts.json) return printJson(rows.map(toJson));
-        const what = opts.state ? `${opts.state} jobs` : 'jobs';
+        const filter = opts.tag === undefined ? undefined : { tag: opts.tag as string };
+        const rows = await driver.list(
+          name!,
+          opts.state,
+          (opts.page - 1) * perPage,
+          perPage,
+          filter,
+        );
+        if (opts.json) return printJson(rows.map(jobJson));
+        const what = `${opts.state ? `${opts.state} jobs` : 'jobs'}${filter ? ` tagged ${filter.tag}` : ''}`;
         if (rows.length === 0) {
           return say(
             opts.page > 1 ? `No ${what} on page ${opts.page}.` : `No ${what} in queue ${name}.`,
           );
         }
         await printTable(
-          ['ID', 'Name', 'State', 'Priority', 'Attempts', 'Available at', 'Last error'],
+          ['ID', 'Name', 'State', 'Priority', 'Attempts', 'Progress', 'Available at', 'Last error'],
           rows.map((r) => [
             r.id,
             r.name,
             r.state,
             r.priority,
             `${r.attempts}/${r.maxTries}`,
+            progressCell(r.progress),
             new Date(r.availableAt).toISOString(),
             firstLine(r.lastError ?? '', 60),
           ]),
@@ -65,19 +76,8 @@ export default function command() {
     );
 }
 
-function toJson(r: JobRow) {
-  return {
-    id: r.id,
-    name: r.name,
-    queue: r.queue,
-    state: r.state,
-    priority: r.priority,
-    attempts: r.attempts,
-    max_tries: r.maxTries,
-    available_at: new Date(r.availableAt).toISOString(),
-    created_at: new Date(r.createdAt).toISOString(),
-    // Masked when stored, and again here: rows stored before, secrets registered since.
-    last_error: r.lastError === null ? null : redact(r.lastError),
-    payload: r.payload,
-  };
+function tagFlag(value: string): string {
+  const problem = tagProblem(value);
+  if (problem) throw new UsageError(`--tag: ${problem}; a tag is one of ${TAGS_HELP}.`);
+  return value;
 }

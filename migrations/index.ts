@@ -12,6 +12,7 @@ import * as m0010 from './0010_telegram_sending.js';
 import * as m0011 from './0011_gpt_requests.js';
 import * as m0012 from './0012_mail_receipts.js';
 import * as m0013 from './0013_rate_limit_slots.js';
+import * as m0014 from './0014_job_tags_progress.js';
 import * as m0016 from './0016_job_cancels.js';
 import * as m0018 from './0018_job_metrics.js';
 
@@ -39,6 +40,7 @@ export const migrations: Migration[] = [
   { name: '0011_gpt_requests', ...m0011 },
   { name: '0012_mail_receipts', ...m0012 },
   { name: '0013_rate_limit_slots', ...m0013 },
+  { name: '0014_job_tags_progress', ...m0014 },
   { name: '0016_job_cancels', ...m0016 },
   { name: '0018_job_metrics', ...m0018 },
 ];

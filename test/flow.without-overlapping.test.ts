@@ -20,6 +20,7 @@ function bareContext(payload: unknown): MiddlewareContext<never> {
     queue: 'default',
     log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
     dispatch: () => Promise.reject(new Error('not here')),
+    progress: () => Promise.resolve(),
     signal: new AbortController().signal,
   };
 }

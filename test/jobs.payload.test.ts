@@ -228,7 +228,7 @@ describe('dispatch options', () => {
     [
       'a typo',
       { dealy: 5 },
-      'unknown option "dealy"; the options are queue, delay, at, priority, tries, connection',
+      'unknown option "dealy"; the options are queue, delay, at, priority, tries, connection, tags',
     ],
   ])('refuses %s', (_what, options, problem) => {
     expect(refusal(plain, {}, options)).toBe(`Cannot dispatch plain.job: ${problem}.`);

@@ -54,6 +54,7 @@ function context(attempt = 1): JobContext {
     queue: 'mail',
     log: { debug: noop, info: noop, warn: noop, error: noop },
     dispatch: () => Promise.reject(new Error('no dispatch here')),
+    progress: () => Promise.resolve(),
   };
 }
 

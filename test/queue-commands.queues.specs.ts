@@ -85,6 +85,9 @@ export function queueSpecs(backend: Backend): void {
         created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         last_error: null,
         payload: '{"n":4}',
+        status: 'queued',
+        tags: [],
+        progress: null,
       });
 
       const table = tableRows(await app().ok(['queue:list', 'ls', '--state', 'pending']));
@@ -94,10 +97,11 @@ export function queueSpecs(backend: Backend): void {
         'State',
         'Priority',
         'Attempts',
+        'Progress',
         'Available at',
         'Last error',
       ]);
-      expect(table[1]).toEqual([b, 'ok.job', 'pending', '9', '0/4', expect.any(String)]);
+      expect(table[1]).toEqual([b, 'ok.job', 'pending', '9', '0/4', '-', expect.any(String)]);
       // The last error: its first line only, cut to 60 characters.
       expect(table[2]).toEqual([
         a,
@@ -105,6 +109,7 @@ export function queueSpecs(backend: Backend): void {
         'pending',
         '1',
         '1/4',
+        '-',
         expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
         `Error: ${'x'.repeat(52)}…`,
       ]);

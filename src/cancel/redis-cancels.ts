@@ -1,6 +1,6 @@
 import type { BullRedis } from '../queue/redis/bull-redis.js';
 import type { CancelRequest, CancelResult, JobRow } from '../queue/driver.js';
-import { maxTriesOf, parseId } from '../queue/redis/redis-jobs.js';
+import { maxTriesOf, parseId, tagsOf } from '../queue/redis/redis-jobs.js';
 import { fromBullPriority } from '../queue/redis/redis-scripts.js';
 
 /*
@@ -115,6 +115,9 @@ export async function redisCancel(
       createdAt,
       lastError: failedReason || null,
       payload: data!,
+      tags: tagsOf(opts) ?? [],
+      // The cancel script does not return progress; a waiting job's is rarely set.
+      progress: null,
     });
   }
   return { removed, requested };

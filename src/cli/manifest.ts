@@ -62,7 +62,7 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'queue:list',
     group: 'queue',
-    summary: 'List the jobs of a queue by state, a page at a time',
+    summary: 'List the jobs of a queue by state or tag, a page at a time',
     example: 'run queue:list default --state delayed --page 2',
     load: () => import('../../commands/queue-list.js'),
   },
@@ -72,6 +72,27 @@ export const COMMANDS: CommandEntry[] = [
     summary: 'Cancel waiting or running jobs (ids, or every job of a name in a queue)',
     example: 'run queue:cancel 42 43',
     load: () => import('../../commands/queue-cancel.js'),
+  },
+  {
+    name: 'queue:show',
+    group: 'queue',
+    summary: 'Show one job, whatever its state',
+    example: 'run queue:show 42 --json',
+    load: () => import('../../commands/queue-show.js'),
+  },
+  {
+    name: 'queue:promote',
+    group: 'queue',
+    summary: 'Run delayed jobs now',
+    example: 'run queue:promote 42 43',
+    load: () => import('../../commands/queue-promote.js'),
+  },
+  {
+    name: 'queue:delete',
+    group: 'queue',
+    summary: 'Delete waiting jobs by id',
+    example: 'run queue:delete 42 43',
+    load: () => import('../../commands/queue-delete.js'),
   },
   {
     name: 'queue:failed',

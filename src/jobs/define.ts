@@ -29,6 +29,7 @@ const OPTIONS = new Set([
   'priority',
   'connection',
   'unique',
+  'tags',
   'middleware',
   'breaker',
   'handle',
@@ -98,6 +99,9 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
       `connection ${JSON.stringify(connection)} is not valid; use one of: ${CONNECTIONS.join(', ')}`,
     );
   }
+  if (options.tags !== undefined && typeof options.tags !== 'function') {
+    fail("tags must be a function of the payload: tags: (payload) => ['user:' + payload.id]");
+  }
   const middlewareProblem = checkMiddleware(options.middleware);
   if (middlewareProblem) fail(middlewareProblem);
   // A probe holds its breaker for as long as the job may run, and the stuck grace after.
@@ -123,6 +127,7 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
     priority,
     schema,
     unique,
+    tags: options.tags,
     connection,
     // A copy, so a later change to the config's array cannot change a running worker's chain;
     // none at all when empty, so the worker calls the handler directly.

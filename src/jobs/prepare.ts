@@ -11,6 +11,7 @@ import {
   TRIES_HELP,
 } from './limits.js';
 import { findJsonChange, sameValue, type JsonChange } from './payload-json.js';
+import { mergeTags } from './tags.js';
 import type { DispatchOptions, JobDefinition } from './types.js';
 
 /** Formats zod issues as `userId: Expected number, received string`. */
@@ -23,7 +24,7 @@ export function describeSchemaError(error: unknown): string {
     .join('; ');
 }
 
-const OPTIONS = new Set(['queue', 'delay', 'at', 'priority', 'tries', 'connection']);
+const OPTIONS = new Set(['queue', 'delay', 'at', 'priority', 'tries', 'connection', 'tags']);
 
 /** The queue name checked last (see prepareJob). */
 let lastQueue: unknown;
@@ -80,6 +81,10 @@ export function prepareJob<P>(
   if (!isPriority(priority)) fail(`priority must be ${PRIORITY_HELP}, got ${priority}`);
   const tries = options.tries ?? job.tries;
   if (!isTries(tries)) fail(`tries must be ${TRIES_HELP}, got ${tries}`);
+  const tags =
+    job.tags === undefined && options.tags === undefined
+      ? undefined
+      : mergeTags(job.tags?.(payload), options.tags, fail);
   return {
     name: job.name,
     queue,
@@ -92,6 +97,7 @@ export function prepareJob<P>(
       ? // Whole ms, as every stored time: a fraction broke PostgreSQL's bigint columns.
         { key: job.unique.key(payload), forMs: Math.round(job.unique.for * 1000) }
       : undefined,
+    tags,
   };
 }
 

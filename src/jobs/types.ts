@@ -52,6 +52,11 @@ export interface DispatchOptions {
   tries?: number;
   /** Queue connection to use (`database`, `redis`, `sync`); defaults to QUEUE_CONNECTION. */
   connection?: string;
+  /**
+   * Tags to find the job by (`queue:list --tag`), added to the job's own `tags(payload)`;
+   * at most 20, each 1 to 100 characters. @defaultValue none
+   */
+  tags?: string[];
 }
 
 export interface DispatchResult {
@@ -69,6 +74,13 @@ export interface JobContext {
   jobId: string;
   queue: string;
   log: JobLogger;
+  /**
+   * Reports how far the job got: a number (a percentage, say) or a JSON object. Shown by
+   * `queue:show` and `queue:list`. Writes are throttled to about 4 a second per job; the latest
+   * value is kept and written before the job settles. Resolves once the value is written or
+   * held for the next write; never rejects for the storage (a lost write is logged).
+   */
+  progress(value: number | Record<string, unknown>): Promise<void>;
   /** Dispatches another job on the same connection. */
   dispatch<P>(
     job: JobDefinition<P>,
@@ -110,6 +122,11 @@ export interface JobOptions<P> {
    */
   unique?: { key: (payload: P) => string; for: number };
   /**
+   * Tags for each dispatched job, from its payload (`(p) => ['user:' + p.userId]`); merged with
+   * the dispatch's `tags`, duplicates dropped. @defaultValue none
+   */
+  tags?: (payload: P) => string[];
+  /**
    * Run around `handle`, first to last: `[a, b]` runs a, which calls b through `next()`, which
    * calls `handle`. See JobMiddleware. @defaultValue []
    */
@@ -133,6 +150,7 @@ export interface JobDefinition<P = unknown> extends Required<
   readonly kind: 'jobsmith.job';
   schema?: JobOptions<P>['schema'];
   unique?: JobOptions<P>['unique'];
+  tags?: JobOptions<P>['tags'];
   connection?: JobOptions<P>['connection'];
   /** The job's middleware; undefined when it has none, so the worker skips the chain. */
   middleware?: readonly JobMiddleware<P>[];

@@ -26,6 +26,8 @@ export interface NewJob {
   runAt?: number;
   /** Deduplication key and how long it holds, in milliseconds. */
   unique?: UniqueKey;
+  /** Tags to find the job by (`queue:list --tag`), deduplicated; none when absent or empty. */
+  tags?: string[];
 }
 
 /** A unique job's key and its window. */
@@ -116,6 +118,16 @@ export interface JobRow {
   createdAt: number;
   lastError: string | null;
   payload: string;
+  /** Tags given at dispatch; [] when none. */
+  tags: string[];
+  /** The latest `ctx.progress(...)` value (parsed JSON), null until the handler reports one. */
+  progress: unknown | null;
+}
+
+/** What `list` may filter on beside the state. */
+export interface JobFilter {
+  /** Only jobs carrying this tag. */
+  tag?: string;
 }
 
 export interface ReleaseOptions {
@@ -276,12 +288,26 @@ export interface QueueDriver {
     state: JobState | undefined,
     offset: number,
     limit: number,
+    filter?: JobFilter,
   ): Promise<JobRow[]>;
   /** Deletes every job of a queue that no worker holds; returns how many. */
   clear(queue: string): Promise<number>;
 
   close(): Promise<void>;
 
+  // --- live-job operations (issue 15, docs/lifecycle.md; src/queue/admin/) ---
+
+  /** Any live job (waiting, delayed or held) by id; null when there is none. */
+  find(id: string): Promise<JobRow | null>;
+  /** Makes delayed jobs ready now; returns the ids promoted (others were not delayed). */
+  promote(ids: string[]): Promise<string[]>;
+  /**
+   * Deletes waiting jobs (pending or delayed, or held by a lease that ran out), never one a
+   * worker holds; frees their unique keys. Returns the ids removed.
+   */
+  remove(ids: string[]): Promise<string[]>;
+  /** Stores a held job's progress (JSON text) if `lease` still holds it (fenced). */
+  progress(lease: Lease, value: string): Promise<boolean>;
   /**
    * Cancels jobs (`run queue:cancel`, src/cancel/): a waiting one (pending or delayed, or one
    * whose lease ran out) is deleted at once, its unique key freed, and returned in `removed`; a

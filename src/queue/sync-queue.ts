@@ -142,6 +142,19 @@ export class SyncQueue implements QueueDriver {
     return [];
   }
   async forgetCancels(): Promise<void> {}
+  // A sync job runs inside its dispatch and is never stored: there is no live job to act on.
+  async find(): Promise<JobRow | null> {
+    return null;
+  }
+  async promote(): Promise<string[]> {
+    return [];
+  }
+  async remove(): Promise<string[]> {
+    return [];
+  }
+  async progress(): Promise<boolean> {
+    return false;
+  }
   private flowStore?: { store: FlowStore; close(): void };
 
   /** The SQL storage's flow control: a sync job shares limits with the workers on it. */

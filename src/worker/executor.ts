@@ -18,6 +18,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { QueuePolicy } from '../config/queue-policies.js';
 import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
 import { LazyJobContext } from './job-context.js';
+import type { ProgressWriter } from './progress.js';
 import { runChain } from './middleware.js';
 import type { Backoff, DispatchFn, JobContext, JobDefinition, JobLogger } from '../jobs/types.js';
 
@@ -63,6 +64,8 @@ export interface ExecuteOptions {
   flow?: FlowControl;
   /** Runs each handler in this storage's context, holding its job (see handler-faults.ts). */
   jobContext?: AsyncLocalStorage<ClaimedJob>;
+  /** Writes `ctx.progress` values (fenced by the claim's token); none: kept in memory only. */
+  progress?: ProgressWriter;
 }
 
 /**
@@ -145,6 +148,8 @@ export async function execute(
     job.queue,
     options.log,
     options.dispatch,
+    job,
+    options.progress,
   );
   // Checked after the payload is parsed so that failed() gets it: a job that keeps killing
   // its worker is "finally failed" like any other, and its failed() hook runs once.
@@ -178,6 +183,9 @@ export async function execute(
     options,
     handle,
   );
+  // The last progress reported is stored before the job settles (progress.ts).
+  const flushing = context.flushProgress();
+  if (flushing) await flushing;
   if (outcome.kind === 'done') return { definition, payload, context, decision: COMPLETE };
   const base = { definition, payload, context };
   if (outcome.kind === 'cancelled') {

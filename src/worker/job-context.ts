@@ -1,4 +1,6 @@
 import type { DispatchFn, JobContext, JobLogger } from '../jobs/types.js';
+import type { ClaimedJob } from '../queue/driver.js';
+import { ProgressMeter, type ProgressWriter } from './progress.js';
 
 /**
  * The `ctx` a handler gets. Its AbortController is made on the first read of `signal`: most
@@ -16,6 +18,9 @@ export class LazyJobContext implements JobContext {
     readonly queue: string,
     readonly log: JobLogger,
     readonly dispatch: DispatchFn,
+    /** For ctx.progress: the job, and how its progress is written (none: kept in memory). */
+    private readonly job?: ClaimedJob,
+    private readonly progressWriter?: ProgressWriter,
   ) {
     // An own, enumerable getter (not one on the prototype), so `{ ...ctx }` and
     // `Object.keys(ctx)` still carry `signal`, as they would on a plain object. One shared
@@ -25,6 +30,23 @@ export class LazyJobContext implements JobContext {
   }
 
   declare readonly signal: AbortSignal;
+
+  /** Made on the first ctx.progress call: a job that reports none pays nothing. */
+  /** @internal */ meter?: ProgressMeter;
+
+  progress(value: number | Record<string, unknown>): Promise<void> {
+    this.meter ??= new ProgressMeter(
+      this.job ?? ({ id: this.jobId, token: '' } as ClaimedJob),
+      this.job ? this.progressWriter : undefined,
+      this.log,
+    );
+    return this.meter.report(value);
+  }
+
+  /** Writes a held progress value before the job settles; undefined when none was reported. */
+  flushProgress(): Promise<void> | undefined {
+    return this.meter?.flush();
+  }
 
   abort(reason: unknown): void {
     if (this.controller) this.controller.abort(reason);

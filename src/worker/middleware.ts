@@ -62,6 +62,7 @@ function middlewareContext(
     queue: context.queue,
     log: context.log,
     dispatch: context.dispatch,
+    progress: (value) => context.progress(value),
     flow,
     get signal() {
       return context.signal;

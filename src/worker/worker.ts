@@ -140,6 +140,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const { registry, log, dispatch, jobContext, flow } = deps;
     const schedule = this.deadlines.schedule;
     this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext, flow };
+    this.executeOptions.progress = (job, value) => deps.driver.progress(job, value);
     this.hardStop.signal.addEventListener('abort', () => {
       for (const r of this.running.values()) r.interrupt?.();
     });

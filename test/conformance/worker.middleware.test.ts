@@ -49,7 +49,8 @@ for (const d of drivers) {
     it('runs the chain in order around the handler, next() giving the handler’s result', async () => {
       const h = harness();
       const trail: string[] = [];
-      const seen: Array<Omit<MiddlewareContext<{ n: number }>, 'log' | 'dispatch'>> = [];
+      const seen: Array<Omit<MiddlewareContext<{ n: number }>, 'log' | 'dispatch' | 'progress'>> =
+        [];
       const around =
         (tag: string): JobMiddleware<{ n: number }> =>
         async (ctx, next) => {

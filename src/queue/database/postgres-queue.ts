@@ -8,6 +8,7 @@ import type {
   ClaimOptions,
   FailedJobRecord,
   JobBatches,
+  JobFilter,
   JobRow,
   JobState,
   Lease,
@@ -42,6 +43,7 @@ import {
   postgresCancelRequests,
   postgresForgetCancels,
 } from '../../cancel/postgres-cancels.js';
+import { findJob, promoteJobs, removeJobs } from '../admin/postgres-admin.js';
 
 // Loaded with require, past any loader hooks of the app: see util/native-require.ts.
 const Pg = requireNative<typeof pg>('pg');
@@ -448,10 +450,30 @@ export class PostgresQueue implements QueueDriver {
     state: JobState | undefined,
     offset: number,
     limit: number,
+    filter?: JobFilter,
   ): Promise<JobRow[]> {
     const s = state ?? null;
-    const rows = await this.rows(SQL.list, [queue, s, s, s, s, limit, offset]);
+    const tag = filter?.tag ?? null;
+    const rows = await this.rows(SQL.list, [queue, s, s, s, s, tag, tag, limit, offset]);
     return rows.map((r) => toRow(r, Number(r.now)));
+  }
+
+  // Live-job operations: src/queue/admin/postgres-admin.ts.
+
+  async find(id: string): Promise<JobRow | null> {
+    return findJob(this.knex, id);
+  }
+
+  async promote(ids: string[]): Promise<string[]> {
+    return promoteJobs(this.knex, ids);
+  }
+
+  async remove(ids: string[]): Promise<string[]> {
+    return removeJobs(this.knex, ids);
+  }
+
+  async progress(lease: Lease, value: string): Promise<boolean> {
+    return (await this.settle('progress', [value, lease.id, lease.token])).rowCount === 1;
   }
 
   async clear(queue: string): Promise<number> {

@@ -1,4 +1,5 @@
 import type { ClaimedJob, FailedJobRecord, JobRow, JobState } from '../driver.js';
+import { readTags } from '../../jobs/tags.js';
 
 /** Maps a `jobs` row to what listings show; the state follows from the times. */
 export function toRow(r: Record<string, unknown>, now: number): JobRow {
@@ -21,7 +22,19 @@ export function toRow(r: Record<string, unknown>, now: number): JobRow {
     createdAt: Number(r.created_at),
     lastError: (r.last_error as string | null) ?? null,
     payload: r.payload as string,
+    tags: readTags(r.tags),
+    progress: readProgress(r.progress),
   };
+}
+
+/** A stored progress value (JSON text) as its value; null when none or unreadable. */
+export function readProgress(text: unknown): unknown {
+  if (typeof text !== 'string' || text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -47,6 +60,10 @@ export function toClaimed(row: Record<string, unknown>, token: string): ClaimedJ
     token,
     isolate: Boolean(row.isolated),
     lastError: (row.last_error as string | null) ?? null,
+    // Most jobs have no tags: no parse, no array for them.
+    tags: row.tags == null ? undefined : readTags(row.tags),
+    // ready_at is in microseconds (0004_fair_claims): the millisecond the job joined the line.
+    readyAt: Math.floor(Number(row.ready_at) / 1000),
   };
 }
 

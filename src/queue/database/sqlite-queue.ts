@@ -7,6 +7,7 @@ import type {
   ClaimOptions,
   FailedJobRecord,
   JobBatches,
+  JobFilter,
   JobRow,
   JobState,
   Lease,
@@ -32,6 +33,8 @@ import {
   sqliteCancelRequests,
   sqliteForgetCancels,
 } from '../../cancel/sqlite-cancels.js';
+import { storedTags } from '../../jobs/tags.js';
+import { sqliteAdmin } from '../admin/sqlite-admin.js';
 
 // Loaded with require, past any loader hooks of the app: see util/native-require.ts.
 const Sqlite = requireNative<typeof BetterSqlite3>('better-sqlite3');
@@ -160,6 +163,7 @@ export class SqliteQueue implements QueueDriver {
           unique_key: job.unique?.key ?? null,
           unique_for_ms: job.unique?.forMs ?? null,
           created_at: now,
+          tags: storedTags(job.tags),
         }).lastInsertRowid,
       );
       if (job.unique) this.sql.insertUnique.run(job.unique.key, id, now + job.unique.forMs);
@@ -364,12 +368,43 @@ export class SqliteQueue implements QueueDriver {
     state: JobState | undefined,
     offset: number,
     limit: number,
+    filter?: JobFilter,
   ): Promise<JobRow[]> {
     const now = this.now();
-    const rows = this.sql.list.all({ queue, now, state: state ?? null, offset, limit }) as Array<
-      Record<string, unknown>
-    >;
+    const tag = filter?.tag ?? null;
+    const rows = this.sql.list.all({
+      queue,
+      now,
+      state: state ?? null,
+      offset,
+      limit,
+      tag,
+    }) as Array<Record<string, unknown>>;
     return rows.map((r) => toRow(r, now));
+  }
+
+  // Live-job operations: src/queue/admin/sqlite-admin.ts.
+
+  async find(id: string): Promise<JobRow | null> {
+    return sqliteAdmin(this.db).find(id);
+  }
+
+  async promote(ids: string[]): Promise<string[]> {
+    return this.woken(sqliteAdmin(this.db).promote(ids));
+  }
+
+  async remove(ids: string[]): Promise<string[]> {
+    return sqliteAdmin(this.db).remove(ids);
+  }
+
+  async progress(lease: Lease, value: string): Promise<boolean> {
+    return sqliteAdmin(this.db).progress(lease, value);
+  }
+
+  /** Wakes this process's waits when jobs became ready; returns their ids. */
+  private woken(ids: string[]): string[] {
+    if (ids.length > 0) this.wakeLocal();
+    return ids;
   }
 
   async clear(queue: string): Promise<number> {

@@ -34,6 +34,9 @@ export function bullJob(job: NewJob, now: number): BullJobJson {
     deduplication: job.unique
       ? { id: job.unique.key, ttl: Math.max(1, Math.round(job.unique.forMs)) }
       : undefined,
+    // Kept in the stored opts (BullMQ keeps options it does not know): read back by the claim
+    // from the hash it returns anyway, and written by addJob itself, so atomically.
+    tags: job.tags && job.tags.length > 0 ? job.tags : undefined,
   };
   // The payload is stored as given (JSON text), so BullMQ's tools show it as the job's data.
   const json = {
@@ -79,9 +82,47 @@ export function claimedFrom(
     // the claim nothing (lease-scripts.ts).
     isolate: cameBackLost(hash),
     lastError: hash.failedReason || null,
+    tags: tagsOf(hash.opts),
+    readyAt: readyAtOf(hash),
   };
   return { job, held };
 }
+
+/**
+ * When a claimed job could run from: when a release put it back to wait (READY_FIELD), else
+ * its dispatch time plus its delay.
+ */
+function readyAtOf(hash: Record<string, string>): number {
+  const ready = hash[READY_FIELD];
+  if (ready !== undefined) return Number(ready);
+  return Number(hash.timestamp ?? 0) + Number(hash.delay ?? 0);
+}
+
+/** Job-hash field a release sets to when the job may run again (epoch ms, Redis clock). */
+export const READY_FIELD = 'rdy';
+
+/**
+ * A job's tags, kept as `tags` in its `opts` JSON; undefined when it has none. Most jobs have
+ * none, and their opts text is not parsed for them (a substring test).
+ */
+export function tagsOf(opts: string | null | undefined): string[] | undefined {
+  if (!opts || !opts.includes('"tags"')) return undefined;
+  if (opts === lastTags.text) return lastTags.tags;
+  let tags: string[] | undefined;
+  try {
+    const value = (JSON.parse(opts) as { tags?: unknown }).tags;
+    if (Array.isArray(value)) tags = value.filter((t): t is string => typeof t === 'string');
+  } catch {
+    // no tags readable
+  }
+  lastTags = { text: opts, tags };
+  return tags;
+}
+
+let lastTags: { text: string | undefined; tags: string[] | undefined } = {
+  text: undefined,
+  tags: undefined,
+};
 
 /** Our tries, kept as BullMQ's `attempts` option in the job's `opts` JSON. */
 export function maxTriesOf(opts: string | null | undefined): number {

@@ -1,7 +1,7 @@
 import type { JobRow, JobState, QueueSizes } from '../driver.js';
 import type { BullRedis } from './bull-redis.js';
-import { maxTriesOf } from './redis-jobs.js';
-import { fromBullPriority } from './redis-scripts.js';
+import { tagsOf } from './redis-jobs.js';
+import { jobRow, ROW_FIELDS } from '../admin/redis-admin.js';
 
 /*
  * What operators read: sizes, queue names, listings, and clearing a queue. Each reads BullMQ's
@@ -47,6 +47,7 @@ export async function listJobs(
   state: JobState | undefined,
   offset: number,
   limit: number,
+  tag?: string,
 ): Promise<JobRow[]> {
   const k = redis.keysOf(queue);
   const scan = (await redis
@@ -64,31 +65,23 @@ export async function listJobs(
   }
   // BullMQ ids count up per queue: they are the dispatch order.
   found.sort((a, b) => a.bullPriority - b.bullPriority || Number(a.bullId) - Number(b.bullId));
-  const page = found.slice(offset, offset + limit);
+  let candidates = found;
+  if (tag !== undefined) {
+    // Tags live in each job's opts: read those of the whole queue (an operator's listing).
+    const tx = redis.tx('pipeline');
+    for (const f of found) tx.hget(k[''] + f.bullId, 'opts');
+    const opts = await redis.exec(tx);
+    candidates = found.filter((_, i) => tagsOf(opts[i] as string | null)?.includes(tag));
+  }
+  const page = candidates.slice(offset, offset + limit);
   if (page.length === 0) return [];
   const tx = redis.tx('pipeline');
-  for (const f of page)
-    tx.hmget(k[''] + f.bullId, 'name', 'data', 'opts', 'timestamp', 'ats', 'failedReason');
+  for (const f of page) tx.hmget(k[''] + f.bullId, ...ROW_FIELDS);
   const replies = await redis.exec(tx);
+  // A job finished since the scan has no hash left: it is left out.
   return page.flatMap((f, i) => {
-    const [name, data, opts, timestamp, ats, failedReason] = replies[i] as Array<string | null>;
-    if (name == null) return []; // finished since the scan
-    const createdAt = Number(timestamp ?? now);
-    return [
-      {
-        id: `${queue}:${f.bullId}`,
-        name,
-        queue,
-        state: f.state,
-        priority: fromBullPriority(f.bullPriority),
-        attempts: Number(ats ?? 0),
-        maxTries: maxTriesOf(opts),
-        availableAt: f.at === '' ? createdAt : Number(f.at),
-        createdAt,
-        lastError: failedReason || null,
-        payload: data ?? '',
-      },
-    ];
+    const row = jobRow(queue, f.bullId, f.state, f.at, replies[i] as Array<string | null>, now);
+    return row ? [row] : [];
   });
 }
 

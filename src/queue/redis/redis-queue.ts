@@ -7,6 +7,7 @@ import type {
   ClaimOptions,
   FailedJobRecord,
   JobBatches,
+  JobFilter,
   JobRow,
   JobState,
   Lease,
@@ -27,7 +28,16 @@ import { HeldLeases } from './held-leases.js';
 import { MarkerWait } from './marker-wait.js';
 import { openRedis } from './redis-connection.js';
 import { PartialPushError } from '../bulk/partial-push-error.js';
-import { checkJob, claimedFrom, isLost, parseId, uniqueWindowOf, type Held } from './redis-jobs.js';
+import {
+  checkJob,
+  claimedFrom,
+  isLost,
+  parseId,
+  READY_FIELD,
+  uniqueWindowOf,
+  type Held,
+} from './redis-jobs.js';
+import { findJob, jobProgress, promoteJobs, removeJobs } from '../admin/redis-admin.js';
 import { pushJobs } from './redis-push.js';
 import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
 import { RELEASED_FIELDS } from './lease-scripts.js';
@@ -352,10 +362,12 @@ export class RedisQueue implements QueueDriver {
       ...RELEASED_FIELDS,
     };
     if (options.refundAttempt) fields.ats = held.ats - 1;
+    const now = redis.clock.now();
+    fields[READY_FIELD] = now + Math.max(0, wholeMs(options.delayMs));
     const args = moveToDelayedArgs(
       redis.keysOf(held.queue),
       held.bullId,
-      redis.clock.now(),
+      now,
       lease.token,
       Math.max(0, wholeMs(options.delayMs)),
       Boolean(options.refundAttempt),
@@ -428,9 +440,31 @@ export class RedisQueue implements QueueDriver {
     state: JobState | undefined,
     offset: number,
     limit: number,
+    filter?: JobFilter,
   ): Promise<JobRow[]> {
     await this.ahead.release();
-    return listJobs(this.r(), queue, state, offset, limit);
+    return listJobs(this.r(), queue, state, offset, limit, filter?.tag);
+  }
+
+  // Live-job operations: src/queue/admin/redis-admin.ts. Jobs fetched ahead go back first.
+
+  async find(id: string): Promise<JobRow | null> {
+    await this.ahead.release();
+    return findJob(this.r(), id);
+  }
+
+  async promote(ids: string[]): Promise<string[]> {
+    await this.ahead.release();
+    return promoteJobs(this.r(), ids);
+  }
+
+  async remove(ids: string[]): Promise<string[]> {
+    await this.ahead.release();
+    return removeJobs(this.r(), ids);
+  }
+
+  async progress(lease: Lease, value: string): Promise<boolean> {
+    return jobProgress(this.r(), lease, value);
   }
 
   async clear(queue: string): Promise<number> {

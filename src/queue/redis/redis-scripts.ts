@@ -1,6 +1,7 @@
 import type { KeysMap } from 'bullmq';
 import { MAX_PRIORITY } from '../../jobs/limits.js';
 import { LEASE_SCRIPTS } from './lease-scripts.js';
+import { ADMIN_SCRIPTS } from '../admin/redis-admin-scripts.js';
 
 /*
  * How the redis driver talks to Redis: the arguments of the BullMQ Lua scripts it calls (each
@@ -173,6 +174,7 @@ export function extendLocksArgs(
 /** Our own scripts, registered with ioredis `defineCommand` under these names. */
 export const SCRIPTS = {
   ...LEASE_SCRIPTS,
+  ...ADMIN_SCRIPTS,
   jobsmithSizes: {
     numberOfKeys: 5,
     lua: `--[[

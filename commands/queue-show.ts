@@ -1,0 +1,61 @@
+import { withApp } from '../src/cli/app.js';
+import { globals, newCommand } from '../src/cli/command.js';
+import { paint, printJson, say } from '../src/cli/output.js';
+import { JobsmithError } from '../src/errors.js';
+import { findFinished, type FinishedJob } from '../src/history/find-finished.js';
+import { redact } from '../src/logging/redact.js';
+import { jobJson, statusOf } from '../src/queue/admin/present.js';
+import type { JobRow } from '../src/queue/driver.js';
+import { connectionFlag } from '../src/queue/names.js';
+
+export default function command() {
+  return newCommand('queue:show', 'Show one job, whatever its state', 'run queue:show 42 --json')
+    .argument('<id>', 'the job id (as dispatch and queue:list print it)')
+    .option(
+      '--connection <name>',
+      'queue connection (default: QUEUE_CONNECTION)',
+      connectionFlag('--connection'),
+    )
+    .option('--json', 'print the job as JSON')
+    .addHelpText(
+      'after',
+      '\nA live job (queued or in_progress) comes from its queue; a finished one from the job\n' +
+        'history while it is kept. Exit 1 when no job has the id.\n',
+    )
+    .action(async (id: string, opts) =>
+      withApp(globals(opts), async (app) => {
+        const driver = await app.queues().get(opts.connection);
+        const live = await driver.find(id);
+        if (live) return opts.json ? printJson(jobJson(live)) : showLive(live);
+        const finished = await findFinished(id, (await app.db()).knex);
+        if (finished) return opts.json ? printJson(finished) : showFinished(finished);
+        throw new JobsmithError(`No job with id "${id}" on the ${driver.connection} connection.`, {
+          hint: 'Run `run queue:list QUEUE` to see live jobs; a finished job shows while its history is kept (docs/lifecycle.md).',
+        });
+      }),
+    );
+}
+
+function showLive(r: JobRow): void {
+  const lines: Array<[string, string]> = [
+    ['Status', `${statusOf(r.state)} (${r.state})`],
+    ['Attempts', `${r.attempts}/${r.maxTries}`],
+    ['Priority', String(r.priority)],
+    ['Dispatched', new Date(r.createdAt).toISOString()],
+    [r.state === 'reserved' ? 'Lease ends' : 'Runs from', new Date(r.availableAt).toISOString()],
+    ['Tags', r.tags.length > 0 ? r.tags.join(', ') : '-'],
+    ['Progress', r.progress === null ? '-' : JSON.stringify(r.progress)],
+    ['Last error', r.lastError === null ? '-' : redact(r.lastError)],
+    ['Payload', r.payload],
+  ];
+  say(`${paint.bold(`Job ${r.id}`)}  ${r.name} on queue ${r.queue}`);
+  for (const [label, value] of lines) say(`${label.padEnd(11)} ${value}`);
+}
+
+function showFinished(job: FinishedJob): void {
+  say(`${paint.bold(`Job ${job.id}`)}  ${job.status}`);
+  for (const [label, value] of Object.entries(job)) {
+    if (label === 'id' || value === undefined) continue;
+    say(`${label.padEnd(11)} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The per-job commands on live jobs (issue 15): queue:show, queue:promote, queue:delete, and
+ * queue:list --tag with its progress column. Run by a .sqlite and a .pg file.
+ */
+import { expect, it } from 'vitest';
+import { describeApp, tableRows, type Backend, type QueueApp } from './queue-commands.fixture.js';
+
+/** Gives stored jobs tags and a progress value, as dispatch and ctx.progress store them. */
+async function annotate(app: QueueApp, id: string, tags: string[] | null, progress?: unknown) {
+  const { knex } = await app.db();
+  await knex('jobs')
+    .where({ id })
+    .update({
+      tags: tags === null ? null : JSON.stringify(tags),
+      progress: progress === undefined ? null : JSON.stringify(progress),
+    });
+}
+
+/** Each test runs the CLI a dozen times: a loaded machine takes seconds per run. */
+const SLOW = 90_000;
+
+export function jobSpecs(backend: Backend): void {
+  describeApp(backend, 'queue:show, queue:promote, queue:delete', (app) => {
+    it(
+      'queue:show prints one live job, and exits 1 for an id that matches none',
+      async () => {
+        const [a] = await app().dispatch('ok.job', [1], ['--queue', 'sh', '--priority', '3']);
+        const [b] = await app().dispatch('ok.job', [2], ['--queue', 'sh']);
+        await annotate(app(), a!, ['post:42', 'user:7'], { done: 3, of: 10 });
+        await app().reserve(b!);
+
+        const shown = await app().json<Record<string, unknown>>(['queue:show', a!]);
+        expect(shown).toEqual({
+          id: a,
+          name: 'ok.job',
+          queue: 'sh',
+          status: 'queued',
+          state: 'pending',
+          priority: 3,
+          attempts: 0,
+          max_tries: 4,
+          available_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+          created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+          last_error: null,
+          payload: '{"n":1}',
+          tags: ['post:42', 'user:7'],
+          progress: { done: 3, of: 10 },
+        });
+        expect(await app().json(['queue:show', b!])).toMatchObject({
+          id: b,
+          status: 'in_progress',
+          state: 'reserved',
+          tags: [],
+          progress: null,
+        });
+
+        const text = (await app().ok(['queue:show', a!])).split('\n');
+        expect(text[0]).toBe(`Job ${a}  ok.job on queue sh`);
+        expect(text).toContain('Status      queued (pending)');
+        expect(text).toContain('Tags        post:42, user:7');
+        expect(text).toContain('Progress    {"done":3,"of":10}');
+        expect(text).toContain('Payload     {"n":1}');
+
+        for (const id of ['999999', 'nope']) {
+          const missing = await app().run(['queue:show', id, '--json']);
+          expect(missing.code).toBe(1);
+          expect(missing.stdout).toBe('');
+          expect(missing.stderr).toBe(
+            `Error: No job with id "${id}" on the database connection.\n` +
+              'Run `run queue:list QUEUE` to see live jobs; a finished job shows while its history is kept (docs/lifecycle.md).\n',
+          );
+        }
+      },
+      SLOW,
+    );
+
+    it(
+      'queue:promote runs delayed jobs now and leaves the others',
+      async () => {
+        const [delayed] = await app().dispatch('ok.job', [1], ['--queue', 'pr', '--delay', '1h']);
+        const [pending] = await app().dispatch('ok.job', [2], ['--queue', 'pr']);
+
+        expect(await app().ok(['queue:promote', delayed!])).toBe(`Promoted  job ${delayed}\n`);
+        const [row] = await app().json<Array<{ id: string; state: string }>>([
+          'queue:list',
+          'pr',
+          '--state',
+          'pending',
+          '--per-page',
+          '1',
+        ]);
+        expect(row).toMatchObject({ id: pending, state: 'pending' });
+        expect(
+          (await app().json<Array<{ id: string }>>(['queue:list', 'pr', '--state', 'delayed']))
+            .length,
+        ).toBe(0);
+
+        const again = await app().run(['queue:promote', delayed!, pending!, '424242', '--json']);
+        expect(again.code).toBe(1);
+        expect(JSON.parse(again.stdout)).toEqual({
+          promoted: [],
+          skipped: [
+            { id: delayed, status: 'queued', state: 'pending' },
+            { id: pending, status: 'queued', state: 'pending' },
+          ],
+          missing: ['424242'],
+        });
+        expect(again.stderr).toBe(
+          'Error: No live job with id "424242" on the database connection.\n' +
+            'Run `run queue:list QUEUE --state delayed` to see the delayed jobs.\n',
+        );
+      },
+      SLOW,
+    );
+
+    it(
+      'queue:delete deletes waiting jobs and refuses one in progress',
+      async () => {
+        const [pending, held] = await app().dispatch('ok.job', [1, 3], ['--queue', 'dl']);
+        const [delayed] = await app().dispatch('ok.job', [2], ['--queue', 'dl', '--delay', '1h']);
+        await app().reserve(held!);
+
+        expect(await app().ok(['queue:delete', pending!])).toBe(`Deleted  job ${pending}\n`);
+        const result = await app().run(['queue:delete', delayed!, held!, '777777', '--json']);
+        expect(result.code).toBe(1);
+        expect(JSON.parse(result.stdout)).toEqual({
+          deleted: [delayed],
+          running: [held],
+          missing: ['777777'],
+        });
+        expect(result.stderr).toBe(
+          `Error: Job "${held}" is in progress and not deleted: cancel it with \`run queue:cancel ${held}\`. No live job with id "777777" on the database connection.\n` +
+            'Run `run queue:list QUEUE` to see the live jobs.\n',
+        );
+        expect((await app().jobs('dl')).map((j) => j.id)).toEqual([held]);
+
+        const usage = await app().run(['queue:delete']);
+        expect(usage.code).toBe(2);
+      },
+      SLOW,
+    );
+
+    it(
+      'queue:list --tag lists the jobs carrying a tag, with their progress',
+      async () => {
+        const [a, b, c] = await app().dispatch('ok.job', [1, 2, 3], ['--queue', 'tg']);
+        await annotate(app(), a!, ['post:42']);
+        await annotate(app(), b!, ['post:420'], 55);
+        await annotate(app(), c!, ['user:1', 'post:42'], { step: 'upload' });
+
+        const tagged = await app().json<Array<{ id: string; tags: string[]; progress: unknown }>>([
+          'queue:list',
+          'tg',
+          '--tag',
+          'post:42',
+        ]);
+        expect(tagged.map((r) => [r.id, r.tags, r.progress])).toEqual([
+          [a, ['post:42'], null],
+          [c, ['user:1', 'post:42'], { step: 'upload' }],
+        ]);
+        const table = tableRows(await app().ok(['queue:list', 'tg']));
+        expect(table[0]).toEqual([
+          'ID',
+          'Name',
+          'State',
+          'Priority',
+          'Attempts',
+          'Progress',
+          'Available at',
+          'Last error',
+        ]);
+        expect(table.slice(1).map((r) => [r[0], r[5]])).toEqual([
+          [a, '-'],
+          [b, '55'],
+          [c, '{"step":"upload"}'],
+        ]);
+        expect(await app().ok(['queue:list', 'tg', '--tag', 'none'])).toBe(
+          'No jobs tagged none in queue tg.\n',
+        );
+        const bad = await app().run(['queue:list', 'tg', '--tag', '']);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toContain('--tag: tag "" is not a non-empty string');
+      },
+      SLOW,
+    );
+  });
+}
