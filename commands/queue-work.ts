@@ -15,6 +15,7 @@ import { flowControl } from '../src/flow/control.js';
 import { MAX_CONCURRENCY, queuePolicy, type QueuePolicy } from '../src/config/queue-policies.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
+import { startHistory } from '../src/history/attach.js';
 import { HandlerFaults } from '../src/worker/handler-faults.js';
 import { renderWorker } from '../src/worker/render.js';
 import { DEFAULT_STORAGE_TIMEOUT_MS, type WorkerOptions } from '../src/worker/options.js';
@@ -295,6 +296,14 @@ export default function command() {
           },
         });
         const stopFaults = faults.listen(worker);
+        // Finished jobs as their retention keeps them, written off the hot path (src/history/).
+        const history = startHistory(worker, {
+          knex: db.knex,
+          connection: driver.connection,
+          registry,
+          queueSettings: config.queues,
+          queues: opts.queue,
+        });
         const onPause = () => worker.pause();
         const onResume = () => worker.resume();
         process.on('SIGUSR2', onPause);
@@ -302,6 +311,7 @@ export default function command() {
         try {
           process.exitCode = await worker.run();
         } finally {
+          await history.close();
           stopListening();
           stopFaults();
           process.off('SIGUSR2', onPause);

@@ -12,6 +12,7 @@ import * as m0010 from './0010_telegram_sending.js';
 import * as m0011 from './0011_gpt_requests.js';
 import * as m0012 from './0012_mail_receipts.js';
 import * as m0013 from './0013_rate_limit_slots.js';
+import * as m0015 from './0015_job_history.js';
 
 export interface Migration {
   name: string;
@@ -37,4 +38,5 @@ export const migrations: Migration[] = [
   { name: '0011_gpt_requests', ...m0011 },
   { name: '0012_mail_receipts', ...m0012 },
   { name: '0013_rate_limit_slots', ...m0013 },
+  { name: '0015_job_history', ...m0015 },
 ];

@@ -21,6 +21,8 @@ export const JOBSMITH_TABLES = [
   'telegram_scheduled_messages',
   'gpt_requests',
   'mail_receipts',
+  'job_history',
+  'job_attempts',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */
