@@ -41,9 +41,13 @@ export interface FinishedJob {
   timeline: TimelineEntry[];
 }
 
+/**
+ * `connection`: only a job of that queue connection (queue:show's); any when left out, the
+ * newest first.
+ */
 export async function findFinished(
-  knex: Knex,
   id: string,
+  knex: Knex,
   options: { connection?: string } = {},
 ): Promise<FinishedJob | null> {
   const row = await findHistory(knex, id, options.connection);

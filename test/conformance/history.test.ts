@@ -169,7 +169,7 @@ for (const d of drivers) {
         [id, 1, 'released', 'boom 1'],
         [id, 2, 'released', 'boom 2'],
       ]);
-      const found = await findFinished(h.knex, id);
+      const found = await findFinished(id, h.knex, { connection: h.driver.connection });
       expect(found).toMatchObject({
         source: 'history',
         id,
@@ -225,7 +225,7 @@ for (const d of drivers) {
       expect(await exitOf(w)).toBe(EXIT.OK);
       await history.close();
       expect(await historyRows(h)).toEqual([]);
-      const found = await findFinished(h.knex, id);
+      const found = await findFinished(id, h.knex, { connection: h.driver.connection });
       expect(found).toMatchObject({
         source: 'failed_jobs',
         id,
@@ -236,7 +236,7 @@ for (const d of drivers) {
       });
       expect(found!.error).toMatch(/^Permanent: gone\n/);
       expect(found!.timeline.at(-1)).toMatchObject({ outcome: 'failed', error: 'Permanent: gone' });
-      expect(await findFinished(h.knex, 'no-such-job')).toBeNull();
+      expect(await findFinished('no-such-job', h.knex)).toBeNull();
     });
 
     it('prunes expired rows only, within a budget, and every row with all', async () => {
