@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEnv } from '../src/config/env.js';
 import { openDatabase, type Database } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
-import { startHistory } from '../src/history/attach.js';
+import { retentionTable, startHistory } from '../src/history/attach.js';
+import { recordCancelled } from '../src/history/record-cancelled.js';
 import { RetentionTable } from '../src/history/retention.js';
 import { HistoryWriter } from '../src/history/writer.js';
 import { defineJob } from '../src/jobs/define.js';
@@ -154,5 +155,37 @@ describe('the history writer', () => {
     expect(String(failed.error)).toMatch(/^Error: boom\n/);
     const [attempt] = await db.knex('job_attempts');
     expect(attempt).toMatchObject({ job_id: '8', outcome: 'put_back', error: 'try again' });
+  });
+
+  it('records waiting jobs cancelled by a command, as their retention says', async () => {
+    await migrateLatest(db);
+    const registry = new JobRegistry([
+      defineJob({ name: 'gone.job', retain: { cancelled: false }, handle: () => {} }),
+      defineJob({ name: 'kept.job', handle: () => {} }),
+    ]);
+    const job = { queue: 'default', attempts: 0, payload: '{}', createdAt: 1_000 };
+    const written = await recordCancelled(
+      db.knex,
+      'database',
+      [
+        { ...job, id: '1', name: 'gone.job' },
+        { ...job, id: '2', name: 'kept.job', tags: ['post:2'] },
+      ],
+      'Cancelled by ops',
+      retentionTable(registry, { default: { retain: { cancelled: '1d' } } }),
+      5_000,
+    );
+    expect(written).toBe(1);
+    expect(await db.knex('job_history')).toEqual([
+      expect.objectContaining({
+        id: '2',
+        status: 'cancelled',
+        error: 'Cancelled by ops',
+        tags: '["post:2"]',
+        dispatched_at: 1_000,
+        finished_at: 5_000,
+        expires_at: 5_000 + 86_400_000,
+      }),
+    ]);
   });
 });

@@ -35,15 +35,23 @@ export interface RunningHistory {
   close(): Promise<void>;
 }
 
+/** The retention of the app's jobs and queues: their `retain`, over the defaults. */
+export function retentionTable(
+  registry: JobRegistry,
+  queueSettings?: Readonly<Record<string, QueueSettings>>,
+): RetentionTable {
+  return new RetentionTable(
+    (name) => registry.get(name)?.retain,
+    (queue) => queueSettings?.[queue]?.retain,
+  );
+}
+
 /** Records `worker`'s finished jobs as their retention says; errors go to worker:error. */
 export function startHistory(
   worker: EventEmitter<WorkerEvents>,
   o: HistoryOptions,
 ): RunningHistory {
-  const retention = new RetentionTable(
-    (name) => o.registry.get(name)?.retain,
-    (queue) => o.queueSettings?.[queue]?.retain,
-  );
+  const retention = retentionTable(o.registry, o.queueSettings);
   const onError = (error: Error, during: string) => worker.emit('worker:error', { error, during });
   const writer = new HistoryWriter({
     knex: o.knex,
