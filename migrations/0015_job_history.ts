@@ -31,15 +31,14 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('finished_at').notNullable();
     t.integer('runtime_ms').nullable();
     t.bigInteger('expires_at').notNullable();
-    t.primary(['connection', 'id']);
+    // Id first: findFinished(id) (queue:show ID) looks a job up by its id alone.
+    t.primary(['id', 'connection']);
     // queue:history lists newest first, filtered by one of these.
     t.index(['finished_at'], 'job_history_finished_at_index');
     t.index(['queue', 'finished_at'], 'job_history_queue_finished_at_index');
     t.index(['name', 'finished_at'], 'job_history_name_finished_at_index');
     t.index(['status', 'finished_at'], 'job_history_status_finished_at_index');
     t.index(['expires_at'], 'job_history_expires_at_index');
-    // findFinished(id) looks a job up by id alone (queue:show ID).
-    t.index(['id'], 'job_history_id_index');
   });
   await knex.schema.createTable('job_attempts', (t) => {
     t.bigIncrements('seq');

@@ -81,7 +81,7 @@ const INSERT_CHUNK = 500;
 export async function insertHistory(knex: Knex, rows: readonly HistoryRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
-    await knex('job_history').insert(chunk).onConflict(['connection', 'id']).merge();
+    await knex('job_history').insert(chunk).onConflict(['id', 'connection']).merge();
   }
 }
 
