@@ -79,10 +79,67 @@ const INSERT_CHUNK = 500;
  * row is gone) replaces the older row: the newest job with that id is the one to show.
  */
 export async function insertHistory(knex: Knex, rows: readonly HistoryRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (await insertSqlite(knex, rows)) return;
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
     await knex('job_history').insert(chunk).onConflict(['id', 'connection']).merge();
   }
+}
+
+const HISTORY_COLUMNS = [
+  'connection',
+  'id',
+  'queue',
+  'name',
+  'status',
+  'attempts',
+  'payload',
+  'result',
+  'error',
+  'progress',
+  'tags',
+  'dispatched_at',
+  'started_at',
+  'finished_at',
+  'runtime_ms',
+  'expires_at',
+] as const satisfies ReadonlyArray<keyof HistoryRow>;
+
+const UPSERT_SQL = `insert into job_history (${HISTORY_COLUMNS.join(', ')}) values (${HISTORY_COLUMNS.map(() => '?').join(', ')}) on conflict (id, connection) do update set ${HISTORY_COLUMNS.filter(
+  (c) => c !== 'id' && c !== 'connection',
+)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ')}`;
+
+type SqliteConnection = import('better-sqlite3').Database;
+
+/** Per SQLite connection: the upsert, prepared once, run for a batch in one transaction. */
+const sqliteWriters = new WeakMap<SqliteConnection, (rows: readonly HistoryRow[]) => void>();
+
+/**
+ * On SQLite, one prepared statement run per row in one transaction: a third of the time of
+ * knex's multi-row insert (which builds and prepares a new 8,000-parameter statement per batch),
+ * and the worker's thread is what pays for it. False on another database.
+ */
+async function insertSqlite(knex: Knex, rows: readonly HistoryRow[]): Promise<boolean> {
+  const client = knex.client as Knex.Client;
+  if ((client.config as { client?: unknown }).client !== 'better-sqlite3') return false;
+  const conn = (await client.acquireConnection()) as SqliteConnection;
+  try {
+    let write = sqliteWriters.get(conn);
+    if (!write) {
+      const statement = conn.prepare(UPSERT_SQL);
+      write = conn.transaction((batch: readonly HistoryRow[]) => {
+        for (const row of batch) statement.run(HISTORY_COLUMNS.map((c) => row[c]));
+      });
+      sqliteWriters.set(conn, write);
+    }
+    write(rows);
+  } finally {
+    await client.releaseConnection(conn);
+  }
+  return true;
 }
 
 export async function insertAttempts(knex: Knex, rows: readonly AttemptRow[]): Promise<void> {
