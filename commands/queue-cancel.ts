@@ -8,6 +8,8 @@ import {
   type CancelOutcome,
   type CancelTarget,
 } from '../src/cancel/cancel-jobs.js';
+import { retentionTable } from '../src/history/attach.js';
+import { recordCancelled } from '../src/history/record-cancelled.js';
 import { printable } from '../src/logging/printable.js';
 import { connectionFlag, nameFlag, queueFlag } from '../src/queue/names.js';
 
@@ -24,7 +26,7 @@ export default function command() {
       queueFlag('--queue'),
     )
     .option('--name <job>', 'with --queue: the job name', nameFlag('--name'))
-    .option('--tag <tag>', 'every job with this tag (not yet supported)')
+    .option('--tag <tag>', 'every live job with this tag (in --queue only, when given)')
     .option('--reason <text>', 'why, shown to the running job with who asked')
     .option(
       '--connection <name>',
@@ -39,7 +41,7 @@ A waiting job (pending or delayed) is deleted at once. A running job's ctx.signa
 JobCancelledError within about a second, wherever its worker runs; when its handler returns (or
 throws) it ends cancelled: deleted, not failed, not retried.
 
-Exit codes: 0 every job named was cancelled or asked to stop (or --queue/--name matched none);
+Exit codes: 0 every job named was cancelled or asked to stop (or --queue/--name or --tag matched none);
 1 some id named no waiting or running job (the others were still cancelled); 2 bad arguments.
 `,
     )
@@ -47,10 +49,21 @@ Exit codes: 0 every job named was cancelled or asked to stop (or --queue/--name 
       withApp(globals(opts), async (app) => {
         const target = targetOf(ids, opts);
         const driver = await app.queues().get(opts.connection);
-        const outcomes = await cancelJobs(driver, target, cancelReason(opts.reason));
+        const reason = cancelReason(opts.reason);
+        const outcomes = await cancelJobs(driver, target, reason);
+        // Waiting jobs never reach a worker: their history rows are written here.
+        const removed = outcomes.flatMap((o) => (o.outcome === 'cancelled' ? [o.job] : []));
+        if (removed.length > 0) {
+          const { config } = await app.config();
+          const retention = retentionTable(await app.registry(), config.queues);
+          const { knex } = await app.db();
+          await recordCancelled(knex, driver.connection, removed, reason, retention);
+        }
         if (opts.json) printJson(outcomes.map(toJson));
         else if (outcomes.length === 0 && 'name' in target)
           say(`No waiting or running ${target.name} job in queue ${target.queue}.`);
+        else if (outcomes.length === 0 && 'tag' in target)
+          say(`No waiting or running job carries the tag ${printable(target.tag)}.`);
         else for (const o of outcomes) say(line(o));
         if (outcomes.some((o) => o.outcome === 'not_found')) process.exitCode = 1;
       }),
@@ -63,9 +76,10 @@ function targetOf(
   opts: { queue?: string; name?: string; tag?: string },
 ): CancelTarget {
   if (opts.tag !== undefined) {
-    throw new UsageError('--tag is not yet supported by queue:cancel.', {
-      hint: 'Give the job ids (run queue:list to see them), or --queue Q --name N.',
-    });
+    if (ids.length > 0 || opts.name !== undefined)
+      throw new UsageError('Give --tag alone (or with --queue), not with ids or --name.');
+    if (opts.tag.trim() === '') throw new UsageError('--tag needs a tag, e.g. --tag post:42.');
+    return opts.queue === undefined ? { tag: opts.tag } : { tag: opts.tag, queue: opts.queue };
   }
   const filtered = opts.queue !== undefined || opts.name !== undefined;
   if (ids.length > 0 && filtered) {

@@ -27,7 +27,9 @@ export default function command() {
         const driver = await app.queues().get(opts.connection);
         const live = await driver.find(id);
         if (live) return opts.json ? printJson(jobJson(live)) : showLive(live);
-        const finished = await findFinished(id, (await app.db()).knex);
+        const finished = await findFinished(id, (await app.db()).knex, {
+          connection: driver.connection,
+        });
         if (finished) return opts.json ? printJson(finished) : showFinished(finished);
         throw new JobsmithError(`No job with id "${id}" on the ${driver.connection} connection.`, {
           hint: 'Run `run queue:list QUEUE` to see live jobs; a finished job shows while its history is kept (docs/lifecycle.md).',
@@ -53,9 +55,26 @@ function showLive(r: JobRow): void {
 }
 
 function showFinished(job: FinishedJob): void {
-  say(`${paint.bold(`Job ${job.id}`)}  ${job.status}`);
-  for (const [label, value] of Object.entries(job)) {
-    if (label === 'id' || value === undefined) continue;
-    say(`${label.padEnd(11)} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const lines: Array<[string, string]> = [
+    ['Status', job.source === 'history' ? job.status : `${job.status} (from failed_jobs)`],
+    ['Attempts', String(job.attempts)],
+    ['Finished', job.finishedAt],
+    ['Runtime', job.runtimeMs === null ? '-' : `${job.runtimeMs} ms`],
+    ['Tags', job.tags.length > 0 ? job.tags.join(', ') : '-'],
+    ['Progress', job.progress === null ? '-' : JSON.stringify(job.progress)],
+    ['Error', job.error === null ? '-' : redact(job.error)],
+    ['Result', job.result === null ? '-' : JSON.stringify(job.result)],
+    ['Payload', job.payload],
+  ];
+  say(`${paint.bold(`Job ${job.id}`)}  ${job.name} on queue ${job.queue}`);
+  for (const [label, value] of lines) say(`${label.padEnd(11)} ${value}`);
+  say('Timeline');
+  for (const step of job.timeline) {
+    if (step.event === 'dispatched') say(`  ${step.at}  dispatched`);
+    else
+      say(
+        `  ${step.startedAt ?? '?'} → ${step.endedAt}  attempt ${step.attempt}: ${step.outcome}` +
+          (step.error === null ? '' : ` (${redact(step.error)})`),
+      );
   }
 }

@@ -16,6 +16,7 @@ import { MAX_CONCURRENCY, queuePolicy, type QueuePolicy } from '../src/config/qu
 import { ConfigError, UsageError } from '../src/errors.js';
 import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
 import { recordWorkerMetrics } from '../src/metrics/attach.js';
+import { startHistory } from '../src/history/attach.js';
 import { HandlerFaults } from '../src/worker/handler-faults.js';
 import { renderWorker } from '../src/worker/render.js';
 import { DEFAULT_STORAGE_TIMEOUT_MS, type WorkerOptions } from '../src/worker/options.js';
@@ -298,6 +299,14 @@ export default function command() {
         const stopFaults = faults.listen(worker);
         // Per-minute counts in job_metrics for `run queue:stats`, written every few seconds.
         const metrics = recordWorkerMetrics(worker, db.knex, app.env.METRICS_RETENTION);
+        // Finished jobs as their retention keeps them, written off the hot path (src/history/).
+        const history = startHistory(worker, {
+          knex: db.knex,
+          connection: driver.connection,
+          registry,
+          queueSettings: config.queues,
+          queues: opts.queue,
+        });
         const onPause = () => worker.pause();
         const onResume = () => worker.resume();
         process.on('SIGUSR2', onPause);
@@ -305,6 +314,7 @@ export default function command() {
         try {
           process.exitCode = await worker.run();
         } finally {
+          await history.close();
           stopListening();
           stopFaults();
           await metrics.stop();

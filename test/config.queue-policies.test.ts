@@ -153,7 +153,7 @@ describe("the config file's queues", () => {
 
   it('refuses an unknown setting and a name that is no queue name', async () => {
     expect((await loadError(`{ mail: { retries: 3 } }`)).message).toContain(
-      'queues.mail has unknown field "retries"; the fields are tries, backoff, timeout, concurrency, globalConcurrency.',
+      'queues.mail has unknown field "retries"; the fields are tries, backoff, timeout, concurrency, globalConcurrency, retain.',
     );
     expect((await loadError(`{ 'a b': { tries: 3 } }`)).message).toContain(
       '`queues` key "a b" is not a queue name',

@@ -42,6 +42,7 @@ describeApp('sqlite', 'queue:cancel', (app) => {
     name: string,
     ns: number[],
     delayMs = 0,
+    tags?: string[],
   ): Promise<string[]> {
     await a.db(); // the file exists, migrated
     driver ??= new SqliteQueue({ filename: path.join(a.cwd, 'storage/database.sqlite') });
@@ -52,6 +53,7 @@ describeApp('sqlite', 'queue:cancel', (app) => {
       priority: 0,
       maxTries: 3,
       delayMs,
+      ...(tags ? { tags } : {}),
     }));
     return (await driver.push(jobs)).map((r) => r.id);
   }
@@ -100,6 +102,28 @@ describeApp('sqlite', 'queue:cancel', (app) => {
     );
   });
 
+  it('--tag cancels the live jobs with that tag, and the history keeps them as cancelled', async () => {
+    const tagged = await push(app(), 'ct', 'ok.job', [1, 2], 0, ['post:42']);
+    const [other] = await push(app(), 'ct', 'ok.job', [3], 0, ['post:43']);
+    const outcomes = await app().json(['queue:cancel', '--tag', 'post:42']);
+    expect(outcomes).toEqual(
+      tagged.map((id) => ({
+        id,
+        outcome: 'cancelled',
+        name: 'ok.job',
+        queue: 'ct',
+        state: 'pending',
+      })),
+    );
+    expect((await app().jobs('ct')).map((j) => j.id)).toEqual([other]);
+    const { knex } = await app().db();
+    const rows = await knex('job_history').whereIn('id', tagged).orderBy('id');
+    expect(rows.map((r) => [r.id, r.status])).toEqual(tagged.map((id) => [id, 'cancelled']));
+    expect(await app().ok(['queue:cancel', '--tag', 'post:404'])).toBe(
+      'No waiting or running job carries the tag post:404.\n',
+    );
+  });
+
   it('says what is missing or wrong, with exit code 2', async () => {
     const cases: Array<[string[], string]> = [
       [[], 'Say which jobs to cancel: give their ids, or --queue Q --name N.'],
@@ -108,7 +132,7 @@ describeApp('sqlite', 'queue:cancel', (app) => {
         ['12', '--queue', 'cn', '--name', 'ok.job'],
         'Give job ids or --queue with --name, not both.',
       ],
-      [['--tag', 'post:42'], '--tag is not yet supported by queue:cancel.'],
+      [['--tag', 'post:42', '12'], 'Give --tag alone (or with --queue), not with ids or --name.'],
     ];
     for (const [args, message] of cases) {
       const result = await app().run(['queue:cancel', ...args]);

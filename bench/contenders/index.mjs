@@ -28,6 +28,20 @@ const baseline = () =>
       ]
     : [];
 
+/** jobsmith keeping every success in job_history (BENCH_HISTORY=1): the cost of history on. */
+const history = () =>
+  process.env.BENCH_HISTORY === '1'
+    ? [
+        {
+          id: 'jobsmith-history',
+          module: 'jobsmith',
+          variant: 'history',
+          label: 'jobsmith (retain.succeeded)',
+          skip: { enqueue: 'same enqueue path as jobsmith' },
+        },
+      ]
+    : [];
+
 const PG_BOSS_SLOW =
   'pg-boss fetches batchSize jobs per polling interval, so 100,000 jobs would take hours';
 
@@ -37,6 +51,7 @@ export function contenders(backend) {
       { id: 'jobsmith', module: 'jobsmith', label: 'jobsmith' },
       prefetch(),
       ...baseline(),
+      ...history(),
       { id: 'graphile', module: 'graphile', variant: 'default', label: 'graphile-worker' },
       {
         id: 'graphile-perf',
@@ -69,6 +84,7 @@ export function contenders(backend) {
       { id: 'jobsmith', module: 'jobsmith', label: 'jobsmith' },
       prefetch(),
       ...baseline(),
+      ...history(),
       {
         id: 'raw',
         module: 'sqlite-raw',
@@ -90,7 +106,12 @@ export function contenders(backend) {
     { id: 'bee-queue', module: 'beequeue', label: 'bee-queue' },
   ];
   if (hasRedisDriver())
-    list.unshift({ id: 'jobsmith', module: 'jobsmith', label: 'jobsmith' }, prefetch());
+    list.unshift(
+      { id: 'jobsmith', module: 'jobsmith', label: 'jobsmith' },
+      prefetch(),
+      ...baseline(),
+      ...history(),
+    );
   return list;
 }
 

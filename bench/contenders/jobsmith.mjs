@@ -81,7 +81,12 @@ export async function open(ctx, variant) {
   const { Dispatcher } = await load('queue/dispatcher.js');
   const { env, db } = await openDb(ctx, load);
   let hook = () => {};
-  const noop = defineJob({ name: 'noop', handle: () => hook() });
+  // `history`: every success kept in job_history (retain.succeeded), the cost of history on.
+  const retain = variant === 'history' ? { retain: { succeeded: '1h' } } : {};
+  const noop = defineJob({ name: 'noop', ...retain, handle: () => hook() });
+  // As run queue:work attaches it; a baseline build older than job history has none.
+  const attach =
+    variant === 'baseline' ? undefined : (await load('history/attach.js')).startHistory;
   const connections = new QueueConnections({
     env,
     cwd: ROOT_DIR,
@@ -96,9 +101,12 @@ export async function open(ctx, variant) {
     async reset() {
       if (ctx.backend === 'redis') await driver.clear(queue);
       if (db.dialect === 'pgsql') {
-        await db.knex.raw('truncate jobs, job_uniques, failed_jobs restart identity');
+        await db.knex.raw(
+          'truncate jobs, job_uniques, failed_jobs, job_history, job_attempts restart identity',
+        );
       } else {
-        for (const t of ['jobs', 'job_uniques', 'failed_jobs']) await db.knex(t).delete();
+        for (const t of ['jobs', 'job_uniques', 'failed_jobs', 'job_history', 'job_attempts'])
+          await db.knex(t).delete();
         await db.knex.raw('pragma wal_checkpoint(truncate)');
       }
     },
@@ -135,11 +143,18 @@ export async function open(ctx, variant) {
         load,
       );
       worker.on('worker:error', ({ error }) => console.error('jobsmith worker:', error));
+      const history = attach?.(worker, {
+        knex: db.knex,
+        connection: driver.connection,
+        registry: new JobRegistry([noop]),
+        queues: [queue],
+      });
       const running = worker.run();
       return {
         async stop() {
           worker.stop();
           await running;
+          await history?.close();
         },
       };
     },
@@ -154,7 +169,7 @@ export async function open(ctx, variant) {
 export function settings(ctx, variant) {
   return {
     driver: ctx.backend === 'redis' ? 'redis' : 'database',
-    worker: `Worker (as run queue:work builds it), sleep 1s, lease 60s, logging off${prefetches(variant) ? `, prefetch ${PREFETCH}` : ''}`,
+    worker: `Worker (as run queue:work builds it), sleep 1s, lease 60s, logging off${prefetches(variant) ? `, prefetch ${PREFETCH}` : ''}${variant === 'history' ? ', every success kept in job_history (retain.succeeded)' : ''}`,
     enqueue:
       'Dispatcher.dispatch (one awaited call a job); dispatchMany, 1,000 a call (one transaction)',
   };

@@ -9,8 +9,12 @@ export type CancelOutcome =
   | { id: string; outcome: 'cancel_requested' }
   | { id: string; outcome: 'not_found' };
 
-/** Which jobs to cancel: ids, or every live job of one name in one queue. */
-export type CancelTarget = { ids: string[] } | { queue: string; name: string };
+/**
+ * Which jobs to cancel: ids, every live job of one name in one queue, or every live job with a
+ * tag (in one queue, or in all).
+ */
+export type CancelTarget =
+  { ids: string[] } | { queue: string; name: string } | { tag: string; queue?: string };
 
 /** Ids per cancel call and rows per listing page: bounded statements and memory per step. */
 const CHUNK = 500;
@@ -24,7 +28,12 @@ export async function cancelJobs(
   target: CancelTarget,
   reason: string,
 ): Promise<CancelOutcome[]> {
-  const ids = 'ids' in target ? [...new Set(target.ids)] : await idsOfName(driver, target);
+  const ids =
+    'ids' in target
+      ? [...new Set(target.ids)]
+      : 'tag' in target
+        ? await idsOfTag(driver, target)
+        : await idsOfName(driver, target);
   const outcomes: CancelOutcome[] = [];
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
@@ -53,6 +62,19 @@ async function idsOfName(driver: QueueDriver, t: { queue: string; name: string }
     for (const row of page) if (row.name === t.name) ids.push(row.id);
     if (page.length < CHUNK) return ids;
   }
+}
+
+/** The live jobs carrying a tag, in one queue or in every queue, read before any is cancelled. */
+async function idsOfTag(driver: QueueDriver, t: { tag: string; queue?: string }) {
+  const ids: string[] = [];
+  for (const queue of t.queue === undefined ? await driver.queues() : [t.queue]) {
+    for (let offset = 0; ; offset += CHUNK) {
+      const page = await driver.list(queue, undefined, offset, CHUNK, { tag: t.tag });
+      for (const row of page) ids.push(row.id);
+      if (page.length < CHUNK) break;
+    }
+  }
+  return ids;
 }
 
 /**

@@ -350,6 +350,20 @@ export const COMMANDS: CommandEntry[] = [
     example: 'run make:job SendDigest --queue mail --tries 5',
     load: () => import('../../commands/make-job.js'),
   },
+  {
+    name: 'queue:history',
+    group: 'queue',
+    summary: 'List finished jobs, newest first (filters: queue, name, status, since, tag)',
+    example: 'run queue:history --queue mail --status failed --since 2h --json',
+    load: () => import('../../commands/queue-history.js'),
+  },
+  {
+    name: 'queue:prune-history',
+    group: 'queue',
+    summary: 'Delete finished jobs whose retention has run out (or all with --all)',
+    example: 'run queue:prune-history',
+    load: () => import('../../commands/queue-prune-history.js'),
+  },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

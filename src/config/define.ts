@@ -1,5 +1,6 @@
 import type { Backoff, JobDefinition } from '../jobs/types.js';
 import type { ScheduleEntry } from '../schedule/types.js';
+import type { RetainOptions } from '../history/retention.js';
 
 /**
  * Anything grammY can run an update through: a `Bot` or a `Composer` (both have
@@ -126,6 +127,13 @@ export interface QueueSettings {
    * @defaultValue the job's timeout
    */
   timeout?: number | string;
+  /**
+   * How long this queue's finished jobs are kept in job_history: `{ succeeded: '1h', failed:
+   * '7d', cancelled: '7d' }`, each seconds, a duration or `false`. A job's own `retain` wins,
+   * key by key. Not read from the environment. See docs/lifecycle.md.
+   * @defaultValue succeeded not kept, failed and cancelled 7 days
+   */
+  retain?: RetainOptions;
 }
 
 /**

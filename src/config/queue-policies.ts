@@ -16,6 +16,7 @@ import {
 } from '../jobs/limits.js';
 import type { Backoff } from '../jobs/types.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
+import { retainProblem, type RetainOptions } from '../history/retention.js';
 
 /** A queue's own settings, as the worker applies them. */
 export interface QueuePolicy {
@@ -133,6 +134,8 @@ export interface QueueSettingsInput {
   tries?: number;
   backoff?: Backoff;
   timeout?: number | string;
+  /** Checked by retainProblem; read by the worker's history (src/history/). */
+  retain?: RetainOptions;
 }
 
 /**
@@ -192,7 +195,8 @@ export function queueSettingsProblem(queue: string, settings: unknown): string |
   if (nameProblem) return nameProblem;
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
     return `queues.${queue} must be an object such as { tries: 3, timeout: '30s' }`;
-  const fields = Object.values(CONFIG_FIELD);
+  // `retain` is the config's alone: no variable sets it.
+  const fields = [...Object.values(CONFIG_FIELD), 'retain'];
   const unknown = Object.keys(settings).filter((k) => !fields.includes(k));
   if (unknown.length > 0)
     return `queues.${queue} has unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; the fields are ${fields.join(', ')}`;
@@ -226,6 +230,7 @@ export function queueSettingsProblem(queue: string, settings: unknown): string |
     const problem = checkBackoff(backoff as Backoff);
     if (problem) return `queues.${queue}.${problem}`;
   }
+  if (s.retain !== undefined) return retainProblem(s.retain, `queues.${queue}.retain`);
   return undefined;
 }
 

@@ -23,6 +23,8 @@ export const JOBSMITH_TABLES = [
   'mail_receipts',
   'job_cancels',
   'job_metrics',
+  'job_history',
+  'job_attempts',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

@@ -17,6 +17,7 @@ import { checkBackoff } from './backoff.js';
 import { skipIf } from './middleware.js';
 import { breakerMiddleware } from '../flow/breakers/middleware.js';
 import { PROBE_LEASE_MARGIN_MS, resolveBreaker } from '../flow/breakers/settings.js';
+import { retainProblem } from '../history/retention.js';
 import type { JobDefinition, JobOptions } from './types.js';
 
 const OPTIONS = new Set([
@@ -32,6 +33,7 @@ const OPTIONS = new Set([
   'tags',
   'middleware',
   'breaker',
+  'retain',
   'handle',
   'failed',
 ]);
@@ -102,6 +104,9 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
   if (options.tags !== undefined && typeof options.tags !== 'function') {
     fail("tags must be a function of the payload: tags: (payload) => ['user:' + payload.id]");
   }
+  const retainIssue =
+    options.retain === undefined ? undefined : retainProblem(options.retain, 'retain');
+  if (retainIssue) fail(retainIssue);
   const middlewareProblem = checkMiddleware(options.middleware);
   if (middlewareProblem) fail(middlewareProblem);
   // A probe holds its breaker for as long as the job may run, and the stuck grace after.
@@ -133,6 +138,7 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
     // none at all when empty, so the worker calls the handler directly.
     middleware: chain?.length ? Object.freeze([...chain]) : undefined,
     breaker,
+    retain: options.retain === undefined ? undefined : Object.freeze({ ...options.retain }),
     handle: options.handle,
     failed: options.failed,
   };

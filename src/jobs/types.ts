@@ -14,6 +14,7 @@
 import type { z } from 'zod';
 import type { FlowControl } from '../flow/types.js';
 import type { BreakerOptions, BreakerSettings } from '../flow/breakers/settings.js';
+import type { RetainOptions } from '../history/retention.js';
 
 /** Backoff between retries: seconds per retry (the last one repeats) or an exponential curve. */
 export type Backoff =
@@ -138,6 +139,13 @@ export interface JobOptions<P> {
    * docs/circuit-breakers.md. @defaultValue none
    */
   breaker?: BreakerOptions;
+  /**
+   * How long finished jobs are kept in job_history (`run queue:history`, `run queue:show`):
+   * `{ succeeded: '1h', failed: '7d', cancelled: '7d' }`, each seconds, a duration or `false`.
+   * Wins, key by key, over the queue's `retain`. See docs/lifecycle.md.
+   * @defaultValue succeeded not kept, failed and cancelled 7 days
+   */
+  retain?: RetainOptions;
   /** Runs the job; required. */
   handle(payload: P, ctx: JobContext): Promise<unknown> | unknown;
   /** Runs once, when the job has finally failed. */
@@ -156,6 +164,8 @@ export interface JobDefinition<P = unknown> extends Required<
   middleware?: readonly JobMiddleware<P>[];
   /** The `breaker` option, checked (its middleware is the first of `middleware`). */
   breaker?: BreakerSettings;
+  /** The `retain` option, checked. */
+  retain?: RetainOptions;
   handle: JobOptions<P>['handle'];
   failed?: JobOptions<P>['failed'];
 }

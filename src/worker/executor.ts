@@ -90,6 +90,8 @@ export interface Execution {
   /** The payload as the schema parsed it, for the failed() callback. */
   payload?: unknown;
   context?: JobContext;
+  /** What the handler (or its middleware chain) resolved with, for job_history; when it completed. */
+  result?: unknown;
 }
 
 class ShutdownAbort extends Error {
@@ -186,7 +188,12 @@ export async function execute(
   // The last progress reported is stored before the job settles (progress.ts).
   const flushing = context.flushProgress();
   if (flushing) await flushing;
-  if (outcome.kind === 'done') return { definition, payload, context, decision: COMPLETE };
+  if (outcome.kind === 'done') {
+    const { result } = outcome;
+    return result === undefined
+      ? { definition, payload, context, decision: COMPLETE }
+      : { definition, payload, context, decision: COMPLETE, result };
+  }
   const base = { definition, payload, context };
   if (outcome.kind === 'cancelled') {
     const { error, stuck } = outcome;
@@ -241,13 +248,13 @@ function poison(message: string): Execution {
 }
 
 type RaceOutcome =
-  | { kind: 'done' }
+  | { kind: 'done'; result?: unknown }
   | { kind: 'error'; error: Error }
   | { kind: 'shutdown'; error: Error }
   | { kind: 'stuck'; error: Error }
   | { kind: 'cancelled'; error: JobCancelledError; stuck: boolean };
 
-/** The outcome of nearly every job, shared rather than made per job. */
+/** The outcome of nearly every job (one that returns nothing), shared rather than made per job. */
 const DONE: RaceOutcome = Object.freeze({ kind: 'done' });
 
 /**
@@ -304,7 +311,15 @@ function race(
     };
     if (shutdown?.aborted) return onShutdown();
     shutdown?.addEventListener('abort', onShutdown);
-    const done = () => finish(timedOut ? { kind: 'error', error: timedOut } : DONE);
+    // A returned value is kept for history (job_history): an object only when there is one.
+    const done = (result?: unknown) =>
+      finish(
+        timedOut
+          ? { kind: 'error', error: timedOut }
+          : result === undefined
+            ? DONE
+            : { kind: 'done', result },
+      );
     const failed = (error: unknown) => finish({ kind: 'error', error: timedOut ?? toError(error) });
     if (handle) {
       handle.cancel = (error) => {
@@ -322,7 +337,7 @@ function race(
     // every job of a claim running before it calls the first handler (Worker.start).
     try {
       const result = run();
-      if (!isThenable(result)) return done();
+      if (!isThenable(result)) return done(result);
       result.then(done, failed);
     } catch (error) {
       failed(error);

@@ -76,7 +76,7 @@ export class Settler {
       else if (decision.action === 'skip')
         events.emit('job:skipped', { job, durationMs, reason: decision.reason });
       else if (events.listenerCount('job:processed') > 0)
-        events.emit('job:processed', { job, durationMs });
+        events.emit('job:processed', { job, durationMs, result: execution.result });
       return;
     }
     const lease = { id: job.id, token: job.token };

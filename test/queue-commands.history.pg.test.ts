@@ -1,0 +1,3 @@
+import { historySpecs } from './queue-commands.history.specs.js';
+
+historySpecs('pgsql');
