@@ -13,6 +13,7 @@ import * as m0011 from './0011_gpt_requests.js';
 import * as m0012 from './0012_mail_receipts.js';
 import * as m0013 from './0013_rate_limit_slots.js';
 import * as m0016 from './0016_job_cancels.js';
+import * as m0017 from './0017_workers.js';
 
 export interface Migration {
   name: string;
@@ -39,4 +40,5 @@ export const migrations: Migration[] = [
   { name: '0012_mail_receipts', ...m0012 },
   { name: '0013_rate_limit_slots', ...m0013 },
   { name: '0016_job_cancels', ...m0016 },
+  { name: '0017_workers', ...m0017 },
 ];

@@ -22,6 +22,7 @@ export const JOBSMITH_TABLES = [
   'gpt_requests',
   'mail_receipts',
   'job_cancels',
+  'workers',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */
