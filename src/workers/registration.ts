@@ -51,6 +51,7 @@ export class WorkerRegistration {
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   private registered = false;
+  private failing = false;
   private prunedAt = 0;
   private readonly detach: () => void;
 
@@ -134,9 +135,20 @@ export class WorkerRegistration {
     this.timer.unref();
   }
 
-  /** One write at a time: a slow storage never piles beats up. */
+  /**
+   * One write at a time: a slow storage never piles beats up. A storage that keeps refusing is
+   * reported once, not on every beat, until a write goes through again.
+   */
   private async write(fn: () => Promise<void>): Promise<void> {
-    const next = this.writing.then(fn).catch((error: unknown) => this.onError(toError(error)));
+    const next = this.writing
+      .then(fn)
+      .then(() => {
+        this.failing = false;
+      })
+      .catch((error: unknown) => {
+        if (!this.failing) this.onError(toError(error));
+        this.failing = true;
+      });
     this.writing = next;
     await next;
   }
