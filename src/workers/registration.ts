@@ -23,6 +23,8 @@ export const PRUNE_AFTER_MS = 3_600_000;
 /** A worker prunes about this often, ms, at most PRUNE_LIMIT rows at a time. */
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_LIMIT = 100;
+/** How long a stopping worker waits for its row's delete, ms. */
+const STOP_WAIT_MS = 3000;
 /** Current jobs listed in the row; `running` counts them all. */
 const LISTED_JOBS = 100;
 
@@ -167,13 +169,24 @@ export class WorkerRegistration {
     await pruneWorkers(this.knex, PRUNE_AFTER_MS, PRUNE_LIMIT);
   }
 
-  /** Stops beating and deletes the row (the worker exits cleanly). */
+  /**
+   * Stops beating and deletes the row (the worker exits cleanly). Waits STOP_WAIT_MS at most: a
+   * storage that hangs (the worker exits 14 because of it) must not hold the exit up; the row
+   * then turns stale and is pruned.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.detach();
-    await this.write(async () => {
+    const deleted = this.write(async () => {
       if (this.registered) await deleteWorker(this.knex, this.id);
     });
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([deleted, waited]);
+    clearTimeout(timer);
   }
 }
 
