@@ -2,6 +2,7 @@ import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, say } from '../src/cli/output.js';
 import { setPaused } from '../src/queue/control.js';
+import { pausedByHere } from '../src/queue/paused.js';
 import { queueArguments } from '../src/queue/names.js';
 
 export default function command() {
@@ -14,7 +15,7 @@ export default function command() {
     .action(async (queues: string[], opts) =>
       withApp(globals(opts), async (app) => {
         const names = queueArguments(queues);
-        const changed = await setPaused((await app.db()).knex, names, true);
+        const changed = await setPaused((await app.db()).knex, names, true, pausedByHere());
         for (const q of names) {
           say(changed.includes(q) ? `${paint.yellow('Paused')}  ${q}` : `${q} was already paused.`);
         }

@@ -1,6 +1,6 @@
 import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
-import { printJson, printTable, say } from '../src/cli/output.js';
+import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { connectionFlag, queueArguments } from '../src/queue/names.js';
 import { queueReport } from '../src/queue/sizes.js';
 
@@ -16,10 +16,10 @@ export default function command() {
       'queue connection (default: QUEUE_CONNECTION)',
       connectionFlag('--connection'),
     )
-    .option('--json', 'print an array of { queue, pending, delayed, reserved, failed }')
+    .option('--json', 'print an array of { queue, pending, delayed, reserved, failed, paused }')
     .addHelpText(
       'after',
-      '\nFailed counts the failed jobs of the same connection; run queue:failed to see them all.\n',
+      '\nFailed counts the failed jobs of the same connection; run queue:failed to see them all.\nPaused: yes while run queue:pause holds the queue (run queue:paused lists them).\n',
     )
     .action(async (queues: string[], opts) =>
       withApp(globals(opts), async (app) => {
@@ -29,8 +29,15 @@ export default function command() {
         if (opts.json) return printJson(report);
         if (report.length === 0) return say('No queue holds jobs or failed jobs.');
         await printTable(
-          ['Queue', 'Pending', 'Delayed', 'Reserved', 'Failed'],
-          report.map((r) => [r.queue, r.pending, r.delayed, r.reserved, r.failed]),
+          ['Queue', 'Pending', 'Delayed', 'Reserved', 'Failed', 'Paused'],
+          report.map((r) => [
+            r.queue,
+            r.pending,
+            r.delayed,
+            r.reserved,
+            r.failed,
+            r.paused ? paint.yellow('yes') : 'no',
+          ]),
         );
       }),
     );

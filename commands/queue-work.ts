@@ -23,6 +23,7 @@ import { DEFAULT_STORAGE_TIMEOUT_MS, type WorkerOptions } from '../src/worker/op
 import { asWorkerStorageError, describeStorage } from '../src/worker/storage-health.js';
 import { listenForStopSignals, REPEAT_WINDOW_MS } from '../src/worker/stop-signals.js';
 import { Worker } from '../src/worker/worker.js';
+import { registerWorker } from '../src/workers/registration.js';
 
 /** Connections a worker can claim from; `sync` runs jobs when they are dispatched. */
 const WORKER_CONNECTIONS = ['database', 'redis'];
@@ -311,10 +312,16 @@ export default function command() {
         const onResume = () => worker.resume();
         process.on('SIGUSR2', onPause);
         process.on('SIGCONT', onResume);
+        // The workers registry (run workers:list); its row goes on a clean exit.
+        const { name, queues, concurrency } = options;
+        const registration = await registerWorker(db.knex, worker, {
+          ...{ name, queues, concurrency, connection: driver.connection, leaseMs },
+        });
         try {
           process.exitCode = await worker.run();
         } finally {
           await history.close();
+          await registration.stop();
           stopListening();
           stopFaults();
           await metrics.stop();

@@ -15,6 +15,7 @@ import * as m0013 from './0013_rate_limit_slots.js';
 import * as m0014 from './0014_job_tags_progress.js';
 import * as m0015 from './0015_job_history.js';
 import * as m0016 from './0016_job_cancels.js';
+import * as m0017 from './0017_workers.js';
 import * as m0018 from './0018_job_metrics.js';
 
 export interface Migration {
@@ -44,5 +45,6 @@ export const migrations: Migration[] = [
   { name: '0014_job_tags_progress', ...m0014 },
   { name: '0015_job_history', ...m0015 },
   { name: '0016_job_cancels', ...m0016 },
+  { name: '0017_workers', ...m0017 },
   { name: '0018_job_metrics', ...m0018 },
 ];

@@ -81,7 +81,7 @@ for (const kind of ['sqlite', 'pgsql', 'redis'] as BackendKind[]) {
       });
       expect(size.code, size.stderr).toBe(0);
       expect(JSON.parse(size.stdout)).toEqual([
-        { queue: 'default', pending: 3, delayed: 1, reserved: 0, failed: 0 },
+        { queue: 'default', pending: 3, delayed: 1, reserved: 0, failed: 0, paused: false },
       ]);
     }, 90_000);
   });

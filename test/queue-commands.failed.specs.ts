@@ -212,7 +212,7 @@ export function failedSpecs(backend: Backend): void {
         `Error: No failed job with id or uuid "${failed[0]!.id}".`,
       );
       expect(await app().sizes(['r4'])).toEqual([
-        { queue: 'r4', pending: 4, delayed: 0, reserved: 0, failed: 0 },
+        { queue: 'r4', pending: 4, delayed: 0, reserved: 0, failed: 0, paused: false },
       ]);
 
       writeFileSync(path.join(app().cwd, 'fixed'), '');

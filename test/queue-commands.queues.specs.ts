@@ -14,7 +14,7 @@ export function queueSpecs(backend: Backend): void {
       await app().fail('sz', [1]);
       // A queue that holds only failed jobs is listed too.
       expect(await app().json(['queue:size'])).toEqual([
-        { queue: 'sz', pending: 0, delayed: 0, reserved: 0, failed: 1 },
+        { queue: 'sz', pending: 0, delayed: 0, reserved: 0, failed: 1, paused: false },
       ]);
 
       await app().dispatch('ok.job', [2, 3], ['--queue', 'sz']);
@@ -23,17 +23,17 @@ export function queueSpecs(backend: Backend): void {
       await app().reserve(held!);
 
       expect(await app().json(['queue:size'])).toEqual([
-        { queue: 'sz', pending: 2, delayed: 1, reserved: 0, failed: 1 },
-        { queue: 'sz2', pending: 1, delayed: 0, reserved: 1, failed: 0 },
+        { queue: 'sz', pending: 2, delayed: 1, reserved: 0, failed: 1, paused: false },
+        { queue: 'sz2', pending: 1, delayed: 0, reserved: 1, failed: 0, paused: false },
       ]);
       expect(await app().json(['queue:size', 'sz2', 'empty'])).toEqual([
-        { queue: 'sz2', pending: 1, delayed: 0, reserved: 1, failed: 0 },
-        { queue: 'empty', pending: 0, delayed: 0, reserved: 0, failed: 0 },
+        { queue: 'sz2', pending: 1, delayed: 0, reserved: 1, failed: 0, paused: false },
+        { queue: 'empty', pending: 0, delayed: 0, reserved: 0, failed: 0, paused: false },
       ]);
       expect(tableRows(await app().ok(['queue:size']))).toEqual([
-        ['Queue', 'Pending', 'Delayed', 'Reserved', 'Failed'],
-        ['sz', '2', '1', '0', '1'],
-        ['sz2', '1', '0', '1', '0'],
+        ['Queue', 'Pending', 'Delayed', 'Reserved', 'Failed', 'Paused'],
+        ['sz', '2', '1', '0', '1', 'no'],
+        ['sz2', '1', '0', '1', '0', 'no'],
       ]);
     });
 
@@ -145,15 +145,15 @@ export function queueSpecs(backend: Backend): void {
       );
       // The job a worker holds is left to its worker.
       expect(await app().sizes(['cl', 'cl2'])).toEqual([
-        { queue: 'cl', pending: 0, delayed: 0, reserved: 1, failed: 0 },
-        { queue: 'cl2', pending: 1, delayed: 0, reserved: 0, failed: 0 },
+        { queue: 'cl', pending: 0, delayed: 0, reserved: 1, failed: 0, paused: false },
+        { queue: 'cl2', pending: 1, delayed: 0, reserved: 0, failed: 0, paused: false },
       ]);
       expect(await app().ok(['queue:clear', '--force'])).toBe(
         'Cleared 1 job from queue default.\n',
       );
       expect(await app().sizes(['cl2', 'default'])).toEqual([
-        { queue: 'cl2', pending: 1, delayed: 0, reserved: 0, failed: 0 },
-        { queue: 'default', pending: 0, delayed: 0, reserved: 0, failed: 0 },
+        { queue: 'cl2', pending: 1, delayed: 0, reserved: 0, failed: 0, paused: false },
+        { queue: 'default', pending: 0, delayed: 0, reserved: 0, failed: 0, paused: false },
       ]);
     });
 
@@ -195,14 +195,14 @@ export function queueSpecs(backend: Backend): void {
       await app().work('pz,pz-free');
       expect(app().runs()).toEqual(['ok.job:3']);
       expect(await app().sizes(['pz'])).toEqual([
-        { queue: 'pz', pending: 2, delayed: 0, reserved: 0, failed: 0 },
+        { queue: 'pz', pending: 2, delayed: 0, reserved: 0, failed: 0, paused: true },
       ]);
 
       expect(await app().ok(['queue:resume', 'pz'])).toBe('Resumed  pz\n');
       await app().work('pz,pz-free');
       expect(app().runs().sort()).toEqual(['ok.job:1', 'ok.job:2', 'ok.job:3']);
       expect(await app().sizes(['pz'])).toEqual([
-        { queue: 'pz', pending: 0, delayed: 0, reserved: 0, failed: 0 },
+        { queue: 'pz', pending: 0, delayed: 0, reserved: 0, failed: 0, paused: false },
       ]);
     });
 
@@ -259,7 +259,7 @@ export function queueSpecs(backend: Backend): void {
         .filter((r) => /^ok\.job:9\d\d$/.test(r));
       expect(mine.sort()).toEqual(ns.map((n) => `ok.job:${n}`).sort());
       expect(await app().sizes(['pf'])).toEqual([
-        { queue: 'pf', pending: 0, delayed: 0, reserved: 0, failed: 0 },
+        { queue: 'pf', pending: 0, delayed: 0, reserved: 0, failed: 0, paused: false },
       ]);
     });
   });

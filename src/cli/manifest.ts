@@ -172,6 +172,20 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/queue-monitor.js'),
   },
   {
+    name: 'queue:paused',
+    group: 'queue',
+    summary: 'List paused queues: since when and who paused them',
+    example: 'run queue:paused --json',
+    load: () => import('../../commands/queue-paused.js'),
+  },
+  {
+    name: 'workers:list',
+    group: 'queue',
+    summary: 'Show running workers: queues, uptime, last heartbeat, counts, current jobs',
+    example: 'run workers:list --json',
+    load: () => import('../../commands/workers-list.js'),
+  },
+  {
     name: 'breaker:list',
     group: 'queue',
     summary: 'Show each circuit breaker: state, failures in the window, opened at and until when',

@@ -25,6 +25,7 @@ export const JOBSMITH_TABLES = [
   'job_metrics',
   'job_history',
   'job_attempts',
+  'workers',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

@@ -14,18 +14,25 @@ export async function pausedQueues(knex: Knex): Promise<Set<string>> {
 
 /**
  * Pauses or resumes `queues`; returns those whose state changed (the others already were), so
- * `queue:resume` of a queue that was not paused can say so rather than "Resumed".
+ * `queue:resume` of a queue that was not paused can say so rather than "Resumed". `by` (who
+ * paused, for `queue:paused`) is kept while the queue stays paused.
  */
-export async function setPaused(knex: Knex, queues: string[], paused: boolean): Promise<string[]> {
+export async function setPaused(
+  knex: Knex,
+  queues: string[],
+  paused: boolean,
+  by: string | null = null,
+): Promise<string[]> {
   const now = Date.now();
   return knex.transaction(async (trx) => {
     const before = await pausedQueues(trx);
     const changed = queues.filter((q) => before.has(q) !== paused);
     if (changed.length > 0) {
+      const paused_by = paused ? by : null;
       await trx('queue_settings')
-        .insert(changed.map((queue) => ({ queue, paused, updated_at: now })))
+        .insert(changed.map((queue) => ({ queue, paused, updated_at: now, paused_by })))
         .onConflict('queue')
-        .merge(['paused', 'updated_at']);
+        .merge(['paused', 'updated_at', 'paused_by']);
     }
     return changed;
   });

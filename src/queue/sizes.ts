@@ -1,10 +1,13 @@
 import type { Knex } from 'knex';
+import { pausedQueues } from './control.js';
 import type { QueueDriver, QueueSizes } from './driver.js';
 
 /** What `queue:size` shows for one queue. */
 export interface QueueReport extends QueueSizes {
   /** Rows in failed_jobs for this queue on the same connection. */
   failed: number;
+  /** `run queue:pause` holds it: workers of every connection claim nothing from it. */
+  paused: boolean;
 }
 
 /** What `queue:monitor` shows for one queue. */
@@ -27,22 +30,30 @@ async function failedCounts(knex: Knex, connection: string): Promise<Map<string,
 }
 
 /**
- * Sizes of `queues` on `driver`, with their failed jobs. Without queues: every queue that holds
- * jobs or failed jobs, by name. Failed jobs live in SQL storage (`knex`) whatever the driver.
+ * Sizes of `queues` on `driver`, with their failed jobs and whether they are paused. Without
+ * queues: every queue that holds jobs or failed jobs, or is paused, by name. Failed jobs and
+ * pauses live in SQL storage (`knex`) whatever the driver.
  */
 export async function queueReport(
   driver: QueueDriver,
   knex: Knex,
   queues?: string[],
 ): Promise<QueueReport[]> {
-  const failed = await failedCounts(knex, driver.connection);
+  const [failed, paused] = await Promise.all([
+    failedCounts(knex, driver.connection),
+    pausedQueues(knex),
+  ]);
   const names =
     queues && queues.length > 0
       ? queues
-      : [...new Set([...(await driver.queues()), ...failed.keys()])].sort();
+      : [...new Set([...(await driver.queues()), ...failed.keys(), ...paused])].sort();
   if (names.length === 0) return [];
   const sizes = await driver.sizes(names);
-  return sizes.map((s) => ({ ...s, failed: failed.get(s.queue) ?? 0 }));
+  return sizes.map((s) => ({
+    ...s,
+    failed: failed.get(s.queue) ?? 0,
+    paused: paused.has(s.queue),
+  }));
 }
 
 /** Waiting jobs (pending + delayed) per queue against a threshold: ALERT when over `max`. */
