@@ -7,6 +7,7 @@ import type { Database } from '../db/connection.js';
 import type { GptResult } from '../config/define.js';
 import { redact } from '../logging/redact.js';
 import { WriteBatcher } from '../util/write-batcher.js';
+import { sqliteBatchWriter } from '../db/sqlite-batch.js';
 
 /** A row is written when an attempt ends: retrying (another comes), succeeded or failed. */
 export const REQUEST_STATUSES = ['retrying', 'succeeded', 'failed'] as const;
@@ -114,12 +115,34 @@ const SUCCEEDED_COLUMNS = [
   'finished_at',
 ];
 
+/** Every column a success writes: the first attempt's and the outcome's. */
+const SUCCEEDED_INSERT = [
+  'job_id',
+  'queue',
+  'prompt',
+  'metadata',
+  'created_at',
+  ...SUCCEEDED_COLUMNS,
+];
+
+const SUCCEEDED_UPSERT_SQL =
+  `insert into gpt_requests (${SUCCEEDED_INSERT.join(', ')}) ` +
+  `values (${SUCCEEDED_INSERT.map(() => '?').join(', ')}) on conflict (job_id) do update set ` +
+  SUCCEEDED_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ');
+
 const succeededWriters = new WeakMap<Database, WriteBatcher<Record<string, unknown>>>();
 
 function succeededWriter(db: Database): WriteBatcher<Record<string, unknown>> {
   let writer = succeededWriters.get(db);
   if (!writer) {
+    // On SQLite, a statement prepared once beats knex building one per batch (src/db/sqlite-batch.ts).
+    const sqlite = sqliteBatchWriter(
+      db.knex,
+      SUCCEEDED_UPSERT_SQL,
+      (row: Record<string, unknown>) => SUCCEEDED_INSERT.map((c) => row[c]),
+    );
     writer = new WriteBatcher(async (rows) => {
+      if (sqlite) return sqlite(rows);
       // One row per job: PostgreSQL refuses a statement that would update a row twice.
       const byJob = [...new Map(rows.map((row) => [row.job_id, row])).values()];
       await db.knex('gpt_requests').insert(byJob).onConflict('job_id').merge(SUCCEEDED_COLUMNS);

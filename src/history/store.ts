@@ -4,6 +4,7 @@
  * and `queue:show` read, `queue:prune-history` and the worker's pruner delete.
  */
 import type { Knex } from 'knex';
+import { sqliteBatchWriter } from '../db/sqlite-batch.js';
 import type { FinalStatus } from './retention.js';
 
 /** One job_history row as written. Times are epoch ms. */
@@ -80,7 +81,11 @@ const INSERT_CHUNK = 500;
  */
 export async function insertHistory(knex: Knex, rows: readonly HistoryRow[]): Promise<void> {
   if (rows.length === 0) return;
-  if (await insertSqlite(knex, rows)) return;
+  // On SQLite: one prepared upsert per row in one transaction (src/db/sqlite-batch.ts).
+  const sqlite = sqliteBatchWriter(knex, UPSERT_SQL, (row: HistoryRow) =>
+    HISTORY_COLUMNS.map((c) => row[c]),
+  );
+  if (sqlite) return sqlite(rows);
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
     await knex('job_history').insert(chunk).onConflict(['id', 'connection']).merge();
@@ -111,36 +116,6 @@ const UPSERT_SQL = `insert into job_history (${HISTORY_COLUMNS.join(', ')}) valu
 )
   .map((c) => `${c} = excluded.${c}`)
   .join(', ')}`;
-
-type SqliteConnection = import('better-sqlite3').Database;
-
-/** Per SQLite connection: the upsert, prepared once, run for a batch in one transaction. */
-const sqliteWriters = new WeakMap<SqliteConnection, (rows: readonly HistoryRow[]) => void>();
-
-/**
- * On SQLite, one prepared statement run per row in one transaction: a third of the time of
- * knex's multi-row insert (which builds and prepares a new 8,000-parameter statement per batch),
- * and the worker's thread is what pays for it. False on another database.
- */
-async function insertSqlite(knex: Knex, rows: readonly HistoryRow[]): Promise<boolean> {
-  const client = knex.client as Knex.Client;
-  if ((client.config as { client?: unknown }).client !== 'better-sqlite3') return false;
-  const conn = (await client.acquireConnection()) as SqliteConnection;
-  try {
-    let write = sqliteWriters.get(conn);
-    if (!write) {
-      const statement = conn.prepare(UPSERT_SQL);
-      write = conn.transaction((batch: readonly HistoryRow[]) => {
-        for (const row of batch) statement.run(HISTORY_COLUMNS.map((c) => row[c]));
-      });
-      sqliteWriters.set(conn, write);
-    }
-    write(rows);
-  } finally {
-    await client.releaseConnection(conn);
-  }
-  return true;
-}
 
 export async function insertAttempts(knex: Knex, rows: readonly AttemptRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
