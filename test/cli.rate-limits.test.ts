@@ -105,7 +105,7 @@ const PUSHED_CONFIG = CONFIG.replace(
 });
 const typo = defineJob({
   name: 'chat.typo',
-  handle() { throw new RetryAfter(1, { limit: 'nosuch', key: 'a' }); },
+  handle() { throw new RetryAfter(60, { limit: 'nosuch', key: 'a' }); },
 });
 export default defineConfig({
   jobs: [send, upstream429, typo],`,

@@ -157,6 +157,35 @@ describe('the history writer', () => {
     expect(attempt).toMatchObject({ job_id: '8', outcome: 'put_back', error: 'try again' });
   });
 
+  it('drops only a row the storage refuses, names its job, and writes the others', async () => {
+    await migrateLatest(db);
+    const retention = new RetentionTable(
+      () => undefined,
+      () => undefined,
+    );
+    const errors: Array<{ message: string; during: string }> = [];
+    const writer = new HistoryWriter({
+      knex: db.knex,
+      connection: 'database',
+      retention,
+      flushMs: 60_000,
+      onError: (e, during) => errors.push({ message: e.message, during }),
+    });
+    const worker = new EventEmitter<WorkerEvents>();
+    writer.attach(worker, false);
+    // A row with no name: NOT NULL refuses it, as PostgreSQL refuses text it cannot hold.
+    const nameless = { ...claimed('6'), name: null as unknown as string };
+    for (const job of [claimed('5'), nameless, claimed('7')])
+      worker.emit('job:failed', { job, durationMs: 5, reason: 'error', error: new Error('x') });
+    await writer.close();
+    expect(writer.pending).toBe(0);
+    const ids = (await db.knex('job_history').orderBy('id')).map((r: { id: string }) => r.id);
+    expect(ids).toEqual(['5', '7']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/^The storage refused the history of job\(s\) 6: /);
+    expect(errors[0]!.during).toMatch(/those rows were dropped/);
+  });
+
   it('records waiting jobs cancelled by a command, as their retention says', async () => {
     await migrateLatest(db);
     const registry = new JobRegistry([

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { sqliteBatchWriter } from '../db/sqlite-batch.js';
+import { storableError } from '../queue/storable.js';
 import type { FinalStatus } from './retention.js';
 
 /** One job_history row as written. Times are epoch ms. */
@@ -79,8 +80,9 @@ const INSERT_CHUNK = 500;
  * Writes finished jobs. A job id seen again on its connection (an SQLite id reused once its
  * row is gone) replaces the older row: the newest job with that id is the one to show.
  */
-export async function insertHistory(knex: Knex, rows: readonly HistoryRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function insertHistory(knex: Knex, given: readonly HistoryRow[]): Promise<void> {
+  if (given.length === 0) return;
+  const rows = given.map(storableRow);
   // On SQLite: one prepared upsert per row in one transaction (src/db/sqlite-batch.ts).
   const sqlite = sqliteBatchWriter(knex, UPSERT_SQL, (row: HistoryRow) =>
     HISTORY_COLUMNS.map((c) => row[c]),
@@ -117,10 +119,22 @@ const UPSERT_SQL = `insert into job_history (${HISTORY_COLUMNS.join(', ')}) valu
   .map((c) => `${c} = excluded.${c}`)
   .join(', ')}`;
 
-export async function insertAttempts(knex: Knex, rows: readonly AttemptRow[]): Promise<void> {
+export async function insertAttempts(knex: Knex, given: readonly AttemptRow[]): Promise<void> {
+  const rows = given.map(storableRow);
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await knex('job_attempts').insert(rows.slice(i, i + INSERT_CHUNK));
   }
+}
+
+/**
+ * A row whose error PostgreSQL can hold (no NUL, no lone surrogate), masked and bounded as a
+ * job's stored error is everywhere (src/queue/storable.ts). Results, progress and tags are JSON
+ * text already (JSON.stringify escapes both), payloads were made storable at dispatch.
+ */
+function storableRow<R extends { error: string | null }>(row: R): R {
+  if (row.error === null) return row;
+  const error = storableError(row.error)!;
+  return error === row.error ? row : { ...row, error };
 }
 
 function where(knex: Knex, filter: HistoryFilter) {

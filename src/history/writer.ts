@@ -176,12 +176,52 @@ export class HistoryWriter {
       attempts = [];
       if (history.length > 0) await insertHistory(knex, history);
     } catch (error) {
+      if (refusesData(error)) return this.writeEach(history, attempts, error);
       this.options.onError(
         error instanceof Error ? error : new Error(String(error)),
         `writing ${history.length + attempts.length} job history rows (kept for the next write)`,
       );
       this.keep(history, attempts);
     }
+  }
+
+  /**
+   * The storage refused a row's data, not the connection: kept, that row would fail every
+   * later write, and the history of every job after it would be lost. Each row is written on
+   * its own; those refused again are dropped, named in the error.
+   */
+  private async writeEach(history: HistoryRow[], attempts: AttemptRow[], cause: unknown) {
+    const { knex } = this.options;
+    const dropped: string[] = [];
+    const transient: { history: HistoryRow[]; attempts: AttemptRow[] } = {
+      history: [],
+      attempts: [],
+    };
+    for (const row of attempts) {
+      try {
+        await insertAttempts(knex, [row]);
+      } catch (error) {
+        if (refusesData(error)) dropped.push(`${row.job_id} (attempt ${row.attempt})`);
+        else transient.attempts.push(row);
+      }
+    }
+    for (const row of history) {
+      try {
+        await insertHistory(knex, [row]);
+      } catch (error) {
+        if (refusesData(error)) dropped.push(row.id);
+        else transient.history.push(row);
+      }
+    }
+    if (dropped.length > 0) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      this.options.onError(
+        new Error(`The storage refused the history of job(s) ${dropped.join(', ')}: ${reason}`),
+        'writing job history (those rows were dropped; the others were written)',
+      );
+    }
+    if (transient.history.length + transient.attempts.length > 0)
+      this.keep(transient.history, transient.attempts);
   }
 
   /** Puts rows of a failed write back in front, within MAX_BUFFERED. */
@@ -211,4 +251,15 @@ export class HistoryWriter {
     clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/**
+ * The storage refused a row's data, not the link: a PostgreSQL data exception or constraint
+ * violation (SQLSTATE classes 22 and 23), or SQLite's own. Waiting will not make it take them.
+ */
+function refusesData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (/^(22|23)[0-9A-Z]{3}$/.test(code)) return true;
+  return /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code);
 }

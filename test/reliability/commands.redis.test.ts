@@ -142,10 +142,10 @@ describeRedis('redis connection: the queue commands', () => {
     expect([byFlag!.id, byJob!.id]).toEqual(['default:1', 'default:2']);
     // Nothing went to the database connection.
     expect(await json(['queue:size', 'default'])).toEqual([
-      { queue: 'default', pending: 0, delayed: 0, reserved: 0, failed: 0 },
+      { queue: 'default', pending: 0, delayed: 0, reserved: 0, failed: 0, paused: false },
     ]);
     expect(await json(['queue:size', 'default', '--connection', 'redis'])).toEqual([
-      { queue: 'default', pending: 2, delayed: 0, reserved: 0, failed: 0 },
+      { queue: 'default', pending: 2, delayed: 0, reserved: 0, failed: 0, paused: false },
     ]);
 
     const out = await ok(['queue:work', 'redis', '--stop-when-empty', '--json']);
@@ -198,10 +198,10 @@ describeRedis('redis connection: the queue commands', () => {
       await client.close();
     }
     expect(await json(['queue:size', 'default', '--connection', 'redis'])).toEqual([
-      { queue: 'default', pending: 4, delayed: 0, reserved: 0, failed: 0 },
+      { queue: 'default', pending: 4, delayed: 0, reserved: 0, failed: 0, paused: false },
     ]);
     expect(await json(['queue:size', 'default'])).toEqual([
-      { queue: 'default', pending: 1, delayed: 0, reserved: 0, failed: 0 },
+      { queue: 'default', pending: 1, delayed: 0, reserved: 0, failed: 0, paused: false },
     ]);
     await ok(['queue:clear', '--queue', 'default', '--connection', 'redis', '--force']);
     await ok(['queue:clear', '--queue', 'default', '--force']);
@@ -219,7 +219,7 @@ describeRedis('redis connection: the queue commands', () => {
     expect(await ok(['queue:retry', 'all'])).toMatch(/on redis\/default → job #default:\d+/);
     expect(await json(['queue:failed'])).toEqual([]);
     expect(await json(['queue:size', '--connection', 'redis'])).toEqual([
-      { queue: 'default', pending: 1, delayed: 0, reserved: 0, failed: 0 },
+      { queue: 'default', pending: 1, delayed: 0, reserved: 0, failed: 0, paused: false },
     ]);
     await ok(['queue:work', 'redis', '--stop-when-empty']);
     expect(runs()).toContain('flaky:7');
