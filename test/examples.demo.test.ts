@@ -54,8 +54,8 @@ it(
       const arrived = /arrived (\d\d:\d\d:\d\d\.\d{3})/.exec(stdout)?.[1];
       expect(due && arrived && arrived >= due, `due ${due}, arrived ${arrived}`).toBe(true);
       // The queues are empty at the end, and the fake received the four messages.
-      expect(stdout).toMatch(/^telegram-updates +0 +0 +0 +0$/m);
-      expect(stdout).toMatch(/^telegram +0 +0 +0 +0$/m);
+      expect(stdout).toMatch(/^telegram-updates +0 +0 +0 +0 +no$/m);
+      expect(stdout).toMatch(/^telegram +0 +0 +0 +0 +no$/m);
       expect(stdout).toContain('What the fake Telegram received (4 messages)');
       expect(stdout).toMatch(/sendMessage chat 1002: ⏰ take a break$/m);
       for (const name of ['longpoll', 'updates', 'sender'])

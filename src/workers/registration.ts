@@ -128,6 +128,10 @@ export class WorkerRegistration {
 
   /** Adds the row, prunes rows long stale, and beats every intervalMs until stop(). */
   async start(): Promise<void> {
+    // A storage that refuses the first write is left to the worker to report (it stops on a
+    // read-only or broken file at once, exit 14, naming the fix); a later beat that still fails
+    // is reported here (a redis worker whose SQL storage is down claims on regardless).
+    this.quietOnce = true;
     await this.write(async () => {
       await insertWorker(this.knex, this.entry());
       this.registered = true;
@@ -141,6 +145,9 @@ export class WorkerRegistration {
    * One write at a time: a slow storage never piles beats up. A storage that keeps refusing is
    * reported once, not on every beat, until a write goes through again.
    */
+  /** The next failed write is not reported (the first one, at start). */
+  private quietOnce = false;
+
   private async write(fn: () => Promise<void>): Promise<void> {
     const next = this.writing
       .then(fn)
@@ -148,8 +155,12 @@ export class WorkerRegistration {
         this.failing = false;
       })
       .catch((error: unknown) => {
-        if (!this.failing) this.onError(toError(error));
+        if (this.quietOnce) return;
+        if (!this.failing) this.onError(withoutSql(toError(error)));
         this.failing = true;
+      })
+      .finally(() => {
+        this.quietOnce = false;
       });
     this.writing = next;
     await next;
@@ -204,4 +215,13 @@ export async function registerWorker(
   );
   await registration.start();
   return registration;
+}
+
+/** knex prefixes a driver's message with the statement ("insert into ... - reason"): keep the reason. */
+function withoutSql(error: Error): Error {
+  const cut = error.message.lastIndexOf(' - ');
+  if (cut < 0 || !/^(insert|update|delete|select|with) /i.test(error.message)) return error;
+  return new Error(`Could not write to the workers table: ${error.message.slice(cut + 3)}`, {
+    cause: error,
+  });
 }
