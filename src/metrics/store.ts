@@ -110,24 +110,10 @@ export interface MetricsFilter {
 }
 
 /** Sums over rows: the counts, the histogram and the largest runtime, per queue or per job. */
-export interface MetricsTotals {
+export type MetricsTotals = Omit<MetricsDelta, 'minute' | 'queue' | 'name'> & {
   queue?: string;
   name?: string;
-  processed: number;
-  succeeded: number;
-  failed: number;
-  retried: number;
-  deferred: number;
-  cancelled: number;
-  skipped: number;
-  abandoned: number;
-  runtimeCount: number;
-  runtimeSumMs: number;
-  runtimeMaxMs: number;
-  buckets: number[];
-  waitSumMs: number;
-  waitCount: number;
-}
+};
 
 /** Totals per queue (`by: 'queue'`) or per job name (`by: 'job'`), in name order. */
 export async function sumMetrics(
