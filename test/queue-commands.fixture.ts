@@ -13,7 +13,13 @@ import { failedJobJson } from '../src/failed/present.js';
 import { DatabaseFailedJobStore } from '../src/failed/store.js';
 import { runCli, spawnCli, type CliProcess, type CliResult } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
-import { createTestDatabase, describePg, tempDir, type TestDatabase } from './helpers/services.js';
+import {
+  copyMigratedSqlite,
+  createMigratedTestDatabase,
+  describePg,
+  tempDir,
+  type TestDatabase,
+} from './helpers/services.js';
 
 export type Backend = 'sqlite' | 'pgsql';
 
@@ -151,10 +157,12 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
   writeFileSync(path.join(cwd, 'jobsmith.config.ts'), CONFIG);
   let pg: TestDatabase | undefined;
   let env: Env;
+  // Storage starts migrated (a copy of the run's template), as after `run migrate`.
   if (backend === 'pgsql') {
-    pg = await createTestDatabase();
+    pg = await createMigratedTestDatabase();
     env = appEnv({ DB_CONNECTION: 'pgsql', DATABASE_URL: pg.url });
   } else {
+    copyMigratedSqlite(path.join(cwd, 'storage/database.sqlite'));
     env = appEnv({ DB_CONNECTION: 'sqlite', DB_DATABASE: 'storage/database.sqlite' });
   }
   let database: Promise<Database> | undefined;
@@ -270,8 +278,6 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
       dir.cleanup();
     },
   };
-  // Migrate once, through the CLI, so every later command and the test's own queries find it.
-  await ok(['migrate']);
   return app;
 }
 

@@ -7,13 +7,13 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { parseEnv } from '../../src/config/env.js';
 import { openDatabase, type Database } from '../../src/db/connection.js';
-import { migrateLatest } from '../../src/db/migrate.js';
 import { PostgresQueue } from '../../src/queue/database/postgres-queue.js';
 import { RedisQueue } from '../../src/queue/redis/redis-queue.js';
 import { SqliteQueue } from '../../src/queue/database/sqlite-queue.js';
 import type { QueueDriver } from '../../src/queue/driver.js';
 import {
-  createTestDatabase,
+  copyMigratedSqlite,
+  createMigratedTestDatabase,
   pgAvailable,
   deleteRedisKeys,
   redisAvailable,
@@ -77,9 +77,9 @@ const sqlite: DriverFactory = {
   async setup() {
     const dir = tempDir('jobsmith-conformance-');
     const filename = path.join(dir.path, 'database.sqlite');
+    copyMigratedSqlite(filename);
     const env = parseEnv({ DB_CONNECTION: 'sqlite', DB_DATABASE: filename });
     const db = await openDatabase(env, dir.path);
-    await migrateLatest(db);
     const open = () => new SqliteQueue({ filename });
     return harness(db, open(), open, async () => dir.cleanup());
   },
@@ -89,10 +89,9 @@ const pgsql: DriverFactory = {
   name: 'pgsql',
   available: pgAvailable,
   async setup() {
-    const database = await createTestDatabase();
+    const database = await createMigratedTestDatabase();
     const env = parseEnv({ DB_CONNECTION: 'pgsql', DATABASE_URL: database.url });
     const db = await openDatabase(env, process.cwd());
-    await migrateLatest(db);
     // A second "process" gets its own pool, as another worker would.
     const pools: Knex[] = [];
     const open = async () => {
@@ -117,9 +116,9 @@ const redis: DriverFactory = {
   async setup() {
     const dir = tempDir('jobsmith-conformance-redis-');
     const filename = path.join(dir.path, 'database.sqlite');
+    copyMigratedSqlite(filename);
     const env = parseEnv({ DB_CONNECTION: 'sqlite', DB_DATABASE: filename });
     const db = await openDatabase(env, dir.path);
-    await migrateLatest(db);
     const url = redisUrl();
     const prefix = redisPrefix('jobsmith-conformance').replace(/:$/, '');
     const open = async () => {

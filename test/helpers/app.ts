@@ -12,6 +12,8 @@ import { openDatabase, type Database } from '../../src/db/connection.js';
 import { runCli, spawnCli, type CliProcess, type CliResult } from './cli.js';
 import { appEnv } from './env.js';
 import {
+  copyMigratedSqlite,
+  createMigratedTestDatabase,
   createTestDatabase,
   deleteRedisKeys,
   describePg,
@@ -53,7 +55,21 @@ export function describeBackend(backend: AppBackend, name: string, fn: () => voi
   else describe(title, fn);
 }
 
-export async function createApp(backend: AppBackend, config: string): Promise<TestApp> {
+export interface CreateAppOptions {
+  /**
+   * Start with every migration applied (a copy of the run's migrated template), as after
+   * `run migrate`, without running it. Default true; false gives empty storage, for tests of
+   * the migrations and of what commands do on a new database.
+   */
+  migrated?: boolean;
+}
+
+export async function createApp(
+  backend: AppBackend,
+  config: string,
+  options: CreateAppOptions = {},
+): Promise<TestApp> {
+  const migrated = options.migrated ?? true;
   const dir = tempDir(`jobsmith-app-${backend}-`);
   const cwd = realpathSync(dir.path);
   writeFileSync(path.join(cwd, 'jobsmith.config.ts'), config);
@@ -61,7 +77,7 @@ export async function createApp(backend: AppBackend, config: string): Promise<Te
   let prefix: string | undefined;
   let env: Env;
   if (backend === 'pgsql') {
-    pg = await createTestDatabase();
+    pg = await (migrated ? createMigratedTestDatabase() : createTestDatabase());
     env = appEnv({ DB_CONNECTION: 'pgsql', DATABASE_URL: pg.url });
   } else if (backend === 'redis') {
     prefix = redisPrefix('jobsmith-app').replace(/:$/, '');
@@ -73,6 +89,10 @@ export async function createApp(backend: AppBackend, config: string): Promise<Te
     });
   } else {
     env = appEnv({ DB_CONNECTION: 'sqlite' });
+  }
+  // SQLite (also the SQL storage of a redis app) lives at the default DB_DATABASE.
+  if (migrated && backend !== 'pgsql') {
+    copyMigratedSqlite(path.join(cwd, 'storage/database.sqlite'));
   }
   let database: Promise<Database> | undefined;
   return {

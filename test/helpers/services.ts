@@ -6,7 +6,7 @@
  * in CI the globalSetup fails the run instead, so they never silently skip there.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -80,8 +80,32 @@ function quoteIdent(name: string): string {
  * own cluster). Always `drop()` it (e.g. in afterAll).
  */
 export async function createTestDatabase(adminUrl = pgAdminUrl()): Promise<TestDatabase> {
+  return newDatabase(adminUrl, '');
+}
+
+/**
+ * A fresh database on the test server with every migration applied, copied from the run's
+ * migrated template (test/setup/templates.ts): a server-side copy, much cheaper than migrating.
+ */
+export async function createMigratedTestDatabase(): Promise<TestDatabase> {
+  const template = inject('templates').pgTemplate;
+  if (!template) throw new Error('createMigratedTestDatabase: PostgreSQL is not available');
+  return newDatabase(pgAdminUrl(), ` TEMPLATE ${quoteIdent(template)}`);
+}
+
+/** Copies the run's migrated SQLite file (test/setup/templates.ts) to `file`, making its folder. */
+export function copyMigratedSqlite(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  copyFileSync(inject('templates').sqliteFile, file);
+  // The storage is private to its user, as openDatabase makes it (test/files.private.test.ts).
+  chmodSync(file, 0o600);
+}
+
+async function newDatabase(adminUrl: string, clause: string): Promise<TestDatabase> {
   const name = `jobsmith_test_${randomBytes(6).toString('hex')}`;
-  await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  await withAdminClient(adminUrl, (client) =>
+    client.query(`CREATE DATABASE ${quoteIdent(name)}${clause}`),
+  );
 
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

@@ -19,6 +19,8 @@ import { RedisQueue } from '../../src/queue/redis/redis-queue.js';
 import { REPO_ROOT, runCli, spawnCli, type CliProcess, type CliResult } from '../helpers/cli.js';
 import { appEnv } from '../helpers/env.js';
 import {
+  copyMigratedSqlite,
+  createMigratedTestDatabase,
   createTestDatabase,
   deleteRedisKeys,
   describePg,
@@ -406,6 +408,8 @@ export default defineConfig({
 export interface TestApp {
   dir: string;
   backend: Backend;
+  /** True when the storage was copied from the run's migrated template. */
+  premigrated: boolean;
   /** The environment every CLI of this app runs with. */
   env: Record<string, string | undefined>;
   writeConfig(options?: ConfigOptions): void;
@@ -444,11 +448,19 @@ export async function createApp(kind: BackendKind, options: AppOptions = {}): Pr
   const tmp = tempDir(`jobsmith-rel-${kind}-`);
   const dir = realpathSync(tmp.path);
   let backend: Backend;
+  let premigrated: boolean;
   try {
-    backend =
-      kind === 'pgsql'
-        ? pgBackend(await createTestDatabase(options.pgAdminUrl))
-        : sqliteBackend(path.join(dir, 'database.sqlite'));
+    // Storage starts migrated, from the run's template, unless the test brings its own
+    // PostgreSQL cluster (the template lives on the shared server); migrate() does the rest.
+    premigrated = options.pgAdminUrl === undefined;
+    if (kind === 'pgsql') {
+      backend = pgBackend(
+        await (premigrated ? createMigratedTestDatabase() : createTestDatabase(options.pgAdminUrl)),
+      );
+    } else {
+      copyMigratedSqlite(path.join(dir, 'database.sqlite'));
+      backend = sqliteBackend(path.join(dir, 'database.sqlite'));
+    }
   } catch (error) {
     tmp.cleanup();
     throw error;
@@ -471,6 +483,7 @@ export async function createApp(kind: BackendKind, options: AppOptions = {}): Pr
     dir,
     backend,
     env,
+    premigrated,
     writeConfig(options) {
       writeFileSync(path.join(dir, 'jobsmith.config.ts'), configSource(options));
     },
@@ -675,8 +688,10 @@ function redisQueues(url: string): QueueInspector {
 
 /** Applies the schema (and the test's `runs` table) before any worker starts. */
 export async function migrate(app: TestApp): Promise<void> {
-  const result = await app.run(['migrate']);
-  expect(result.code, result.stderr).toBe(0);
+  if (!app.premigrated) {
+    const result = await app.run(['migrate']);
+    expect(result.code, result.stderr).toBe(0);
+  }
   await app.backend.query(
     'create table runs (job_id text not null, attempt integer not null, pid integer not null, ' +
       'unique (job_id, attempt))',

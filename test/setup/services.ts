@@ -11,6 +11,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { makeTemplates, type StorageTemplates } from './templates.js';
 
 export interface ServicesInfo {
   pg: boolean;
@@ -22,6 +23,7 @@ export interface ServicesInfo {
 declare module 'vitest' {
   export interface ProvidedContext {
     services: ServicesInfo;
+    templates: StorageTemplates;
   }
 }
 
@@ -226,7 +228,7 @@ export async function probeRedis(url: string, timeoutMs = PROBE_TIMEOUT_MS): Pro
   }
 }
 
-export default async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const pgUrl = testDatabaseUrl();
   const redisUrl = testRedisUrl();
   const [pgResult, redisResult] = await Promise.all([probePostgres(pgUrl), probeRedis(redisUrl)]);
@@ -266,4 +268,7 @@ export default async function setup(project: TestProject): Promise<void> {
   }
 
   project.provide('services', { pg: pgResult.ok, redis: redisResult.ok, pgUrl, redisUrl });
+  const made = await makeTemplates(pgResult.ok ? pgUrl : null);
+  project.provide('templates', made.templates);
+  return () => made.remove();
 }
