@@ -11,7 +11,8 @@ import { parseEnv } from '../src/config/env.js';
 import { openDatabase, type Database } from '../src/db/connection.js';
 import { failedJobJson } from '../src/failed/present.js';
 import { DatabaseFailedJobStore } from '../src/failed/store.js';
-import { runCli, spawnCli, type CliProcess, type CliResult } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
+import { spawnCli, type CliProcess, type CliResult } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import {
   copyMigratedSqlite,
@@ -167,8 +168,9 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
   }
   let database: Promise<Database> | undefined;
 
+  // Commands run in a long-lived CLI host (test/helpers/cli-host.ts): these suites run hundreds.
   const run: QueueApp['run'] = (args, options = {}) =>
-    runCli(args, { cwd, env: { ...env, ...options.env }, input: options.input });
+    runCliInHost(args, { cwd, env: { ...env, ...options.env }, input: options.input });
 
   const ok: QueueApp['ok'] = async (args, extra) => {
     const result = await run(args, { env: extra });
