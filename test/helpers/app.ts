@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe } from 'vitest';
 import { parseEnv } from '../../src/config/env.js';
 import { openDatabase, type Database } from '../../src/db/connection.js';
+import { runCliInHost } from './cli-host.js';
 import { runCli, spawnCli, type CliProcess, type CliResult } from './cli.js';
 import { appEnv } from './env.js';
 import {
@@ -36,7 +37,7 @@ export interface TestApp {
   env: Env;
   run(
     args: string[],
-    options?: { env?: Env; input?: string; timeoutMs?: number },
+    options?: { env?: Env; input?: string; timeoutMs?: number; spawn?: boolean },
   ): Promise<CliResult>;
   spawn(
     args: string[],
@@ -99,8 +100,10 @@ export async function createApp(
     backend,
     cwd,
     env,
+    // Commands run in a long-lived CLI host (test/helpers/cli-host.ts), unless `spawn` asks
+    // for a process of their own (start-up behaviour, signals).
     run: (args, options = {}) =>
-      runCli(args, {
+      (options.spawn ? runCli : runCliInHost)(args, {
         cwd,
         env: { ...env, ...options.env },
         input: options.input,

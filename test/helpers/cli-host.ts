@@ -14,7 +14,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cliEnv, REPO_ROOT, type CliOptions, type CliResult } from './cli.js';
+import { cliEnv, REPO_ROOT, runCli, type CliOptions, type CliResult } from './cli.js';
 
 const CHILD = fileURLToPath(new URL('./cli-host-child.mjs', import.meta.url));
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -62,8 +62,12 @@ function startHost(): Host {
   return host;
 }
 
+/** Variables Node reads only when a process starts: a command given one gets its own process. */
+const STARTUP_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
+
 /** Runs `run <args>` in a host process; same result shape as runCli. */
 export async function runCliInHost(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  if (STARTUP_VARIABLES.some((name) => opts.env?.[name] !== undefined)) return runCli(args, opts);
   const host = idle.pop() ?? startHost();
   await host.ready;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;

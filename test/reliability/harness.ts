@@ -16,7 +16,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect } from 'vitest';
 import { RedisQueue } from '../../src/queue/redis/redis-queue.js';
-import { REPO_ROOT, runCli, spawnCli, type CliProcess, type CliResult } from '../helpers/cli.js';
+import { runCliInHost } from '../helpers/cli-host.js';
+import { REPO_ROOT, spawnCli, type CliProcess, type CliResult } from '../helpers/cli.js';
 import { appEnv } from '../helpers/env.js';
 import {
   copyMigratedSqlite,
@@ -488,7 +489,8 @@ export async function createApp(kind: BackendKind, options: AppOptions = {}): Pr
       writeFileSync(path.join(dir, 'jobsmith.config.ts'), configSource(options));
     },
     run(args, opts = {}) {
-      return runCli(args, {
+      // In a long-lived CLI host (test/helpers/cli-host.ts); workers are spawned below.
+      return runCliInHost(args, {
         cwd: dir,
         env,
         input: opts.input,
