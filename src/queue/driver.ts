@@ -161,6 +161,8 @@ export interface FailedJobRecord {
    * before migration 0005 has no window kept: then `forMs` is missing.
    */
   unique?: { key: string; forMs?: number };
+  /** The job's tags, so that a retry puts it back with them (migration 0019). */
+  tags?: string[];
 }
 
 /**

@@ -220,7 +220,11 @@ for (const d of drivers) {
           throw new Permanent('gone');
         },
       });
-      const id = await pushOne(h.driver, { name: 'doomed.job', payload: '{"n":7}' });
+      const id = await pushOne(h.driver, {
+        name: 'doomed.job',
+        payload: '{"n":7}',
+        tags: ['post:7'],
+      });
       const { w, history } = workWithHistory(h, [doomed]);
       expect(await exitOf(w)).toBe(EXIT.OK);
       await history.close();
@@ -233,6 +237,7 @@ for (const d of drivers) {
         name: 'doomed.job',
         payload: '{"n":7}',
         result: null,
+        tags: ['post:7'],
       });
       expect(found!.error).toMatch(/^Permanent: gone\n/);
       expect(found!.timeline.at(-1)).toMatchObject({ outcome: 'failed', error: 'Permanent: gone' });
