@@ -94,7 +94,18 @@ export const uniq = defineJob({
   },
 });
 
-const jobs = [ok, boom, flaky, slow, uniq];
+// Reports its progress twice, then fails for good: its history keeps the last value.
+export const partial = defineJob({
+  name: 'partial.job',
+  schema: payload,
+  async handle(p: P, ctx) {
+    await ctx.progress({ done: p.n, of: 10 });
+    await ctx.progress({ done: p.n + 1, of: 10 });
+    throw new Permanent('stopped at ' + (p.n + 1));
+  },
+});
+
+const jobs = [ok, boom, flaky, slow, uniq, partial];
 export default defineConfig({ jobs: process.env.WITH_LATER === '1' ? [...jobs, later] : jobs });
 `;
 

@@ -70,6 +70,27 @@ export function jobSpecs(backend: Backend): void {
     );
 
     it(
+      'queue:show prints a finished job with the last progress it reported',
+      async () => {
+        const [id] = await app().dispatch('partial.job', [3], ['--queue', 'fin', '--tag', 'big']);
+        await app().work('fin');
+        expect(await app().json(['queue:show', id!])).toMatchObject({
+          source: 'history',
+          id,
+          status: 'failed',
+          tags: ['big'],
+          progress: { done: 4, of: 10 },
+          error: expect.stringMatching(/^Permanent: stopped at 4\n/),
+        });
+        const text = (await app().ok(['queue:show', id!])).split('\n');
+        expect(text[0]).toBe(`Job ${id}  partial.job on queue fin`);
+        expect(text).toContain('Status      failed');
+        expect(text).toContain('Progress    {"done":4,"of":10}');
+      },
+      SLOW,
+    );
+
+    it(
       'queue:promote runs delayed jobs now and leaves the others',
       async () => {
         const [delayed] = await app().dispatch('ok.job', [1], ['--queue', 'pr', '--delay', '1h']);

@@ -78,6 +78,11 @@ export interface ClaimedJob {
   tags?: string[];
   /** Epoch ms from which the job could run (dispatch, or its delay's end): wait = start - this. */
   readyAt?: number;
+  /**
+   * The progress an earlier attempt stored (`ctx.progress`, JSON text), if any: what
+   * `queue:show` showed, kept in the job's history when this attempt reports none.
+   */
+  progress?: string;
 }
 
 /**

@@ -34,7 +34,7 @@ function claimJobs(skipIds: boolean): string {
         order by priority desc, ready_at, id
         limit ?
         for update skip locked))
-    returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags`;
+    returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress`;
 }
 
 /**
@@ -103,10 +103,10 @@ export const SQL = {
     select true as done, id, null::text as name, null::text as queue, null::text as payload,
            null::int as priority, null::int as attempts, null::int as max_tries,
            null::bigint as ready_at, null::boolean as isolated, null::text as last_error,
-           null::text as tags
+           null::text as tags, null::text as progress
       from done
     union all
-    select false, id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags
+    select false, id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress
       from claimed`,
   markAlone: `update jobs set alone = true where id = ? and token = ?`,
   // ctx.progress (src/worker/progress.ts): fenced by the claim's token, like every settle.

@@ -34,7 +34,7 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
           where queue = @queue and available_at <= @now
           order by priority desc, ready_at, id
           limit @limit)
-      returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags`),
+      returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress`),
     // Jobs of a queue held with a live lease (globalConcurrency): a lease that ran out does not
     // count. It walks the queue's entries of jobs_ready_idx, so it costs with the queue's
     // length; only the claims of a capped queue run it (docs/concurrency.md).
