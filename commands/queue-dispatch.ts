@@ -6,6 +6,7 @@ import {
   globals,
   newCommand,
   priorityFlag,
+  tagsFlag,
   triesFlag,
 } from '../src/cli/command.js';
 import { dispatchFromStdin, printResults } from '../src/cli/bulk-dispatch.js';
@@ -41,6 +42,11 @@ export default function command() {
       priorityFlag('--priority'),
     )
     .option('--tries <n>', 'attempts in all (1 to 1000000)', triesFlag('--tries'))
+    .option(
+      '--tag <tag>',
+      "a tag to find the job by (queue:list --tag); repeat for more, added to the job's own tags",
+      tagsFlag('--tag'),
+    )
     .option(
       '--connection <name>',
       'queue connection (default: QUEUE_CONNECTION)',
@@ -79,6 +85,7 @@ export default function command() {
           at: opts.at,
           priority: opts.priority,
           tries: opts.tries,
+          tags: opts.tag as string[] | undefined,
         };
         const connection = opts.connection ?? job.connection;
         const payload = readPayload(opts.payload, opts.payloadFile);

@@ -186,7 +186,7 @@ describe('the history writer', () => {
     expect(errors[0]!.during).toMatch(/those rows were dropped/);
   });
 
-  it('records waiting jobs cancelled by a command, as their retention says', async () => {
+  it('records waiting jobs cancelled by a command, as their retention says, with their progress', async () => {
     await migrateLatest(db);
     const registry = new JobRegistry([
       defineJob({ name: 'gone.job', retain: { cancelled: false }, handle: () => {} }),
@@ -198,23 +198,26 @@ describe('the history writer', () => {
       'database',
       [
         { ...job, id: '1', name: 'gone.job' },
-        { ...job, id: '2', name: 'kept.job', tags: ['post:2'] },
+        { ...job, id: '2', name: 'kept.job', tags: ['post:2'], progress: { done: 1, of: 3 } },
+        { ...job, id: '3', name: 'kept.job', progress: null },
       ],
       'Cancelled by ops',
       retentionTable(registry, { default: { retain: { cancelled: '1d' } } }),
       5_000,
     );
-    expect(written).toBe(1);
-    expect(await db.knex('job_history')).toEqual([
+    expect(written).toBe(2);
+    expect(await db.knex('job_history').orderBy('id')).toEqual([
       expect.objectContaining({
         id: '2',
         status: 'cancelled',
         error: 'Cancelled by ops',
         tags: '["post:2"]',
+        progress: '{"done":1,"of":3}',
         dispatched_at: 1_000,
         finished_at: 5_000,
         expires_at: 5_000 + 86_400_000,
       }),
+      expect.objectContaining({ id: '3', status: 'cancelled', tags: null, progress: null }),
     ]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A scratch app for the queue:* operator command tests: a temp dir with a jobsmith.config.ts,
- * its own storage (an SQLite file, or a fresh PostgreSQL database), and helpers that run
- * `bin/run` the way an operator does. One app per describe; tests in it use their own queues.
+ * its own storage (an SQLite file, a fresh PostgreSQL database, or Redis jobs under a key prefix
+ * of their own with failed jobs in an SQLite file), and helpers that run `bin/run` the way an
+ * operator does. One app per describe; tests in it use their own queues.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -11,18 +12,24 @@ import { parseEnv } from '../src/config/env.js';
 import { openDatabase, type Database } from '../src/db/connection.js';
 import { failedJobJson } from '../src/failed/present.js';
 import { DatabaseFailedJobStore } from '../src/failed/store.js';
+import { RedisQueue } from '../src/queue/redis/redis-queue.js';
 import { runCliInHost } from './helpers/cli-host.js';
 import { spawnCli, type CliProcess, type CliResult } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import {
   copyMigratedSqlite,
   createMigratedTestDatabase,
+  deleteRedisKeys,
   describePg,
+  describeRedis,
+  redisCommands,
+  redisPrefix,
+  redisUrl,
   tempDir,
   type TestDatabase,
 } from './helpers/services.js';
 
-export type Backend = 'sqlite' | 'pgsql';
+export type Backend = 'sqlite' | 'pgsql' | 'redis';
 
 /**
  * Jobs for the tests. Each run appends `name:n` to runs.log in the working directory, so a test
@@ -87,7 +94,18 @@ export const uniq = defineJob({
   },
 });
 
-const jobs = [ok, boom, flaky, slow, uniq];
+// Reports its progress twice, then fails for good: its history keeps the last value.
+export const partial = defineJob({
+  name: 'partial.job',
+  schema: payload,
+  async handle(p: P, ctx) {
+    await ctx.progress({ done: p.n, of: 10 });
+    await ctx.progress({ done: p.n + 1, of: 10 });
+    throw new Permanent('stopped at ' + (p.n + 1));
+  },
+});
+
+const jobs = [ok, boom, flaky, slow, uniq, partial];
 export default defineConfig({ jobs: process.env.WITH_LATER === '1' ? [...jobs, later] : jobs });
 `;
 
@@ -123,6 +141,8 @@ type Env = Record<string, string | undefined>;
 
 export interface QueueApp {
   backend: Backend;
+  /** The queue connection the app's jobs are on: `database`, or `redis`. */
+  connection: string;
   cwd: string;
   run(args: string[], options?: { env?: Env; input?: string }): Promise<CliResult>;
   /** Runs a command that must succeed (exit 0, nothing on stderr) and returns its stdout. */
@@ -140,6 +160,8 @@ export interface QueueApp {
   failed(queue?: string): Promise<FailedJson[]>;
   /** The jobs of a queue in claim order, read from storage. */
   jobs(queue: string): Promise<StoredJob[]>;
+  /** Stores a progress value with a live job, as ctx.progress stores it. */
+  setProgress(jobId: string, progress: unknown): Promise<void>;
   sizes(queues: string[]): Promise<Array<Record<string, unknown>>>;
   /** Lines of runs.log: `name:n` per run. */
   runs(): string[];
@@ -147,7 +169,10 @@ export interface QueueApp {
   db(): Promise<Database>;
   /** Inserts a failed job directly, `hoursAgo` in the past, as if it failed then. */
   insertOldFailed(queue: string, hoursAgo: number, n?: number): Promise<number>;
-  /** Marks a waiting job as held by a worker (a live lease of an hour). */
+  /**
+   * Marks a waiting job as held by a worker (a live lease of an hour). On Redis it is claimed as
+   * a worker claims it: it must be the next job of its queue.
+   */
   reserve(jobId: string): Promise<void>;
   cleanup(): Promise<void>;
 }
@@ -157,16 +182,41 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
   const cwd = realpathSync(dir.path);
   writeFileSync(path.join(cwd, 'jobsmith.config.ts'), CONFIG);
   let pg: TestDatabase | undefined;
+  let prefix: string | undefined;
   let env: Env;
   // Storage starts migrated (a copy of the run's template), as after `run migrate`.
   if (backend === 'pgsql') {
     pg = await createMigratedTestDatabase();
     env = appEnv({ DB_CONNECTION: 'pgsql', DATABASE_URL: pg.url });
+  } else if (backend === 'redis') {
+    prefix = redisPrefix('jobsmith-queue').replace(/:$/, '');
+    env = appEnv({
+      DB_CONNECTION: 'sqlite',
+      DB_DATABASE: 'storage/database.sqlite',
+      QUEUE_CONNECTION: 'redis',
+      REDIS_URL: redisUrl(),
+      REDIS_PREFIX: prefix,
+    });
   } else {
-    copyMigratedSqlite(path.join(cwd, 'storage/database.sqlite'));
     env = appEnv({ DB_CONNECTION: 'sqlite', DB_DATABASE: 'storage/database.sqlite' });
   }
+  // SQLite (also the SQL storage of a redis app) lives at DB_DATABASE.
+  if (backend !== 'pgsql') copyMigratedSqlite(path.join(cwd, 'storage/database.sqlite'));
   let database: Promise<Database> | undefined;
+  /** On Redis: a driver of the test's own, for what only a worker does (reserve). */
+  let redisDriver: Promise<RedisQueue> | undefined;
+  const redisQueue = () => {
+    redisDriver ??= (async () => {
+      const driver = new RedisQueue({
+        url: redisUrl(),
+        prefix: prefix!,
+        knex: async () => (await app.db()).knex,
+      });
+      await driver.connect();
+      return driver;
+    })();
+    return redisDriver;
+  };
 
   // Commands run in a long-lived CLI host (test/helpers/cli-host.ts): these suites run hundreds.
   const run: QueueApp['run'] = (args, options = {}) =>
@@ -184,6 +234,7 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
 
   const app: QueueApp = {
     backend,
+    connection: backend === 'redis' ? 'redis' : 'database',
     cwd,
     run,
     ok,
@@ -221,6 +272,19 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
       return (await store.page({ queue }, 0, 10_000)).map(failedJobJson);
     },
     async jobs(queue) {
+      if (prefix) {
+        const rows = await (await redisQueue()).list(queue, undefined, 0, 10_000);
+        return rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          queue: r.queue,
+          priority: r.priority,
+          attempts: r.attempts,
+          max_tries: r.maxTries,
+          payload: r.payload,
+          last_error: r.lastError,
+        }));
+      }
       const { knex } = await app.db();
       const rows = await knex('jobs')
         .where({ queue })
@@ -263,7 +327,30 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
         .returning('id');
       return Number((row as { id: unknown }).id);
     },
+    async setProgress(jobId, progress) {
+      const text = JSON.stringify(progress);
+      if (prefix) {
+        // BullMQ's own progress field of the job hash, `<prefix>:<queue>:<id>` (the id's form).
+        const key = `${prefix}:${jobId}`;
+        const [exists] = await redisCommands(redisUrl(), [['EXISTS', key]]);
+        expect(exists, `no job hash ${key}`).toBe(1);
+        await redisCommands(redisUrl(), [['HSET', key, 'progress', text]]);
+        return;
+      }
+      const { knex } = await app.db();
+      expect(await knex('jobs').where({ id: jobId }).update({ progress: text })).toBe(1);
+    },
     async reserve(jobId) {
+      if (prefix) {
+        const driver = await redisQueue();
+        const [claimed] = await driver.claim(
+          [jobId.slice(0, jobId.lastIndexOf(':'))],
+          1,
+          3_600_000,
+        );
+        expect(claimed?.id, 'reserve on redis claims the next job of its queue').toBe(jobId);
+        return;
+      }
       const { knex } = await app.db();
       const changed = await knex('jobs')
         .where({ id: jobId })
@@ -275,8 +362,10 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
       expect(changed).toBe(1);
     },
     async cleanup() {
+      if (redisDriver) await (await redisDriver).close();
       if (database) await (await database).knex.destroy();
       await pg?.drop();
+      if (prefix) await deleteRedisKeys(redisUrl(), `${prefix}:`);
       dir.cleanup();
     },
   };
@@ -284,7 +373,8 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
 }
 
 /**
- * `describe` with a fresh app for its tests (SQLite always; PostgreSQL when the server is up).
+ * `describe` with a fresh app for its tests (SQLite always; PostgreSQL and Redis when their
+ * servers are up).
  * The app is created once for the describe: tests use distinct queue names.
  */
 export function describeApp(
@@ -294,7 +384,13 @@ export function describeApp(
   /** False skips the describe (a service it needs besides its storage is down). */
   enabled = true,
 ): void {
-  const wrap = !enabled ? describe.skip : backend === 'pgsql' ? describePg : describe;
+  const wrap = !enabled
+    ? describe.skip
+    : backend === 'pgsql'
+      ? describePg
+      : backend === 'redis'
+        ? describeRedis
+        : describe;
   wrap(`${name} (${backend})`, () => {
     let current: QueueApp | undefined;
     beforeAll(async () => {

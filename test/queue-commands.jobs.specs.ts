@@ -1,20 +1,10 @@
 /**
  * The per-job commands on live jobs (issue 15): queue:show, queue:promote, queue:delete, and
- * queue:list --tag with its progress column. Run by a .sqlite and a .pg file.
+ * queue:list --tag with its progress column, for jobs tagged with queue:dispatch --tag. Run by a
+ * .sqlite, a .pg and a .redis file.
  */
 import { expect, it } from 'vitest';
-import { describeApp, tableRows, type Backend, type QueueApp } from './queue-commands.fixture.js';
-
-/** Gives stored jobs tags and a progress value, as dispatch and ctx.progress store them. */
-async function annotate(app: QueueApp, id: string, tags: string[] | null, progress?: unknown) {
-  const { knex } = await app.db();
-  await knex('jobs')
-    .where({ id })
-    .update({
-      tags: tags === null ? null : JSON.stringify(tags),
-      progress: progress === undefined ? null : JSON.stringify(progress),
-    });
-}
+import { describeApp, tableRows, type Backend } from './queue-commands.fixture.js';
 
 /** Each test runs the CLI a dozen times: a loaded machine takes seconds per run. */
 const SLOW = 90_000;
@@ -24,9 +14,14 @@ export function jobSpecs(backend: Backend): void {
     it(
       'queue:show prints one live job, and exits 1 for an id that matches none',
       async () => {
-        const [a] = await app().dispatch('ok.job', [1], ['--queue', 'sh', '--priority', '3']);
-        const [b] = await app().dispatch('ok.job', [2], ['--queue', 'sh']);
-        await annotate(app(), a!, ['post:42', 'user:7'], { done: 3, of: 10 });
+        const [a] = await app().dispatch(
+          'ok.job',
+          [1],
+          ['--queue', 'sh', '--priority', '3', '--tag', 'post:42', '--tag', 'user:7'],
+        );
+        // On a queue of its own: on Redis a job is held by claiming the next one of its queue.
+        const [b] = await app().dispatch('ok.job', [2], ['--queue', 'shr']);
+        await app().setProgress(a!, { done: 3, of: 10 });
         await app().reserve(b!);
 
         const shown = await app().json<Record<string, unknown>>(['queue:show', a!]);
@@ -66,10 +61,31 @@ export function jobSpecs(backend: Backend): void {
           expect(missing.code).toBe(1);
           expect(missing.stdout).toBe('');
           expect(missing.stderr).toBe(
-            `Error: No job with id "${id}" on the database connection.\n` +
+            `Error: No job with id "${id}" on the ${app().connection} connection.\n` +
               'Run `run queue:list QUEUE` to see live jobs; a finished job shows while its history is kept (docs/lifecycle.md).\n',
           );
         }
+      },
+      SLOW,
+    );
+
+    it(
+      'queue:show prints a finished job with the last progress it reported',
+      async () => {
+        const [id] = await app().dispatch('partial.job', [3], ['--queue', 'fin', '--tag', 'big']);
+        await app().work('fin');
+        expect(await app().json(['queue:show', id!])).toMatchObject({
+          source: 'history',
+          id,
+          status: 'failed',
+          tags: ['big'],
+          progress: { done: 4, of: 10 },
+          error: expect.stringMatching(/^Permanent: stopped at 4\n/),
+        });
+        const text = (await app().ok(['queue:show', id!])).split('\n');
+        expect(text[0]).toBe(`Job ${id}  partial.job on queue fin`);
+        expect(text).toContain('Status      failed');
+        expect(text).toContain('Progress    {"done":4,"of":10}');
       },
       SLOW,
     );
@@ -106,7 +122,7 @@ export function jobSpecs(backend: Backend): void {
           missing: ['424242'],
         });
         expect(again.stderr).toBe(
-          'Error: No live job with id "424242" on the database connection.\n' +
+          `Error: No live job with id "424242" on the ${app().connection} connection.\n` +
             'Run `run queue:list QUEUE --state delayed` to see the delayed jobs.\n',
         );
       },
@@ -116,8 +132,9 @@ export function jobSpecs(backend: Backend): void {
     it(
       'queue:delete deletes waiting jobs and refuses one in progress',
       async () => {
-        const [pending, held] = await app().dispatch('ok.job', [1, 3], ['--queue', 'dl']);
+        const [pending] = await app().dispatch('ok.job', [1], ['--queue', 'dl']);
         const [delayed] = await app().dispatch('ok.job', [2], ['--queue', 'dl', '--delay', '1h']);
+        const [held] = await app().dispatch('ok.job', [3], ['--queue', 'dlr']);
         await app().reserve(held!);
 
         expect(await app().ok(['queue:delete', pending!])).toBe(`Deleted  job ${pending}\n`);
@@ -129,10 +146,11 @@ export function jobSpecs(backend: Backend): void {
           missing: ['777777'],
         });
         expect(result.stderr).toBe(
-          `Error: Job "${held}" is in progress and not deleted: cancel it with \`run queue:cancel ${held}\`. No live job with id "777777" on the database connection.\n` +
+          `Error: Job "${held}" is in progress and not deleted: cancel it with \`run queue:cancel ${held}\`. No live job with id "777777" on the ${app().connection} connection.\n` +
             'Run `run queue:list QUEUE` to see the live jobs.\n',
         );
-        expect((await app().jobs('dl')).map((j) => j.id)).toEqual([held]);
+        expect(await app().jobs('dl')).toEqual([]);
+        expect((await app().jobs('dlr')).map((j) => j.id)).toEqual([held]);
 
         const usage = await app().run(['queue:delete']);
         expect(usage.code).toBe(2);
@@ -141,20 +159,23 @@ export function jobSpecs(backend: Backend): void {
     );
 
     it(
-      'queue:list --tag lists the jobs carrying a tag, with their progress',
+      'queue:list --tag lists the jobs dispatched with a tag, with their progress',
       async () => {
-        const [a, b, c] = await app().dispatch('ok.job', [1, 2, 3], ['--queue', 'tg']);
-        await annotate(app(), a!, ['post:42']);
-        await annotate(app(), b!, ['post:420'], 55);
-        await annotate(app(), c!, ['user:1', 'post:42'], { step: 'upload' });
+        const tagged = (n: number, tags: string[]) =>
+          app().dispatch('ok.job', [n], ['--queue', 'tg', ...tags.flatMap((t) => ['--tag', t])]);
+        const [a] = await tagged(1, ['post:42']);
+        const [b] = await tagged(2, ['post:420']);
+        const [c] = await tagged(3, ['user:1', 'post:42', 'user:1']);
+        await app().setProgress(b!, 55);
+        await app().setProgress(c!, { step: 'upload' });
 
-        const tagged = await app().json<Array<{ id: string; tags: string[]; progress: unknown }>>([
+        const listed = await app().json<Array<{ id: string; tags: string[]; progress: unknown }>>([
           'queue:list',
           'tg',
           '--tag',
           'post:42',
         ]);
-        expect(tagged.map((r) => [r.id, r.tags, r.progress])).toEqual([
+        expect(listed.map((r) => [r.id, r.tags, r.progress])).toEqual([
           [a, ['post:42'], null],
           [c, ['user:1', 'post:42'], { step: 'upload' }],
         ]);
@@ -180,6 +201,21 @@ export function jobSpecs(backend: Backend): void {
         const bad = await app().run(['queue:list', 'tg', '--tag', '']);
         expect(bad.code).toBe(2);
         expect(bad.stderr).toContain('--tag: tag "" is not a non-empty string');
+        const badDispatch = await app().run([
+          'queue:dispatch',
+          'ok.job',
+          '--payload',
+          '{"n":4}',
+          '--queue',
+          'tg',
+          '--tag',
+          '',
+        ]);
+        expect(badDispatch.code).toBe(2);
+        expect(badDispatch.stderr.split('\n')[0]).toBe(
+          `Error: --tag: tag "" is not a non-empty string; a job's tags are a list of at most 20 non-empty strings of at most 100 characters.`,
+        );
+        expect((await app().jobs('tg')).map((j) => j.id)).toEqual([a, b, c]);
       },
       SLOW,
     );

@@ -13,6 +13,7 @@ import {
   queueUsageProblem,
 } from '../jobs/limits.js';
 import { BACKOFF_TEXT_HELP, parseBackoffText } from '../jobs/backoff.js';
+import { MAX_TAGS, TAGS_HELP, tagProblem } from '../jobs/tags.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
 import { parseIsoDate } from '../util/iso-date.js';
 import type { GlobalOptions } from './app.js';
@@ -117,6 +118,23 @@ export function backoffFlag(flag: string) {
     const numbers = parseBackoffText(value);
     if (!numbers) throw new UsageError(`${flag} must be ${BACKOFF_TEXT_HELP}; got "${value}".`);
     return numbers;
+  };
+}
+
+/**
+ * Parses a repeatable --tag into the tags given so far (commander passes them back), each a tag
+ * as dispatch takes it (src/jobs/tags.ts).
+ */
+export function tagsFlag(flag: string) {
+  return (value: string, previous: string[] | undefined): string[] => {
+    const problem = tagProblem(value);
+    if (problem) throw new UsageError(`${flag}: ${problem}; a job's tags are ${TAGS_HELP}.`);
+    const tags = previous?.includes(value) ? previous : [...(previous ?? []), value];
+    if (tags.length > MAX_TAGS)
+      throw new UsageError(
+        `${flag} is given more than ${MAX_TAGS} times; a job's tags are ${TAGS_HELP}.`,
+      );
+    return tags;
   };
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { storedTags } from '../jobs/tags.js';
 import { redact } from '../logging/redact.js';
 import type { ClaimedJob, FailReason, FailedJobRecord } from '../queue/driver.js';
 
@@ -32,6 +33,7 @@ export function failedRecord(
     attempts: job.attempts,
     priority: job.priority,
     originalId: job.id,
+    tags: job.tags,
   };
 }
 
@@ -50,6 +52,7 @@ export function failedJobRow(record: FailedJobRecord, failedAt: number) {
     original_id: record.originalId,
     unique_key: record.unique?.key ?? null,
     unique_for_ms: record.unique?.forMs ?? null,
+    tags: storedTags(record.tags),
     failed_at: failedAt,
   };
 }

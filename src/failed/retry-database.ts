@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection.js';
+import { storedTags } from '../jobs/tags.js';
 import { CHANNEL, NOW as PG_NOW } from '../queue/database/postgres-sql.js';
 import type { NewJob } from '../queue/driver.js';
 import type { FailedJob } from './store.js';
@@ -83,6 +84,7 @@ async function move(trx: Knex.Transaction, item: Item, now: string): Promise<str
       available_at: trx.raw(now),
       unique_key: job.unique?.key ?? null,
       unique_for_ms: job.unique?.forMs ?? null,
+      tags: storedTags(job.tags),
       created_at: trx.raw(now),
     })
     .returning('id');

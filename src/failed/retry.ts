@@ -124,7 +124,8 @@ export async function resolveFailedJobs(
  * The job to push for a failed row: attempts start again from zero; a unique job keeps the key
  * it was stored with (not one computed again: the key function may have changed since) and its
  * window. A row failed before migration 0005 kept no window: its definition's is used, and
- * without a definition it goes back without a key, as retries did before.
+ * without a definition it goes back without a key, as retries did before. The job keeps the
+ * tags it failed with (none for a row failed before migration 0019).
  */
 export function newJobFor(failed: FailedJob, registry: JobRegistry): NewJob {
   const definition = registry.get(failed.name);
@@ -142,6 +143,7 @@ export function newJobFor(failed: FailedJob, registry: JobRegistry): NewJob {
       failed.unique && forMs !== undefined
         ? { key: failed.unique.key, forMs, stored: true }
         : undefined,
+    tags: failed.tags.length > 0 ? failed.tags : undefined,
   };
 }
 

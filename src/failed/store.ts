@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { readTags } from '../jobs/tags.js';
 
 /** A row of `failed_jobs`, as listings and retries see it. */
 export interface FailedJob {
@@ -18,6 +19,8 @@ export interface FailedJob {
    * 0005, whose window was not kept); null when it had no key or failed before 0005.
    */
   unique: { key: string; forMs: number | null } | null;
+  /** The job's tags; [] for none, or for a job that failed before migration 0019. */
+  tags: string[];
   /** ISO 8601. */
   failedAt: string;
 }
@@ -130,6 +133,7 @@ function toFailed(r: Record<string, unknown>): FailedJob {
             key: String(r.unique_key),
             forMs: r.unique_for_ms == null ? null : Number(r.unique_for_ms),
           },
+    tags: readTags(r.tags),
     failedAt: new Date(Number(r.failed_at)).toISOString(),
   };
 }

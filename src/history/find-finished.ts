@@ -5,6 +5,7 @@
  * existed), its failed_jobs record by original id. Null when neither knows the id.
  */
 import type { Knex } from 'knex';
+import { readTags } from '../jobs/tags.js';
 import { findAttempts, findHistory } from './store.js';
 import type { FinalStatus } from './retention.js';
 
@@ -135,7 +136,7 @@ async function fromFailedJobs(
     result: null,
     error: exception,
     progress: null,
-    tags: [],
+    tags: readTags(r.tags),
     finishedAt: failedAt,
     runtimeMs: null,
     timeline,

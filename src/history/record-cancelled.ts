@@ -19,6 +19,8 @@ export interface CancelledJob {
   /** Epoch ms it was dispatched. */
   createdAt: number;
   tags?: string[];
+  /** The last progress an attempt reported (parsed JSON), null or absent for none. */
+  progress?: unknown;
 }
 
 /** Resolves with the rows written (jobs whose retention keeps no cancels write none). */
@@ -44,7 +46,7 @@ export async function recordCancelled(
       payload: job.payload,
       result: null,
       error: redact(reason),
-      progress: null,
+      progress: job.progress == null ? null : JSON.stringify(job.progress),
       tags: job.tags?.length ? JSON.stringify(job.tags) : null,
       dispatched_at: job.createdAt,
       started_at: null,

@@ -58,14 +58,14 @@ export class HistoryWriter {
    * so the hot path is what it was without history. Returns a function that stops listening.
    */
   attach(worker: EventEmitter<WorkerEvents>, keepsSucceeded: boolean): () => void {
-    const processed = ({ job, durationMs, result }: WorkerEvents['job:processed'][0]) =>
-      this.finished(job, 'succeeded', durationMs, { result });
+    const processed = ({ job, durationMs, result, progress }: WorkerEvents['job:processed'][0]) =>
+      this.finished(job, 'succeeded', durationMs, { result, progress });
     const skipped = ({ job, durationMs }: WorkerEvents['job:skipped'][0]) =>
       this.finished(job, 'succeeded', durationMs, {});
-    const failed = ({ job, durationMs, error }: WorkerEvents['job:failed'][0]) =>
-      this.finished(job, 'failed', durationMs, { error: describeError(error) });
-    const cancelled = ({ job, durationMs, reason }: WorkerEvents['job:cancelled'][0]) =>
-      this.finished(job, 'cancelled', durationMs, { error: redact(reason) });
+    const failed = ({ job, durationMs, error, progress }: WorkerEvents['job:failed'][0]) =>
+      this.finished(job, 'failed', durationMs, { error: describeError(error), progress });
+    const cancelled = ({ job, durationMs, reason, progress }: WorkerEvents['job:cancelled'][0]) =>
+      this.finished(job, 'cancelled', durationMs, { error: redact(reason), progress });
     const released = ({ job, durationMs, error, refunded }: WorkerEvents['job:released'][0]) =>
       this.attempt(job, refunded ? 'put_back' : 'released', durationMs, error);
     const abandoned = ({ job, durationMs, error }: WorkerEvents['job:abandoned'][0]) =>
@@ -97,7 +97,7 @@ export class HistoryWriter {
     job: ClaimedJob,
     status: FinalStatus,
     durationMs: number,
-    outcome: { result?: unknown; error?: string },
+    outcome: { result?: unknown; error?: string; progress?: string },
   ): void {
     const keepMs = this.options.retention.get(job.name, job.queue)[status];
     if (keepMs <= 0) return;
@@ -114,7 +114,8 @@ export class HistoryWriter {
       // the write (result-json.ts never throws).
       result: resultJson(outcome.result),
       error: outcome.error ?? null,
-      progress: null,
+      // The last value reported: by this attempt, else by an earlier one (stored with the job).
+      progress: outcome.progress ?? job.progress ?? null,
       tags: job.tags?.length ? JSON.stringify(job.tags) : null,
       // When it could first run: known from the claim on the first attempt only.
       dispatched_at: job.attempts === 1 && job.readyAt !== undefined ? job.readyAt : null,

@@ -78,6 +78,11 @@ export interface ClaimedJob {
   tags?: string[];
   /** Epoch ms from which the job could run (dispatch, or its delay's end): wait = start - this. */
   readyAt?: number;
+  /**
+   * The progress an earlier attempt stored (`ctx.progress`, JSON text), if any: what
+   * `queue:show` showed, kept in the job's history when this attempt reports none.
+   */
+  progress?: string;
 }
 
 /**
@@ -161,6 +166,8 @@ export interface FailedJobRecord {
    * before migration 0005 has no window kept: then `forMs` is missing.
    */
   unique?: { key: string; forMs?: number };
+  /** The job's tags, so that a retry puts it back with them (migration 0019). */
+  tags?: string[];
 }
 
 /**

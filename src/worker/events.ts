@@ -28,13 +28,17 @@ export interface WorkerEvents extends FlowEvents {
    */
   'job:isolated': [{ job: ClaimedJob }];
   'job:processing': [{ job: ClaimedJob }];
-  /** `result`: what the handler returned (undefined when nothing), for history (job_history). */
-  'job:processed': [{ job: ClaimedJob; durationMs: number; result?: unknown }];
+  /**
+   * `result`: what the handler returned (undefined when nothing), for history (job_history).
+   * `progress`, here and on job:failed and job:cancelled: the last `ctx.progress` value this
+   * attempt reported (JSON text), undefined when it reported none.
+   */
+  'job:processed': [{ job: ClaimedJob; durationMs: number; result?: unknown; progress?: string }];
   /**
    * The job was cancelled while it ran (`queue:cancel`): its signal aborted, it ended
    * `cancelled`, not failed and not retried. `reason` is the cancel's message.
    */
-  'job:cancelled': [{ job: ClaimedJob; durationMs: number; reason: string }];
+  'job:cancelled': [{ job: ClaimedJob; durationMs: number; reason: string; progress?: string }];
   /**
    * A middleware (skipIf) dropped the job before its handler ran: it was deleted, not failed.
    * `reason` is the string skipIf's function returned, if it returned one.
@@ -43,7 +47,9 @@ export interface WorkerEvents extends FlowEvents {
   'job:released': [
     { job: ClaimedJob; durationMs: number; delayMs: number; error: Error; refunded: boolean },
   ];
-  'job:failed': [{ job: ClaimedJob; durationMs: number; reason: FailReason; error: Error }];
+  'job:failed': [
+    { job: ClaimedJob; durationMs: number; reason: FailReason; error: Error; progress?: string },
+  ];
   /** Shutdown past grace, or a lost lease: the job was put back (or another worker has it). */
   'job:abandoned': [{ job: ClaimedJob; durationMs: number; error: Error }];
   /** The settling write found the lease taken by another claim: nothing was changed. */

@@ -54,6 +54,11 @@ export class LazyJobContext implements JobContext {
   }
 }
 
+/** The last ctx.progress value a job's handler reported (JSON text); undefined for none. */
+export function lastProgress(context: JobContext | undefined): string | undefined {
+  return context instanceof LazyJobContext ? context.meter?.latest : undefined;
+}
+
 const SIGNAL: PropertyDescriptor & ThisType<LazyJobContext> = {
   enumerable: true,
   get(): AbortSignal {

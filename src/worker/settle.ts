@@ -5,6 +5,7 @@ import { sleep } from '../util/sleep.js';
 import { CompletionBatcher, completed } from './completions.js';
 import type { WorkerEvents } from './events.js';
 import { toError, type Decision, type Execution } from './executor.js';
+import { lastProgress } from './job-context.js';
 import { isFatalStorageError } from './storage-health.js';
 
 export interface SettleDeps {
@@ -76,7 +77,12 @@ export class Settler {
       else if (decision.action === 'skip')
         events.emit('job:skipped', { job, durationMs, reason: decision.reason });
       else if (events.listenerCount('job:processed') > 0)
-        events.emit('job:processed', { job, durationMs, result: execution.result });
+        events.emit('job:processed', {
+          job,
+          durationMs,
+          result: execution.result,
+          progress: lastProgress(execution.context),
+        });
       return;
     }
     const lease = { id: job.id, token: job.token };
@@ -116,6 +122,7 @@ export class Settler {
           durationMs,
           reason: decision.reason,
           error: decision.error,
+          progress: lastProgress(execution.context),
         });
         // failed() runs once: only the worker whose write moved the job to failed_jobs calls it.
         if (execution.definition?.failed && execution.context) {
@@ -135,7 +142,12 @@ export class Settler {
           (await driver.complete([lease])).includes(job.id),
         );
         if (!ok) return void events.emit('job:lost', { job });
-        events.emit('job:cancelled', { job, durationMs, reason: decision.error.reason });
+        events.emit('job:cancelled', {
+          job,
+          durationMs,
+          reason: decision.error.reason,
+          progress: lastProgress(execution.context),
+        });
         // Its request is spent. One left behind would only be swept later: reported, not fatal.
         await driver
           .forgetCancels([job.id])

@@ -189,6 +189,57 @@ for (const d of drivers) {
       ]);
     });
 
+    it('keeps the last progress a job reported, by its last attempt or an earlier one', async () => {
+      const h = harness();
+      const retain = { succeeded: '1h' } as const;
+      const steps = defineJob({
+        name: 'steps.job',
+        retain,
+        handle: async (_p: unknown, ctx) => {
+          await ctx.progress(10);
+          await ctx.progress({ done: 2, of: 2 });
+          return 'done';
+        },
+      });
+      const early = defineJob({
+        name: 'early.job',
+        tries: 2,
+        backoff: [0],
+        retain,
+        handle: async (_p: unknown, ctx) => {
+          if (ctx.attempt > 1) return;
+          await ctx.progress(50);
+          throw new Error('first try fails');
+        },
+      });
+      const quiet = defineJob({ name: 'quiet.job', retain, handle: () => undefined });
+      const stopped = defineJob({
+        name: 'stopped.job',
+        handle: async (_p: unknown, ctx) => {
+          await ctx.progress({ step: 'upload' });
+          throw new Permanent('disk full');
+        },
+      });
+      const ids = new Map<string, string>();
+      for (const name of ['steps.job', 'early.job', 'quiet.job', 'stopped.job'])
+        ids.set(name, await pushOne(h.driver, { name, maxTries: 2 }));
+      const { w, history } = workWithHistory(h, [steps, early, quiet, stopped]);
+      expect(await exitOf(w)).toBe(EXIT.OK);
+      await history.close();
+
+      const rows = await historyRows(h);
+      expect(rows.map((r) => [r.name, r.status, r.attempts, r.progress])).toEqual([
+        ['early.job', 'succeeded', 2, '50'],
+        ['quiet.job', 'succeeded', 1, null],
+        ['steps.job', 'succeeded', 1, '{"done":2,"of":2}'],
+        ['stopped.job', 'failed', 1, '{"step":"upload"}'],
+      ]);
+      const found = await findFinished(ids.get('stopped.job')!, h.knex, {
+        connection: h.driver.connection,
+      });
+      expect(found).toMatchObject({ source: 'history', progress: { step: 'upload' } });
+    });
+
     it('stores a result JSON cannot hold as a marker, and the worker goes on', async () => {
       const h = harness();
       const odd = defineJob({
@@ -220,7 +271,11 @@ for (const d of drivers) {
           throw new Permanent('gone');
         },
       });
-      const id = await pushOne(h.driver, { name: 'doomed.job', payload: '{"n":7}' });
+      const id = await pushOne(h.driver, {
+        name: 'doomed.job',
+        payload: '{"n":7}',
+        tags: ['post:7'],
+      });
       const { w, history } = workWithHistory(h, [doomed]);
       expect(await exitOf(w)).toBe(EXIT.OK);
       await history.close();
@@ -233,6 +288,7 @@ for (const d of drivers) {
         name: 'doomed.job',
         payload: '{"n":7}',
         result: null,
+        tags: ['post:7'],
       });
       expect(found!.error).toMatch(/^Permanent: gone\n/);
       expect(found!.timeline.at(-1)).toMatchObject({ outcome: 'failed', error: 'Permanent: gone' });

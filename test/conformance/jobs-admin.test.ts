@@ -9,7 +9,7 @@ import type { Lease, QueueDriver } from '../../src/queue/driver.js';
 import { EXIT } from '../../src/worker/options.js';
 import { waitFor } from '../helpers/wait.js';
 import { drivers, type DriverFactory, type Harness } from './drivers.js';
-import { exitOf, newJob, pushOne, startWorker } from './support.js';
+import { exitOf, newJob, pushOne, sleep, startWorker } from './support.js';
 
 const LEASE = 60_000;
 
@@ -154,6 +154,39 @@ for (const d of drivers) {
       const [next] = await driver.claim([q], 1, LEASE);
       expect(next?.id).toBe(delayed);
       expect(await driver.promote([delayed])).toEqual([]);
+    });
+
+    it('puts a promoted job behind the ready ones, from its promotion on, and lists a queue in the order it runs', async () => {
+      const { driver } = harness();
+      const q = queue();
+      const delayed = await pushOne(driver, { queue: q, delayMs: 3_600_000 });
+      const retried = await pushOne(driver, { queue: q });
+      const ready = await pushOne(driver, { queue: q });
+      const later = await pushOne(driver, { queue: q, delayMs: 3_600_000 });
+      const urgent = await pushOne(driver, { queue: q, priority: 5 });
+      const [first, second] = await driver.claim([q], 2, LEASE);
+      expect([first!.id, second!.id]).toEqual([urgent, retried]);
+      expect(await driver.release(second!, { delayMs: 0 })).toBe(true);
+      await sleep(50); // so that its promotion is clearly after the dispatch of `ready`
+      expect(await driver.promote([delayed])).toEqual([delayed]);
+
+      const listed = (await driver.list(q, undefined, 0, 10)).map((r) => r.id);
+      // The held job of the higher priority first, the ready one before the promoted and the
+      // retried ones (which of those two comes first is the driver's), the delayed one last.
+      expect(listed[0]).toBe(urgent);
+      expect(listed[1]).toBe(ready);
+      expect(listed.slice(2, 4).sort()).toEqual([delayed, retried].sort());
+      expect(listed[4]).toBe(later);
+      const pending = (await driver.list(q, 'pending', 0, 10)).map((r) => r.id);
+      expect(pending).toEqual(listed.slice(1, 4));
+      const claimed = await driver.claim([q], 3, LEASE);
+      expect(claimed.map((j) => j.id)).toEqual(pending);
+      // It could run from its promotion (for wait times), not from its dispatch: after `ready`
+      // could (both times are the storage's clock).
+      const promoted = claimed.find((j) => j.id === delayed)!;
+      const readyAt = claimed.find((j) => j.id === ready)!.readyAt!;
+      expect(promoted.readyAt).toBeGreaterThanOrEqual(readyAt + 25);
+      expect(promoted.readyAt).toBeLessThanOrEqual(Date.now() + 1_000);
     });
 
     it('removes waiting jobs, never one a worker holds, and frees their unique keys', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { failedRecord } from '../../src/failed/record.js';
+import { newJobFor } from '../../src/failed/retry.js';
+import { JobRegistry } from '../../src/jobs/registry.js';
 import { drivers } from './drivers.js';
 import { claimWhenReady, failedJobs, pushOne, useHarness } from './support.js';
 
@@ -81,6 +83,27 @@ for (const d of drivers) {
         originalId: id,
       });
       expect(rows[0]!.exception).toContain('bad payload');
+    });
+
+    it("keeps a failed job's tags in failed_jobs, and its retry goes back with them", async () => {
+      const h = harness();
+      const id = await pushOne(h.driver, { tags: ['post:42', 'user:7'] });
+      const plain = await pushOne(h.driver);
+      for (const job of await h.driver.claim(['default'], 2, 5_000)) {
+        const record = failedRecord(h.driver.connection, job, 'error', new Error('x'));
+        expect(await h.driver.fail({ id: job.id, token: job.token }, record)).toBe(true);
+      }
+      const rows = await failedJobs(h);
+      expect(rows.map((r) => [r.originalId, r.tags])).toEqual([
+        [id, ['post:42', 'user:7']],
+        [plain, []],
+      ]);
+      // What queue:retry pushes for them (on the database connection it inserts the same).
+      const retried = rows.map((r) => newJobFor(r, new JobRegistry([])));
+      expect(retried.map((j) => j.tags)).toEqual([['post:42', 'user:7'], undefined]);
+      await h.driver.push(retried);
+      const again = await h.driver.claim(['default'], 2, 5_000);
+      expect(again.map((j) => j.tags ?? [])).toEqual([['post:42', 'user:7'], []]);
     });
 
     it('fails a job only once: a second fail with the same token returns false', async () => {

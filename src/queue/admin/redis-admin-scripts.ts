@@ -64,6 +64,22 @@ redis.call('DEL', jobKey, jobKey .. ':logs', jobKey .. ':lock', jobKey .. ':depe
   jobKey .. ':processed', jobKey .. ':failed', jobKey .. ':unsuccessful')
 return 1`,
   },
+  jobsmithReadyNow: {
+    numberOfKeys: 2,
+    lua: `--[[
+  Notes when a delayed job joins the ready line (queue:promote), in the MULTI that runs BullMQ's
+  promote right after it: a claim reads when the job could run from this field (READY_FIELD,
+  redis-jobs.ts), and promote itself only zeroes the job's delay, which made the job look ready
+  since its dispatch.
+
+  KEYS[1] delayed  KEYS[2] job key
+  ARGV[1] job id  ARGV[2] field  ARGV[3] now (ms, the driver's Redis clock)
+  Returns 1 if the job is delayed (and the field was set), else 0.
+]]
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1`,
+  },
   jobsmithProgress: {
     numberOfKeys: 2,
     lua: `--[[

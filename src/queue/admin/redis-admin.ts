@@ -1,6 +1,6 @@
 import type { JobRow, JobState, Lease } from '../driver.js';
 import type { BullRedis } from '../redis/bull-redis.js';
-import { maxTriesOf, parseId, tagsOf } from '../redis/redis-jobs.js';
+import { maxTriesOf, parseId, READY_FIELD, tagsOf } from '../redis/redis-jobs.js';
 import { fromBullPriority } from '../redis/redis-scripts.js';
 import { readProgress } from '../database/rows.js';
 
@@ -94,18 +94,24 @@ export async function findJob(redis: BullRedis, id: string): Promise<JobRow | nu
   return jobRow(where.queue, where.bullId, where.state, where.at, fields, redis.clock.now());
 }
 
-/** Delayed jobs to their queue's ready line with BullMQ's own promote (it sets the marker). */
+/**
+ * Delayed jobs to their queue's ready line with BullMQ's own promote (it sets the marker), each
+ * with when it became ready (jobsmithReadyNow), in one MULTI.
+ */
 export async function promoteJobs(redis: BullRedis, ids: string[]): Promise<string[]> {
   const delayed = (await locate(redis, ids)).filter((w) => w.state === 'delayed');
   if (delayed.length === 0) return [];
-  const replies = await redis.all(
-    delayed.map((w) => {
-      const k = redis.keysOf(w.queue);
-      const keys = [k.delayed, k.wait, k.paused, k.meta, k.prioritized, k.active, k.pc, k.events];
-      return redis.send('promote', [...keys, k.marker, k[''], w.bullId]);
-    }),
-  );
-  return delayed.filter((_, i) => Number(replies[i]) === 0).map((w) => w.id);
+  const now = redis.clock.now();
+  const tx = redis.tx('multi');
+  for (const w of delayed) {
+    const k = redis.keysOf(w.queue);
+    tx.jobsmithReadyNow(k.delayed, k[''] + w.bullId, w.bullId, READY_FIELD, now);
+    const keys = [k.delayed, k.wait, k.paused, k.meta, k.prioritized, k.active, k.pc, k.events];
+    redis.run(tx, 'promote', [...keys, k.marker, k[''], w.bullId]);
+  }
+  const replies = await redis.exec(tx);
+  // Two replies a job: jobsmithReadyNow's, then promote's (0 when it moved the job).
+  return delayed.filter((_, i) => Number(replies[2 * i + 1]) === 0).map((w) => w.id);
 }
 
 export async function removeJobs(redis: BullRedis, ids: string[]): Promise<string[]> {

@@ -20,6 +20,7 @@ import type {
   CancelRequest,
   CancelResult,
 } from '../driver.js';
+import { storedTags } from '../../jobs/tags.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { pushBatch, PUSH_BATCH } from './postgres-push.js';
@@ -344,6 +345,7 @@ export class PostgresQueue implements QueueDriver {
           record.originalId,
           record.unique?.key ?? null,
           record.unique?.forMs ?? null,
+          storedTags(record.tags),
         ]),
       );
       await client.query('commit');

@@ -34,7 +34,7 @@ function claimJobs(skipIds: boolean): string {
         order by priority desc, ready_at, id
         limit ?
         for update skip locked))
-    returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags`;
+    returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress`;
 }
 
 /**
@@ -103,10 +103,10 @@ export const SQL = {
     select true as done, id, null::text as name, null::text as queue, null::text as payload,
            null::int as priority, null::int as attempts, null::int as max_tries,
            null::bigint as ready_at, null::boolean as isolated, null::text as last_error,
-           null::text as tags
+           null::text as tags, null::text as progress
       from done
     union all
-    select false, id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags
+    select false, id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress
       from claimed`,
   markAlone: `update jobs set alone = true where id = ? and token = ?`,
   // ctx.progress (src/worker/progress.ts): fenced by the claim's token, like every settle.
@@ -120,8 +120,8 @@ export const SQL = {
      where id = ? and token = ?`,
   deleteJob: `delete from jobs where id = ? and token = ? returning unique_key, unique_for_ms`,
   insertFailed: `
-    insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, unique_key, unique_for_ms, failed_at)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NOW})`,
+    insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, unique_key, unique_for_ms, tags, failed_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NOW})`,
 
   // One count per queue, the clock read once: with the clock in every filter and a GROUP BY,
   // 50,000 jobs took 25 ms to count (7 ms so), and monitors poll this.

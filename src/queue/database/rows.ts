@@ -64,6 +64,7 @@ export function toClaimed(row: Record<string, unknown>, token: string): ClaimedJ
     tags: row.tags == null ? undefined : readTags(row.tags),
     // ready_at is in microseconds (0004_fair_claims): the millisecond the job joined the line.
     readyAt: Math.floor(Number(row.ready_at) / 1000),
+    progress: row.progress == null ? undefined : String(row.progress),
   };
 }
 

@@ -34,7 +34,7 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
           where queue = @queue and available_at <= @now
           order by priority desc, ready_at, id
           limit @limit)
-      returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags`),
+      returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress`),
     // Jobs of a queue held with a live lease (globalConcurrency): a lease that ran out does not
     // count. It walks the queue's entries of jobs_ready_idx, so it costs with the queue's
     // length; only the claims of a capped queue run it (docs/concurrency.md).
@@ -55,8 +55,8 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
              reserved_at = null, token = null
        where id = @id and token = @token`),
     insertFailed: db.prepare(`
-      insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, unique_key, unique_for_ms, failed_at)
-      values (@uuid, @connection, @queue, @name, @payload, @exception, @reason, @attempts, @priority, @original_id, @unique_key, @unique_for_ms, @failed_at)`),
+      insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, unique_key, unique_for_ms, tags, failed_at)
+      values (@uuid, @connection, @queue, @name, @payload, @exception, @reason, @attempts, @priority, @original_id, @unique_key, @unique_for_ms, @tags, @failed_at)`),
 
     sizes: db.prepare(`
       select sum(case when available_at <= @now then 1 else 0 end) as pending,

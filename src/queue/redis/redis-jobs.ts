@@ -84,6 +84,8 @@ export function claimedFrom(
     lastError: hash.failedReason || null,
     tags: tagsOf(hash.opts),
     readyAt: readyAtOf(hash),
+    // BullMQ's own field, where ctx.progress writes (redis-admin.ts): absent until one does.
+    progress: hash.progress || undefined,
   };
   return { job, held };
 }

@@ -37,9 +37,10 @@ export async function queueNames(redis: BullRedis, registry: string): Promise<st
 }
 
 /**
- * A page of a queue's jobs in run order (priority, then dispatch order). Redis keeps no index
- * for that across its lists and sets: the whole queue is scanned (ids and priorities only) and
- * sorted here, then the page's jobs are read. Fine for an operator's listing; not for a loop.
+ * A page of a queue's jobs in run order (priority, then the order moveToActive takes them: see
+ * jobsmithScan). Redis keeps no index for that across its lists and sets: the whole queue is
+ * scanned (ids and priorities only, each priority's jobs in run order) and sorted by priority
+ * here, then the page's jobs are read. Fine for an operator's listing; not for a loop.
  */
 export async function listJobs(
   redis: BullRedis,
@@ -63,8 +64,8 @@ export async function listJobs(
       at: scan[i + 3]!,
     });
   }
-  // BullMQ ids count up per queue: they are the dispatch order.
-  found.sort((a, b) => a.bullPriority - b.bullPriority || Number(a.bullId) - Number(b.bullId));
+  // Stable: each priority's jobs stay in the run order the scan gave them.
+  found.sort((a, b) => a.bullPriority - b.bullPriority);
   let candidates = found;
   if (tag !== undefined) {
     // Tags live in each job's opts: read those of the whole queue (an operator's listing).

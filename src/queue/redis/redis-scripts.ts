@@ -204,7 +204,14 @@ return {pending, delayed, reserved}`,
     numberOfKeys: 5,
     lua: `--[[
   Lists a queue's jobs for queue:list: id, BullMQ priority, state and the time that goes with
-  the state (due time, or when the lease ends), filtered by state. The caller sorts and pages.
+  the state (due time, or when the lease ends), filtered by state. The caller sorts by priority
+  (a stable sort) and pages.
+
+  Within a priority the jobs come in the order they run, as moveToActive takes them: the held
+  ones first (claimed longest ago first), then the wait lists (they pop from the right), the
+  prioritized set by score (its counter: when each job joined the ready line, so a promoted or
+  re-queued job goes behind those ready before it), then the delayed set by due time (due ones
+  join the ready line at the next claim, behind the prioritized ones).
 
   KEYS[1] wait  KEYS[2] paused  KEYS[3] prioritized  KEYS[4] delayed  KEYS[5] active
   ARGV[1] job key prefix  ARGV[2] state wanted: "" (all), pending, delayed or reserved
@@ -220,18 +227,21 @@ local function add(id, state, at)
     table.insert(out, id); table.insert(out, p); table.insert(out, state); table.insert(out, at)
   end
 end
+local active = redis.call('LRANGE', KEYS[5], 0, -1)
+for i = #active, 1, -1 do
+  local id = active[i]
+  local ttl = redis.call('PTTL', ARGV[1] .. id .. ':lock')
+  if ttl > 0 then add(id, 'reserved', tostring(now + ttl)) else add(id, 'pending', '') end
+end
 for _, key in ipairs({KEYS[1], KEYS[2]}) do
-  for _, id in ipairs(redis.call('LRANGE', key, 0, -1)) do add(id, 'pending', '') end
+  local ids = redis.call('LRANGE', key, 0, -1)
+  for i = #ids, 1, -1 do add(ids[i], 'pending', '') end
 end
 for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do add(id, 'pending', '') end
 local delayed = redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES')
 for i = 1, #delayed, 2 do
   local at = math.floor(tonumber(delayed[i + 1]) / 0x1000)
   add(delayed[i], at <= now and 'pending' or 'delayed', tostring(at))
-end
-for _, id in ipairs(redis.call('LRANGE', KEYS[5], 0, -1)) do
-  local ttl = redis.call('PTTL', ARGV[1] .. id .. ':lock')
-  if ttl > 0 then add(id, 'reserved', tostring(now + ttl)) else add(id, 'pending', '') end
 end
 return out`,
   },

@@ -1,0 +1,3 @@
+import { jobSpecs } from './queue-commands.jobs.specs.js';
+
+jobSpecs('redis');
