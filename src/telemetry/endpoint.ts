@@ -27,6 +27,8 @@ export interface ListenOptions {
   host: string;
   /** How the user sets the port, for the hint: `--metrics-port or METRICS_PORT`. */
   portSetting: string;
+  /** One of several processes of a program (workers): the hint says how to number ports. */
+  numbered?: boolean;
 }
 
 export interface MetricsEndpoint {
@@ -99,7 +101,7 @@ function portError(error: NodeJS.ErrnoException, o: ListenOptions): Error {
     return new MetricsPortError(
       `Cannot serve /metrics: ${where} is already in use by another process.`,
       {
-        hint: `Give each process its own port (${o.portSetting}; under supervisor with numprocs, --metrics-port=94%(process_num)02d), or stop the process that holds it (ss -ltnp 'sport = :${o.port}' shows it).`,
+        hint: `Give this process a free port (${o.portSetting}${o.numbered ? '; under supervisor with numprocs, --metrics-port=94%(process_num)02d' : ''}), or stop the process that holds it (ss -ltnp 'sport = :${o.port}' shows it).`,
         cause: error,
       },
     );

@@ -10,7 +10,7 @@ import { watchIntegrations } from './channels.js';
 import { listenForScrapes } from './endpoint.js';
 import { JobMetrics, spec, type WatchOptions } from './job-metrics.js';
 import { METRICS } from './names.js';
-import { loadPromClient, PROM_CLIENT_MISSING } from './prom.js';
+import { loadPromClient, PROM_CLIENT_INSTALL, PROM_CLIENT_MISSING } from './prom.js';
 import type { ProcessTelemetry } from './types.js';
 
 export interface ProcessTelemetryOptions {
@@ -32,7 +32,7 @@ export async function startProcessTelemetry(
   options: ProcessTelemetryOptions,
 ): Promise<ProcessTelemetry> {
   const prom = loadPromClient();
-  if (!prom) return off(PROM_CLIENT_MISSING);
+  if (!prom) return off(`${PROM_CLIENT_MISSING}, so telemetry is off. ${PROM_CLIENT_INSTALL}`);
   if (options.port === undefined) {
     return off(
       `TELEMETRY_ENABLED is on but no port is set, so /metrics is not served (set ${options.portSetting}).`,
@@ -46,7 +46,7 @@ export async function startProcessTelemetry(
   let jobs: JobMetrics | undefined;
   const endpoint = await listenForScrapes(
     { render: () => registry.metrics(), contentType: registry.contentType },
-    { port: options.port, host: options.host, portSetting: options.portSetting },
+    { port: options.port, host: options.host, portSetting: options.portSetting, numbered: true },
   ).catch((error: unknown) => {
     unsubscribe();
     throw error;

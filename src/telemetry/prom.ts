@@ -8,9 +8,9 @@ import { requireNative } from '../util/native-require.js';
 
 export type Prom = typeof PromClient;
 
-/** What to do about a missing prom-client, for the notice a process prints. */
-export const PROM_CLIENT_MISSING =
-  'prom-client is not installed, so telemetry is off (install it: npm install prom-client@15.1.3).';
+/** A missing prom-client, and what to do about it, for messages. */
+export const PROM_CLIENT_MISSING = 'prom-client is not installed';
+export const PROM_CLIENT_INSTALL = 'Install it in the app: npm install prom-client@15.1.3.';
 
 /** prom-client, or undefined when it is not installed (any other failure to load is thrown). */
 export function loadPromClient(): Prom | undefined {
