@@ -87,9 +87,17 @@ function parseSample(line: string, where: string) {
     rest = rest.slice(l[0].length);
     if (l[3] === '' && rest.length > 0) throw new Error(`bad labels on ${where}`);
   }
+  // Values as Prometheus reads them (Go's ParseFloat): NaN and Inf in any case (prom-client
+  // writes `Nan` for an empty event-loop histogram).
   const raw = m[3]!;
-  const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-  if (raw !== 'NaN' && Number.isNaN(value)) throw new Error(`bad value on ${where}`);
+  const inf = /^([+-]?)inf(inity)?$/i.exec(raw);
+  const value = inf
+    ? inf[1] === '-'
+      ? -Infinity
+      : Infinity
+    : Number(/^nan$/i.test(raw) ? NaN : raw);
+  if (!/^nan$/i.test(raw) && (Number.isNaN(value) || raw.trim() === ''))
+    throw new Error(`bad value on ${where}`);
   return { name: m[1]!, labels, value };
 }
 
