@@ -6,9 +6,8 @@
 import { afterEach, expect, it } from 'vitest';
 import { APP_BACKENDS, createApp, describeBackend, type TestApp } from './helpers/app.js';
 import type { CliProcess } from './helpers/cli.js';
-import { scrape } from './helpers/prometheus.js';
+import { scrape, scrapeUntil } from './helpers/prometheus.js';
 import { sparePort } from './helpers/spare-port.js';
-import { waitFor } from './helpers/wait.js';
 
 const CONFIG = `import { defineConfig, defineJob } from 'jobsmith';
 const maybe = defineJob({
@@ -80,11 +79,9 @@ for (const backend of APP_BACKENDS) {
         '--metrics-port',
         String(await sparePort()),
       ]);
-      const done = await waitFor(
-        async () => {
-          const s = await scrape(worker.url);
-          return s.sum('jobsmith_jobs_processed_total') === 60 && s;
-        },
+      const done = await scrapeUntil(
+        worker.url,
+        (s) => s.sum('jobsmith_jobs_processed_total') === 60,
         { timeoutMs: 60_000, message: 'the worker counts 60 jobs' },
       );
       const job = { queue: 'default', job: 'telemetry.maybe' };
@@ -102,11 +99,9 @@ for (const backend of APP_BACKENDS) {
       // prom-client's process metrics come with it.
       expect(done.value('process_resident_memory_bytes')).toBeGreaterThan(0);
 
-      const after = await waitFor(
-        async () => {
-          const s = await scrape(exporter.url);
-          return s.value('jobsmith_failed_jobs', { queue: 'default' }) === 10 && s;
-        },
+      const after = await scrapeUntil(
+        exporter.url,
+        (s) => s.value('jobsmith_failed_jobs', { queue: 'default' }) === 10,
         { timeoutMs: 20_000, message: 'metrics:serve shows the 10 failed jobs' },
       );
       expect(after.value('jobsmith_queue_size', { queue: 'default', state: 'pending' })).toBe(0);

@@ -22,8 +22,10 @@ export default defineConfig({ jobs: [quick] });
 
 let app: TestApp | undefined;
 const running: CliProcess[] = [];
+const held: net.Server[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop('SIGTERM', 5000)));
+  for (const server of held.splice(0)) await new Promise((r) => server.close(r));
   await app?.cleanup();
   app = undefined;
 });
@@ -45,7 +47,7 @@ async function holdPort(port: number): Promise<void> {
   const server = net.createServer();
   server.listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  running.push({ stop: () => new Promise((r) => server.close(() => r(undefined))) } as CliProcess);
+  held.push(server);
 }
 
 /** Starts a worker with the load watcher; resolves once it has taken a job (so it is fully up). */

@@ -8,9 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from './helpers/app.js';
 import type { CliProcess } from './helpers/cli.js';
-import { scrape } from './helpers/prometheus.js';
+import { scrape, scrapeUntil } from './helpers/prometheus.js';
 import { sparePort } from './helpers/spare-port.js';
-import { waitFor } from './helpers/wait.js';
 import { startFakeOpenAi } from './doubles/openai/index.js';
 import { createTelegramApp } from './telegram.fixture.js';
 import { createSenderApp, message } from './telegram.sender.fixture.js';
@@ -77,11 +76,9 @@ describe('telemetry of every long-running command', () => {
     ]);
     const sender = t.sender({ TELEMETRY_ENABLED: 'true', METRICS_PORT: String(await sparePort()) });
     const url = await metricsOf(sender);
-    const s = await waitFor(
-      async () => {
-        const got = await scrape(url);
-        return got.sum('jobsmith_jobs_processed_total', { job: 'telegram.send' }) === 4 && got;
-      },
+    const s = await scrapeUntil(
+      url,
+      (got) => got.sum('jobsmith_jobs_processed_total', { job: 'telegram.send' }) === 4,
       { timeoutMs: 30_000, message: 'the sender finishes the 4 jobs' },
     );
     expect(s.value('jobsmith_telegram_sent_total')).toBe(2);
@@ -129,16 +126,13 @@ export default defineConfig({ gpt: {}, queues: { gpt: { backoff: 0.05 } } });
       { env, timeoutMs: 60_000 },
     );
     const url = await metricsOf(worker);
-    const s = await waitFor(
-      async () => {
-        const got = await scrape(url);
-        return (
-          got.value('jobsmith_jobs_processed_total', {
-            job: 'gpt.complete',
-            outcome: 'succeeded',
-          }) === 2 && got
-        );
-      },
+    const s = await scrapeUntil(
+      url,
+      (got) =>
+        got.value('jobsmith_jobs_processed_total', {
+          job: 'gpt.complete',
+          outcome: 'succeeded',
+        }) === 2,
       { timeoutMs: 30_000, message: 'both GPT jobs succeed' },
     );
     expect(s.count('jobsmith_gpt_response_seconds', { outcome: 'succeeded' })).toBe(2);

@@ -22,6 +22,7 @@ import { JobMetrics } from '../src/telemetry/job-metrics.js';
 import { METRICS, SECONDS_BUCKETS } from '../src/telemetry/names.js';
 import { loadPromClient, type Prom } from '../src/telemetry/prom.js';
 import { QueueGauges } from '../src/telemetry/queue-gauges.js';
+import { CounterFamily, HistogramFamily } from '../src/telemetry/series.js';
 import type { QueueSnapshot } from '../src/telemetry/snapshot.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { parsePrometheusText, Scrape, scrape } from './helpers/prometheus.js';
@@ -84,7 +85,7 @@ describe('metric names', () => {
         ),
       ),
     );
-    const known = new Set(Object.values(METRICS).map((m) => m.name));
+    const known = new Set<string>(Object.values(METRICS).map((m) => m.name));
     expect([...used].filter((name) => !known.has(name))).toEqual([]);
     // Every metric a person watches is on it (the refresh's own bookkeeping aside).
     for (const m of Object.values(METRICS))
@@ -109,7 +110,7 @@ describe("a worker's job metrics", () => {
     const registry = new prom.Registry();
     const worker = new EventEmitter();
     const known = new Set(['a', 'b']);
-    const stop = new JobMetrics(prom, registry).watch(worker, {
+    const stop = new JobMetrics(registry).watch(worker, {
       known: (name) => known.has(name),
       expected: [{ queue: 'default', job: 'b' }],
     });
@@ -171,6 +172,50 @@ describe("a worker's job metrics", () => {
         outcome: 'succeeded',
       }),
     ).toBe(1);
+  });
+});
+
+describe('the hot-path series', () => {
+  it("render exactly as prom-client's own Counter and Histogram do, for the same observations", async () => {
+    const spec = {
+      name: 'x_seconds',
+      help: 'Help with "quotes" and \\ a backslash',
+      labels: ['q', 'j'],
+    };
+    const ours = new prom.Registry();
+    const theirs = new prom.Registry();
+    const counter = new CounterFamily({ ...spec, name: 'x_total' });
+    const histogram = new HistogramFamily(spec, SECONDS_BUCKETS);
+    ours.registerMetric(counter as never);
+    ours.registerMetric(histogram as never);
+    const refCounter = new prom.Counter({
+      name: 'x_total',
+      help: spec.help,
+      labelNames: ['q', 'j'],
+      registers: [theirs],
+    });
+    const refHistogram = new prom.Histogram({
+      name: 'x_seconds',
+      help: spec.help,
+      labelNames: ['q', 'j'],
+      buckets: [...SECONDS_BUCKETS],
+      registers: [theirs],
+    });
+    const values = [0, 0.005, 0.0051, 0.3, 1, 119.9, 120, 120.5, 5000];
+    for (const [q, j] of [
+      ['a', 'x'],
+      ['b', 'y"\nz'],
+    ] as const) {
+      for (const v of values) {
+        counter.series(q, j).value += 2;
+        refCounter.inc({ q, j }, 2);
+        histogram.series(q, j).observe(v);
+        refHistogram.observe({ q, j }, v);
+      }
+    }
+    counter.series('c', 'zero');
+    refCounter.inc({ q: 'c', j: 'zero' }, 0);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });
 
@@ -332,7 +377,7 @@ describe('duties', () => {
     release();
     await new Promise((r) => setTimeout(r, 30));
     expect(runs).toBe(2);
-    const stopped = duty.stop();
+    const stopped = Promise.resolve(duty.stop());
     let done = false;
     void stopped.then(() => (done = true));
     await new Promise((r) => setTimeout(r, 10));

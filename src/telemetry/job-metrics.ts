@@ -1,14 +1,14 @@
 /*
  * A worker's job counters and histograms, from its events (src/worker/events.ts), the way
- * src/metrics/recorder.ts counts them for job_metrics: a listener only bumps numbers in memory,
- * a scrape reads them. prom-client costs about 1 µs a job (three label lookups).
+ * src/metrics/recorder.ts counts them for job_metrics: a listener only adds to numbers in
+ * memory (series.ts), a scrape reads them.
  */
-import type { Counter, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ClaimedJob } from '../queue/driver.js';
 import type { WorkerEvents } from '../worker/events.js';
 import type { WorkerEventSource } from '../metrics/recorder.js';
 import { METRICS, SECONDS_BUCKETS, UNKNOWN_JOB, type JobOutcome } from './names.js';
-import type { Prom } from './prom.js';
+import { CounterFamily, HistogramFamily, type HistogramSeries } from './series.js';
 
 export interface WatchOptions {
   /** Whether the worker knows a job name; others are counted as `(unknown)`. */
@@ -21,31 +21,21 @@ export interface WatchOptions {
   expected?: ReadonlyArray<{ queue: string; job: string }>;
 }
 
+/** One queue and job's series, looked up once per pair. */
 interface Series {
-  outcome: Partial<Record<JobOutcome, { inc(value?: number): void }>>;
-  duration: { observe(seconds: number): void };
+  outcome: Partial<Record<JobOutcome, { value: number }>>;
+  duration: HistogramSeries;
 }
 
 export class JobMetrics {
-  private readonly processed: Counter<string>;
-  private readonly duration: Histogram<string>;
-  private readonly wait: Histogram<string>;
+  private readonly processed = new CounterFamily(METRICS.jobsProcessed);
+  private readonly duration = new HistogramFamily(METRICS.jobDuration, SECONDS_BUCKETS);
+  private readonly wait = new HistogramFamily(METRICS.jobWait, SECONDS_BUCKETS);
   private readonly series = new Map<string, Series>();
-  private readonly waits = new Map<string, { observe(seconds: number): void }>();
 
-  constructor(prom: Prom, registry: Registry) {
-    const { jobsProcessed, jobDuration, jobWait } = METRICS;
-    this.processed = new prom.Counter({ ...spec(jobsProcessed), registers: [registry] });
-    this.duration = new prom.Histogram({
-      ...spec(jobDuration),
-      buckets: [...SECONDS_BUCKETS],
-      registers: [registry],
-    });
-    this.wait = new prom.Histogram({
-      ...spec(jobWait),
-      buckets: [...SECONDS_BUCKETS],
-      registers: [registry],
-    });
+  constructor(registry: Registry) {
+    for (const family of [this.processed, this.duration, this.wait])
+      registry.registerMetric(family as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
   /** Counts `worker`'s jobs from now on; returns what stops it. */
@@ -62,7 +52,7 @@ export class JobMetrics {
       'job:processing': ({ job: j }) => {
         // readyAt is the storage's clock: a skew must not make a wait negative.
         if (j.readyAt !== undefined)
-          this.waitOf(j.queue).observe(Math.max(0, Date.now() - j.readyAt) / 1000);
+          this.wait.series(j.queue).observe(Math.max(0, Date.now() - j.readyAt) / 1000);
       },
       'job:processed': ({ job: j, durationMs }) => ran(j, 'succeeded', durationMs),
       'job:failed': ({ job: j, durationMs, reason }) =>
@@ -87,29 +77,14 @@ export class JobMetrics {
   }
 
   private count(queue: string, job: string, outcome: JobOutcome, by = 1): Series {
-    const s = this.of(queue, job);
-    (s.outcome[outcome] ??= this.processed.labels(queue, job, outcome)).inc(by);
-    return s;
-  }
-
-  /** The label children of one queue and job, made once: labels() hashes them on every call. */
-  private of(queue: string, job: string): Series {
     const key = `${queue}\u0000${job}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { outcome: {}, duration: this.duration.labels(queue, job) };
+      s = { outcome: {}, duration: this.duration.series(queue, job) };
       this.series.set(key, s);
     }
+    (s.outcome[outcome] ??= this.processed.series(queue, job, outcome)).value += by;
     return s;
-  }
-
-  private waitOf(queue: string) {
-    let w = this.waits.get(queue);
-    if (!w) {
-      w = this.wait.labels(queue);
-      this.waits.set(queue, w);
-    }
-    return w;
   }
 }
 

@@ -54,7 +54,7 @@ export async function startProcessTelemetry(
   return {
     url: endpoint.url,
     watchWorker(worker: WorkerEventSource, watch: WatchOptions) {
-      jobs ??= new JobMetrics(prom, registry);
+      jobs ??= new JobMetrics(registry);
       return jobs.watch(worker, watch);
     },
     async close() {

@@ -7,6 +7,7 @@
  * Ours, not parse-prometheus-text-format: that package drops the labels of every histogram
  * that has some, merging all its series into one (its issue #13 and PR #8, open since 2019).
  */
+import { waitFor, type WaitForOptions } from './wait.js';
 
 export interface Sample {
   labels: Record<string, string>;
@@ -177,4 +178,17 @@ export async function scrape(url: string): Promise<Scrape> {
   if (!type.startsWith('text/plain; version=0.0.4'))
     throw new Error(`${url}: content-type ${type}`);
   return new Scrape(parsePrometheusText(text));
+}
+
+/** Scrapes `url` until `ready` holds for what it read (bounded by `options`); returns that scrape. */
+export async function scrapeUntil(
+  url: string,
+  ready: (s: Scrape) => boolean,
+  options: WaitForOptions,
+): Promise<Scrape> {
+  const found = await waitFor(async () => {
+    const s = await scrape(url);
+    return ready(s) ? s : undefined;
+  }, options);
+  return found as Scrape;
 }
