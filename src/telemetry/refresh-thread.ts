@@ -7,6 +7,7 @@
  * Messages out: { type: 'snapshot', snapshot } | { type: 'error', error: { name, message, hint } }.
  * Message in: 'stop' (finish the read under way, close the app, end).
  */
+import { platform, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { App } from '../cli/app.js';
 import { readSnapshot } from './snapshot.js';
@@ -16,6 +17,17 @@ export interface RefreshThreadData {
   config?: string;
   connection?: string;
   refreshMs: number;
+}
+
+// On a busy machine the reads must not take the CPU from the thread that answers scrapes. On
+// Linux a thread's priority is its own (setpriority on "the calling process" sets the calling
+// thread's), so this lowers the reader alone; elsewhere it would lower the whole process.
+if (platform() === 'linux') {
+  try {
+    setPriority(19);
+  } catch {
+    // Not allowed here (a container's seccomp profile): the reads keep the normal priority.
+  }
 }
 
 const data = workerData as RefreshThreadData;
