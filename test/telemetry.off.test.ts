@@ -171,6 +171,23 @@ describe('telemetry off, or unable to serve', () => {
     );
   });
 
+  it("metrics:serve exits 1 with the storage's own message when it cannot read it at start", async () => {
+    app = await createApp('sqlite', CONFIG);
+    const port = await sparePort();
+    const result = await app.run(['metrics:serve', '--port', String(port)], {
+      env: {
+        TELEMETRY_ENABLED: 'true',
+        DB_CONNECTION: 'pgsql',
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${await sparePort()}/nowhere`,
+      },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^Error: Cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:\d+\/nowhere: connection refused\.\nCheck DATABASE_URL and that the server is running\.\n$/,
+    );
+    expect(await listening(port)).toBe(false);
+  });
+
   it('a bad METRICS_PORT or --metrics-port is refused by name', async () => {
     app = await createApp('sqlite', CONFIG);
     const env = await app.run(['queue:work', '--once'], { env: { METRICS_PORT: '70000' } });
