@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { withApp } from '../src/cli/app.js';
 import { durationFlag, globals, intFlag, newCommand, Option } from '../src/cli/command.js';
 import { ConfigError, UsageError } from '../src/errors.js';
+import { metricsPortOption, startTelemetry } from '../src/cli/telemetry.js';
 import { renderIntake } from '../src/telegram/render-intake.js';
 import { pickBot, telegramBots } from '../src/telegram/settings.js';
 import { UPDATE_JOB, type UpdatePayload } from '../src/telegram/update-job.js';
@@ -81,6 +82,7 @@ export default function command() {
         .argParser(durationFlag('--lease'))
         .default(15_000, '15s'),
     )
+    .addOption(metricsPortOption())
     .option('--json', 'print JSON lines instead of readable lines')
     .addHelpText('after', AFTER_HELP)
     .action(async (opts) =>
@@ -141,6 +143,11 @@ export default function command() {
           },
         );
         const out = renderIntake(intake, bot, { json: Boolean(opts.json), log: app.log() });
+        const telemetry = await startTelemetry(app, {
+          command: 'longpoll',
+          port: opts.metricsPort,
+          json: Boolean(opts.json),
+        });
         const stop = new AbortController();
         const onStop = (signal: string) => {
           if (!stop.signal.aborted) out.stopping(signal);
@@ -151,6 +158,7 @@ export default function command() {
           await intake.run(stop.signal);
         } finally {
           for (const s of STOP_SIGNALS) process.off(s, onStop);
+          await telemetry.close();
         }
         out.stopped();
       }),

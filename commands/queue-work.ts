@@ -24,6 +24,7 @@ import { asWorkerStorageError, describeStorage } from '../src/worker/storage-hea
 import { listenForStopSignals, REPEAT_WINDOW_MS } from '../src/worker/stop-signals.js';
 import { Worker } from '../src/worker/worker.js';
 import { registerWorker } from '../src/workers/registration.js';
+import { metricsPortOption, startTelemetry } from '../src/cli/telemetry.js';
 
 /** Connections a worker can claim from; `sync` runs jobs when they are dispatched. */
 const WORKER_CONNECTIONS = ['database', 'redis'];
@@ -180,6 +181,7 @@ export default function command() {
       ),
     )
     .option('--name <name>', 'worker name in logs', `${hostname()}:${process.pid}`)
+    .addOption(metricsPortOption())
     .option('--json', 'print JSON lines instead of readable lines')
     .addHelpText('after', AFTER_HELP)
     .action(async (connection: string | undefined, opts) => {
@@ -279,6 +281,19 @@ export default function command() {
         });
         const json = Boolean(opts.json);
         renderWorker(worker, { json, log, verbose: Boolean(opts.verbose) });
+        // With TELEMETRY_ENABLED, /metrics (a taken port exits 1 here, before any claim).
+        const telemetry = await startTelemetry(app, {
+          command: 'queue:work',
+          port: opts.metricsPort,
+          json,
+        });
+        const unwatch = telemetry.watchWorker(worker, {
+          known: (name) => registry.get(name) !== undefined,
+          expected: registry
+            .all()
+            .map((job) => ({ queue: job.queue ?? 'default', job: job.name }))
+            .filter((e) => (opts.queue as string[]).includes(e.queue)),
+        });
         const capped = queuePolicies.get(opts.queue[0])?.globalConcurrency;
         if (opts.prefetch > 0 && capped !== undefined) {
           // Jobs held ahead would hold slots of the global cap without running.
@@ -325,6 +340,8 @@ export default function command() {
           stopListening();
           stopFaults();
           await metrics.stop();
+          unwatch();
+          await telemetry.close();
           process.off('SIGUSR2', onPause);
           process.off('SIGCONT', onResume);
         }

@@ -1,6 +1,7 @@
 import { withApp } from '../src/cli/app.js';
 import { durationFlag, globals, newCommand, Option } from '../src/cli/command.js';
 import { paint } from '../src/cli/output.js';
+import { metricsPortOption, startTelemetry } from '../src/cli/telemetry.js';
 import { loadSchedule, openScheduler } from '../src/schedule/open.js';
 import { renderScheduler } from '../src/schedule/render.js';
 
@@ -20,6 +21,7 @@ export default function command() {
         .argParser(durationFlag('--grace', { allowZero: true }))
         .default(30_000, '30s'),
     )
+    .addOption(metricsPortOption())
     .option('--json', 'print JSON lines instead of readable lines')
     .addHelpText(
       'after',
@@ -37,6 +39,11 @@ export default function command() {
         const { entries, file } = await loadSchedule(app);
         const { scheduler, clock } = await openScheduler(app, entries, { file, json });
         renderScheduler(scheduler, { json, log: app.log(), clock });
+        const telemetry = await startTelemetry(app, {
+          command: 'schedule:work',
+          port: opts.metricsPort,
+          json,
+        });
         const onStop = () => scheduler.stop();
         for (const s of STOP_SIGNALS) process.on(s, onStop);
         try {
@@ -60,6 +67,7 @@ export default function command() {
           }
         } finally {
           for (const s of STOP_SIGNALS) process.off(s, onStop);
+          await telemetry.close();
         }
         app.log().info({}, 'scheduler stopped');
         out('Scheduler stopped.', 'scheduler:stopped');

@@ -1,7 +1,8 @@
 import { withApp } from '../src/cli/app.js';
 import { durationFlag, globals, intFlag, newCommand, Option } from '../src/cli/command.js';
 import { printJson, say } from '../src/cli/output.js';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, UsageError } from '../src/errors.js';
+import { metricsPortOption, startTelemetry } from '../src/cli/telemetry.js';
 import { redact } from '../src/logging/redact.js';
 import {
   dispatchDue,
@@ -49,9 +50,12 @@ export default function command() {
         .argParser(durationFlag('--sleep'))
         .default(1000, '1s'),
     )
+    .addOption(metricsPortOption())
     .option('--json', 'print what was queued as JSON (one object per batch with --watch)')
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
+        if (opts.metricsPort !== undefined && !opts.watch)
+          throw new UsageError('--metrics-port needs --watch: a single run exits before a scrape.');
         const { config, file } = await app.config();
         const job = config.telegram ? (await app.registry()).get('telegram.scheduled') : undefined;
         if (!job)
@@ -69,6 +73,11 @@ export default function command() {
           const batch = await dispatchDue(deps, opts.limit);
           return opts.json ? printJson(jsonOf(batch)) : say(lineOf(batch));
         }
+        const telemetry = await startTelemetry(app, {
+          command: 'scheduled:dispatch',
+          port: opts.metricsPort,
+          json: Boolean(opts.json),
+        });
         const stop = new AbortController();
         const onStop = (signal: string) => {
           if (!stop.signal.aborted && !opts.json) say(`${signal}: stopping.`);
@@ -99,6 +108,7 @@ export default function command() {
           );
         } finally {
           for (const s of STOP_SIGNALS) process.off(s, onStop);
+          await telemetry.close();
         }
       }),
     );

@@ -1,5 +1,5 @@
 /**
- * The integrations (Telegram, GPT, mail, token purge) sit on the core's public API: nothing in
+ * The integrations (Telegram, GPT, mail, token purge, telemetry) sit on the core's public API: nothing in
  * the core imports them, and a command that does not use them never loads them or their client
  * libraries. Checked on the sources' static imports (`import ... from`, `export ... from`), the
  * ones that load with a module; an `import()` inside a function loads only when it runs, and
@@ -11,8 +11,8 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const INTEGRATIONS = ['telegram', 'gpt', 'mail', 'tokens'];
-const CLIENT_LIBRARIES = ['grammy', 'openai', 'nodemailer', 'telegram'];
+const INTEGRATIONS = ['telegram', 'gpt', 'mail', 'tokens', 'telemetry'];
+const CLIENT_LIBRARIES = ['grammy', 'openai', 'nodemailer', 'telegram', 'prom-client'];
 
 /** The modules a file loads with it: relative ones as absolute .ts paths, packages by name. */
 function staticImports(file: string): string[] {
@@ -105,6 +105,17 @@ describe('integration boundaries', () => {
     const offenders = entries.flatMap((entry) =>
       [...loadedBy(entry)]
         .filter((m) => integrationOf(m) !== undefined)
+        .map((m) => `${entry} loads ${m}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('telemetry loads no other integration, and prom-client only when it starts (never with a module)', () => {
+    const telemetry = sourceFiles('src/telemetry');
+    expect(telemetry.length).toBeGreaterThan(5);
+    const offenders = telemetry.flatMap((entry) =>
+      [...loadedBy(entry)]
+        .filter((m) => integrationOf(m) !== undefined && !m.startsWith('src/telemetry/'))
         .map((m) => `${entry} loads ${m}`),
     );
     expect(offenders).toEqual([]);

@@ -96,6 +96,7 @@ describe('run about', () => {
         LOG_LEVEL: 'warn',
         LOG_FILE: 'storage/logs/app.log',
         TELEMETRY_ENABLED: false,
+        METRICS_HOST: '127.0.0.1',
         TELEGRAM_API_ROOT: 'https://api.telegram.org',
         OPENAI_BASE_URL: 'https://api.openai.com/v1',
         OPENAI_MODEL: 'gpt-4o-mini',

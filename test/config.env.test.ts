@@ -161,6 +161,7 @@ describe('parseEnv', () => {
       LOG_LEVEL: 'info',
       LOG_FILE: 'storage/logs/app.log',
       TELEMETRY_ENABLED: false,
+      METRICS_HOST: '127.0.0.1',
       METRICS_RETENTION: 604_800_000,
       TELEGRAM_API_ROOT: 'https://api.telegram.org',
       OPENAI_BASE_URL: 'https://api.openai.com/v1',
@@ -204,6 +205,19 @@ describe('parseEnv', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toBe(
       'Invalid configuration: DATABASE_URL="mysql://db/app" is not valid; expected a URL starting with postgres:// or postgresql://.',
+    );
+  });
+
+  it('takes METRICS_PORT and METRICS_HOST, and names a bad one with what it accepts', () => {
+    expect(parseEnv({ METRICS_PORT: '9401', METRICS_HOST: '::1' })).toMatchObject({
+      METRICS_PORT: 9401,
+      METRICS_HOST: '::1',
+    });
+    expect(catchError(() => parseEnv({ METRICS_PORT: '0' })).message).toBe(
+      'Invalid configuration: METRICS_PORT="0" is not valid; expected a port number from 1 to 65535.',
+    );
+    expect(catchError(() => parseEnv({ METRICS_HOST: 'http://0.0.0.0' })).message).toBe(
+      'Invalid configuration: METRICS_HOST="http://0.0.0.0" is not valid; expected a host name or IP address to listen on, such as 0.0.0.0 or ::1 (no brackets).',
     );
   });
 

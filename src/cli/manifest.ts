@@ -21,6 +21,7 @@ export const GROUPS = [
   'telegram',
   'gpt',
   'mail',
+  'telemetry',
   'db',
   'make',
 ] as const;
@@ -33,6 +34,7 @@ export const GROUP_TITLES: Record<Group, string> = {
   telegram: 'Telegram',
   gpt: 'GPT',
   mail: 'Mail',
+  telemetry: 'Telemetry',
   db: 'Database',
   make: 'Generators',
 };
@@ -314,6 +316,14 @@ export const COMMANDS: CommandEntry[] = [
       'Send two test emails (password reset, account activation) through the mail queue and wait for them',
     example: 'run test:email --email=you@example.com',
     load: () => import('../../commands/test-email.js'),
+  },
+  {
+    name: 'metrics:serve',
+    group: 'telemetry',
+    summary:
+      'Serve queue sizes, failed jobs, breakers and rate-limit backlogs to Prometheus on /metrics',
+    example: 'run metrics:serve --port 9464 --refresh 5s',
+    load: () => import('../../commands/metrics-serve.js'),
   },
   {
     name: 'about',

@@ -85,7 +85,24 @@ const envSchema = z.object({
     .default('jobsmith'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FILE: z.string().min(1).default('storage/logs/app.log'),
+  // Prometheus metrics (src/telemetry, docs/telemetry.md). Off: nothing of it loads and no
+  // port opens. On: each long-running command serves /metrics on METRICS_PORT (or its
+  // --metrics-port), bound to METRICS_HOST; `run metrics:serve` takes them as its defaults.
   TELEMETRY_ENABLED: bool.default('false'),
+  METRICS_PORT: z.coerce
+    .number({ message: 'a port number from 1 to 65535' })
+    .int('a port number from 1 to 65535')
+    .min(1, 'a port number from 1 to 65535')
+    .max(65535, 'a port number from 1 to 65535')
+    .optional(),
+  // Loopback unless said otherwise: the metrics name queues and jobs, and have no login.
+  METRICS_HOST: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9.:_-]{1,253}$/,
+      'a host name or IP address to listen on, such as 0.0.0.0 or ::1 (no brackets)',
+    )
+    .default('127.0.0.1'),
   // How long workers keep job_metrics rows (src/metrics): older minutes are deleted.
   METRICS_RETENTION: storedDuration.default('7d'),
   // Checked here, so a malformed token stops every command before it runs; a missing one only

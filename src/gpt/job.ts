@@ -4,6 +4,7 @@
  * `onResult` job. Every GPT job shares the `openai` breaker; errors.ts says which failures
  * count, retry or fail at once.
  */
+import { channel } from 'node:diagnostics_channel';
 import type { GptConfig, GptResult } from '../config/define.js';
 import type { Database } from '../db/connection.js';
 import { defineJob } from '../jobs/define.js';
@@ -28,6 +29,13 @@ import {
 import type { BreakerSettings } from '../flow/breakers/settings.js';
 
 export const GPT_JOB = 'gpt.complete';
+
+/**
+ * Each attempt's outcome and response time, `{ outcome: 'succeeded' | 'failed', latencyMs }`,
+ * for telemetry (src/telemetry/channels.ts subscribes by this name, docs/telemetry.md).
+ * Publishing with no subscriber costs nothing.
+ */
+export const GPT_ATTEMPT_CHANNEL = channel('jobsmith:gpt:attempt');
 
 /** Attempts in all; a 429 or an open breaker spends none. */
 export const GPT_TRIES = 5;
@@ -113,8 +121,12 @@ async function run(deps: GptJobDeps, p: GptPayload, ctx: JobContext): Promise<Gp
   return result;
 }
 
-/** Each attempt's response time, for telemetry: a log line (LOG_FILE) besides the row. */
+/** Each attempt's response time, for telemetry: a log line (LOG_FILE) and a channel message besides the row. */
 function logAttempt(ctx: JobContext, model: string, outcome: string, latencyMs: number): void {
+  GPT_ATTEMPT_CHANNEL.publish({
+    outcome: outcome === 'succeeded' ? 'succeeded' : 'failed',
+    latencyMs,
+  });
   ctx.log.info('gpt attempt', {
     jobId: ctx.jobId,
     attempt: ctx.attempt,

@@ -5,6 +5,7 @@
  * stores no second job) and writes sent / failed back to the row. What each Bot API error does
  * is in send-errors.ts and docs/telegram.md.
  */
+import { channel } from 'node:diagnostics_channel';
 import type { Database } from '../db/connection.js';
 import { defineJob } from '../jobs/define.js';
 import { Permanent, RetryAfter } from '../jobs/errors.js';
@@ -26,6 +27,13 @@ import { apiFor, resolveBot, sendDirect } from './send-direct.js';
 
 export const SEND_JOB = 'telegram.send';
 export const SCHEDULED_JOB = 'telegram.scheduled';
+
+/**
+ * Each Bot API send's outcome, `{ ok: true }` or `{ ok: false, reason }` (the failure's kind:
+ * flood, blocked, migrated, rejected, transient), for telemetry (src/telemetry/channels.ts
+ * subscribes by this name, docs/telemetry.md). Publishing with no subscriber costs nothing.
+ */
+export const SEND_CHANNEL = channel('jobsmith:telegram:send');
 
 /** How long a scheduled row's unique key holds: longer than any outage. */
 const UNIQUE_FOR_S = 30 * 86_400;
@@ -135,11 +143,13 @@ async function send(deps: SendJobDeps, p: TelegramSendPayload, ctx: JobContext):
     const chat = chatOf(p);
     try {
       const result = await sendDirect(bot, deps.apiRoot, method, p.params, ctx.signal);
+      SEND_CHANNEL.publish({ ok: true });
       await countChat(db, bot.id, chat, 'sent');
       if (p.scheduled !== undefined) await markScheduledSent(db, p.scheduled, ctx.jobId);
       return result;
     } catch (error) {
       const failure = classifySend(error);
+      SEND_CHANNEL.publish({ ok: false, reason: failure.kind });
       switch (failure.kind) {
         case 'flood': {
           // No attempt spent; every job on the key waits too.
