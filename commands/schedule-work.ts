@@ -23,7 +23,7 @@ export default function command() {
     .option('--json', 'print JSON lines instead of readable lines')
     .addHelpText(
       'after',
-      '\nSIGTERM, SIGINT or SIGQUIT: stop taking slots, pass the signal to running commands, wait for them (up to --grace), exit 0.\n',
+      '\nSIGTERM, SIGINT or SIGQUIT: stop taking slots, pass the signal to running commands, wait for them (up to --grace), exit 0.\nWith alerts in the config, it also checks them once a minute (as run alerts:check does).\n',
     )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
@@ -37,6 +37,10 @@ export default function command() {
         const { entries, file } = await loadSchedule(app);
         const { scheduler, clock } = await openScheduler(app, entries, { file, json });
         renderScheduler(scheduler, { json, log: app.log(), clock });
+        // Loaded only for a config with alerts; a bad target stops the command here.
+        const alerts = (await app.config()).config.alerts?.length
+          ? await (await import('../src/alerts/watch.js')).watchAlerts(app, { json })
+          : undefined;
         const onStop = () => scheduler.stop();
         for (const s of STOP_SIGNALS) process.on(s, onStop);
         try {
@@ -60,6 +64,7 @@ export default function command() {
           }
         } finally {
           for (const s of STOP_SIGNALS) process.off(s, onStop);
+          await alerts?.stop();
         }
         app.log().info({}, 'scheduler stopped');
         out('Scheduler stopped.', 'scheduler:stopped');

@@ -21,6 +21,7 @@ export const GROUPS = [
   'telegram',
   'gpt',
   'mail',
+  'alerts',
   'db',
   'make',
 ] as const;
@@ -33,6 +34,7 @@ export const GROUP_TITLES: Record<Group, string> = {
   telegram: 'Telegram',
   gpt: 'GPT',
   mail: 'Mail',
+  alerts: 'Alerts',
   db: 'Database',
   make: 'Generators',
 };
@@ -314,6 +316,28 @@ export const COMMANDS: CommandEntry[] = [
       'Send two test emails (password reset, account activation) through the mail queue and wait for them',
     example: 'run test:email --email=you@example.com',
     load: () => import('../../commands/test-email.js'),
+  },
+  {
+    name: 'alerts:check',
+    group: 'alerts',
+    summary:
+      'Check every alert once and notify those that fired or resolved; exit 1 while one fires (for cron)',
+    example: 'run alerts:check',
+    load: () => import('../../commands/alerts-check.js'),
+  },
+  {
+    name: 'alerts:list',
+    group: 'alerts',
+    summary: "List the config's alerts with their condition, targets and last known state",
+    example: 'run alerts:list --json',
+    load: () => import('../../commands/alerts-list.js'),
+  },
+  {
+    name: 'alerts:test',
+    group: 'alerts',
+    summary: 'Send a test notification of an alert to each of its targets, through the queue',
+    example: 'run alerts:test telegram-backlog',
+    load: () => import('../../commands/alerts-test.js'),
   },
   {
     name: 'about',
