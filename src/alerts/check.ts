@@ -45,6 +45,8 @@ export interface AlertResult {
   error?: Error;
   /** The change this checker made; undefined when none (or another checker made it). */
   event?: AlertEvent;
+  /** The notice an earlier check left unsent, which this one queued (see `notified`). */
+  resent?: Notice;
   /** Notification jobs this checker queued. */
   notified?: SentNotification[];
   /** Queueing the notification failed; a later check sends it again. */
@@ -91,6 +93,7 @@ async function checkOne(
     if (row.noticeAt !== null && now - row.noticeAt < NOTICE_RETRY_MS) return withReading();
     const claimed = await changeState(deps.knex, row, { noticeAt: now }, now);
     if (!claimed) return { ...result, row: await reread(deps.knex, row), ...readingOf() };
+    result.resent = row.notice;
     row = await sendNotice(claimed, row.notice, result);
   }
   if (reading instanceof Error) return { ...result, row, error: reading };

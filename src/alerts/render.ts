@@ -58,6 +58,8 @@ export function changeLine(result: AlertResult): string | undefined {
     parts.push(`${alert.name} ${paint.red('FIRED')}: ${alert.description}`);
   if (result.event === 'resolved')
     parts.push(`${alert.name} ${paint.green('RESOLVED')}: ${alert.description} no longer holds`);
+  if (result.resent)
+    parts.push(`${alert.name}: queueing the ${result.resent} notification an earlier check left`);
   if (result.notified) parts.push(`  notified: ${sentText(result.notified)}`);
   if (result.notifyError)
     parts.push(
@@ -80,6 +82,8 @@ export function resultJson(result: AlertResult) {
     last_notified_at: iso(row.lastNotifiedAt),
     // What this check changed: pending, fired, resolved, cleared; null for nothing.
     event: result.event ?? null,
+    // A notice an earlier check left unsent (firing or resolved), queued by this one.
+    resent: result.resent ?? null,
     notified: (result.notified ?? []).map((s) => ({
       target: s.target,
       job: s.job,

@@ -27,9 +27,15 @@ export function watchAlerts(app: App, options: WatchOptions): Promise<AlertCheck
     onCheck({ results }) {
       for (const result of results) {
         logResult(log, result);
-        if (!result.event && !result.error && !result.notifyError) continue;
+        if (!result.event && !result.error && !result.notifyError && !result.resent) continue;
         if (options.json) {
-          const event = result.error ? 'alert:error' : `alert:${result.event ?? 'notify-error'}`;
+          const event = result.error
+            ? 'alert:error'
+            : result.event
+              ? `alert:${result.event}`
+              : result.resent
+                ? 'alert:resent'
+                : 'alert:notify-error';
           out.write(`${JSON.stringify({ time: stamp(), event, alert: resultJson(result) })}\n`);
           continue;
         }
