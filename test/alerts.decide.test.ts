@@ -96,3 +96,16 @@ describe('an alert between checks', () => {
     expect(decide(freshRow('backlog', T0), clear, { forMs: 0, cooldownMs: 0 }, T0)).toEqual({});
   });
 });
+
+describe('checks whose start wanders', () => {
+  it('a check a second short of `for` or the cooldown counts; one a minute short does not', () => {
+    const pending: AlertRow = { ...freshRow('backlog', T0), state: 'pending', pendingSince: T0 };
+    const alert = { forMs: 5 * MIN, cooldownMs: 0 };
+    expect(decide(pending, holds, alert, T0 + 5 * MIN - 1000)).toMatchObject({ event: 'fired' });
+    expect(decide(pending, holds, alert, T0 + 4 * MIN)).toEqual({});
+    const cooling: AlertRow = { ...freshRow('backlog', T0), lastNotifiedAt: T0 };
+    const cooldown = { forMs: 0, cooldownMs: 5 * MIN };
+    expect(decide(cooling, holds, cooldown, T0 + 5 * MIN - 1000)).toMatchObject({ event: 'fired' });
+    expect(decide(cooling, holds, cooldown, T0 + 4 * MIN)).toMatchObject({ event: 'pending' });
+  });
+});

@@ -6,7 +6,10 @@
  *   pending ─false─▶ ok                                               (no notice)
  *   firing  ─false─▶ ok                                               (notice: resolved)
  *
- * With `for` 0 an alert goes from ok to firing in one check. `cooldown`: after a notification
+ * With `for` 0 an alert goes from ok to firing in one check. Both durations are measured
+ * between checks, whose start wanders by a second or two (cron starts a process each minute):
+ * a check up to SLACK_MS short of one counts (a tenth of it for durations under 50s), so
+ * `for: '5m'` checked every minute fires at the fifth check after the one that saw it first. `cooldown`: after a notification
  * the alert does not fire again before the cooldown has passed; a condition that comes back
  * sooner keeps it pending, so a flapping condition sends at most a firing and a resolved per
  * cooldown, never one per check.
@@ -25,6 +28,14 @@ export type AlertEvent = 'pending' | 'fired' | 'resolved' | 'cleared';
 export type Decision =
   { change?: undefined } | { change: AlertChange; event: AlertEvent; notice?: Notice };
 
+/** How much short of `for` or `cooldown` a check may come and still count. */
+export const SLACK_MS = 5_000;
+
+/** Whether `elapsed` ms reach `duration`, give or take the slack. */
+function reached(elapsed: number, duration: number): boolean {
+  return elapsed + Math.min(SLACK_MS, duration / 10) >= duration;
+}
+
 export function decide(
   row: AlertRow,
   reading: Reading,
@@ -32,7 +43,7 @@ export function decide(
   now: number,
 ): Decision {
   const lastValue = reading.value;
-  const cooled = row.lastNotifiedAt === null || now - row.lastNotifiedAt >= alert.cooldownMs;
+  const cooled = row.lastNotifiedAt === null || reached(now - row.lastNotifiedAt, alert.cooldownMs);
   const fire = (pendingSince: number): Decision => ({
     change: {
       state: 'firing',
@@ -54,7 +65,7 @@ export function decide(
     }
     if (row.state === 'pending') {
       const since = row.pendingSince ?? now;
-      if (now - since >= alert.forMs && cooled) return fire(since);
+      if (reached(now - since, alert.forMs) && cooled) return fire(since);
     }
     return {};
   }
