@@ -76,6 +76,11 @@ async function post(payload: WebhookPayload, ctx: JobContext): Promise<{ status:
       (error as Error).name === 'TimeoutError'
         ? `no answer within ${REQUEST_TIMEOUT_MS / 1000}s`
         : causeOf(error);
+    // fetch never connects to some ports (25, 6000...: the WHATWG "bad ports"), so no retry can.
+    if (reason === 'bad port')
+      throw new Permanent(`webhook ${where}: fetch refuses its port; use another`, {
+        cause: error,
+      });
     throw new Error(`webhook ${where}: ${reason}`, { cause: error });
   }
   const { status } = response;
