@@ -86,18 +86,16 @@ for (const backend of APP_BACKENDS) {
           waitCount: 3,
         }),
       ]);
-      await driver
-        .flow()
-        .breakers.record(
-          {
-            name: 'openai',
-            failures: 1,
-            windowMs: 60_000,
-            cooldownMs: 60_000,
-            probeLeaseMs: 30_000,
-          },
-          'failure',
-        );
+      await driver.flow().breakers.record(
+        {
+          name: 'openai',
+          failures: 1,
+          windowMs: 60_000,
+          cooldownMs: 60_000,
+          probeLeaseMs: 30_000,
+        },
+        'failure',
+      );
       await insertWorker(knex, {
         id: '00000000-0000-4000-8000-000000000001',
         name: 'mailer',

@@ -78,13 +78,13 @@ describeBackend('sqlite', 'webhook.post', () => {
       hook.reply(SECRET, { status: 404, body: 'no_service' });
       await post(`${hook.url}${SECRET}`);
       work();
-      const { failed } = await waitFor(
+      const { failed } = (await waitFor(
         async () => {
           const s = await settled();
-          return s.failed.length === 1 && s;
+          return s.failed.length === 1 ? s : null;
         },
         { timeoutMs: 30_000 },
-      );
+      ))!;
       expect(hook.requests).toHaveLength(1);
       expect(failed[0]!.exception).toContain(`webhook ${hook.url}/… answered 404: no_service`);
       expect(JSON.stringify(failed[0]!.exception)).not.toContain('s3cr3t');
@@ -100,13 +100,13 @@ describeBackend('sqlite', 'webhook.post', () => {
       const closed = await sparePort();
       await post(`http://127.0.0.1:${closed}/refused`, 2);
       work();
-      const { failed } = await waitFor(
+      const { failed } = (await waitFor(
         async () => {
           const s = await settled();
-          return s.waiting === 0 && s.failed.length === 1 && s;
+          return s.waiting === 0 && s.failed.length === 1 ? s : null;
         },
         { timeoutMs: 30_000 },
-      );
+      ))!;
       const slow = hook.requests.filter((r) => r.path === '/slow');
       expect(slow).toHaveLength(2);
       expect(slow[1]!.receivedAt - slow[0]!.receivedAt).toBeGreaterThanOrEqual(900);
