@@ -26,7 +26,8 @@ minute. An alert notifies its targets once when it fires and once when it resolv
 queue (telegram.send, mail.send, webhook.post jobs); its state is kept in alert_states, so
 checks on several hosts at once, or after a restart, notify once.
 
-Exit codes: 0 no alert fires; 1 an alert fires, or one could not be checked.
+Exit codes: 0 no alert fires; 1 an alert fires, one could not be checked, or a notification
+could not be queued (a later check queues it).
 `,
     )
     .action(async (opts) =>
@@ -41,7 +42,8 @@ Exit codes: 0 no alert fires; 1 an alert fires, or one could not be checked.
         for (const r of results) logResult(log, r);
         const firing = results.filter((r) => r.row.state === 'firing').map((r) => r.alert.name);
         const failed = results.filter((r) => r.error).map((r) => r.alert.name);
-        if (firing.length > 0 || failed.length > 0) process.exitCode = 1;
+        const unsent = results.filter((r) => r.notifyError).map((r) => r.alert.name);
+        if (firing.length + failed.length + unsent.length > 0) process.exitCode = 1;
         if (opts.json)
           return printJson({
             checked_at: new Date(now).toISOString(),

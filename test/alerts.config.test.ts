@@ -245,4 +245,23 @@ export default defineConfig({
     );
     expect(result.code).toBe(1);
   });
+
+  it('run alerts:check refuses a telegram:BOT:CHAT target whose bot the config does not name', async () => {
+    writeFileSync(
+      path.join(cwd, 'jobsmith.config.ts'),
+      `import { defineConfig } from 'jobsmith';
+import { noWorker } from 'jobsmith/alerts';
+export default defineConfig({
+  telegram: {},
+  alerts: [{ name: 'mailers', when: noWorker('mail'), notify: ['telegram:support:42', 'telegram:default:42'] }],
+});
+`,
+    );
+    const result = await runCli(['alerts:check'], { cwd, env: appEnv() });
+    expect(result.stderr).toBe(
+      'Error: Cannot notify: alert "mailers" notifies telegram:support:42, but the config names no bot "support" (telegram.bots: none).\n' +
+        `${HINT}\n`,
+    );
+    expect(result.code).toBe(1);
+  });
 });

@@ -65,9 +65,30 @@ export class AppAlerts {
 }
 
 /**
+ * telegram:BOT:CHAT targets whose BOT the config does not name (`default` is TELEGRAM_BOT_TOKEN's
+ * bot; a bot id, all digits, is taken as it is): the sender would fail them for good.
+ */
+function unknownBots(alerts: ResolvedAlert[], bots: Record<string, unknown> | undefined): string[] {
+  return alerts.flatMap((alert) =>
+    alert.targets.flatMap((t) =>
+      t.type === 'telegram' &&
+      t.bot !== undefined &&
+      t.bot !== 'default' &&
+      !/^\d+$/.test(t.bot) &&
+      !(bots && Object.hasOwn(bots, t.bot))
+        ? [
+            `alert "${alert.name}" notifies ${t.text}, but the config names no bot "${t.bot}" (telegram.bots: ${Object.keys(bots ?? {}).join(', ') || 'none'})`,
+          ]
+        : [],
+    ),
+  );
+}
+
+/**
  * The app's alerts, ready to check.
  * @throws ConfigError when an alert's target cannot be sent from this app (a telegram: target
- *   without a `telegram` section, a mail: target without mail configured), naming each.
+ *   without a `telegram` section or naming a bot it lacks, a mail: target without mail
+ *   configured), naming each.
  */
 export async function openAlerts(app: App): Promise<AppAlerts> {
   const { config } = await app.config();
@@ -83,7 +104,7 @@ export async function openAlerts(app: App): Promise<AppAlerts> {
     webhook: registry.get('webhook.post') ?? webhookPost,
   } as NotificationJobs;
   const notifier = new Notifier(jobs, (items) => app.dispatcher().dispatchMany(items), hostname());
-  const problems = notifier.problems(alerts);
+  const problems = [...notifier.problems(alerts), ...unknownBots(alerts, config.telegram?.bots)];
   if (problems.length > 0)
     throw new ConfigError(`Cannot notify: ${problems.join('; ')}.`, { hint: ALERTS_HINT });
   const db = await app.db();
