@@ -95,6 +95,8 @@ async function checkOne(
     if (!claimed) return { ...result, row: await reread(deps.knex, row), ...readingOf() };
     result.resent = row.notice;
     row = await sendNotice(claimed, row.notice, result);
+    // Still unsent (the queue is still down): a change now would overwrite the notice it owes.
+    if (row.notice !== null) return { ...result, row, ...readingOf() };
   }
   if (reading instanceof Error) return { ...result, row, error: reading };
   result.reading = reading;

@@ -89,7 +89,7 @@ export class WindowedCondition<
 }
 
 /** A measure waiting for its threshold. */
-class Measure<T, C> {
+export class AlertMeasure<T, C> {
   readonly kind = MEASURE_KIND;
 
   constructor(
@@ -113,7 +113,7 @@ class Measure<T, C> {
  * queue connection (QUEUE_CONNECTION unless `connection` says otherwise).
  */
 export function queueSize(queue: string, options: { connection?: string } = {}) {
-  return new Measure<number, AlertCondition>(
+  return new AlertMeasure<number, AlertCondition>(
     `queueSize(${quoted(queue)})`,
     (above) => new AlertCondition({ type: 'queueSize', queue, ...options, above }),
   );
@@ -127,7 +127,7 @@ export function queueSize(queue: string, options: { connection?: string } = {}) 
  */
 export function failureRate(of: JobSelector, options: { minAttempts?: number } = {}) {
   const selector = typeof of === 'string' ? { queue: of } : of;
-  return new Measure<number, WindowedCondition>(
+  return new AlertMeasure<number, WindowedCondition>(
     `failureRate(${quoted(of)})`,
     (above) => new WindowedCondition({ type: 'failureRate', ...selector, ...options, above }),
   );
@@ -136,7 +136,7 @@ export function failureRate(of: JobSelector, options: { minAttempts?: number } =
 /** Failed attempts (retried or failed for good) over the window: a queue's, or `{ job }`'s. */
 export function failures(of: JobSelector = {}) {
   const selector = typeof of === 'string' ? { queue: of } : of;
-  return new Measure<number, WindowedCondition>(
+  return new AlertMeasure<number, WindowedCondition>(
     `failures(${quoted(of)})`,
     (above) => new WindowedCondition({ type: 'failures', ...selector, above }),
   );
@@ -144,7 +144,7 @@ export function failures(of: JobSelector = {}) {
 
 /** Failed attempts of `telegram.send` (the Telegram sender) over the window. */
 export function sendFailures() {
-  return new Measure<number, WindowedCondition>(
+  return new AlertMeasure<number, WindowedCondition>(
     'sendFailures()',
     (above) => new WindowedCondition({ type: 'sendFailures', above }),
   );
@@ -155,7 +155,7 @@ export function sendFailures() {
  * when a worker took it. A queue no worker takes from shows no wait: pair it with noWorker.
  */
 export function waitTime(queue: string) {
-  return new Measure<AlertDuration, WindowedCondition>(
+  return new AlertMeasure<AlertDuration, WindowedCondition>(
     `waitTime(${quoted(queue)})`,
     (above) => new WindowedCondition({ type: 'waitTime', queue, above }),
   );

@@ -24,6 +24,7 @@ export {
   breakerOpen,
   noWorker,
   AlertCondition,
+  AlertMeasure,
   WindowedCondition,
 } from './conditions.js';
 export type { AlertDuration, ConditionSpec, JobSelector } from './conditions.js';
