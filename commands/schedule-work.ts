@@ -25,7 +25,7 @@ export default function command() {
     .option('--json', 'print JSON lines instead of readable lines')
     .addHelpText(
       'after',
-      '\nSIGTERM, SIGINT or SIGQUIT: stop taking slots, pass the signal to running commands, wait for them (up to --grace), exit 0.\n',
+      '\nSIGTERM, SIGINT or SIGQUIT: stop taking slots, pass the signal to running commands, wait for them (up to --grace), exit 0.\nWith alerts in the config, it also checks them once a minute (as run alerts:check does).\n',
     )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
@@ -44,6 +44,10 @@ export default function command() {
           port: opts.metricsPort,
           json,
         });
+        // Loaded only for a config with alerts; a bad target stops the command here.
+        const alerts = (await app.config()).config.alerts?.length
+          ? await (await import('../src/alerts/watch.js')).watchAlerts(app, { json })
+          : undefined;
         const onStop = () => scheduler.stop();
         for (const s of STOP_SIGNALS) process.on(s, onStop);
         try {
@@ -68,6 +72,7 @@ export default function command() {
         } finally {
           for (const s of STOP_SIGNALS) process.off(s, onStop);
           await telemetry.close();
+          await alerts?.stop();
         }
         app.log().info({}, 'scheduler stopped');
         out('Scheduler stopped.', 'scheduler:stopped');

@@ -18,6 +18,7 @@ import * as m0016 from './0016_job_cancels.js';
 import * as m0017 from './0017_workers.js';
 import * as m0018 from './0018_job_metrics.js';
 import * as m0019 from './0019_failed_jobs_tags.js';
+import * as m0020 from './0020_alert_states.js';
 
 export interface Migration {
   name: string;
@@ -49,4 +50,5 @@ export const migrations: Migration[] = [
   { name: '0017_workers', ...m0017 },
   { name: '0018_job_metrics', ...m0018 },
   { name: '0019_failed_jobs_tags', ...m0019 },
+  { name: '0020_alert_states', ...m0020 },
 ];

@@ -1,6 +1,7 @@
 /*
- * The integrations, for the app layer (src/cli/app.ts): their config sections, handed to
- * loadConfig, and their built-in jobs, loaded by App.registry() only for an app that uses them.
+ * The integrations (alerts among them), for the app layer (src/cli/app.ts): their config
+ * sections, handed to loadConfig, and their built-in jobs, loaded by App.registry() only for an
+ * app that uses them.
  * Only their settings modules load here (no grammY, openai or nodemailer); each integration
  * loads its jobs and its client library when a config or the environment uses it.
  */
@@ -20,6 +21,14 @@ export const INTEGRATION_SECTIONS: readonly ConfigSection[] = [
   { key: 'tokens', check: checkTokensConfig },
   { key: 'gpt', check: checkGptConfig },
   { key: 'mail', check: checkMailConfig },
+  {
+    key: 'alerts',
+    // Its checks (and zod's schemas for them) load only for a config that has alerts.
+    check: async (value, fail) => {
+      if (value === undefined) return;
+      (await import('./alerts/settings.js')).checkAlertsConfig(value, fail);
+    },
+  },
 ];
 
 export interface IntegrationJobs {
@@ -56,5 +65,13 @@ export const INTEGRATION_JOBS: readonly IntegrationJobs[] = [
       config.mail !== undefined || env.MAIL_URL !== undefined || env.MAIL_HOST !== undefined,
     load: async (app, config) => (await import('./mail/jobs.js')).mailJobs(app, config.mail),
     setup: 'set MAIL_URL (or MAIL_HOST) and MAIL_FROM in its environment (docs/mail.md)',
+  },
+  {
+    // The alerts' webhook notifications; plain fetch, no client library.
+    names: ['webhook.post'],
+    used: (config) => config.alerts !== undefined,
+    load: async () => [(await import('./alerts/webhook-job.js')).webhookPost],
+    setup:
+      'add an `alerts` section to its jobsmith.config.ts, the config the alerts are checked with (docs/telemetry.md#alerts)',
   },
 ];

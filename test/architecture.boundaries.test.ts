@@ -1,5 +1,5 @@
 /**
- * The integrations (Telegram, GPT, mail, token purge, telemetry) sit on the core's public API: nothing in
+ * The integrations (Telegram, GPT, mail, token purge, telemetry, alerts) sit on the core's public API: nothing in
  * the core imports them, and a command that does not use them never loads them or their client
  * libraries. Checked on the sources' static imports (`import ... from`, `export ... from`), the
  * ones that load with a module; an `import()` inside a function loads only when it runs, and
@@ -11,7 +11,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const INTEGRATIONS = ['telegram', 'gpt', 'mail', 'tokens', 'telemetry'];
+const INTEGRATIONS = ['telegram', 'gpt', 'mail', 'tokens', 'telemetry', 'alerts'];
 const CLIENT_LIBRARIES = ['grammy', 'openai', 'nodemailer', 'telegram', 'prom-client'];
 
 /** The modules a file loads with it: relative ones as absolute .ts paths, packages by name. */
@@ -77,7 +77,7 @@ function sourceFiles(dir: string): string[] {
 
 /** Commands that are an integration's own (they may load it). */
 const INTEGRATION_COMMANDS =
-  /^commands\/(telegram-|gpt-|longpoll|scheduled-dispatch|test-email|purge-tokens)/;
+  /^commands\/(telegram-|gpt-|longpoll|scheduled-dispatch|test-email|purge-tokens|alerts-)/;
 
 describe('integration boundaries', () => {
   it('the core loads no integration: no file outside their folders imports one statically', () => {

@@ -22,6 +22,7 @@ export const GROUPS = [
   'gpt',
   'mail',
   'telemetry',
+  'alerts',
   'db',
   'make',
 ] as const;
@@ -35,6 +36,7 @@ export const GROUP_TITLES: Record<Group, string> = {
   gpt: 'GPT',
   mail: 'Mail',
   telemetry: 'Telemetry',
+  alerts: 'Alerts',
   db: 'Database',
   make: 'Generators',
 };
@@ -324,6 +326,28 @@ export const COMMANDS: CommandEntry[] = [
       'Serve queue sizes, failed jobs, breakers and rate-limit backlogs to Prometheus on /metrics',
     example: 'run metrics:serve --port 9464 --refresh 5s',
     load: () => import('../../commands/metrics-serve.js'),
+  },
+  {
+    name: 'alerts:check',
+    group: 'alerts',
+    summary:
+      'Check every alert once and notify those that fired or resolved; exit 1 while one fires (for cron)',
+    example: 'run alerts:check',
+    load: () => import('../../commands/alerts-check.js'),
+  },
+  {
+    name: 'alerts:list',
+    group: 'alerts',
+    summary: "List the config's alerts with their condition, targets and last known state",
+    example: 'run alerts:list --json',
+    load: () => import('../../commands/alerts-list.js'),
+  },
+  {
+    name: 'alerts:test',
+    group: 'alerts',
+    summary: 'Send a test notification of an alert to each of its targets, through the queue',
+    example: 'run alerts:test telegram-backlog',
+    load: () => import('../../commands/alerts-test.js'),
   },
   {
     name: 'about',

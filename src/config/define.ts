@@ -1,3 +1,4 @@
+import type { AlertCondition } from '../alerts/conditions.js';
 import type { Backoff, JobDefinition } from '../jobs/types.js';
 import type { ScheduleEntry } from '../schedule/types.js';
 import type { RetainOptions } from '../history/retention.js';
@@ -93,6 +94,43 @@ export interface GptResult {
 export interface MailConfig {
   /** Queue of the `mail.send` jobs. @defaultValue 'mail' */
   queue?: string;
+}
+
+/**
+ * One alert (docs/telemetry.md#alerts): `run alerts:check` (cron), `run schedule:work` and
+ * `run metrics:serve` evaluate its condition; it notifies once when it fires and once when it
+ * resolves, through the queue. Checked when the config loads.
+ *
+ * @example
+ * ```ts
+ * import { queueSize } from 'jobsmith/alerts';
+ * alerts: [{
+ *   name: 'telegram-backlog',
+ *   when: queueSize('telegram').above(1000).for('5m'),
+ *   notify: ['telegram:123456789', 'mail:ops@example.com', 'webhook:https://hooks.slack.com/services/...'],
+ * }]
+ * ```
+ */
+export interface AlertConfig {
+  /** Letters, digits and . _ - (at most 100), unique among the alerts: its state is kept under it. */
+  name: string;
+  /**
+   * The condition, built with `jobsmith/alerts`: queueSize, failureRate, failures,
+   * sendFailures, waitTime, breakerOpen, noWorker.
+   */
+  when: AlertCondition;
+  /**
+   * Where notifications go (1 to 20): `telegram:CHAT_ID` (or `telegram:BOT:CHAT_ID`) as a
+   * telegram.send job, `mail:ADDRESS` as a mail.send job, `webhook:https://URL` as a
+   * webhook.post job (Slack-compatible JSON `{ text }`).
+   */
+  notify: string[];
+  /**
+   * After a notification (firing or resolved) the alert does not fire again for this long: a
+   * condition that comes back sooner keeps it pending until then. Seconds or a duration, at
+   * most 7d. @defaultValue '5m'
+   */
+  cooldown?: number | string;
 }
 
 /**
@@ -224,6 +262,8 @@ export interface JobsmithConfig {
   gpt?: GptConfig;
   /** Where `mail.send` jobs go; see MailConfig. */
   mail?: MailConfig;
+  /** Alerts on queue sizes, failures, wait times, breakers and workers; see AlertConfig. */
+  alerts?: AlertConfig[];
 }
 
 /** Identity function that gives the config file its types. */

@@ -81,7 +81,7 @@ export async function loadConfig(
       },
     );
   }
-  const config = validateConfig((exported as { default: unknown }).default, file, sections);
+  const config = await validateConfig((exported as { default: unknown }).default, file, sections);
   if (config.schedule !== undefined || config.scheduleTimezone !== undefined) {
     // Loaded only for configs with a schedule: croner stays out of every other command.
     const { resolveSchedule } = await import('../schedule/resolve.js');
@@ -124,6 +124,7 @@ function aliases(configFile: string): Record<string, string> {
     'jobsmith/telegram': resolve(dirname(entry), 'telegram', `index${extname(entry)}`),
     'jobsmith/gpt': resolve(dirname(entry), 'gpt', `index${extname(entry)}`),
     'jobsmith/mail': resolve(dirname(entry), 'mail', `index${extname(entry)}`),
+    'jobsmith/alerts': resolve(dirname(entry), 'alerts', `index${extname(entry)}`),
     jobsmith: entry,
   };
   const appRequire = createRequire(configFile);
@@ -156,11 +157,11 @@ const EXPORT_DEFAULT =
 const FIX_ENTRY =
   'Fix that entry in the config: the README (Writing jobs, Queue policies) and docs/ list what each field takes.';
 
-function validateConfig(
+async function validateConfig(
   value: unknown,
   file: string,
   sections: readonly ConfigSection[],
-): JobsmithConfig {
+): Promise<JobsmithConfig> {
   const fail = (problem: string, hint = FIX_ENTRY): never => {
     throw new ConfigError(`Invalid config in ${file}: ${problem}`, { hint });
   };
@@ -207,7 +208,7 @@ function validateConfig(
     }
   }
   for (const section of sections)
-    section.check((config as Record<string, unknown>)[section.key], fail);
+    await section.check((config as Record<string, unknown>)[section.key], fail);
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === ''))
     fail('`jobsDir` must be a folder path.');
   return config;

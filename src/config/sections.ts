@@ -11,9 +11,11 @@ export interface ConfigSection {
   key: string;
   /**
    * Checks the field's value when the config loads (undefined: the field is absent) and calls
-   * `fail` with what is wrong and what is allowed, which throws the config's ConfigError.
+   * `fail` with what is wrong and what is allowed (and, if it has one, a hint of its own), which
+   * throws the config's ConfigError. May return a promise: a section whose checks load only
+   * when the field is present (`alerts`).
    */
-  check(value: unknown, fail: (problem: string) => never): void;
+  check(value: unknown, fail: (problem: string, hint?: string) => never): void | Promise<void>;
   /**
    * Rate limits the integration declares when its field is present (Telegram's limits for its
    * sender); the config's own `rateLimits` entries of the same names win.

@@ -26,6 +26,7 @@ export const JOBSMITH_TABLES = [
   'job_history',
   'job_attempts',
   'workers',
+  'alert_states',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

@@ -1,0 +1,3 @@
+import { alertCheckSpecs } from './alerts.check.specs.js';
+
+alertCheckSpecs('pgsql');
