@@ -29,7 +29,13 @@ export interface ServeDuty {
 export const METRICS_SERVE_DUTIES: ReadonlyArray<{
   name: string;
   load(app: App): Promise<ServeDuty | undefined>;
-}> = [];
+}> = [
+  // Loaded only here; it returns nothing for an app without alerts in its config.
+  {
+    name: 'alerts',
+    load: async (app) => (await import('../alerts/serve-duty.js')).alertsDuty(app),
+  },
+];
 
 /**
  * A duty that runs `task` now and then every `everyMs`, counted from the end of one run to the
