@@ -17,6 +17,7 @@ import * as m0015 from './0015_job_history.js';
 import * as m0016 from './0016_job_cancels.js';
 import * as m0017 from './0017_workers.js';
 import * as m0018 from './0018_job_metrics.js';
+import * as m0021 from './0021_job_headers.js';
 
 export interface Migration {
   name: string;
@@ -47,4 +48,5 @@ export const migrations: Migration[] = [
   { name: '0016_job_cancels', ...m0016 },
   { name: '0017_workers', ...m0017 },
   { name: '0018_job_metrics', ...m0018 },
+  { name: '0021_job_headers', ...m0021 },
 ];
