@@ -248,11 +248,8 @@ export default function command() {
         const log = app.log();
         // Traces (TELEMETRY_ENABLED=true and @opentelemetry/api installed): a span per run.
         const tracing = await app.traces();
-        if (app.env.TELEMETRY_ENABLED && !tracing)
-          log.info(
-            {},
-            'TELEMETRY_ENABLED is true but @opentelemetry/api is not installed: jobs are not traced',
-          );
+        if (app.tracesOff)
+          log.warn({}, `TELEMETRY_ENABLED is true but ${app.tracesOff}: jobs are not traced`);
         const runs = tracing?.runs();
         // A line logged inside a handler (ctx.log) carries the ids of its run's span.
         const traced = tracing

@@ -128,6 +128,21 @@ describe('loadTracing', () => {
     expect(tracing!.activeLogFields()).toBeUndefined();
   });
 
+  it('is off, loading nothing more, when @opentelemetry/api is not installed', async () => {
+    const missing = Object.assign(
+      new Error(
+        "Cannot find package '@opentelemetry/api' imported from /app/node_modules/jobsmith/dist/src/telemetry/traces/index.js",
+      ),
+      { code: 'ERR_MODULE_NOT_FOUND' },
+    );
+    await expect(loadTracing(() => Promise.reject(missing))).resolves.toBeUndefined();
+    // A broken install is no reason to run untraced without a word.
+    const broken = Object.assign(new Error("Cannot find module './trace/span'"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    await expect(loadTracing(() => Promise.reject(broken))).rejects.toBe(broken);
+  });
+
   it('flushes the spans a batching provider still holds', async () => {
     const exporter = new InMemorySpanExporter();
     // A long delay: nothing is exported unless flushed.

@@ -105,15 +105,30 @@ export class App {
 
   /**
    * OpenTelemetry tracing (src/telemetry/traces/), loaded on first use when TELEMETRY_ENABLED is
-   * true; undefined when it is false or @opentelemetry/api is not installed. Telemetry off loads
-   * nothing.
+   * true; undefined when it is false, or when @opentelemetry/api is not installed or fails to
+   * load (tracesOff says why). Never rejects: a broken telemetry install must not stop jobs from
+   * being dispatched or run. Telemetry off loads nothing.
    */
   traces(): Promise<JobTracing | undefined> {
     this.tracing ??= this.env.TELEMETRY_ENABLED
-      ? import('../telemetry/traces/index.js').then((m) => m.loadTracing())
+      ? import('../telemetry/traces/index.js')
+          .then((m) => m.loadTracing())
+          .then(
+            (tracing) => {
+              if (!tracing) this.tracesOff = '@opentelemetry/api is not installed';
+              return tracing;
+            },
+            (error: unknown) => {
+              this.tracesOff = `OpenTelemetry failed to load (${error instanceof Error ? error.message : String(error)})`;
+              return undefined;
+            },
+          )
       : Promise.resolve(undefined);
     return this.tracing;
   }
+
+  /** Why traces are off although TELEMETRY_ENABLED is true, once traces() has resolved. */
+  tracesOff?: string;
 
   private readonly traceDispatch: DispatchAround = async (info, store) => {
     const tracing = await this.traces();
@@ -162,8 +177,7 @@ export class App {
 
   async close(): Promise<void> {
     // Spans still held by the app's provider go out before a one-shot command exits.
-    const tracing = await this.tracing?.catch(() => undefined);
-    await tracing?.flush();
+    await (await this.tracing)?.flush();
     await this.connections?.close();
     if (this.database) {
       const db = await this.database.catch(() => undefined);

@@ -38,12 +38,14 @@ export interface JobTracing {
 
 /**
  * Tracing on the app's @opentelemetry/api; undefined when the package is not installed (then
- * nothing else is loaded). Another failure to load it is thrown.
+ * nothing else is loaded). Another failure to load it is thrown. `load` is for tests.
  */
-export async function loadTracing(): Promise<JobTracing | undefined> {
+export async function loadTracing(
+  load: () => Promise<OtelApi> = () => import('@opentelemetry/api'),
+): Promise<JobTracing | undefined> {
   let api: OtelApi;
   try {
-    api = await import('@opentelemetry/api');
+    api = await load();
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;
