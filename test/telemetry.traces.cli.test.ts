@@ -83,7 +83,10 @@ for (const backend of APP_BACKENDS) {
       "runs the job in a child span of its dispatch's, from another process",
       async () => {
         await ok(['queue:dispatch', 'hello', '--payload', '{}'], true);
-        await ok(['queue:work', '--queue', 'mail', '--stop-when-empty'], true);
+        const worked = await ok(
+          ['queue:work', '--queue', 'mail', '--stop-when-empty', '--json'],
+          true,
+        );
         const spans = readFileSync(spansFile(), 'utf8')
           .trimEnd()
           .split('\n')
@@ -112,6 +115,12 @@ for (const backend of APP_BACKENDS) {
         const ids = { trace_id: run.traceId, span_id: run.spanId };
         expect(lines.find((l) => l.event === 'job:processed')).toMatchObject(ids);
         expect(lines.find((l) => l.msg === 'hello from the handler')).toMatchObject(ids);
+        // So do the --json lines a script reads.
+        const events = worked.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        expect(events.find((e) => e.event === 'job:processed')).toMatchObject(ids);
       },
       SLOW,
     );

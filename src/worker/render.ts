@@ -80,6 +80,8 @@ export function renderWorker(
     data: Record<string, unknown>,
     message: string,
   ) => log[level]({ event, job: jobData(job), ...jobFields?.(job), ...data }, message);
+  /** A job event's --json fields: the job's, then the trace's ids when traced. */
+  const jobJson = (job: ClaimedJob) => ({ ...jobData(job), ...jobFields?.(job) });
 
   worker.on('worker:started', (e) => {
     log.info({ event: 'worker:started', ...e }, 'worker started');
@@ -93,18 +95,18 @@ export function renderWorker(
   });
   worker.on('job:processing', ({ job }) => {
     logJob('debug', 'job:processing', job, {}, 'job processing');
-    json('job:processing', jobData(job));
+    json('job:processing', jobJson(job));
     line(paint.yellow('RUNNING'), job);
   });
   worker.on('job:processed', ({ job, durationMs }) => {
     logJob('info', 'job:processed', job, { durationMs }, 'job processed');
-    json('job:processed', { ...jobData(job), durationMs });
+    json('job:processed', { ...jobJson(job), durationMs });
     line(paint.green('DONE'), job, durationMs);
   });
   worker.on('job:skipped', ({ job, durationMs, reason }) => {
     logJob('info', 'job:skipped', job, { durationMs, reason }, 'job skipped');
     json('job:skipped', {
-      ...jobData(job),
+      ...jobJson(job),
       durationMs,
       ...(reason ? { reason: printable(reason) } : {}),
     });
@@ -112,13 +114,13 @@ export function renderWorker(
   });
   worker.on('job:cancelled', ({ job, durationMs, reason }) => {
     logJob('info', 'job:cancelled', job, { durationMs, reason }, 'job cancelled');
-    json('job:cancelled', { ...jobData(job), durationMs, reason: printable(reason) });
+    json('job:cancelled', { ...jobJson(job), durationMs, reason: printable(reason) });
     line(paint.yellow('CANCELLED'), job, durationMs, ` ${paint.dim(printable(reason))}`);
   });
   worker.on('job:released', ({ job, durationMs, delayMs, error, refunded }) => {
     const released = { durationMs, delayMs, refunded, error: error.message };
     logJob('warn', 'job:released', job, released, 'job released');
-    json('job:released', { ...jobData(job), durationMs, delayMs, refunded, error: msg(error) });
+    json('job:released', { ...jobJson(job), durationMs, delayMs, refunded, error: msg(error) });
     // A put-back (RetryAfter: a rate limit, a lock, a breaker) spends no attempt: say so, so
     // that it does not read as a retry.
     const [status, note] = refunded
@@ -133,18 +135,18 @@ export function renderWorker(
   });
   worker.on('job:failed', ({ job, durationMs, reason, error }) => {
     logJob('error', 'job:failed', job, { durationMs, reason, error: error.message }, 'job failed');
-    json('job:failed', { ...jobData(job), durationMs, reason, error: msg(error) });
+    json('job:failed', { ...jobJson(job), durationMs, reason, error: msg(error) });
     line(paint.red('FAIL'), job, durationMs, ` ${paint.dim(`${reason}: ${msg(error)}`)}`);
   });
   worker.on('job:abandoned', ({ job, durationMs, error }) => {
     const abandoned = { durationMs, error: error.message };
     logJob('warn', 'job:abandoned', job, abandoned, 'job released at shutdown');
-    json('job:abandoned', { ...jobData(job), durationMs, error: msg(error) });
+    json('job:abandoned', { ...jobJson(job), durationMs, error: msg(error) });
     line(paint.yellow('RELEASED'), job, durationMs, ` ${paint.dim(msg(error))}`);
   });
   worker.on('job:isolated', ({ job }) => {
     logJob('warn', 'job:isolated', job, {}, 'job back from a lost lease; it runs alone');
-    json('job:isolated', jobData(job));
+    json('job:isolated', jobJson(job));
     line(
       paint.yellow('ISOLATED'),
       job,
@@ -154,7 +156,7 @@ export function renderWorker(
   });
   worker.on('job:lost', ({ job }) => {
     logJob('warn', 'job:lost', job, {}, 'job lease lost; nothing changed');
-    json('job:lost', jobData(job));
+    json('job:lost', jobJson(job));
     line(
       paint.yellow('LOST'),
       job,
@@ -164,7 +166,7 @@ export function renderWorker(
   });
   worker.on('job:stuck', ({ job, error }) => {
     logJob('error', 'job:stuck', job, { error: error.message }, 'job ignored its timeout');
-    json('job:stuck', { ...jobData(job), error: msg(error) });
+    json('job:stuck', { ...jobJson(job), error: msg(error) });
     line(
       paint.red('STUCK'),
       job,
