@@ -248,6 +248,15 @@ export default function command() {
           name: opts.name,
         };
         const log = app.log();
+        // Traces (TELEMETRY_ENABLED=true and @opentelemetry/api installed): a span per run.
+        const tracing = await app.traces();
+        if (app.tracesOff)
+          log.warn({}, `TELEMETRY_ENABLED is true but ${app.tracesOff}: jobs are not traced`);
+        const runs = tracing?.runs();
+        // A line logged inside a handler (ctx.log) carries the ids of its run's span.
+        const traced = tracing
+          ? (extra: Record<string, unknown> = {}) => ({ ...tracing.activeLogFields(), ...extra })
+          : (extra: Record<string, unknown> = {}) => extra;
         const dispatcher = app.dispatcher();
         // Pinning a stray error on its job costs a prefetching worker a quarter of its
         // throughput (handler-faults.ts): a worker tuned for throughput names the running jobs.
@@ -265,10 +274,10 @@ export default function command() {
             restartRequestedAt: () => restartRequestedAt(db.knex),
           },
           log: {
-            debug: (msg, extra) => log.debug(extra ?? {}, msg),
-            info: (msg, extra) => log.info(extra ?? {}, msg),
-            warn: (msg, extra) => log.warn(extra ?? {}, msg),
-            error: (msg, extra) => log.error(extra ?? {}, msg),
+            debug: (msg, extra) => log.debug(traced(extra), msg),
+            info: (msg, extra) => log.info(traced(extra), msg),
+            warn: (msg, extra) => log.warn(traced(extra), msg),
+            error: (msg, extra) => log.error(traced(extra), msg),
           },
           // A job defined with its own connection keeps it; others stay on the worker's.
           dispatch: (job, payload, o) =>
@@ -278,9 +287,18 @@ export default function command() {
             }),
           storage: describeStorage(driver.connection, db, app.env.REDIS_URL),
           jobContext: faults.jobs,
+          aroundHandler: runs?.aroundHandler,
         });
         const json = Boolean(opts.json);
-        renderWorker(worker, { json, log, verbose: Boolean(opts.verbose) });
+        // Before the renderer: a job's span is open when its line is logged.
+        runs?.attach(worker, options.name);
+        // The renderer prints each event itself: its log lines go to LOG_FILE only.
+        renderWorker(worker, {
+          json,
+          log: app.fileLog(),
+          verbose: Boolean(opts.verbose),
+          jobFields: runs && ((job) => runs.logFields(job)),
+        });
         // With TELEMETRY_ENABLED, /metrics (a taken port exits 1 here, before any claim).
         const telemetry = await startTelemetry(app, {
           command: 'queue:work',
@@ -298,12 +316,13 @@ export default function command() {
         if (opts.prefetch > 0 && capped !== undefined) {
           // Jobs held ahead would hold slots of the global cap without running.
           const note = `--prefetch is off: queue ${opts.queue[0]} has a globalConcurrency of ${capped}, and jobs held ahead would take its slots without running.`;
-          log.warn({ queue: opts.queue[0] }, note);
+          // Printed below: to the file only, or a terminal shows it twice.
+          app.fileLog().warn({ queue: opts.queue[0] }, note);
           if (!json) process.stdout.write(paint.dim(`${note}\n`));
         }
         const stopListening = listenForStopSignals(worker, {
           onRepeat: (signal, windowMs) => {
-            log.info({ signal }, 'stop signal repeated; same stop');
+            app.fileLog().info({ signal }, 'stop signal repeated; same stop');
             if (!json)
               process.stdout.write(
                 paint.dim(

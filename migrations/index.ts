@@ -19,6 +19,7 @@ import * as m0017 from './0017_workers.js';
 import * as m0018 from './0018_job_metrics.js';
 import * as m0019 from './0019_failed_jobs_tags.js';
 import * as m0020 from './0020_alert_states.js';
+import * as m0021 from './0021_job_headers.js';
 
 export interface Migration {
   name: string;
@@ -51,4 +52,5 @@ export const migrations: Migration[] = [
   { name: '0018_job_metrics', ...m0018 },
   { name: '0019_failed_jobs_tags', ...m0019 },
   { name: '0020_alert_states', ...m0020 },
+  { name: '0021_job_headers', ...m0021 },
 ];

@@ -127,4 +127,24 @@ describe('integration boundaries', () => {
     ).toBe(true);
     expect([...loadedBy('commands/queue-size.ts')]).toContain('commander');
   });
+
+  it('loads OpenTelemetry only at run time: no static import of src/telemetry/traces or @opentelemetry', () => {
+    const all = sourceFiles('src').concat(sourceFiles('commands'), ['src/cli/main.ts']);
+    const offenders = all.flatMap((file) =>
+      staticImports(path.join(ROOT, file))
+        .map((m) => (path.isAbsolute(m) ? path.relative(ROOT, m) : m))
+        .filter(
+          (m) =>
+            // Inside the folder, its files load each other; only the API's types are imported.
+            (m.startsWith('src/telemetry/traces/') && !file.startsWith('src/telemetry/traces/')) ||
+            m.startsWith('@opentelemetry/'),
+        )
+        .map((m) => `${file} -> ${m}`),
+    );
+    expect(offenders).toEqual([]);
+    // And the check sees such an import: the folder's own files do load each other.
+    expect(staticImports(path.join(ROOT, 'src/telemetry/traces/index.ts'))).toContain(
+      path.join(ROOT, 'src/telemetry/traces/carrier.ts'),
+    );
+  });
 });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logging/logger.js';
+import { createLogger, createLoggers } from '../src/logging/logger.js';
 import { clearMaskedValues } from '../src/logging/redact.js';
 import { maskSecretSettings } from '../src/logging/secrets.js';
 import { tempDir, type TempDir } from './helpers/services.js';
@@ -109,5 +109,28 @@ describe('createLogger', () => {
     log.info('hidden');
     log.warn('shown');
     expect(lines().map((l) => l.msg)).toEqual(['shown']);
+  });
+
+  it('writes fileLog lines to the same file, in order, and never to the terminal', () => {
+    const terminal = new PassThrough();
+    let shown = '';
+    terminal.on('data', (chunk: Buffer) => {
+      shown += chunk.toString();
+    });
+    const { log, fileLog } = createLoggers({ level: 'info', file, pretty: terminal });
+    log.info('from the handler');
+    fileLog.info({ event: 'job:processed' }, 'job processed');
+    log.warn(`token ${BOT_TOKEN}`);
+    fileLog.error({ error: `bot${BOT_TOKEN}` }, 'job failed');
+    expect(lines().map((l) => l.msg)).toEqual([
+      'from the handler',
+      'job processed',
+      'token ***',
+      'job failed',
+    ]);
+    expect(lines()[3]).toMatchObject({ error: 'bot***' });
+    expect(shown).toMatch(
+      /^\d\d:\d\d:\d\d INFO {2}from the handler\n\d\d:\d\d:\d\d WARN {2}token \*\*\*\n$/,
+    );
   });
 });

@@ -2,12 +2,13 @@ import { parseEnv, readEnvironment, type Env } from '../config/env.js';
 import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { checkConnection, openDatabase, type Database } from '../db/connection.js';
 import { ensureSchema } from '../db/migrate.js';
-import { createLogger, type Logger } from '../logging/logger.js';
+import { createLoggers, type Logger, type Loggers } from '../logging/logger.js';
 import { maskSecretSettings } from '../logging/secrets.js';
 import { resolve } from 'node:path';
 import { JobRegistry } from '../jobs/registry.js';
 import { QueueConnections } from '../queue/connections.js';
-import { Dispatcher } from '../queue/dispatcher.js';
+import { Dispatcher, type DispatchAround } from '../queue/dispatcher.js';
+import type { JobTracing } from '../telemetry/traces/index.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -23,12 +24,13 @@ export interface GlobalOptions {
 export class App {
   readonly env: Env;
   readonly rawEnv: Record<string, string | undefined>;
-  private logger?: Logger;
+  private loggers?: Loggers;
   private database?: Promise<Database>;
   private loaded?: Promise<LoadedConfig>;
   private schemaReady?: Promise<Database>;
   private connections?: QueueConnections;
   private jobRegistry?: Promise<JobRegistry>;
+  private tracing?: Promise<JobTracing | undefined>;
 
   constructor(
     readonly cwd: string,
@@ -93,18 +95,66 @@ export class App {
     return this.connections;
   }
 
-  /** Pushes jobs on any connection. */
+  /** Pushes jobs on any connection; traced (a span per store) when TELEMETRY_ENABLED is true. */
   dispatcher(): Dispatcher {
-    return new Dispatcher((name) => this.queues().get(name));
+    return new Dispatcher(
+      (name) => this.queues().get(name),
+      this.env.TELEMETRY_ENABLED ? this.traceDispatch : undefined,
+    );
   }
 
+  /**
+   * OpenTelemetry tracing (src/telemetry/traces/), loaded on first use when TELEMETRY_ENABLED is
+   * true; undefined when it is false, or when @opentelemetry/api is not installed or fails to
+   * load (tracesOff says why). Never rejects: a broken telemetry install must not stop jobs from
+   * being dispatched or run. Telemetry off loads nothing.
+   */
+  traces(): Promise<JobTracing | undefined> {
+    this.tracing ??= this.env.TELEMETRY_ENABLED
+      ? import('../telemetry/traces/index.js')
+          .then((m) => m.loadTracing())
+          .then(
+            (tracing) => {
+              if (!tracing) this.tracesOff = '@opentelemetry/api is not installed';
+              return tracing;
+            },
+            (error: unknown) => {
+              this.tracesOff = `OpenTelemetry failed to load (${error instanceof Error ? error.message : String(error)})`;
+              return undefined;
+            },
+          )
+      : Promise.resolve(undefined);
+    return this.tracing;
+  }
+
+  /** Why traces are off although TELEMETRY_ENABLED is true, once traces() has resolved. */
+  tracesOff?: string;
+
+  private readonly traceDispatch: DispatchAround = async (info, store) => {
+    const tracing = await this.traces();
+    return tracing ? tracing.aroundDispatch(info, store) : store();
+  };
+
+  /** JSON lines to LOG_FILE, and a readable line per log event on stderr when it is a terminal. */
   log(): Logger {
-    this.logger ??= createLogger({
+    return this.openLoggers().log;
+  }
+
+  /**
+   * The same JSON lines to LOG_FILE, never to the terminal: for the events a command prints
+   * itself (`run queue:work` renders each job's line), which `log()` would show a second time.
+   */
+  fileLog(): Logger {
+    return this.openLoggers().fileLog;
+  }
+
+  private openLoggers(): Loggers {
+    this.loggers ??= createLoggers({
       level: this.env.LOG_LEVEL,
       file: resolve(this.cwd, this.env.LOG_FILE),
       pretty: process.stderr.isTTY ? process.stderr : undefined,
     });
-    return this.logger;
+    return this.loggers;
   }
 
   /**
@@ -126,12 +176,15 @@ export class App {
   }
 
   async close(): Promise<void> {
+    // Spans still held by the app's provider go out before a one-shot command exits.
+    await (await this.tracing)?.flush();
     await this.connections?.close();
     if (this.database) {
       const db = await this.database.catch(() => undefined);
       await db?.knex.destroy();
     }
-    this.logger?.flush();
+    this.loggers?.log.flush();
+    this.loggers?.fileLog.flush();
   }
 }
 

@@ -66,6 +66,17 @@ function prettyStream(out: NodeJS.WritableStream): Writable {
   });
 }
 
+/** A process's loggers: both write the same JSON lines to the same file. */
+export interface Loggers {
+  /** To the file, and a readable line on the terminal (LoggerOptions.pretty). */
+  log: Logger;
+  /**
+   * To the file only, for the lines of events a command renders on the terminal itself (the
+   * worker's RUNNING / DONE / FAIL lines): through `log` a terminal showed each event twice.
+   */
+  fileLog: Logger;
+}
+
 /**
  * JSON lines (pino) to the log file, secrets redacted from every line before it is written and
  * long strings bounded (see boundLogLine), plus a readable line on a terminal.
@@ -74,16 +85,24 @@ function prettyStream(out: NodeJS.WritableStream): Writable {
  * created or opened for writing.
  */
 export function createLogger(options: LoggerOptions): Logger {
+  return createLoggers(options).log;
+}
+
+/** createLogger's logger, and a sibling that writes to the file only (Loggers.fileLog). */
+export function createLoggers(options: LoggerOptions): Loggers {
   // Synchronous writes: a CLI exits right after it logs, and an async buffer would lose lines.
+  // One destination for both loggers: their lines never interleave mid-line.
   const file = pino.destination({ fd: openLogFile(options), sync: true });
-  const streams: pino.StreamEntry[] = [{ stream: file, level: 'trace' }];
-  if (options.pretty) streams.push({ stream: prettyStream(options.pretty), level: 'trace' });
-  return pino(
-    {
-      level: options.level,
-      base: { pid: process.pid },
-      hooks: { streamWrite: (line) => boundLogLine(redact(line)) },
-    },
-    pino.multistream(streams),
-  );
+  const settings: pino.LoggerOptions = {
+    level: options.level,
+    base: { pid: process.pid },
+    hooks: { streamWrite: (line) => boundLogLine(redact(line)) },
+  };
+  const fileLog = pino(settings, file);
+  if (!options.pretty) return { log: fileLog, fileLog };
+  const streams: pino.StreamEntry[] = [
+    { stream: file, level: 'trace' },
+    { stream: prettyStream(options.pretty), level: 'trace' },
+  ];
+  return { log: pino(settings, pino.multistream(streams)), fileLog };
 }

@@ -3,6 +3,7 @@ import { prepareJob } from '../jobs/prepare.js';
 import type { DispatchOptions, DispatchResult, JobDefinition } from '../jobs/types.js';
 import type { Knex } from 'knex';
 import type { JobBatches, NewJob, PushResult, QueueDriver } from './driver.js';
+import type { JobHeaders } from './headers.js';
 
 /** What dispatchMany takes: a job, its payload, its options. */
 export interface DispatchItem<P> {
@@ -22,12 +23,35 @@ export type TransactionalDispatch = <T>(
   ) => Promise<T>,
 ) => Promise<T>;
 
+/** What a DispatchAround is told of a store of jobs. */
+export interface DispatchInfo {
+  /** The jobs about to be stored; undefined for a bulk dispatch read back in batches (pushStream). */
+  jobs?: readonly NewJob[];
+  /** The driver's connection name: `database`, `redis` or `sync`. */
+  connection: string;
+}
+
+/**
+ * A dispatch hook: wraps every store of dispatched jobs, so that an integration can observe it
+ * without the core knowing of it (tracing: a span around the store, whose context every job
+ * carries to its run; src/telemetry/traces/). It must call `store` once, with the headers to add
+ * to every job of the store (undefined: none), and resolve or reject as `store` does.
+ */
+export type DispatchAround = <T>(
+  info: DispatchInfo,
+  store: (headers?: JobHeaders) => Promise<T>,
+) => Promise<T>;
+
 /**
  * Pushes jobs through a driver. One per connection; `dispatch()` from application code goes
  * through one of these (see src/queue/client.ts).
  */
 export class Dispatcher {
-  constructor(private readonly driverFor: (connection?: string) => Promise<QueueDriver>) {}
+  constructor(
+    private readonly driverFor: (connection?: string) => Promise<QueueDriver>,
+    /** Wraps every store (App sets it when TELEMETRY_ENABLED is true); none: jobs go as they are. */
+    private readonly around?: DispatchAround,
+  ) {}
 
   async dispatch<P>(
     job: JobDefinition<P>,
@@ -93,9 +117,15 @@ export class Dispatcher {
     const driver = await this.driverFor(connection);
     const transaction = driver.transaction?.bind(driver);
     if (!transaction) return undefined;
+    const { around } = this;
+    const { connection: name } = driver;
     return (fn) =>
       transaction((trx, push) =>
-        fn(trx, (items) => push(items.map((i) => prepareJob(i.job, i.payload, i.options)))),
+        fn(trx, (items) => {
+          const jobs = items.map((i) => prepareJob(i.job, i.payload, i.options));
+          if (!around) return push(jobs);
+          return around({ jobs, connection: name }, (headers) => push(withHeaders(jobs, headers)));
+        }),
       );
   }
 
@@ -103,7 +133,10 @@ export class Dispatcher {
   async push(jobs: NewJob[], connection?: string): Promise<DispatchResult[]> {
     if (jobs.length === 0) return [];
     const driver = await this.driverFor(connection);
-    return driver.push(jobs);
+    if (!this.around) return driver.push(jobs);
+    return this.around({ jobs, connection: driver.connection }, (headers) =>
+      driver.push(withHeaders(jobs, headers)),
+    );
   }
 
   /**
@@ -117,11 +150,27 @@ export class Dispatcher {
     connection?: string,
   ): Promise<void> {
     const driver = await this.driverFor(connection);
-    if (driver.pushStream) return driver.pushStream(batches, stored);
-    const all: NewJob[] = [];
-    for await (const batch of batches(FALLBACK_BATCH)) all.push(...batch);
-    if (all.length > 0) await stored(await driver.push(all));
+    const store = async (headers?: JobHeaders): Promise<void> => {
+      const source = headers ? batchesWithHeaders(batches, headers) : batches;
+      if (driver.pushStream) return driver.pushStream(source, stored);
+      const all: NewJob[] = [];
+      for await (const batch of source(FALLBACK_BATCH)) all.push(...batch);
+      if (all.length > 0) await stored(await driver.push(all));
+    };
+    return this.around ? this.around({ connection: driver.connection }, store) : store();
   }
+}
+
+/** `jobs`, each with `headers` added to its own; `jobs` itself when there are none. */
+function withHeaders(jobs: NewJob[], headers: JobHeaders | undefined): NewJob[] {
+  if (!headers) return jobs;
+  return jobs.map((job) => ({ ...job, headers: { ...job.headers, ...headers } }));
+}
+
+function batchesWithHeaders(batches: JobBatches, headers: JobHeaders): JobBatches {
+  return async function* (batchSize) {
+    for await (const batch of batches(batchSize)) yield withHeaders(batch, headers);
+  };
 }
 
 /** Batch size when a driver without pushStream gets a bulk dispatch in one push. */

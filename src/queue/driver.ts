@@ -9,6 +9,7 @@
 
 import type { Knex } from 'knex';
 import type { FlowStore } from '../flow/types.js';
+import type { JobHeaders } from './headers.js';
 
 /** A job to store, already validated and serialised. */
 export interface NewJob {
@@ -28,6 +29,11 @@ export interface NewJob {
   unique?: UniqueKey;
   /** Tags to find the job by (`queue:list --tag`), deduplicated; none when absent or empty. */
   tags?: string[];
+  /**
+   * Carried to every run of the job, beside the payload (the dispatch's trace context, set by a
+   * dispatch hook: Dispatcher's `around`). Stored as src/queue/headers.ts says; none when absent.
+   */
+  headers?: JobHeaders;
 }
 
 /** A unique job's key and its window. */
@@ -83,6 +89,8 @@ export interface ClaimedJob {
    * `queue:show` showed, kept in the job's history when this attempt reports none.
    */
   progress?: string;
+  /** The headers stored at dispatch (NewJob.headers); undefined when it has none. */
+  headers?: JobHeaders;
 }
 
 /**

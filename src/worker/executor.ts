@@ -66,7 +66,17 @@ export interface ExecuteOptions {
   jobContext?: AsyncLocalStorage<ClaimedJob>;
   /** Writes `ctx.progress` values (fenced by the claim's token); none: kept in memory only. */
   progress?: ProgressWriter;
+  /** Calls each handler (WorkerDeps.aroundHandler); none: handlers are called directly. */
+  aroundHandler?: AroundHandler;
 }
+
+/**
+ * Wraps the call of each job's handler (with its middleware), so that an integration can run it
+ * in a context of its own without the core knowing of it (tracing: inside the span of the job's
+ * run, so that spans the handler starts, and jobs it dispatches, are its children). It must call
+ * `run` once, at once, and return what `run` returns.
+ */
+export type AroundHandler = (job: ClaimedJob, run: () => unknown) => unknown;
 
 /**
  * Lets the worker abandon one running handler (its lease was lost, or shutdown passed its
@@ -172,14 +182,15 @@ export async function execute(
     };
   }
   const timeoutMs = options.timeoutMs ?? policy?.timeoutMs ?? definition.timeout * 1000;
-  const { jobContext } = options;
+  const { jobContext, aroundHandler } = options;
   const { middleware } = definition;
   // One closure either way: a job without middleware calls its handler directly.
   const run = middleware
     ? () => runChain(definition, middleware, payload, context, options.flow, job.lastError)
     : () => definition.handle(payload, context);
+  const held = jobContext ? () => jobContext.run(job, run) : run;
   const outcome = await race(
-    jobContext ? () => jobContext.run(job, run) : run,
+    aroundHandler ? () => aroundHandler(job, held) : held,
     context,
     timeoutMs,
     options,

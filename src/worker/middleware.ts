@@ -60,7 +60,10 @@ function middlewareContext(
     attempt: context.attempt,
     jobId: context.jobId,
     queue: context.queue,
-    log: context.log,
+    // Read through, as `signal`: the job's logger is made only for a middleware that logs.
+    get log() {
+      return context.log;
+    },
     dispatch: context.dispatch,
     progress: (value) => context.progress(value),
     flow,

@@ -3,6 +3,7 @@ import { printable } from '../logging/printable.js';
 import { redact } from '../logging/redact.js';
 import { formatDuration } from '../util/duration.js';
 import type { Logger } from '../logging/logger.js';
+import type { ClaimedJob } from '../queue/driver.js';
 import { renderBreakers } from './render-breakers.js';
 import { REPEAT_WINDOW_MS } from './stop-signals.js';
 import type { Worker } from './worker.js';
@@ -10,9 +11,14 @@ import type { WorkerCaps } from './queue-slots.js';
 
 /**
  * Renders worker events: one readable line per job (time, job, id, status, duration, attempt),
- * or JSON lines with --json; every event also goes to the log file. Error messages are masked
- * and bounded (`printable`) in lines and JSON, and the logger bounds its own fields; errors
- * print their message (and the named ones their hint), and `verbose` adds the stack.
+ * or JSON lines with --json; every event also goes to the log file, as a line with its `event`
+ * name, and each job's line with the job's id, name, queue and attempt (`job`), its duration
+ * once it ran (`durationMs`) and `jobFields` (the trace's ids). Error messages are masked and
+ * bounded (`printable`) in lines and JSON, and the logger bounds its own fields; errors print
+ * their message (and the named ones their hint), and `verbose` adds the stack.
+ *
+ * `log` should write to the log file only (App.fileLog): this prints each event's line itself,
+ * and a logger that also writes to the terminal would show every event twice.
  */
 export function renderWorker(
   worker: Worker,
@@ -22,6 +28,8 @@ export function renderWorker(
     out?: NodeJS.WritableStream;
     err?: NodeJS.WritableStream;
     verbose?: boolean;
+    /** More fields for a job's log lines: the trace and span ids of its run, when traced. */
+    jobFields?: (job: ClaimedJob) => Record<string, unknown> | undefined;
   },
 ): void {
   const out = options.out ?? process.stdout;
@@ -63,9 +71,20 @@ export function renderWorker(
     queue: job.queue,
     attempt: job.attempts,
   });
+  const { jobFields } = options;
+  /** A job event's log line: its name, the job, the trace's ids when traced, then `data`. */
+  const logJob = (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    event: string,
+    job: ClaimedJob,
+    data: Record<string, unknown>,
+    message: string,
+  ) => log[level]({ event, job: jobData(job), ...jobFields?.(job), ...data }, message);
+  /** A job event's --json fields: the job's, then the trace's ids when traced. */
+  const jobJson = (job: ClaimedJob) => ({ ...jobData(job), ...jobFields?.(job) });
 
   worker.on('worker:started', (e) => {
-    log.info({ ...e }, 'worker started');
+    log.info({ event: 'worker:started', ...e }, 'worker started');
     json('worker:started', e);
     if (!options.json)
       out.write(
@@ -75,35 +94,33 @@ export function renderWorker(
       );
   });
   worker.on('job:processing', ({ job }) => {
-    log.debug({ job: jobData(job) }, 'job processing');
-    json('job:processing', jobData(job));
+    logJob('debug', 'job:processing', job, {}, 'job processing');
+    json('job:processing', jobJson(job));
     line(paint.yellow('RUNNING'), job);
   });
   worker.on('job:processed', ({ job, durationMs }) => {
-    log.info({ job: jobData(job), durationMs }, 'job processed');
-    json('job:processed', { ...jobData(job), durationMs });
+    logJob('info', 'job:processed', job, { durationMs }, 'job processed');
+    json('job:processed', { ...jobJson(job), durationMs });
     line(paint.green('DONE'), job, durationMs);
   });
   worker.on('job:skipped', ({ job, durationMs, reason }) => {
-    log.info({ job: jobData(job), durationMs, reason }, 'job skipped');
+    logJob('info', 'job:skipped', job, { durationMs, reason }, 'job skipped');
     json('job:skipped', {
-      ...jobData(job),
+      ...jobJson(job),
       durationMs,
       ...(reason ? { reason: printable(reason) } : {}),
     });
     line(paint.cyan('SKIPPED'), job, durationMs, reason ? ` ${paint.dim(printable(reason))}` : '');
   });
   worker.on('job:cancelled', ({ job, durationMs, reason }) => {
-    log.info({ job: jobData(job), durationMs, reason }, 'job cancelled');
-    json('job:cancelled', { ...jobData(job), durationMs, reason: printable(reason) });
+    logJob('info', 'job:cancelled', job, { durationMs, reason }, 'job cancelled');
+    json('job:cancelled', { ...jobJson(job), durationMs, reason: printable(reason) });
     line(paint.yellow('CANCELLED'), job, durationMs, ` ${paint.dim(printable(reason))}`);
   });
   worker.on('job:released', ({ job, durationMs, delayMs, error, refunded }) => {
-    log.warn(
-      { job: jobData(job), durationMs, delayMs, refunded, error: error.message },
-      'job released',
-    );
-    json('job:released', { ...jobData(job), durationMs, delayMs, refunded, error: msg(error) });
+    const released = { durationMs, delayMs, refunded, error: error.message };
+    logJob('warn', 'job:released', job, released, 'job released');
+    json('job:released', { ...jobJson(job), durationMs, delayMs, refunded, error: msg(error) });
     // A put-back (RetryAfter: a rate limit, a lock, a breaker) spends no attempt: say so, so
     // that it does not read as a retry.
     const [status, note] = refunded
@@ -117,18 +134,19 @@ export function renderWorker(
     );
   });
   worker.on('job:failed', ({ job, durationMs, reason, error }) => {
-    log.error({ job: jobData(job), durationMs, reason, error: error.message }, 'job failed');
-    json('job:failed', { ...jobData(job), durationMs, reason, error: msg(error) });
+    logJob('error', 'job:failed', job, { durationMs, reason, error: error.message }, 'job failed');
+    json('job:failed', { ...jobJson(job), durationMs, reason, error: msg(error) });
     line(paint.red('FAIL'), job, durationMs, ` ${paint.dim(`${reason}: ${msg(error)}`)}`);
   });
   worker.on('job:abandoned', ({ job, durationMs, error }) => {
-    log.warn({ job: jobData(job), durationMs, error: error.message }, 'job released at shutdown');
-    json('job:abandoned', { ...jobData(job), durationMs, error: msg(error) });
+    const abandoned = { durationMs, error: error.message };
+    logJob('warn', 'job:abandoned', job, abandoned, 'job released at shutdown');
+    json('job:abandoned', { ...jobJson(job), durationMs, error: msg(error) });
     line(paint.yellow('RELEASED'), job, durationMs, ` ${paint.dim(msg(error))}`);
   });
   worker.on('job:isolated', ({ job }) => {
-    log.warn({ job: jobData(job) }, 'job back from a lost lease; it runs alone');
-    json('job:isolated', jobData(job));
+    logJob('warn', 'job:isolated', job, {}, 'job back from a lost lease; it runs alone');
+    json('job:isolated', jobJson(job));
     line(
       paint.yellow('ISOLATED'),
       job,
@@ -137,8 +155,8 @@ export function renderWorker(
     );
   });
   worker.on('job:lost', ({ job }) => {
-    log.warn({ job: jobData(job) }, 'job lease lost; nothing changed');
-    json('job:lost', jobData(job));
+    logJob('warn', 'job:lost', job, {}, 'job lease lost; nothing changed');
+    json('job:lost', jobJson(job));
     line(
       paint.yellow('LOST'),
       job,
@@ -147,8 +165,8 @@ export function renderWorker(
     );
   });
   worker.on('job:stuck', ({ job, error }) => {
-    log.error({ job: jobData(job), error: error.message }, 'job ignored its timeout');
-    json('job:stuck', { ...jobData(job), error: msg(error) });
+    logJob('error', 'job:stuck', job, { error: error.message }, 'job ignored its timeout');
+    json('job:stuck', { ...jobJson(job), error: msg(error) });
     line(
       paint.red('STUCK'),
       job,
@@ -158,13 +176,13 @@ export function renderWorker(
   });
   renderBreakers(worker, { log, json, out: options.json ? undefined : out });
   worker.on('worker:error', ({ error, during }) => {
-    log.error({ during, error: error.message }, 'worker error');
+    log.error({ event: 'worker:error', during, error: error.message }, 'worker error');
     json('worker:error', { during, error: msg(error) });
     if (!options.json) explain(error, `Error during ${during}:`);
   });
   for (const event of ['worker:paused', 'worker:resumed'] as const) {
     worker.on(event, (e) => {
-      log.info({ ...e }, event);
+      log.info({ event, ...e }, event);
       json(event, e);
       if (!options.json)
         out.write(paint.dim(`${event === 'worker:paused' ? 'Paused' : 'Resumed'} (by ${e.by}).\n`));
@@ -180,8 +198,8 @@ export function renderWorker(
       ...(typeof hint === 'string' ? { hint } : {}),
       ...(p ? { paused: p } : {}),
     };
-    if (error) log.error(data, 'worker stopping');
-    else log.info(data, 'worker stopping');
+    if (error) log.error({ event: 'worker:stopping', ...data }, 'worker stopping');
+    else log.info({ event: 'worker:stopping', ...data }, 'worker stopping');
     json('worker:stopping', data);
     if (options.json) return;
     if (error) explain(error, 'Error:');
@@ -193,7 +211,7 @@ export function renderWorker(
       );
   });
   worker.on('worker:stopped', (e) => {
-    log.info({ ...e }, 'worker stopped');
+    log.info({ event: 'worker:stopped', ...e }, 'worker stopped');
     json('worker:stopped', e);
     if (options.json) return;
     const code = e.exitCode === 0 ? '' : `; exit ${e.exitCode}`;

@@ -5,7 +5,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { DispatchFn, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import type { WorkerEvents, StopReason } from './events.js';
-import { execute, toError, triesOf, type ExecuteOptions } from './executor.js';
+import { execute, toError, triesOf, type AroundHandler, type ExecuteOptions } from './executor.js';
 import { QueueSlots, type Running } from './queue-slots.js';
 import { Prefetch } from './prefetch.js';
 import { SharedDeadlines } from './deadlines.js';
@@ -41,6 +41,11 @@ export interface WorkerDeps {
   jobContext?: AsyncLocalStorage<ClaimedJob>;
   /** Flow control for middleware (rate limits, locks, breakers) on the driver's storage. */
   flow?: FlowControl;
+  /**
+   * Calls each handler (see AroundHandler in executor.ts): `run queue:work` passes the tracing's
+   * when TELEMETRY_ENABLED is true. None: handlers are called directly.
+   */
+  aroundHandler?: AroundHandler;
 }
 
 /**
@@ -137,9 +142,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       triesOf(job, { tries, queuePolicies }),
     );
     const overrides = { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies };
-    const { registry, log, dispatch, jobContext, flow } = deps;
+    const { registry, log, dispatch, jobContext, flow, aroundHandler } = deps;
     const schedule = this.deadlines.schedule;
     this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext, flow };
+    if (aroundHandler) this.executeOptions.aroundHandler = aroundHandler;
     this.executeOptions.progress = (job, value) => deps.driver.progress(job, value);
     this.hardStop.signal.addEventListener('abort', () => {
       for (const r of this.running.values()) r.interrupt?.();

@@ -41,7 +41,7 @@ const CLAIM = `
            where held.queue = ? and held.reserved_at is not null
              and held.available_at > (select ${NOW}))))
         for update skip locked))
-    returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress`;
+    returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress, headers`;
 
 const STATEMENTS = {
   lock: { name: 'jobsmith_capLock', text: numbered(LOCK) },

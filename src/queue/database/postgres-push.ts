@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { NewJob, PushResult } from '../driver.js';
 import { SQL } from './postgres-sql.js';
 import { storedTags } from '../../jobs/tags.js';
+import { storedHeaders } from '../headers.js';
 
 /*
  * Pushes on PostgreSQL, a batch at a time: a few statements per batch whatever its size, the
@@ -90,6 +91,7 @@ async function insert(on: Runner, jobs: NewJob[]): Promise<string[]> {
     jobs.map((j) => j.unique?.key ?? null),
     jobs.map((j) => j.unique?.forMs ?? null),
     jobs.map((j) => storedTags(j.tags)),
+    jobs.map((j) => storedHeaders(j.headers)),
     queues,
   ]);
   return result.map((r) => String(r.id));

@@ -34,7 +34,7 @@ function claimJobs(skipIds: boolean): string {
         order by priority desc, ready_at, id
         limit ?
         for update skip locked))
-    returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress`;
+    returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress, headers`;
 }
 
 /**
@@ -58,11 +58,11 @@ export const SQL = {
   // key won gets its job's id here (`keyed`), not in a statement of its own.
   pushMany: `
     with ins as (
-      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, unique_for_ms, created_at, tags)
+      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, unique_for_ms, created_at, tags, headers)
       select t.queue, t.name, t.payload, t.priority, 0, t.max_tries,
-             t.at, t.at * 1000, t.unique_key, t.unique_for_ms, ${NOW}, t.tags
-        from (select *, coalesce(run_at, ${NOW} + delay_ms) as at from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::text[])
-             with ordinality as u(queue, name, payload, priority, max_tries, run_at, delay_ms, unique_key, unique_for_ms, tags, ord)) as t
+             t.at, t.at * 1000, t.unique_key, t.unique_for_ms, ${NOW}, t.tags, t.headers
+        from (select *, coalesce(run_at, ${NOW} + delay_ms) as at from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[])
+             with ordinality as u(queue, name, payload, priority, max_tries, run_at, delay_ms, unique_key, unique_for_ms, tags, headers, ord)) as t
        order by t.ord
       returning id, unique_key),
     keyed as (
@@ -103,10 +103,10 @@ export const SQL = {
     select true as done, id, null::text as name, null::text as queue, null::text as payload,
            null::int as priority, null::int as attempts, null::int as max_tries,
            null::bigint as ready_at, null::boolean as isolated, null::text as last_error,
-           null::text as tags, null::text as progress
+           null::text as tags, null::text as progress, null::text as headers
       from done
     union all
-    select false, id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress
+    select false, id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress, headers
       from claimed`,
   markAlone: `update jobs set alone = true where id = ? and token = ?`,
   // ctx.progress (src/worker/progress.ts): fenced by the claim's token, like every settle.

@@ -1,5 +1,6 @@
 import type { ClaimedJob, FailedJobRecord, JobRow, JobState } from '../driver.js';
 import { readTags } from '../../jobs/tags.js';
+import { readHeaders } from '../headers.js';
 
 /** Maps a `jobs` row to what listings show; the state follows from the times. */
 export function toRow(r: Record<string, unknown>, now: number): JobRow {
@@ -65,6 +66,8 @@ export function toClaimed(row: Record<string, unknown>, token: string): ClaimedJ
     // ready_at is in microseconds (0004_fair_claims): the millisecond the job joined the line.
     readyAt: Math.floor(Number(row.ready_at) / 1000),
     progress: row.progress == null ? undefined : String(row.progress),
+    // Null for nearly every job (tracing off): no parse for them.
+    headers: row.headers == null ? undefined : readHeaders(row.headers),
   };
 }
 

@@ -34,6 +34,7 @@ import {
   sqliteForgetCancels,
 } from '../../cancel/sqlite-cancels.js';
 import { storedTags } from '../../jobs/tags.js';
+import { storedHeaders } from '../headers.js';
 import { sqliteAdmin } from '../admin/sqlite-admin.js';
 
 // Loaded with require, past any loader hooks of the app: see util/native-require.ts.
@@ -164,6 +165,7 @@ export class SqliteQueue implements QueueDriver {
           unique_for_ms: job.unique?.forMs ?? null,
           created_at: now,
           tags: storedTags(job.tags),
+          headers: storedHeaders(job.headers),
         }).lastInsertRowid,
       );
       if (job.unique) this.sql.insertUnique.run(job.unique.key, id, now + job.unique.forMs);

@@ -12,8 +12,8 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
     dataVersion: db.prepare('pragma data_version'),
 
     insertJob: db.prepare(`
-      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, unique_for_ms, created_at, tags)
-      values (@queue, @name, @payload, @priority, 0, @max_tries, @available_at, @available_at * 1000, @unique_key, @unique_for_ms, @created_at, @tags)`),
+      insert into jobs (queue, name, payload, priority, attempts, max_tries, available_at, ready_at, unique_key, unique_for_ms, created_at, tags, headers)
+      values (@queue, @name, @payload, @priority, 0, @max_tries, @available_at, @available_at * 1000, @unique_key, @unique_for_ms, @created_at, @tags, @headers)`),
     dropExpiredUnique: db.prepare('delete from job_uniques where key = ? and expires_at <= ?'),
     findUnique: db.prepare('select job_id from job_uniques where key = ?'),
     insertUnique: db.prepare('insert into job_uniques (key, job_id, expires_at) values (?, ?, ?)'),
@@ -34,7 +34,7 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
           where queue = @queue and available_at <= @now
           order by priority desc, ready_at, id
           limit @limit)
-      returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress`),
+      returning id, name, queue, payload, priority, attempts, max_tries, ready_at, isolated, last_error, tags, progress, headers`),
     // Jobs of a queue held with a live lease (globalConcurrency): a lease that ran out does not
     // count. It walks the queue's entries of jobs_ready_idx, so it costs with the queue's
     // length; only the claims of a capped queue run it (docs/concurrency.md).

@@ -2,6 +2,7 @@ import type { RedisQueueBackend } from 'bullmq';
 import { UsageError } from '../../errors.js';
 import { isPriority, PRIORITY_HELP, queueNameProblem } from '../../jobs/limits.js';
 import type { ClaimedJob, NewJob } from '../driver.js';
+import { readHeaders, storedHeaders, type JobHeaders } from '../headers.js';
 import { cameBackLost } from './lease-scripts.js';
 import { fromBullPriority, hashOf, toBullPriority } from './redis-scripts.js';
 
@@ -37,6 +38,8 @@ export function bullJob(job: NewJob, now: number): BullJobJson {
     // Kept in the stored opts (BullMQ keeps options it does not know): read back by the claim
     // from the hash it returns anyway, and written by addJob itself, so atomically.
     tags: job.tags && job.tags.length > 0 ? job.tags : undefined,
+    // The same way, as the SQL drivers store them (src/queue/headers.ts).
+    headers: job.headers ? readHeaders(storedHeaders(job.headers)) : undefined,
   };
   // The payload is stored as given (JSON text), so BullMQ's tools show it as the job's data.
   const json = {
@@ -86,6 +89,7 @@ export function claimedFrom(
     readyAt: readyAtOf(hash),
     // BullMQ's own field, where ctx.progress writes (redis-admin.ts): absent until one does.
     progress: hash.progress || undefined,
+    headers: headersOf(hash.opts),
   };
   return { job, held };
 }
@@ -125,6 +129,20 @@ let lastTags: { text: string | undefined; tags: string[] | undefined } = {
   text: undefined,
   tags: undefined,
 };
+
+/**
+ * A job's headers, kept as `headers` in its `opts` JSON; undefined when it has none. Most jobs
+ * have none (tracing off), and their opts text is not parsed for them (a substring test).
+ */
+export function headersOf(opts: string | null | undefined): JobHeaders | undefined {
+  if (!opts || !opts.includes('"headers"')) return undefined;
+  try {
+    const value = (JSON.parse(opts) as { headers?: unknown }).headers;
+    return value === undefined ? undefined : readHeaders(JSON.stringify(value));
+  } catch {
+    return undefined;
+  }
+}
 
 /** Our tries, kept as BullMQ's `attempts` option in the job's `opts` JSON. */
 export function maxTriesOf(opts: string | null | undefined): number {
