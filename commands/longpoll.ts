@@ -142,7 +142,7 @@ export default function command() {
                 )),
           },
         );
-        const out = renderIntake(intake, bot, { json: Boolean(opts.json), log: app.log() });
+        const out = renderIntake(intake, bot, { json: Boolean(opts.json), log: app.fileLog() });
         const telemetry = await startTelemetry(app, {
           command: 'longpoll',
           port: opts.metricsPort,

@@ -31,7 +31,7 @@ export default function command() {
         }
         const json = Boolean(opts.json);
         const { scheduler, clock } = await openScheduler(app, entries, { file, json });
-        renderScheduler(scheduler, { json, log: app.log(), clock });
+        renderScheduler(scheduler, { json, log: app.fileLog(), clock });
         let events = 0;
         const failed = new Set<string>();
         scheduler.on('entry:started', () => events++);

@@ -36,7 +36,7 @@ export default function command() {
         }
         const json = Boolean(opts.json);
         const { scheduler, clock } = await openScheduler(app, [entry], { file, json });
-        renderScheduler(scheduler, { json, log: app.log(), clock });
+        renderScheduler(scheduler, { json, log: app.fileLog(), clock });
         const onStop = () => scheduler.stop();
         process.on('SIGINT', onStop);
         process.on('SIGTERM', onStop);

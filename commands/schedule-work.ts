@@ -38,7 +38,7 @@ export default function command() {
           );
         const { entries, file } = await loadSchedule(app);
         const { scheduler, clock } = await openScheduler(app, entries, { file, json });
-        renderScheduler(scheduler, { json, log: app.log(), clock });
+        renderScheduler(scheduler, { json, log: app.fileLog(), clock });
         const telemetry = await startTelemetry(app, {
           command: 'schedule:work',
           port: opts.metricsPort,

@@ -4,12 +4,11 @@
  * logs; secrets in errors masked by pattern and by value; and on a terminal each event shown
  * once (the renderer's line), where pino's readable copy of the log line used to repeat it.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, type TestApp } from './helpers/app.js';
-import { CLI_PATH, cliEnv } from './helpers/cli.js';
+import { runOnTerminal, terminalAvailable } from './helpers/terminal.js';
 
 const SLOW = 60_000;
 
@@ -143,26 +142,9 @@ describe('queue:work log lines', () => {
     SLOW,
   );
 
-  describe.skipIf(!existsSync('/usr/bin/script'))('on a terminal', () => {
-    /** Runs `run ...args` under script(1): stdout and stderr are a pseudo-terminal. */
+  describe.skipIf(!terminalAvailable)('on a terminal', () => {
     const onTerminal = (args: string[]) =>
-      new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-        const command = ['node', CLI_PATH, ...args].map((a) => `'${a}'`).join(' ');
-        const child = spawn('script', ['-qec', command, '/dev/null'], {
-          cwd: app.cwd,
-          env: cliEnv(app.env),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let output = '';
-        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), SLOW - 5_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, output: output.replace(/\r/g, '') });
-        });
-      });
+      runOnTerminal(args, { cwd: app.cwd, env: app.env, timeoutMs: SLOW - 5_000 });
 
     it(
       'shows each worker event once, and a line the handler logs once',
