@@ -17,6 +17,7 @@ import * as m0015 from './0015_job_history.js';
 import * as m0016 from './0016_job_cancels.js';
 import * as m0017 from './0017_workers.js';
 import * as m0018 from './0018_job_metrics.js';
+import * as m0019 from './0019_rate_limit_take_clock.js';
 
 export interface Migration {
   name: string;
@@ -47,4 +48,5 @@ export const migrations: Migration[] = [
   { name: '0016_job_cancels', ...m0016 },
   { name: '0017_workers', ...m0017 },
   { name: '0018_job_metrics', ...m0018 },
+  { name: '0019_rate_limit_take_clock', ...m0019 },
 ];
