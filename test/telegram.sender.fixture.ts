@@ -2,9 +2,9 @@
  * An app for the sender tests: a scratch app (test/helpers/app.ts) with `telegram: {}` in its
  * config (so the sender's jobs and Telegram's default limits exist), the fake Bot API it sends
  * to, and helpers to dispatch many sends and to start sender processes (`run queue:work --queue
- * telegram`). The fake's windows are a little shorter than ours (750 ms for a 1 s limit): our
+ * telegram`). The fake's windows are a little shorter than Telegram's (ARRIVAL_SLACK_MS): our
  * limits are kept where a job takes its token, the fake counts where the request arrives, and
- * two requests taken a second apart may arrive a few ms closer.
+ * two requests taken a second apart may arrive a little closer.
  */
 import { createApp, type AppBackend, type TestApp } from './helpers/app.js';
 import type { CliProcess } from './helpers/cli.js';
@@ -20,11 +20,16 @@ export default defineConfig({
 `;
 
 /**
- * Slack the fake's windows give for the time between our take and its arrival (ms). Under a
- * whole-suite CI run on two cores, requests taken ~1 s apart arrived bunched by up to ~300 ms
- * (30 bot sends spread over 1,020 ms landing within 750 ms), so the windows are 350 ms short.
+ * Slack the fake's windows give for the time between our slot and the request's arrival (ms).
+ * The sender goes at most 100 ms after its slot (MAX_LATE_MS, counted from before the take) or
+ * not in it, so what is left is the HTTP request on its way and the fake's own event loop, both
+ * on two cores shared with the rest of the suite. With three senders started together under a
+ * load average of 16 to 20, the closest 31 arrivals were 935 to 987 ms apart and the closest two
+ * of one chat 930 to 1002 (before the sender bounded its lateness: 834 to 928, its first sends
+ * up to 330 ms late). With 150 ms, a sender 20% over the limit (36 a second: 31 within 833 ms)
+ * still gets a 429.
  */
-export const ARRIVAL_SLACK_MS = 350;
+export const ARRIVAL_SLACK_MS = 150;
 
 export interface SenderApp {
   app: TestApp;
