@@ -11,7 +11,11 @@ export type { BreakerOptions, BreakerDuration } from './flow/breakers/settings.j
 export { withoutOverlapping } from './flow/locks/middleware.js';
 export type { WithoutOverlappingOptions } from './flow/locks/middleware.js';
 export { rateLimited, RateLimitError } from './flow/rate-limits/middleware.js';
-export type { RateLimitKeyOf, RateLimitUse } from './flow/rate-limits/middleware.js';
+export type {
+  RateLimitedOptions,
+  RateLimitKeyOf,
+  RateLimitUse,
+} from './flow/rate-limits/middleware.js';
 export * from './schedule/frequencies.js';
 export type { ScheduleEntry, JobScheduleEntry, CommandScheduleEntry } from './schedule/types.js';
 export type * from './jobs/types.js';

@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { flowControl } from '../src/flow/control.js';
 import { decide, gcraParams, type KeyState } from '../src/flow/rate-limits/gcra.js';
 import { RATE_LIMITS_USED, rateLimited } from '../src/flow/rate-limits/middleware.js';
-import type { RateLimitRule } from '../src/flow/rate-limits/store.js';
+import type {
+  RateLimitDecision,
+  RateLimitRule,
+  RateLimitStore,
+  RateLimitTakeOptions,
+} from '../src/flow/rate-limits/store.js';
 import { pushBackOf, RateLimitExceeded, retryAfterMs, RetryAfter } from '../src/jobs/errors.js';
 import type { MiddlewareContext } from '../src/jobs/types.js';
 
@@ -124,11 +129,17 @@ describe('rateLimited', () => {
     expect(() => rateLimited('a', 'chatId' as never)).toThrow(
       `${usage}; the key function is a string.`,
     );
-    expect(() => rateLimited(['a'], () => 1)).toThrow(
+    expect(() => rateLimited(['a'], (() => 1) as never)).toThrow(
       `${usage}; with a list, give each limit its own key: { limit, key }.`,
     );
     expect(() => rateLimited(['a', { limit: 'b', key: 'x' as never }])).toThrow(
       `${usage}; entry 1 is neither a limit name nor { limit: string, key?: function }.`,
+    );
+    expect(() => rateLimited(['a'], { maxLateMs: -1 })).toThrow(
+      "rateLimited's maxLateMs is a number of milliseconds, 0 or more, got -1.",
+    );
+    expect(() => rateLimited('a', undefined, 'soon' as never)).toThrow(
+      `rateLimited's options are an object such as { maxLateMs: 50 }, got "soon".`,
     );
   });
 
@@ -140,9 +151,14 @@ describe('rateLimited', () => {
     ]);
   });
 
-  /** A middleware context with only what rateLimited reads before the store. */
+  /** A middleware context with only what rateLimited reads. */
   const ctx = (flow?: MiddlewareContext['flow']) =>
-    ({ name: 'telegram.send', payload: { chatId: undefined }, flow }) as MiddlewareContext<{
+    ({
+      name: 'telegram.send',
+      payload: { chatId: undefined },
+      flow,
+      signal: new AbortController().signal,
+    }) as MiddlewareContext<{
       chatId?: number;
     }>;
   // Never reached: each case fails before the store is opened.
@@ -177,5 +193,56 @@ describe('rateLimited', () => {
     await expect(m(ctx(flow), next)).rejects.toThrow(
       "Job telegram.send: the key of rate limit 'telegram.chat' must be a string or a finite number, got undefined.",
     );
+  });
+
+  describe('maxLateMs: a job that starts too long after its slot does not run in it', () => {
+    /**
+     * A store that lets every take through, booked `waitMs` ahead, and answers `delays[i]` ms
+     * after take i is asked (the last delay for the rest): a slow answer makes the start late.
+     */
+    const slowStore = (delays: number[], waitMs = 0) => {
+      const takes: RateLimitTakeOptions[] = [];
+      const rateLimits = {
+        async take(_requests: unknown, options: RateLimitTakeOptions = {}) {
+          const delay = delays[Math.min(takes.length, delays.length - 1)]!;
+          takes.push(options);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          return { allowed: true, waitMs } satisfies RateLimitDecision;
+        },
+      } as unknown as RateLimitStore;
+      const flow = flowControl({ flow: () => ({ rateLimits }) as never }, rules, () => {});
+      return { flow, takes };
+    };
+    const limited = rateLimited('telegram.chat', undefined, { maxLateMs: 200 });
+
+    it('runs a job whose take answers at once, and one booked a moment ahead', async () => {
+      expect(await limited(ctx(slowStore([0]).flow), next)).toBe('ran');
+      // The wait for a slot booked ahead is not lateness.
+      expect(await limited(ctx(slowStore([0], 60).flow), next)).toBe('ran');
+    });
+
+    it('asks again, as a job back from a slot, when an answer came too late to use it', async () => {
+      const { flow, takes } = slowStore([400, 0]);
+      expect(await limited(ctx(flow), next)).toBe('ran');
+      expect(takes).toEqual([{ booked: false }, { booked: true }]);
+    });
+
+    it('is put back unspent after three slots missed in a row, never run late', async () => {
+      const { flow, takes } = slowStore([400]);
+      let ran = false;
+      const run = limited(ctx(flow), async () => {
+        ran = true;
+      });
+      await expect(run).rejects.toBeInstanceOf(RateLimitExceeded);
+      await expect(run).rejects.toMatchObject({ ms: 0, limit: 'telegram.chat' });
+      expect(ran).toBe(false);
+      expect(takes).toHaveLength(3);
+    });
+
+    it('without maxLateMs, runs however late the answer came', async () => {
+      const { flow, takes } = slowStore([400]);
+      expect(await rateLimited('telegram.chat')(ctx(flow), next)).toBe('ran');
+      expect(takes).toHaveLength(1);
+    });
   });
 });

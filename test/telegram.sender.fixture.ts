@@ -2,9 +2,9 @@
  * An app for the sender tests: a scratch app (test/helpers/app.ts) with `telegram: {}` in its
  * config (so the sender's jobs and Telegram's default limits exist), the fake Bot API it sends
  * to, and helpers to dispatch many sends and to start sender processes (`run queue:work --queue
- * telegram`). The fake's windows are a little shorter than ours (750 ms for a 1 s limit): our
+ * telegram`). The fake's windows are a little shorter than Telegram's (ARRIVAL_SLACK_MS): our
  * limits are kept where a job takes its token, the fake counts where the request arrives, and
- * two requests taken a second apart may arrive a few ms closer.
+ * two requests taken a second apart may arrive a little closer.
  */
 import { createApp, type AppBackend, type TestApp } from './helpers/app.js';
 import type { CliProcess } from './helpers/cli.js';
@@ -20,11 +20,19 @@ export default defineConfig({
 `;
 
 /**
- * Slack the fake's windows give for the time between our take and its arrival (ms). Under a
- * whole-suite CI run on two cores, requests taken ~1 s apart arrived bunched by up to ~300 ms
- * (30 bot sends spread over 1,020 ms landing within 750 ms), so the windows are 350 ms short.
+ * Slack the fake's windows give for the time between our slot and the request's arrival (ms). The
+ * sender starts at most 100 ms after its slot (MAX_LATE_MS, counted from before the take) or not in
+ * it; what is left is the way from there to the fake: grammY, the socket, the fake's event loop,
+ * each a process on two cores shared with the rest of the suite. Three senders started together, 35
+ * runs at a load average of 14 to 20 (with a core spinning in 28 of them): the closest 31 arrivals
+ * 824 to 1052 ms apart, the closest two of one chat 845 to 1016 (the one traced left 67 ms after
+ * its slot and reached the fake 197 ms after that, while sends of the other senders got there at
+ * once: its process was not running). Before the sender bounded its lateness: 685 to 928, with
+ * takes answered 280 ms late at the start; 5 of 9 runs with a core spinning failed at this slack
+ * (and a whole-suite CI run once saw 31 within 750 ms). With 200 ms, a sender a third over the
+ * limit (40 a second: 31 within 750 ms) still gets a 429.
  */
-export const ARRIVAL_SLACK_MS = 350;
+export const ARRIVAL_SLACK_MS = 200;
 
 export interface SenderApp {
   app: TestApp;

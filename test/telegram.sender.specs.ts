@@ -33,6 +33,9 @@ export function senderSpecs(backend: AppBackend): void {
         message: `sent ${api.sent.length} of 300`,
       });
       await Promise.all(senders.map((s) => s.stop()));
+      // Each sender warmed up once (getMe) before its first send took a slot.
+      expect(api.calls.filter((c) => c.method === 'getMe')).toHaveLength(3);
+      expect(api.calls[0]!.method).toBe('getMe');
       const texts = api.sent.map((s) => s.params.text as string);
       expect(new Set(texts).size).toBe(300);
       expect(texts).toHaveLength(300);

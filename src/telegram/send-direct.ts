@@ -8,18 +8,47 @@ import { ConfigError } from '../errors.js';
 import { ENV_BOT, type BotSettings } from './settings.js';
 
 const apis = new Map<string, Promise<Api>>();
+const warm = new Map<string, Promise<Api>>();
 
-/**
- * The bot's grammY Api, made (and grammY loaded) on first use. The sender awaits it before it
- * takes its limits: the first send of a process would otherwise load grammY between the take
- * and the request, and arrive at Telegram hundreds of ms after its slot.
- */
+/** The longest a warm-up waits for its answer before the sender goes on without it. */
+const WARM_UP_TIMEOUT_MS = 5_000;
+
+const keyOf = (bot: BotSettings, apiRoot: string) => `${bot.token}\n${apiRoot}`;
+
+/** The bot's grammY Api, made (and grammY loaded) on first use. */
 export function apiFor(bot: BotSettings, apiRoot: string): Promise<Api> {
-  const key = `${bot.token}\n${apiRoot}`;
+  const key = keyOf(bot, apiRoot);
   let api = apis.get(key);
   if (!api) {
     api = import('grammy').then(({ Api: GrammyApi }) => new GrammyApi(bot.token, { apiRoot }));
     apis.set(key, api);
+  }
+  return api;
+}
+
+/**
+ * The bot's Api once one request (getMe) has been through it, made once per process: the sender
+ * awaits it before it takes its limits. A fresh process's first request is slow in ways its slot
+ * does not allow for: grammY loads, its HTTP code runs for the first time, the first connection
+ * opens (TCP, and TLS to api.telegram.org). A send that booked its slot first and paid for all
+ * that after arrived at Telegram hundreds of ms late, in a bunch with the sends of warm
+ * processes booked after it: 31 arrivals within a second. Whatever getMe answers is ignored (a
+ * wrong token or an unreachable Telegram: the send itself says so), and after
+ * WARM_UP_TIMEOUT_MS the sender goes on without it.
+ */
+export function warmApiFor(bot: BotSettings, apiRoot: string): Promise<Api> {
+  const key = keyOf(bot, apiRoot);
+  let api = warm.get(key);
+  if (!api) {
+    api = apiFor(bot, apiRoot).then(async (made) => {
+      // grammY types its signal as the abort-controller package's; Node's is the same at run time.
+      const signal = AbortSignal.timeout(WARM_UP_TIMEOUT_MS) as unknown as Parameters<
+        Api['getMe']
+      >[0];
+      await made.getMe(signal).catch(() => undefined);
+      return made;
+    });
+    warm.set(key, api);
   }
   return api;
 }

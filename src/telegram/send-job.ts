@@ -23,7 +23,7 @@ import {
 import { DEFAULT_SEND_QUEUE, type BotSettings } from './settings.js';
 import { findScheduled, markScheduledFailed, markScheduledSent } from './scheduled-store.js';
 import { sendPayloadSchema, type TelegramSendPayload } from './send-payload.js';
-import { apiFor, resolveBot, sendDirect } from './send-direct.js';
+import { resolveBot, sendDirect, warmApiFor } from './send-direct.js';
 
 export const SEND_JOB = 'telegram.send';
 export const SCHEDULED_JOB = 'telegram.scheduled';
@@ -103,7 +103,8 @@ async function skipReason(
 ): Promise<string | false> {
   const db = await deps.db();
   const bot = deps.bots().find((b) => b.id === botId);
-  if (bot) await apiFor(bot, deps.apiRoot);
+  // Warm before the limits: a cold first request would arrive late for its slot.
+  if (bot) await warmApiFor(bot, deps.apiRoot);
   if (p.scheduled !== undefined) {
     const row = await findScheduled(db, p.scheduled);
     if (!row) return `scheduled message ${p.scheduled} is no longer stored`;

@@ -100,6 +100,26 @@ for (const d of drivers) {
       expect((denied as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(100);
     });
 
+    // PostgreSQL only: SQLite reads its clock inside a synchronous BEGIN IMMEDIATE, Redis inside
+    // one script; neither can wait for a lock between the two.
+    it.skipIf(d.name !== 'pgsql')(
+      'decides on the clock read once it holds the key, not the one from before it waited for it',
+      async () => {
+        const fivePerSecond = rule('rl.locked', 5, 1000);
+        const s = store();
+        expect(await s.take([{ rule: fivePerSecond, key: 'k' }])).toEqual(OK);
+        // Another transaction holds the key's row for 300 ms, longer than T (200 ms).
+        const trx = await harness().knex.transaction();
+        await trx('rate_limits').where({ name: 'rl.locked', key: 'k' }).forUpdate().select('tat');
+        const take = s.take([{ rule: fivePerSecond, key: 'k' }]);
+        await sleep(300);
+        await trx.commit();
+        // The key is free when the take gets its row. On the clock read before it waited, the
+        // key would be busy for ~200 ms more, past the grace (100 ms): denied.
+        expect(await take).toEqual(OK);
+      },
+    );
+
     it('takes several limits all or none, and names the one that waits longest', async () => {
       const slow = rule('rl.slow', 1, 10_000);
       const fast = rule('rl.fast', 1, 1000);

@@ -1,8 +1,9 @@
 /*
  * GCRA, the decision itself (store.ts explains the algorithm). The SQLite store runs it here, in
- * its transaction; the PostgreSQL function (migrations/0013_rate_limit_slots.ts) and the Redis script
- * (redis.ts) carry the same steps in their own language, and the conformance suite holds the
- * three to the same answers.
+ * its transaction; the PostgreSQL function (migrations/0022_rate_limit_take_clock.ts) and the
+ * Redis script (redis.ts) carry the same steps in their own language, and the conformance suite
+ * holds the three to the same answers. Each reads its clock once it holds the keys: a decision
+ * on a clock read before waiting for them would treat a moment already past as now.
  *
  * Times are whole microseconds: T = per / limit is rarely a whole number of milliseconds
  * (1 s / 30), and rounding it to the millisecond would let the rate drift by up to 3%. T is

@@ -28,6 +28,24 @@ export type RateLimitKeyOf<P> = (payload: P, ctx: MiddlewareContext<P>) => strin
 /** One limit a job takes: its name alone (one key for all jobs), or with a key function. */
 export type RateLimitUse<P> = string | { limit: string; key?: RateLimitKeyOf<P> };
 
+/** How rateLimited is asked to behave. */
+export interface RateLimitedOptions {
+  /**
+   * The most a job may start after the moment its take booked, in ms, counted from when the
+   * take was asked: the round trip to the storage, the wait for a slot booked ahead and the
+   * worker's own lateness all count. Later (a cold or starved process, a slow storage), the job
+   * does not run in that slot, which stays spent: it asks again at once, as a job back from a
+   * slot; after three slots missed in a row it is put back (RateLimitExceeded, no attempt
+   * spent) to come back at once. Use it when the limit mirrors an upstream that counts arrivals
+   * in a strict window, so that late starts do not bunch with the punctual ones after them.
+   * @defaultValue no bound
+   */
+  maxLateMs?: number;
+}
+
+/** Missed slots in a row before the job is put back instead of asking again at once. */
+const MAX_MISSES = 3;
+
 /** Longest key kept: PostgreSQL indexes the key, and a btree entry must stay small. */
 const MAX_KEY_LENGTH = 1000;
 
@@ -60,15 +78,33 @@ export class RateLimitError extends Permanent {
  * upstream's 429 throws `new RetryAfter(seconds, { limit, key })` to push the key back for
  * every job.
  *
+ * Options (the third argument, the second after a list): `maxLateMs`, the most a job may start
+ * after its slot (RateLimitedOptions).
+ *
  * Throws ConfigError at once for a bad argument. When the job runs: RateLimitError (Permanent)
  * if the worker has no flow control, the limit is not declared, or the key is not a string or a
  * finite number; an error from `keyOf` is the job's error, as in a handler.
  */
 export function rateLimited<P = unknown>(
-  limit: string | readonly RateLimitUse<P>[],
+  limit: string,
   keyOf?: RateLimitKeyOf<P>,
+  options?: RateLimitedOptions,
+): JobMiddleware<P>;
+export function rateLimited<P = unknown>(
+  limits: readonly RateLimitUse<P>[],
+  options?: RateLimitedOptions,
+): JobMiddleware<P>;
+export function rateLimited<P = unknown>(
+  limit: string | readonly RateLimitUse<P>[],
+  keyOrOptions?: RateLimitKeyOf<P> | RateLimitedOptions,
+  listOptions?: RateLimitedOptions,
 ): JobMiddleware<P> {
+  // A list's second argument is its options; a function there is a key misplaced (normalise).
+  const optionsSecond = Array.isArray(limit) && typeof keyOrOptions !== 'function';
+  const keyOf = optionsSecond ? undefined : (keyOrOptions as RateLimitKeyOf<P> | undefined);
+  const options = optionsSecond ? (keyOrOptions as RateLimitedOptions | undefined) : listOptions;
   const uses = normalise(limit, keyOf);
+  const maxLateMs = checkedMaxLate(options);
   const names = [...new Set(uses.map((u) => u.limit))];
   const middleware: JobMiddleware<P> = async function rateLimitedMiddleware(ctx, next) {
     const flow = ctx.flow;
@@ -88,17 +124,45 @@ export function rateLimited<P = unknown>(
       return { rule, key: use.key ? keyText(use.key(ctx.payload, ctx), use.limit, ctx.name) : '' };
     });
     // Back from a slot a denied take handed it: denied again, it keeps its place in line.
-    const booked = RateLimitExceeded.isMessage(ctx.lastError);
-    const decision = await flow.store.rateLimits.take(requests, { booked });
-    if (!decision.allowed)
-      throw new RateLimitExceeded(decision.retryAfterMs, decision.limit, decision.key);
-    // Booked for a moment a few ms ahead (its keys free then): wait for it here, holding the
-    // claim, rather than pay a release and a claim and lose the moment.
-    if (decision.waitMs > 0) await sleep(decision.waitMs, ctx.signal);
-    return next();
+    let booked = RateLimitExceeded.isMessage(ctx.lastError);
+    for (let missed = 0; ; missed++) {
+      const asked = performance.now();
+      const decision = await flow.store.rateLimits.take(requests, { booked });
+      if (!decision.allowed)
+        throw new RateLimitExceeded(decision.retryAfterMs, decision.limit, decision.key);
+      // Booked for a moment a few ms ahead (its keys free then): wait for it here, holding the
+      // claim, rather than pay a release and a claim and lose the moment.
+      if (decision.waitMs > 0) await sleep(decision.waitMs, ctx.signal);
+      // The slot is no earlier than `asked + waitMs` (the store decided after it was asked).
+      const late = performance.now() - asked - decision.waitMs;
+      if (maxLateMs === undefined || late <= maxLateMs) return next();
+      // Too late for its slot: run in it, and this job's request would reach the upstream in
+      // the same moment as the punctual ones booked after it. It held a slot: it asks again as
+      // a job back from one.
+      if (missed + 1 >= MAX_MISSES) {
+        const first = requests[0]!;
+        throw new RateLimitExceeded(0, first.rule.name, first.key);
+      }
+      booked = true;
+    }
   };
   Object.defineProperty(middleware, RATE_LIMITS_USED, { value: names });
   return middleware;
+}
+
+function checkedMaxLate(options: RateLimitedOptions | undefined): number | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigError(
+      `rateLimited's options are an object such as { maxLateMs: 50 }, got ${JSON.stringify(options) ?? String(options)}.`,
+    );
+  const { maxLateMs } = options;
+  if (maxLateMs === undefined) return undefined;
+  if (typeof maxLateMs !== 'number' || !Number.isFinite(maxLateMs) || maxLateMs < 0)
+    throw new ConfigError(
+      `rateLimited's maxLateMs is a number of milliseconds, 0 or more, got ${JSON.stringify(maxLateMs) ?? String(maxLateMs)}.`,
+    );
+  return maxLateMs;
 }
 
 function normalise<P>(

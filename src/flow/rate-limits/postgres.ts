@@ -13,9 +13,10 @@ import type {
 const NOW_US = `(extract(epoch from clock_timestamp()) * 1000000)::bigint`;
 
 /**
- * Rate limits on PostgreSQL. A take is one call of the plpgsql function of migration 0013
- * (jobsmith_rate_limit_take), which locks the keys' rows in the order given; a push-back is
- * one INSERT ... ON CONFLICT. Times are the server clock, as every PostgreSQL queue decision.
+ * Rate limits on PostgreSQL. A take is one call of the plpgsql function of migration 0022
+ * (jobsmith_rate_limit_take), which locks the keys' rows in the order given, then reads the
+ * clock; a push-back is one INSERT ... ON CONFLICT. Times are the server clock, as every
+ * PostgreSQL queue decision.
  */
 export class PostgresRateLimitStore implements RateLimitStore {
   constructor(private readonly knex: Knex) {}
