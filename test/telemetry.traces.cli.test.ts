@@ -74,7 +74,9 @@ for (const backend of APP_BACKENDS) {
     const spansFile = () => path.join(app.cwd, 'spans.jsonl');
     const ok = async (args: string[], enabled: boolean) => {
       const env = { TELEMETRY_ENABLED: String(enabled), SPANS_FILE: spansFile() };
-      const result = await app.run(args, { env });
+      // A process each, as users run them: the spans must cross processes, and a tracer
+      // provider is registered once per process (the CLI host would keep the first).
+      const result = await app.run(args, { env, spawn: true });
       expect(result.code, result.stderr).toBe(0);
       return result;
     };
