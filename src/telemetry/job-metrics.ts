@@ -31,7 +31,8 @@ export class JobMetrics {
   private readonly processed = new CounterFamily(METRICS.jobsProcessed);
   private readonly duration = new HistogramFamily(METRICS.jobDuration, SECONDS_BUCKETS);
   private readonly wait = new HistogramFamily(METRICS.jobWait, SECONDS_BUCKETS);
-  private readonly series = new Map<string, Series>();
+  private readonly series = new Map<string, Map<string, Series>>();
+  private readonly waits = new Map<string, HistogramSeries>();
 
   constructor(registry: Registry) {
     for (const family of [this.processed, this.duration, this.wait])
@@ -40,7 +41,17 @@ export class JobMetrics {
 
   /** Counts `worker`'s jobs from now on; returns what stops it. */
   watch(worker: WorkerEventSource, options: WatchOptions): () => void {
-    const job = (j: ClaimedJob) => (options.known(j.name) ? j.name : UNKNOWN_JOB);
+    // A job's label by its name, decided once per name: the registry's lookup is not free at
+    // tens of thousands of jobs a second.
+    const labels = new Map<string, string>();
+    const job = (j: ClaimedJob) => {
+      let label = labels.get(j.name);
+      if (label === undefined) {
+        label = options.known(j.name) ? j.name : UNKNOWN_JOB;
+        labels.set(j.name, label);
+      }
+      return label;
+    };
     for (const e of options.expected ?? []) {
       this.count(e.queue, e.job, 'succeeded', 0);
       this.count(e.queue, e.job, 'failed', 0);
@@ -52,7 +63,7 @@ export class JobMetrics {
       'job:processing': ({ job: j }) => {
         // readyAt is the storage's clock: a skew must not make a wait negative.
         if (j.readyAt !== undefined)
-          this.wait.series(j.queue).observe(Math.max(0, Date.now() - j.readyAt) / 1000);
+          this.waitOf(j.queue).observe(Math.max(0, Date.now() - j.readyAt) / 1000);
       },
       'job:processed': ({ job: j, durationMs }) => ran(j, 'succeeded', durationMs),
       'job:failed': ({ job: j, durationMs, reason }) =>
@@ -76,12 +87,26 @@ export class JobMetrics {
     };
   }
 
+  private waitOf(queue: string): HistogramSeries {
+    let series = this.waits.get(queue);
+    if (!series) {
+      series = this.wait.series(queue);
+      this.waits.set(queue, series);
+    }
+    return series;
+  }
+
   private count(queue: string, job: string, outcome: JobOutcome, by = 1): Series {
-    const key = `${queue}\u0000${job}`;
-    let s = this.series.get(key);
+    // Two levels, so that no key string is built per job.
+    let byJob = this.series.get(queue);
+    if (!byJob) {
+      byJob = new Map();
+      this.series.set(queue, byJob);
+    }
+    let s = byJob.get(job);
     if (!s) {
       s = { outcome: {}, duration: this.duration.series(queue, job) };
-      this.series.set(key, s);
+      byJob.set(job, s);
     }
     (s.outcome[outcome] ??= this.processed.series(queue, job, outcome)).value += by;
     return s;
