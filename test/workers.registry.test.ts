@@ -66,10 +66,10 @@ export const hold = defineJob({
 function addHoldJob(cwd: string): void {
   const file = path.join(cwd, 'jobsmith.config.ts');
   const config = readFileSync(file, 'utf8').replace(
-    'const jobs = [ok, boom, flaky, slow, uniq];',
-    `${HOLD_JOB}\nconst jobs = [ok, boom, flaky, slow, uniq, hold];`,
+    'const jobs = [',
+    `${HOLD_JOB}\nconst jobs = [hold, `,
   );
-  expect(config).toContain('uniq, hold]');
+  expect(config).toContain('const jobs = [hold, ');
   writeFileSync(file, config);
 }
 
