@@ -1,6 +1,13 @@
-import type { PushResult, NewJob } from '../driver.js';
+import type { JobBatches, PushResult, NewJob } from '../driver.js';
+import { PartialPushError } from '../bulk/partial-push-error.js';
 import type { BullRedis } from './bull-redis.js';
 import { bullJob } from './redis-jobs.js';
+
+/**
+ * Jobs per MULTI in a bulk dispatch (pushStream): the unit that is stored whole or not at all.
+ * Small enough to keep a MULTI's memory small on both sides, large enough to keep the rate.
+ */
+export const STREAM_BATCH = 1000;
 
 /**
  * Adds jobs (storable and checked: src/queue/storable.ts, checkJob) with BullMQ's addJob, all in
@@ -52,4 +59,28 @@ export async function pushJobs(
     results.push({ id: `${job.queue}:${bullId}`, deduplicated: bullId !== counter });
   }
   return results;
+}
+
+/**
+ * A bulk dispatch, a MULTI per batch of STREAM_BATCH jobs (each through `push`): Redis holds a
+ * MULTI's commands until EXEC (a million jobs in one took 642 MB on the server, and the client
+ * as much), so a bulk dispatch is atomic per batch, not as a whole. A failure leaves the
+ * batches before it stored: PartialPushError.
+ */
+export async function pushBatches(
+  push: (jobs: NewJob[]) => Promise<PushResult[]>,
+  batches: JobBatches,
+  stored: (results: PushResult[]) => void | Promise<void>,
+): Promise<void> {
+  let done = 0;
+  try {
+    for await (const batch of batches(STREAM_BATCH)) {
+      const results = await push(batch);
+      done += batch.length;
+      await stored(results);
+    }
+  } catch (error) {
+    // Whatever failed (Redis, the source, the caller's `stored`), the batches before it stay.
+    throw new PartialPushError(done, error);
+  }
 }

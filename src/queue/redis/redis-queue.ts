@@ -1,6 +1,5 @@
 import type { FlowStore } from '../../flow/types.js';
 import { redisFlowStore } from '../../flow/backends.js';
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type {
   ClaimedJob,
@@ -19,40 +18,32 @@ import type {
   CancelRequest,
   CancelResult,
 } from '../driver.js';
-import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
-import { storableError, storableJob, storableRecord } from '../storable.js';
+import { storableJob } from '../storable.js';
 import { BullRedis } from './bull-redis.js';
 import { FetchAhead, type Fetched } from './fetch-ahead.js';
 import { HeldLeases } from './held-leases.js';
 import { MarkerWait } from './marker-wait.js';
 import { openRedis } from './redis-connection.js';
-import { PartialPushError } from '../bulk/partial-push-error.js';
-import {
-  checkJob,
-  claimedFrom,
-  isLost,
-  parseId,
-  READY_FIELD,
-  uniqueWindowOf,
-  type Held,
-} from './redis-jobs.js';
+import { checkJob, claimedFrom, isLost, type Held } from './redis-jobs.js';
 import { findJob, jobProgress, promoteJobs, removeJobs } from '../admin/redis-admin.js';
-import { pushJobs } from './redis-push.js';
+import { pushBatches, pushJobs } from './redis-push.js';
 import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
-import { RELEASED_FIELDS } from './lease-scripts.js';
 import { LeaseRecovery } from './lease-recovery.js';
 import { GlobalCaps } from './global-caps.js';
 import { unclaimFetched } from './unclaim.js';
 import { capped } from '../claim-caps.js';
-import { insertFailedOnce } from './failed-row.js';
 import { extendLeases } from './extend-leases.js';
+import { ReadyClaims } from './ready-claims.js';
+import { failHeld, finishHeld, markAlone, releaseHeld } from './redis-settle.js';
 import {
   redisCancel,
   redisCancelRequests,
   redisForgetCancels,
 } from '../../cancel/redis-cancels.js';
-import { moveToActiveArgs, moveToDelayedArgs, moveToFinishedArgs } from './redis-scripts.js';
+import { moveToFinishedArgs } from './redis-scripts.js';
+
+export { STREAM_BATCH } from './redis-push.js';
 
 export interface RedisQueueOptions {
   /** REDIS_URL: `redis://` or `rediss://`, with user, password and database as needed. */
@@ -78,17 +69,16 @@ export interface RedisQueueOptions {
 const REGISTRY = 'jobsmith:queues';
 
 /**
- * Jobs per MULTI in a bulk dispatch (pushStream): the unit that is stored whole or not at all.
- * Small enough to keep a MULTI's memory small on both sides, large enough to keep the rate.
- */
-export const STREAM_BATCH = 1000;
-
-/**
  * The redis driver: jobs live in Redis in BullMQ's layout (so BullMQ's own tools can look at
  * them) and every change a worker makes goes through BullMQ's Lua scripts. A job id is
  * `<queue>:<BullMQ id>`; a claim's token is the BullMQ lock token. Failed jobs go to SQL like
  * on every connection; pausing and restarting use the SQL control tables too. docs/redis.md
  * explains how each part of the contract maps onto BullMQ.
+ *
+ * This file holds what ties the parts together: which source a claim takes jobs from (those
+ * fetched along with completions, fetch-ahead.ts, or Redis itself, ready-claims.ts), and the
+ * completions that fetch them. Settling one job is redis-settle.ts; pushes, redis-push.ts;
+ * listings, redis-listing.ts; live-job operations, src/queue/admin/redis-admin.ts.
  */
 export class RedisQueue implements QueueDriver {
   readonly connection = 'redis';
@@ -102,8 +92,8 @@ export class RedisQueue implements QueueDriver {
   private lastClaim?: { queues: string[]; leaseMs: number };
   /** Checks for jobs whose lease ran out, at most once per stalledCheckMs per queue. */
   private readonly recovery: LeaseRecovery;
-  /** Ready jobs per queue at the last claim: how many to ask for at once next time. */
-  private readonly readyHint = new Map<string, number>();
+  /** Claims straight from Redis, when no completion brings the jobs. */
+  private readonly ready: ReadyClaims;
   /** BullMQ's global concurrency of each queue, as this driver last wrote it. */
   private readonly caps = new GlobalCaps(() => this.r());
   private flowStore?: FlowStore;
@@ -115,6 +105,7 @@ export class RedisQueue implements QueueDriver {
       () => openRedis(options.url, { name: `${this.prefix}:jobsmith:blocking` }),
       () => this.r().clock.now(),
     );
+    this.ready = new ReadyClaims(() => this.r(), this.recovery, this.markers, this.held);
     this.ahead = new FetchAhead(
       (items) => this.unclaim(items),
       () => this.lastClaim?.leaseMs ?? Infinity,
@@ -136,26 +127,12 @@ export class RedisQueue implements QueueDriver {
     return pushJobs(this.r(), `${this.prefix}:${REGISTRY}`, jobs);
   }
 
-  /**
-   * A MULTI per batch of STREAM_BATCH jobs: Redis holds a MULTI's commands until EXEC (a million
-   * jobs in one took 642 MB on the server, and the client as much), so a bulk dispatch is atomic
-   * per batch, not as a whole. A failure leaves the batches before it stored: PartialPushError.
-   */
+  /** Atomic per batch of STREAM_BATCH jobs, not as a whole: see pushBatches. */
   async pushStream(
     batches: JobBatches,
     stored: (results: PushResult[]) => void | Promise<void>,
   ): Promise<void> {
-    let done = 0;
-    try {
-      for await (const batch of batches(STREAM_BATCH)) {
-        const results = await this.push(batch);
-        done += batch.length;
-        await stored(results);
-      }
-    } catch (error) {
-      // Whatever failed (Redis, the source, the caller's `stored`), the batches before it stay.
-      throw new PartialPushError(done, error);
-    }
+    return pushBatches((jobs) => this.push(jobs), batches, stored);
   }
 
   check(job: NewJob): void {
@@ -180,7 +157,7 @@ export class RedisQueue implements QueueDriver {
       claimed.push(...this.ahead.take(queue, end - claimed.length));
       if (claimed.length >= end) continue;
       if (!this.fetchesFor(queue)) {
-        await this.claimFrom(queue, end - claimed.length, leaseMs, claimed);
+        await this.ready.claim(queue, end - claimed.length, leaseMs, claimed);
         continue;
       }
       // A worker frees a job's slot before its completion is sent (batched, on the next turn
@@ -194,7 +171,7 @@ export class RedisQueue implements QueueDriver {
       }
       const coming = this.ahead.coming(queue);
       if (end - claimed.length > coming)
-        await this.claimFrom(queue, end - claimed.length - coming, leaseMs, claimed);
+        await this.ready.claim(queue, end - claimed.length - coming, leaseMs, claimed);
       // A worker kept busy by jobs fetched with completions may not ask Redis for this queue
       // for a long time: jobs whose lease ran out must still come back on time.
       else if (this.recovery.due(queue)) void this.recovery.recover(queue).catch(() => {});
@@ -207,64 +184,6 @@ export class RedisQueue implements QueueDriver {
   /** Whether completions fetch the next job of `queue` (the worker's first queue). */
   private fetchesFor(queue: string): boolean {
     return this.options.fetchWithCompletion !== false && this.lastClaim?.queues[0] === queue;
-  }
-
-  /**
-   * Claims up to `want` jobs of one queue with BullMQ's moveToActive, several sent together:
-   * as many as the queue had ready last time, then as many as it reports ready now (LLEN and
-   * ZCARD go with them when more than one job is wanted).
-   */
-  private async claimFrom(queue: string, want: number, leaseMs: number, into: ClaimedJob[]) {
-    const redis = this.r();
-    const k = redis.keysOf(queue);
-    let batch = Math.min(want, Math.max(1, this.readyHint.get(queue) ?? 1));
-    for (let round = 0; round < 3 && want > 0; round++) {
-      const client = redis.up();
-      const now = redis.clock.now();
-      const recover = round === 0 && this.recovery.due(queue);
-      const counted = want > 1;
-      const base = randomUUID();
-      const count = (recover ? 1 : 0) + batch + (counted ? 2 : 0);
-      const replies = await redis.all(
-        redis.burst(count, () => {
-          const calls: Array<Promise<unknown>> = [];
-          // Before claiming: a job whose lease expired goes back, claimable below (commands
-          // on one connection run in the order sent).
-          if (recover) calls.push(this.recovery.recover(queue));
-          for (let i = 0; i < batch; i++)
-            calls.push(
-              redis.send('moveToActive', moveToActiveArgs(k, now, `${base}:${i}`, leaseMs)),
-            );
-          if (counted) calls.push(client.llen(k.wait), client.zcard(k.prioritized));
-          return calls;
-        }),
-      );
-      let at = recover ? 1 : 0;
-      let got = 0;
-      for (let i = 0; i < batch; i++) {
-        const reply = replies[at++];
-        // No job: moveToActive answers {0, 0, 0, next delayed job's due time (ms) or 0}.
-        const nextDue = Array.isArray(reply) && reply[0] === 0 ? Number(reply[3]) : 0;
-        if (nextDue > 0) this.markers.expect(k.marker, nextDue);
-        const claimed = this.hold(claimedFrom(queue, reply, `${base}:${i}`));
-        if (claimed) {
-          into.push(claimed);
-          got++;
-        }
-      }
-      want -= got;
-      if (!counted) return;
-      const ready = Number(replies[at]) + Number(replies[at + 1]);
-      this.readyHint.set(queue, ready);
-      if (got < batch || ready === 0) return;
-      batch = Math.min(want, ready);
-    }
-  }
-
-  private hold(claimed: { job: ClaimedJob; held: Held } | undefined): ClaimedJob | undefined {
-    if (!claimed) return undefined;
-    this.held.set(claimed.job.id, claimed.held);
-    return claimed.job;
   }
 
   async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
@@ -314,10 +233,10 @@ export class RedisQueue implements QueueDriver {
         fetchNextMs: fetch ? last!.leaseMs : undefined,
         maxTries: held.maxTries,
       });
-      if (!fetch) return this.finish(held, args);
+      if (!fetch) return finishHeld(redis, held, args);
       // Each reply is handled as it arrives, so the worker starts the job it brings at once.
       const arrived = this.ahead.expect(held.queue);
-      return this.finish(held, args).then(
+      return finishHeld(redis, held, args).then(
         (reply) => {
           const next = claimedFrom(held.queue, reply, lease.token);
           if (next) this.held.set(next.job.id, next.held);
@@ -336,79 +255,18 @@ export class RedisQueue implements QueueDriver {
     return each;
   }
 
+  // Settling one held job: redis-settle.ts.
+
   async markAlone(lease: Lease): Promise<boolean> {
-    const redis = this.r();
-    await redis.reconnected();
-    const ref = parseId(lease.id);
-    if (!ref) return false;
-    const jobKey = redis.keysOf(ref.queue)[''] + ref.bullId;
-    const [marked] = await redis.all([
-      redis.up().jobsmithMarkAlone(`${jobKey}:lock`, jobKey, lease.token) as Promise<unknown>,
-    ]);
-    return Number(marked) === 1;
+    return markAlone(this.r(), lease);
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
-    const redis = this.r();
-    await redis.reconnected();
-    const held = await this.held.of(lease);
-    this.held.forget(lease);
-    if (!held) return false;
-    // BullMQ counts an attempt when a job is moved to active (attemptsStarted); a refund sets
-    // it back, under the lock, so RetryAfter never spends one.
-    const fields: Record<string, string | number> = {
-      failedReason: storableError(options.error) ?? '',
-      // The next claim is an ordinary one, whatever this one was.
-      ...RELEASED_FIELDS,
-    };
-    if (options.refundAttempt) fields.ats = held.ats - 1;
-    const now = redis.clock.now();
-    fields[READY_FIELD] = now + Math.max(0, wholeMs(options.delayMs));
-    const args = moveToDelayedArgs(
-      redis.keysOf(held.queue),
-      held.bullId,
-      now,
-      lease.token,
-      Math.max(0, wholeMs(options.delayMs)),
-      Boolean(options.refundAttempt),
-      fields,
-    );
-    const [reply] = await redis.all([redis.send('moveToDelayed', args)]);
-    return !isLost(reply);
+    return releaseHeld(this.r(), this.held, lease, options);
   }
 
-  /**
-   * Writes the failed_jobs row first, then removes the job from Redis under its lock. If the
-   * lock was lost, the row is deleted again and nothing changed. A crash between the two leaves
-   * the row and the job: the job comes back through its lease and may be recorded twice (at
-   * least once), but never lost.
-   */
   async fail(lease: Lease, given: FailedJobRecord): Promise<boolean> {
-    const record = { ...storableRecord(given) };
-    const redis = this.r();
-    await redis.reconnected();
-    const held = await this.held.of(lease);
-    if (!held) return false;
-    const knex = await this.options.knex();
-    if (held.deid) {
-      // Read only for unique jobs, and only when one fails: claims stay one round trip.
-      const opts = await redis.up().hget(redis.keysOf(held.queue)[''] + held.bullId, 'opts');
-      record.unique = { key: held.deid, forMs: uniqueWindowOf(opts) };
-    }
-    await insertFailedOnce(knex, failedJobRow(record, redis.clock.now()));
-    const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, redis.clock.now(), {
-      target: 'failed',
-      value: record.exception.split('\n')[0] ?? '',
-      token: lease.token,
-      maxTries: held.maxTries,
-    });
-    const [reply] = await redis.all([this.finish(held, args)]);
-    this.held.forget(lease);
-    if (isLost(reply)) {
-      await knex('failed_jobs').where({ uuid: record.uuid }).delete();
-      return false;
-    }
-    return true;
+    return failHeld(this.r(), this.held, () => this.options.knex(), lease, given);
   }
 
   async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -503,17 +361,6 @@ export class RedisQueue implements QueueDriver {
   private r(): BullRedis {
     if (!this.redis) throw new Error('RedisQueue used before connect()');
     return this.redis;
-  }
-
-  /** BullMQ's moveToFinished for a held job; with a unique key, in a MULTI that frees it. */
-  private async finish(held: Held, args: unknown[]): Promise<unknown> {
-    const redis = this.r();
-    if (!held.deid) return redis.send('moveToFinished', args);
-    const k = redis.keysOf(held.queue);
-    const tx = redis.tx('multi');
-    redis.run(tx, 'moveToFinished', args);
-    tx.jobsmithFreeUnique(`${k.de}:${held.deid}`, k[''] + held.bullId, held.bullId);
-    return (await redis.exec(tx))[0];
   }
 
   /** Unlocks jobs fetched ahead that no claim took, their attempt given back. */
