@@ -20,15 +20,14 @@ import type {
   CancelRequest,
   CancelResult,
 } from '../driver.js';
-import { storedTags } from '../../jobs/tags.js';
 import { wholeMs } from '../../util/whole.js';
-import { storableError, storableJob, storableRecord } from '../storable.js';
+import { storableError, storableJob } from '../storable.js';
 import { pushBatch, PUSH_BATCH } from './postgres-push.js';
 import { withClient } from './pg-checkout.js';
 import { claimCapped } from './postgres-capped-claim.js';
 import { capped } from '../claim-caps.js';
-import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
-import { CHANNEL, SQL } from './postgres-sql.js';
+import { claimOrder, toClaimed } from './rows.js';
+import { SQL } from './postgres-sql.js';
 import {
   arrayLiteral,
   newPendingSettle,
@@ -45,6 +44,9 @@ import {
   postgresForgetCancels,
 } from '../../cancel/postgres-cancels.js';
 import { findJob, promoteJobs, removeJobs } from '../admin/postgres-admin.js';
+import { clearQueue, listJobs, queueNames, queueSizes } from './postgres-listing.js';
+import { failJob } from './postgres-fail.js';
+import { PostgresWake } from './postgres-wake.js';
 
 // Loaded with require, past any loader hooks of the app: see util/native-require.ts.
 const Pg = requireNative<typeof pg>('pg');
@@ -59,22 +61,17 @@ interface Options {
  * The database driver on PostgreSQL: FOR UPDATE SKIP LOCKED claims, and LISTEN/NOTIFY so an
  * idle worker wakes as soon as a job is pushed; polling only covers delayed jobs and a lost
  * LISTEN connection (which is re-opened with backoff, e.g. across a server restart).
+ *
+ * This file holds the worker's hot path: claims and completions on the settle pool, coalesced
+ * into one statement when they meet. Waiting is postgres-wake.ts; fail, postgres-fail.ts;
+ * pushes, postgres-push.ts; listings, postgres-listing.ts; live-job operations,
+ * src/queue/admin/postgres-admin.ts.
  */
 export class PostgresQueue implements QueueDriver {
   readonly connection = 'database';
   private readonly knex: Knex;
-  private readonly url: string;
-  private listener?: pg.Client;
-  private listening?: Promise<void>;
-  private closed = false;
-  private readonly waiters = new Set<{ queues: string[]; wake: () => void }>();
-  /** Notifications received so far, and the count at the last one for each queue. */
-  private notifications = 0;
-  private readonly notifiedAt = new Map<string, number>();
-  /** `notifications` when the latest claim began; -1 if LISTEN was not up then. */
-  private claimedAt = -1;
-  /** performance.now() when the latest claim began, before its statement was sent. */
-  private claimSentAt?: number;
+  /** LISTEN/NOTIFY and the next due job: what ends an idle worker's wait. */
+  private readonly wake: PostgresWake;
   /**
    * The worker's own writes (claim, extend, complete, release, fail) go through a pool with
    * synchronous_commit off: a commit lost in a server crash only makes a job run again, which
@@ -94,7 +91,6 @@ export class PostgresQueue implements QueueDriver {
 
   constructor(options: Options) {
     this.knex = options.knex;
-    this.url = options.url;
     this.settlePool = new Pg.Pool({
       ...pgConnection(options.url),
       options: SETTLE_SESSION,
@@ -103,6 +99,10 @@ export class PostgresQueue implements QueueDriver {
     });
     // An idle client dropped by a server restart must not crash the process; the pool replaces it.
     this.settlePool.on('error', () => {});
+    this.wake = new PostgresWake(options.url, async (queues) => {
+      // On the worker's own pool, whose idle connections a server restart may drop safely.
+      return (await this.settle('nextDue', [queues])).rows;
+    });
   }
 
   /**
@@ -125,15 +125,6 @@ export class PostgresQueue implements QueueDriver {
   /** Runs a hot-path statement as a named prepared statement, so it is planned once per connection. */
   private async settle(name: keyof typeof SQL, params: unknown[]): Promise<pg.QueryResult<Row>> {
     return this.settlePool.query(prepared(name, params));
-  }
-
-  private async rows(
-    sql: string,
-    bindings: readonly unknown[],
-    trx?: Knex.Transaction,
-  ): Promise<Row[]> {
-    const result = await (trx ?? this.knex).raw(sql, bindings as Knex.RawBinding[]);
-    return (result as { rows: Row[] }).rows;
   }
 
   /**
@@ -192,8 +183,7 @@ export class PostgresQueue implements QueueDriver {
     leaseMs = wholeMs(leaseMs);
     // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
     const token = randomUUID();
-    this.claimedAt = this.listener ? this.notifications : -1;
-    this.claimSentAt = performance.now();
+    this.wake.claimBegins();
     const claimed: ClaimedJob[] = [];
     for (const queue of queues) {
       const want = options
@@ -311,140 +301,21 @@ export class PostgresQueue implements QueueDriver {
   }
 
   async fail(lease: Lease, given: FailedJobRecord): Promise<boolean> {
-    return withClient(this.settlePool, (client) => this.failOn(client, lease, given));
-  }
-
-  /** fail() in one transaction on a checked-out client. */
-  private async failOn(
-    client: pg.PoolClient,
-    lease: Lease,
-    given: FailedJobRecord,
-  ): Promise<boolean> {
-    try {
-      await client.query('begin');
-      const deleted = await client.query(prepared('deleteJob', [lease.id, lease.token]));
-      const [row] = deleted.rows;
-      if (deleted.rowCount !== 1 || !row) {
-        await client.query('rollback');
-        return false;
-      }
-      await client.query(prepared('dropUniquesOf', [[lease.id]]));
-      const unique = uniqueOf(row.unique_key, row.unique_for_ms);
-      const record = storableRecord({ ...given, unique });
-      await client.query(
-        prepared('insertFailed', [
-          record.uuid,
-          record.connection,
-          record.queue,
-          record.name,
-          record.payload,
-          record.exception,
-          record.reason,
-          record.attempts,
-          record.priority,
-          record.originalId,
-          record.unique?.key ?? null,
-          record.unique?.forMs ?? null,
-          storedTags(record.tags),
-        ]),
-      );
-      await client.query('commit');
-      return true;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    }
+    return withClient(this.settlePool, (client) => failJob(client, lease, given));
   }
 
   async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
-    // A NOTIFY sent before our LISTEN took effect, or between the last claim and this wait,
-    // woke nobody: then look again (once listening) instead of sleeping through the push.
-    // On the worker's own pool, whose idle connections a server restart may drop safely.
-    const [due] = (await this.settle('nextDue', [queues])).rows;
-    const now = Number(due!.now);
-    timeoutMs = untilDue(timeoutMs, now, due!.next === null ? null : Number(due!.next));
-    // A job that came due after the latest claim looked (too early for it) is claimable now:
-    // look again at once. The claim's own clock is not known here; `now` less the time since
-    // the claim was sent is no later than it, so no such job is missed (one due just before
-    // the claim and left there, by a global cap, costs at most one more claim).
-    if (this.claimSentAt !== undefined && due!.latest !== null) {
-      const claimAtOrAfter = now - (performance.now() - this.claimSentAt);
-      if (Number(due!.latest) > claimAtOrAfter) timeoutMs = 0;
-    }
-    if (signal.aborted) return;
-    const since = this.claimedAt;
-    const missed = since < 0 || queues.some((q) => (this.notifiedAt.get(q) ?? 0) > since);
-    const listening = this.listen();
-    await new Promise<void>((resolve) => {
-      const waiter = { queues, wake: () => done() };
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        this.waiters.delete(waiter);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal.addEventListener('abort', done);
-      if (missed && !this.closed) void listening.then(done);
-      else this.waiters.add(waiter);
-    });
+    return this.wake.wait(queues, timeoutMs, signal);
   }
 
-  /** Opens the LISTEN connection once; on error it is dropped and re-opened on next wait. */
-  private listen(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.listening ??= (async () => {
-      const client = new Pg.Client({ ...pgConnection(this.url), connectionTimeoutMillis: 5000 });
-      const drop = () => {
-        if (this.listener === client) this.listener = undefined;
-        this.listening = undefined;
-        client.removeAllListeners('notification');
-        void client.end().catch(() => {});
-        // Wake everyone: after a lost connection, a poll is the safe thing to do.
-        for (const w of [...this.waiters]) w.wake();
-      };
-      client.on('error', drop);
-      client.on('end', drop);
-      client.on('notification', (msg) => {
-        const pushed = (msg.payload ?? '').split(',');
-        this.notifications++;
-        for (const q of pushed) this.notifiedAt.set(q, this.notifications);
-        for (const w of [...this.waiters]) {
-          if (w.queues.some((q) => pushed.includes(q))) w.wake();
-        }
-      });
-      try {
-        await client.connect();
-        await client.query(`listen ${CHANNEL}`);
-        // close() ran while we connected: it could not end this client, so end it here, or
-        // the open socket would keep the process alive.
-        if (this.closed) return void (await client.end().catch(() => {}));
-        this.listener = client;
-      } catch {
-        // Retried on the next wait; polling covers the gap.
-        await new Promise((r) => setTimeout(r, 1000));
-        drop();
-      }
-    })();
-    return this.listening;
-  }
+  // Listings: postgres-listing.ts.
 
   async sizes(queues: string[]): Promise<QueueSizes[]> {
-    const rows = await this.rows(SQL.sizes, [queues]);
-    return queues.map((queue) => {
-      const row = rows.find((r) => r.queue === queue);
-      return {
-        queue,
-        pending: Number(row?.pending ?? 0),
-        delayed: Number(row?.delayed ?? 0),
-        reserved: Number(row?.reserved ?? 0),
-      };
-    });
+    return queueSizes(this.knex, queues);
   }
 
   async queues(): Promise<string[]> {
-    return (await this.rows(SQL.queueNames, [])).map((r) => r.queue as string);
+    return queueNames(this.knex);
   }
 
   async list(
@@ -454,10 +325,7 @@ export class PostgresQueue implements QueueDriver {
     limit: number,
     filter?: JobFilter,
   ): Promise<JobRow[]> {
-    const s = state ?? null;
-    const tag = filter?.tag ?? null;
-    const rows = await this.rows(SQL.list, [queue, s, s, s, s, tag, tag, limit, offset]);
-    return rows.map((r) => toRow(r, Number(r.now)));
+    return listJobs(this.knex, queue, state, offset, limit, filter?.tag);
   }
 
   // Live-job operations: src/queue/admin/postgres-admin.ts.
@@ -479,11 +347,7 @@ export class PostgresQueue implements QueueDriver {
   }
 
   async clear(queue: string): Promise<number> {
-    return this.knex.transaction(async (trx) => {
-      const rows = await this.rows(SQL.clearQueue, [queue], trx);
-      if (rows.length > 0) await this.rows(SQL.dropUniquesOf, [rows.map((r) => String(r.id))], trx);
-      return rows.length;
-    });
+    return clearQueue(this.knex, queue);
   }
 
   private flowStore?: FlowStore;
@@ -505,11 +369,7 @@ export class PostgresQueue implements QueueDriver {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const w of [...this.waiters]) w.wake();
-    const client = this.listener;
-    this.listener = undefined;
-    await client?.end().catch(() => {});
+    await this.wake.close();
     await this.settlePool.end().catch(() => {});
   }
 }
