@@ -345,7 +345,7 @@ function race(
     }
     // Called directly, not through Promise.resolve().then(run): two promises and a microtask
     // fewer per job (15% of a prefetching worker's rate at concurrency 10). The worker marks
-    // every job of a claim running before it calls the first handler (Worker.start).
+    // every job of a claim running before it calls the first handler (JobRuns.start).
     try {
       const result = run();
       if (!isThenable(result)) return done(result);

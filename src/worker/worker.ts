@@ -1,62 +1,37 @@
-import type { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
-import type { FlowControl } from '../flow/types.js';
-import type { JobRegistry } from '../jobs/registry.js';
-import type { DispatchFn, JobLogger } from '../jobs/types.js';
-import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
+import type { ClaimedJob } from '../queue/driver.js';
 import type { WorkerEvents, StopReason } from './events.js';
-import { execute, toError, triesOf, type AroundHandler, type ExecuteOptions } from './executor.js';
-import { QueueSlots, type Running } from './queue-slots.js';
+import { toError, triesOf } from './executor.js';
+import { QueueSlots } from './queue-slots.js';
 import { Prefetch } from './prefetch.js';
-import { SharedDeadlines } from './deadlines.js';
 import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_STORAGE_TIMEOUT_MS, EXIT, type WorkerOptions } from './options.js';
-import { ControlPoller, type WorkerControl } from './control-poller.js';
-import { SettleError, Settler } from './settle.js';
-import { settlesBehind } from './completions.js';
-import { StorageWatch, UNKNOWN_STORAGE, type StorageInfo } from './storage-health.js';
+import type { WorkerDeps } from './deps.js';
+import { ControlPoller } from './control-poller.js';
+import { JobRuns } from './job-runs.js';
+import { StorageWatch, UNKNOWN_STORAGE } from './storage-health.js';
 import { Nudges } from './nudges.js';
 import { IsolationLine } from './isolation.js';
 import { freeSlots, idleWaiting, limitReached } from './stop-conditions.js';
-import { finishWithin, giveBack } from './shutdown.js';
+import { giveBack } from './shutdown.js';
 import { faultDuring, uncaughtError, type FaultOrigin } from './handler-faults.js';
 import { UsageError } from '../errors.js';
 import { sleep } from '../util/sleep.js';
 import { CancelWatch } from '../cancel/cancel-watch.js';
 import { timerDelay } from '../util/timers.js';
 
-export interface WorkerDeps {
-  driver: QueueDriver;
-  registry: JobRegistry;
-  /** Paused queues and the restart signal, shared by all workers. */
-  control: WorkerControl;
-  log: JobLogger;
-  dispatch: DispatchFn;
-  /** What the worker's messages call its storage. @defaultValue "the storage" */
-  storage?: StorageInfo;
-  /**
-   * Handlers run inside this storage's context, holding their job, so that an error their code
-   * throws or leaves outside their promise can be pinned on them (see handler-faults.ts).
-   */
-  jobContext?: AsyncLocalStorage<ClaimedJob>;
-  /** Flow control for middleware (rate limits, locks, breakers) on the driver's storage. */
-  flow?: FlowControl;
-  /**
-   * Calls each handler (see AroundHandler in executor.ts): `run queue:work` passes the tracing's
-   * when TELEMETRY_ENABLED is true. None: handlers are called directly.
-   */
-  aroundHandler?: AroundHandler;
-}
+export type { WorkerDeps } from './deps.js';
 
 /**
  * Claims jobs and runs them, `concurrency` at a time, until told to stop. It emits events and
- * never prints; `run queue:work` renders them.
+ * never prints; `run queue:work` renders them. This file is the claim loop and the worker's
+ * life (start, pause, stop, faults); running each claimed job to its outcome is job-runs.ts.
  */
 export class Worker extends EventEmitter<WorkerEvents> {
   /** Running jobs, by id and per capped queue (queue-slots.ts). */
   private readonly running: QueueSlots;
-  /** Completions still being written for jobs whose slot is already free. */
-  private readonly settling = new Set<Promise<void>>();
+  /** Starts claimed jobs and writes their outcomes (job-runs.ts). */
+  private readonly runs: JobRuns;
   /** Jobs claimed ahead (options.prefetch), not started yet, leases held. */
   private readonly prefetch: Prefetch;
   /** Jobs back from a lost lease, run one at a time with nothing beside them. */
@@ -77,13 +52,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private idleTicker?: NodeJS.Timeout;
   /** Aborted at the end of --grace or on a second signal: abandon in-flight jobs now. */
   private readonly hardStop = new AbortController();
-  /** The same for every job: made once, not per job. */
-  private readonly executeOptions: ExecuteOptions;
-  /** Every running job's timeout, on one timer. */
-  private readonly deadlines = new SharedDeadlines();
   private readonly heartbeat: Heartbeat;
   private readonly poller: ControlPoller;
-  private readonly settler: Settler;
   /** Storage failures: stop at once, or after --storage-timeout of them. */
   private readonly storage: StorageWatch;
   /** Start of the last lease renewal that went through (epoch ms); see leasesHeldUntil. */
@@ -96,8 +66,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * cannot apply (several queues, --once, --max-jobs).
    */
   private readonly ahead: number;
-  /** Without prefetch, a claim may overlap the previous job's completion (settlesBehind). */
-  private readonly claimsWhileSettling: boolean;
 
   constructor(
     private readonly options: WorkerOptions,
@@ -112,22 +80,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
         fail: (error) => this.failed(error, 'storage', EXIT.STORAGE),
       },
     );
-    this.settler = new Settler({
-      driver: deps.driver,
-      leaseMs: options.leaseMs,
-      events: this,
-      leasesHeldUntil: () => this.renewedAt + options.leaseMs,
-      abandon: this.hardStop.signal,
-      storageOk: () => this.storage.ok(),
-      storageTrouble: (error, during) => void this.storage.trouble(error, during),
-    });
     this.running = new QueueSlots(options);
     // Jobs held ahead would take slots of a globally capped queue without running.
     const single = options.queues.length === 1 && !this.running.capsGlobally;
     const prefetch = single && !options.once && options.maxJobs === undefined;
     this.ahead = prefetch ? Math.max(0, options.prefetch ?? 0) : 0;
-    this.claimsWhileSettling =
-      deps.driver.connection === 'database' && !options.once && options.maxJobs === undefined;
     this.prefetch = new Prefetch({
       driver: deps.driver,
       concurrency: options.concurrency,
@@ -137,18 +94,31 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onError: (error) => void this.storage.trouble(error, 'claim'),
       onRefilled: () => this.nudges.nudge(),
     });
-    const { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies } = options;
+    const { tries, queuePolicies } = options;
     this.isolation = new IsolationLine(deps.driver, (job) =>
       triesOf(job, { tries, queuePolicies }),
     );
-    const overrides = { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies };
-    const { registry, log, dispatch, jobContext, flow, aroundHandler } = deps;
-    const schedule = this.deadlines.schedule;
-    this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext, flow };
-    if (aroundHandler) this.executeOptions.aroundHandler = aroundHandler;
-    this.executeOptions.progress = (job, value) => deps.driver.progress(job, value);
-    this.hardStop.signal.addEventListener('abort', () => {
-      for (const r of this.running.values()) r.interrupt?.();
+    this.runs = new JobRuns({
+      options,
+      deps,
+      events: this,
+      running: this.running,
+      isolation: this.isolation,
+      nudges: this.nudges,
+      storage: this.storage,
+      hardStop: this.hardStop,
+      leasesHeldUntil: () => this.renewedAt + options.leaseMs,
+      ahead: this.ahead,
+      stuck: () => {
+        this.exitCode = EXIT.STUCK;
+        this.stop('stuck');
+      },
+      ended: (putBack) => {
+        // A put-back (RetryAfter: a rate limit, a lock, a breaker) is no job done: --max-jobs
+        // and the count go on without it.
+        if (putBack) this.claimedCount--;
+        else this.processed++;
+      },
     });
     this.heartbeat = new Heartbeat({
       driver: deps.driver,
@@ -265,10 +235,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       await this.loop();
       await this.releaseBuffer();
-      await this.drain();
+      await this.runs.drain();
     } finally {
       clearInterval(this.idleTicker);
-      this.deadlines.clear();
+      this.runs.clearDeadlines();
       this.heartbeat.stop();
       this.poller.stop();
     }
@@ -344,7 +314,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       jobs = this.isolation.sort(jobs, (job) => this.emit('job:isolated', { job }));
       if (jobs.length === 0 && this.isolation.blocking) continue;
       if (jobs.length === 0) {
-        if (this.running.size === 0 && this.settling.size === 0 && (o.stopWhenEmpty || o.once)) {
+        if (this.runs.idle && (o.stopWhenEmpty || o.once)) {
           // Empty, paused with jobs waiting, or jobs behind a global cap (wait): idleWaiting.
           const { driver } = this.deps;
           const idle = await idleWaiting(
@@ -367,7 +337,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         }
         continue;
       }
-      this.start(jobs);
+      this.runs.start(jobs);
       if (!this.stopReason) this.prefetch.topUp(queues);
       if (o.restMs > 0) await sleep(o.restMs, this.hardStop.signal);
     }
@@ -379,10 +349,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * worker, and charged to it). A job's end nudges the loop; a storage error is ridden out.
    */
   private async runIsolated(seen: number): Promise<void> {
-    if (this.running.size > 0 || this.settling.size > 0) return this.nudges.idle(seen);
+    if (!this.runs.idle) return this.nudges.idle(seen);
     try {
       const job = await this.isolation.next((lost) => this.emit('job:lost', { job: lost }));
-      if (job) this.start([job]);
+      if (job) this.runs.start([job]);
     } catch (error) {
       if (this.storage.trouble(error, 'marking a job to run alone'))
         await sleep(1000, this.nudges.signal(seen));
@@ -409,97 +379,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (reason === 'memory') this.exitCode = EXIT.MEMORY;
     if (reason) this.stop(reason);
   }
-
-  /**
-   * Starts jobs in two passes: every job is running, its event out, before the first handler
-   * is called (handlers are called directly, so one that blocks the event loop would
-   * otherwise hold back the others' start, and their events, until it ends).
-   */
-  private start(jobs: ClaimedJob[]): void {
-    const listened = this.listenerCount('job:processing') > 0;
-    const startedAt = Date.now();
-    const started = jobs.map((job): Running => {
-      const running: Running = { job, startedAt, done: DONE };
-      this.running.set(job.id, running);
-      // The payload object is made only when someone listens: a worker without renderers (an
-      // embedded one, the benchmarks) pays nothing per job for events.
-      if (listened) this.emit('job:processing', { job });
-      return running;
-    });
-    for (const running of started) running.done = this.runJob(running);
-  }
-
-  private async runJob(running: Running): Promise<void> {
-    const { job } = running;
-    let putBack = false;
-    try {
-      const execution = await execute(job, this.executeOptions, running);
-      const { decision } = execution;
-      putBack = decision.action === 'retry' && decision.refund;
-      if (decision.action === 'stuck' || (decision.action === 'cancel' && decision.stuck)) {
-        this.emit('job:stuck', { job, error: decision.error });
-        this.exitCode = EXIT.STUCK;
-        this.stop('stuck');
-      }
-      if (
-        decision.action === 'complete' &&
-        settlesBehind(
-          this.ahead,
-          this.claimsWhileSettling,
-          this.settling.size,
-          this.options.concurrency,
-        )
-      ) {
-        // The handler is done: its slot frees now and the next job starts (or is claimed)
-        // while the completion is written, batched with others. drain() waits for it.
-        const settling = this.settler.settle(job, running.startedAt, execution);
-        this.settling.add(settling);
-        this.freeSlot(job.id);
-        try {
-          await settling;
-        } finally {
-          this.settling.delete(settling);
-        }
-      } else {
-        await this.settler.settle(job, running.startedAt, execution);
-      }
-    } catch (error) {
-      // The outcome could not be written: never reported as the job's success.
-      if (error instanceof SettleError) this.storage.failed(error.cause, error.during, error.note);
-      else this.emit('worker:error', { error: toError(error), during: 'settle' });
-    } finally {
-      // A put-back (RetryAfter: a rate limit, a lock, a breaker) is no job done: --max-jobs
-      // and the count go on without it.
-      if (putBack) this.claimedCount--;
-      else this.processed++;
-      // A completion written after its slot freed can end an idle wait: --stop-when-empty
-      // waits for it, and a driver may hand over the next job with a completion.
-      if (!this.freeSlot(job.id) && this.running.size === 0) this.nudges.nudge();
-    }
-  }
-
-  private freeSlot(id: string): boolean {
-    if (!this.running.delete(id)) return false;
-    this.isolation.ended(id);
-    this.nudges.nudge();
-    return true;
-  }
-
-  /**
-   * Waits for in-flight jobs up to --grace, then abandons what still runs, and gives up on
-   * outcomes still being retried (the storage down at shutdown).
-   */
-  private async drain(): Promise<void> {
-    await finishWithin(
-      this.options.graceMs,
-      this.hardStop,
-      () => [...this.running.values()].map((r) => r.done).concat([...this.settling]),
-      () => this.running.size === 0 && this.settling.size === 0,
-    );
-  }
 }
-
-const DONE = Promise.resolve();
 
 /** How long the claim loop may run without yielding to the event loop, ms. */
 const YIELD_EVERY_MS = 5;

@@ -50,7 +50,7 @@ export async function listJobs(
   return found.map((r) => toRow(r, Number(r.now)));
 }
 
-/** Deletes a queue's jobs that no live lease holds and frees their unique keys, in one transaction. */
+/** Deletes a queue's jobs that no live lease holds and frees their unique keys, at one commit. */
 export async function clearQueue(knex: Knex, queue: string): Promise<number> {
   return knex.transaction(async (trx) => {
     const cleared = await rows(trx, SQL.clearQueue, [queue]);

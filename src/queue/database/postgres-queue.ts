@@ -243,7 +243,7 @@ export class PostgresQueue implements QueueDriver {
    * Adds a claim or completions to the next flush, one setImmediate away, and resolves with
    * the flush's rows (claimed jobs for a claim, completed ids for completions). A worker frees
    * a slot as a job's handler ends and claims at once, while the completion is still on its
-   * way (src/worker/worker.ts, settlesBehind), so the two meet here and go as one statement.
+   * way (src/worker/job-runs.ts, settlesBehind), so the two meet here and go as one statement.
    */
   private coalesce(add: (p: PendingSettle) => void): Promise<Row[]> {
     add(this.pending);
