@@ -35,7 +35,7 @@ import { unclaimFetched } from './unclaim.js';
 import { capped } from '../claim-caps.js';
 import { extendLeases } from './extend-leases.js';
 import { ReadyClaims } from './ready-claims.js';
-import { failHeld, finishHeld, markAlone, releaseHeld } from './redis-settle.js';
+import { failHeld, finishHeld, markJobAlone, releaseHeld } from './redis-settle.js';
 import {
   redisCancel,
   redisCancelRequests,
@@ -258,7 +258,7 @@ export class RedisQueue implements QueueDriver {
   // Settling one held job: redis-settle.ts.
 
   async markAlone(lease: Lease): Promise<boolean> {
-    return markAlone(this.r(), lease);
+    return markJobAlone(this.r(), lease);
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {

@@ -27,7 +27,7 @@ export async function finishHeld(redis: BullRedis, held: Held, args: unknown[]):
   return (await redis.exec(tx))[0];
 }
 
-export async function markAlone(redis: BullRedis, lease: Lease): Promise<boolean> {
+export async function markJobAlone(redis: BullRedis, lease: Lease): Promise<boolean> {
   await redis.reconnected();
   const ref = parseId(lease.id);
   if (!ref) return false;
