@@ -22,7 +22,8 @@ export function alertCheckSpecs(backend: AppBackend): void {
     it(
       'fires and resolves exactly once across two checkers and a restart; every receiver gets both',
       async () => {
-        t = await createAlertsApp(backend, "queueSize('watched').above(2)");
+        // Webhooks on a queue of their own (the alert's `queue`), the others on their integrations'.
+        t = await createAlertsApp(backend, "queueSize('watched').above(2)", "queue: 'ops',");
         expect((await t.check()).alert).toMatchObject({ state: 'ok', value: 0, event: null });
 
         await t.fill('watched', 3);
@@ -41,7 +42,7 @@ export function alertCheckSpecs(backend: AppBackend): void {
         expect(winners[0]!.alert.notified.map((n) => [n.target, n.job, n.queue])).toEqual([
           [`telegram:${CHAT}`, 'telegram.send', 'telegram'],
           ['mail:ops@example.com', 'mail.send', 'mail'],
-          [hook, 'webhook.post', 'default'],
+          [hook, 'webhook.post', 'ops'],
         ]);
 
         // A new process (a restart) finds it firing and notifies nothing.
@@ -49,7 +50,7 @@ export function alertCheckSpecs(backend: AppBackend): void {
           code: 1,
           alert: { state: 'firing', value: 3, event: null, notified: [] },
         });
-        expect(await t.sizes()).toMatchObject({ telegram: 1, mail: 1, default: 1, watched: 3 });
+        expect(await t.sizes()).toMatchObject({ telegram: 1, mail: 1, ops: 1, watched: 3 });
 
         const cleared = await t.app.run(['queue:clear', '--queue', 'watched', '--force'], {
           env: t.env,
@@ -63,7 +64,7 @@ export function alertCheckSpecs(backend: AppBackend): void {
         ]);
         expect(resolved.filter((r) => r.alert.event === 'resolved')).toHaveLength(1);
         expect(await t.check()).toMatchObject({ code: 0, alert: { state: 'ok', event: null } });
-        expect(await t.sizes()).toMatchObject({ telegram: 2, mail: 2, default: 2 });
+        expect(await t.sizes()).toMatchObject({ telegram: 2, mail: 2, ops: 2 });
 
         await t.deliver(2);
         const got = t.received();

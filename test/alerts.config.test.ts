@@ -204,7 +204,7 @@ describe('alerts in the config', () => {
         ]`)
       ).message,
     ).toBe(
-      "alert \"a\": when must be a condition from 'jobsmith/alerts': queueSize('telegram').above(1000).for('5m'), failureRate('gpt').above(0.2).over('10m'), breakerOpen('openai'), sendFailures().above(50), waitTime('default').above('60s') or noWorker('mail'); unknown field \"cooldwn\"; the fields are name, when, notify, cooldown.",
+      "alert \"a\": when must be a condition from 'jobsmith/alerts': queueSize('telegram').above(1000).for('5m'), failureRate('gpt').above(0.2).over('10m'), breakerOpen('openai'), sendFailures().above(50), waitTime('default').above('60s') or noWorker('mail'); unknown field \"cooldwn\"; the fields are name, when, notify, cooldown, queue.",
     );
     expect(
       (await problem(`[{ name: 'no spaces', when: noWorker('mail'), notify: [] }]`)).message,

@@ -61,7 +61,7 @@ export interface AlertsApp {
   fill(queue: string, n: number): Promise<void>;
   /** Waiting jobs per queue, from `run queue:size --json`. */
   sizes(): Promise<Record<string, number>>;
-  /** Runs a worker of telegram, mail and default until each receiver has `n` messages. */
+  /** Runs a worker of telegram, mail, default and ops until each receiver has `n` messages. */
   deliver(n: number): Promise<void>;
   /** The texts each receiver got, in order. */
   received(): { telegram: string[]; mail: string[]; webhook: string[] };
@@ -122,7 +122,7 @@ export async function createAlertsApp(
     },
     async deliver(n) {
       const worker = app.spawn(
-        ['queue:work', '--queue', 'telegram,mail,default', '--sleep', '100ms'],
+        ['queue:work', '--queue', 'telegram,mail,default,ops', '--sleep', '100ms'],
         { env, timeoutMs: 60_000 },
       );
       try {

@@ -69,8 +69,12 @@ export class Notifier {
         key === undefined
           ? undefined
           : { key: () => `alert:${alert.name}:${key}:${i}`, for: UNIQUE_FOR_S };
+      // A webhook may go on the alert's own queue: on `default` it would wait behind a backlog
+      // of `default` it reports, and never go out while `default` has no worker.
+      const queued =
+        target.type === 'webhook' && alert.queue ? { ...job, queue: alert.queue } : job;
       return {
-        job: unique ? { ...job, unique } : job,
+        job: unique ? { ...queued, unique } : queued,
         payload: payloadFor(target, subject, text),
       };
     });

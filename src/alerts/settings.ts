@@ -46,6 +46,11 @@ export interface ResolvedAlert {
   description: string;
   targets: AlertTarget[];
   cooldownMs: number;
+  /**
+   * The queue of this alert's `webhook.post` notifications; undefined: the job's own, `default`.
+   * Telegram and mail targets go on their integrations' queues.
+   */
+  queue?: string;
 }
 
 /** The job whose failed attempts sendFailures() counts. */
@@ -231,13 +236,20 @@ const alertSchema = z
     cooldown: duration((v) => `cooldown ${JSON.stringify(v)}`)
       .optional()
       .transform((ms) => ms ?? DEFAULT_COOLDOWN_MS),
+    queue: z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = queueNameProblem(v, `queue ${JSON.stringify(v)}`);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
   })
   .strict();
 
 /** What an issue of one alert says: ours carry their field; zod's get it from the path. */
 function alertIssue(issue: z.ZodIssue): string {
   if (issue.code === 'unrecognized_keys')
-    return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; the fields are name, when, notify, cooldown`;
+    return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; the fields are name, when, notify, cooldown, queue`;
   if (issue.code === 'custom' || issue.path.length === 0) return issue.message;
   if (issue.path[0] === 'when' && issue.code === 'invalid_type')
     return `when must be ${CONDITIONS_HELP}`;
@@ -277,7 +289,7 @@ export function parseAlerts(value: unknown): { alerts: ResolvedAlert[] } | { pro
       problems.push(`${whereIs(entry, index)}: ${said.join('; ')}`);
       return;
     }
-    const { name, when, notify, cooldown } = parsed.data;
+    const { name, when, notify, cooldown, queue: webhookQueue } = parsed.data;
     if (seen.has(name)) {
       problems.push(`two alerts are named "${name}"; alert names must be unique`);
       return;
@@ -289,6 +301,7 @@ export function parseAlerts(value: unknown): { alerts: ResolvedAlert[] } | { pro
       description: describeCondition(when.spec),
       targets: notify,
       cooldownMs: cooldown,
+      ...(webhookQueue === undefined ? {} : { queue: webhookQueue }),
     });
   });
   return problems.length > 0 ? { problems } : { alerts };

@@ -131,6 +131,13 @@ export interface AlertConfig {
    * most 7d. @defaultValue '5m'
    */
   cooldown?: number | string;
+  /**
+   * The queue of this alert's webhook notifications (`webhook.post` jobs). Give one a worker
+   * always runs and that the alert does not watch: on `default`, a notice about a backlog of
+   * `default` waits behind that backlog, and none goes out while `default` has no worker.
+   * Telegram and mail targets use their integrations' queues. @defaultValue 'default'
+   */
+  queue?: string;
 }
 
 /**
