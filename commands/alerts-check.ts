@@ -57,7 +57,7 @@ could not be queued (a later check queues it).
             stateCell(r.row),
             valueCell(r.alert, r),
             r.alert.description,
-            sinceCell(r.row, now),
+            sinceCell(r.row, now, r.alert),
           ]),
         );
         for (const r of results) {

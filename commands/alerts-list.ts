@@ -49,7 +49,7 @@ targets are shown by their origin only: their path holds their secret.
               cooldownCell(a),
               stateCell(row),
               row ? formatValue(a.condition, row.lastValue) : '',
-              sinceCell(row, now),
+              sinceCell(row, now, a),
               row?.lastNotifiedAt ? new Date(row.lastNotifiedAt).toISOString() : paint.dim('never'),
             ];
           }),

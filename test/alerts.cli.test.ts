@@ -45,6 +45,11 @@ describeBackend('sqlite', 'alert commands', () => {
       await t.fill('watched', 1);
       await check(7);
       await check(12); // held for 5m, but 6m after the resolved notification
+      // The table says why it is still pending: the resolved notice of minute 6, 10m cooldown.
+      const table = await t.app.run(['alerts:check'], { env: { ...t.env, ...at(12) } });
+      expect(table.stdout).toContain(
+        `; cooldown until ${new Date(T0 + 16 * 60_000).toISOString()}`,
+      );
       await check(16);
       expect(steps).toEqual([
         [0, '0 pending pending 0'],

@@ -22,12 +22,27 @@ export function stateCell(row: AlertRow | undefined): string {
   return paint.green('ok');
 }
 
-/** `12m 05s` since it started firing (or pending); empty when ok. */
-export function sinceCell(row: AlertRow | undefined, now: number): string {
+/**
+ * `12m 05s` since it started firing (or pending); empty when ok. A pending alert held back by
+ * its cooldown (a notice went out less than `cooldown` ago) says until when, or nothing would
+ * tell why an alert without `for` stays pending.
+ */
+export function sinceCell(
+  row: AlertRow | undefined,
+  now: number,
+  alert?: Pick<ResolvedAlert, 'cooldownMs'>,
+): string {
   if (!row) return '';
   const since = row.state === 'firing' ? row.firingSince : row.pendingSince;
   if (row.state === 'ok' || since === null) return '';
-  return `${formatDuration(Math.max(0, now - since))} (${iso(since)})`;
+  const cell = `${formatDuration(Math.max(0, now - since))} (${iso(since)})`;
+  const cooledAt =
+    row.state === 'pending' && alert && row.lastNotifiedAt !== null
+      ? row.lastNotifiedAt + alert.cooldownMs
+      : undefined;
+  return cooledAt !== undefined && cooledAt > now
+    ? `${cell}; cooldown until ${iso(cooledAt)}`
+    : cell;
 }
 
 export function valueCell(alert: ResolvedAlert, result: AlertResult): string {
