@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { describe, inject } from 'vitest';
 import { redisCommands, type ServicesInfo } from '../setup/services.js';
+import { withAdminClient } from '../setup/templates.js';
 
 export { redisCommands, RedisErrorReply } from '../setup/services.js';
 export type { RedisReply, ServicesInfo } from '../setup/services.js';
@@ -55,20 +55,6 @@ export interface TestDatabase {
   url: string;
   /** Terminates remaining connections and drops the database. Safe to call twice. */
   drop(): Promise<void>;
-}
-
-async function withAdminClient<T>(
-  adminUrl: string,
-  fn: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 function quoteIdent(name: string): string {

@@ -32,7 +32,11 @@ async function migrate(env: Record<string, string>, cwd: string): Promise<void> 
   }
 }
 
-async function admin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` with a client of the server's admin URL (the globalSetup's and the helpers'). */
+export async function withAdminClient<T>(
+  url: string,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   client.on('error', () => {});
   await client.connect();
@@ -54,7 +58,7 @@ export async function makeTemplates(
   let pgTemplate: string | null = null;
   if (pgUrl) {
     const name = `jobsmith_template_${randomBytes(6).toString('hex')}`;
-    await admin(pgUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
+    await withAdminClient(pgUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
     const url = new URL(pgUrl);
     url.pathname = `/${name}`;
     await migrate({ DB_CONNECTION: 'pgsql', DATABASE_URL: url.toString() }, dir);
@@ -66,7 +70,9 @@ export async function makeTemplates(
       rmSync(dir, { recursive: true, force: true });
       if (pgUrl && pgTemplate) {
         const name = pgTemplate;
-        await admin(pgUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}"`)).catch(() => {});
+        await withAdminClient(pgUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}"`)).catch(
+          () => {},
+        );
       }
     },
   };
