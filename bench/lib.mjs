@@ -1,7 +1,8 @@
 // Shared helpers for the benchmarks: where things are, jobsmith's built modules, clocks, stats.
 // jobsmith is imported from the built package (../dist), as users run it: `npm run build` first.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -183,6 +184,39 @@ export async function benchStorage(backend, dir, tag) {
       if (backend === 'redis') await deleteRedisKeys(`${prefix}:*`);
       if (dbName) await dropPgDatabase(dbName);
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An in-process driver on fresh, migrated storage (benchStorage's) for `jobs`, as `run
+ * queue:work` would open it: `{ driver, db, close() }`, close() removing the storage too.
+ */
+export async function openBenchBackend(backend, tag, jobs) {
+  const dir = mkdtempSync(join(tmpdir(), `jobsmith-bench-${tag}-`));
+  const storage = await benchStorage(backend, dir, tag);
+  const { parseEnv } = await jobsmith('config/env.js');
+  const { openDatabase } = await jobsmith('db/connection.js');
+  const { migrateLatest } = await jobsmith('db/migrate.js');
+  const { QueueConnections } = await jobsmith('queue/connections.js');
+  const { JobRegistry } = await jobsmith('jobs/registry.js');
+  const env = parseEnv({ LOG_LEVEL: 'silent', QUEUE_CONNECTION: 'database', ...storage.vars });
+  const db = await openDatabase(env, ROOT_DIR);
+  await migrateLatest(db);
+  const connections = new QueueConnections({
+    env,
+    cwd: ROOT_DIR,
+    db: async () => db,
+    registry: async () => new JobRegistry(jobs),
+  });
+  const driver = await connections.get();
+  return {
+    driver,
+    db,
+    async close() {
+      await connections.close();
+      await db.knex.destroy();
+      await storage.remove();
     },
   };
 }

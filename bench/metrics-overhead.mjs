@@ -9,20 +9,8 @@
 // the timing includes its final flush (stop()). `--flush-ms` writes more often than the 5 s of
 // a real worker (a short run would otherwise flush once, at the end): 1000 by default, so a run
 // of a few seconds pays several flushes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import {
-  createPgDatabase,
-  deleteRedisKeys,
-  dropPgDatabase,
-  jobsmith,
-  makeWorker,
-  REDIS_URL,
-  ROOT_DIR,
-  summarize,
-} from './lib.mjs';
+import { cpus, loadavg } from 'node:os';
+import { jobsmith, makeWorker, openBenchBackend, summarize } from './lib.mjs';
 
 const args = new Map(
   process.argv
@@ -35,55 +23,13 @@ const ROUNDS = Number(args.get('rounds') ?? 5);
 const CONCURRENCY = Number(args.get('concurrency') ?? 10);
 const FLUSH_MS = Number(args.get('flush-ms') ?? 1000);
 
-const { parseEnv } = await jobsmith('config/env.js');
-const { openDatabase } = await jobsmith('db/connection.js');
-const { migrateLatest } = await jobsmith('db/migrate.js');
 const { defineJob } = await jobsmith('index.js');
-const { QueueConnections } = await jobsmith('queue/connections.js');
-const { JobRegistry } = await jobsmith('jobs/registry.js');
 const { MetricsRecorder } = await jobsmith('metrics/recorder.js');
 
 const noop = defineJob({ name: 'noop', tries: 1, handle: async () => {} });
 const row = { name: 'noop', queue: 'default', payload: '{}', priority: 0, maxTries: 1, delayMs: 0 };
 
-async function openBackend(backend) {
-  const id = randomBytes(4).toString('hex');
-  const vars = {
-    LOG_LEVEL: 'silent',
-    QUEUE_CONNECTION: backend === 'redis' ? 'redis' : 'database',
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'jobsmith-bench-metrics-'));
-  let dbName;
-  const prefix = `jsbench:${id}:metrics`;
-  if (backend === 'pgsql') {
-    dbName = `jobsmith_bench_metrics_${id}`;
-    Object.assign(vars, { DB_CONNECTION: 'pgsql', DATABASE_URL: await createPgDatabase(dbName) });
-  } else {
-    Object.assign(vars, { DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'jobsmith.sqlite') });
-  }
-  if (backend === 'redis') Object.assign(vars, { REDIS_URL, REDIS_PREFIX: prefix });
-  const env = parseEnv(vars);
-  const db = await openDatabase(env, ROOT_DIR);
-  await migrateLatest(db);
-  const connections = new QueueConnections({
-    env,
-    cwd: ROOT_DIR,
-    db: async () => db,
-    registry: async () => new JobRegistry([noop]),
-  });
-  const driver = await connections.get();
-  return {
-    driver,
-    db,
-    async close() {
-      await connections.close();
-      await db.knex.destroy();
-      if (backend === 'redis') await deleteRedisKeys(`${prefix}:*`);
-      if (dbName) await dropPgDatabase(dbName);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+const openBackend = (backend) => openBenchBackend(backend, 'metrics', [noop]);
 
 /**
  * What the recorder itself costs per job event, in ns, measured apart from any storage: the

@@ -10,23 +10,11 @@
 // (its exporter drops the spans: the network is not what is measured) and the AsyncLocalStorage
 // context manager. Rounds alternate off/on (and on/off the next round); medians and spread are
 // reported. Needs the dev dependencies (@opentelemetry/api, sdk-trace-base, context-async-hooks).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import * as api from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import {
-  createPgDatabase,
-  deleteRedisKeys,
-  dropPgDatabase,
-  jobsmith,
-  makeWorker,
-  REDIS_URL,
-  ROOT_DIR,
-  summarize,
-} from './lib.mjs';
+import { jobsmith, makeWorker, openBenchBackend, summarize } from './lib.mjs';
 
 const args = new Map(
   process.argv
@@ -41,12 +29,7 @@ const CONCURRENCY = Number(args.get('concurrency') ?? 10);
 // only): what the hooks cost by themselves, every span the API's no-op.
 const PROVIDER = String(args.get('provider') ?? 'batch');
 
-const { parseEnv } = await jobsmith('config/env.js');
-const { openDatabase } = await jobsmith('db/connection.js');
-const { migrateLatest } = await jobsmith('db/migrate.js');
 const { defineJob } = await jobsmith('index.js');
-const { QueueConnections } = await jobsmith('queue/connections.js');
-const { JobRegistry } = await jobsmith('jobs/registry.js');
 const { Dispatcher } = await jobsmith('queue/dispatcher.js');
 const { tracingOn } = await jobsmith('telemetry/traces/index.js');
 
@@ -72,43 +55,7 @@ const tracing = tracingOn(api);
 const noop = defineJob({ name: 'noop', tries: 1, handle: async () => {} });
 const row = { name: 'noop', queue: 'default', payload: '{}', priority: 0, maxTries: 1, delayMs: 0 };
 
-async function openBackend(backend) {
-  const id = randomBytes(4).toString('hex');
-  const vars = {
-    LOG_LEVEL: 'silent',
-    QUEUE_CONNECTION: backend === 'redis' ? 'redis' : 'database',
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'jobsmith-bench-traces-'));
-  let dbName;
-  const prefix = `jsbench:${id}:traces`;
-  if (backend === 'pgsql') {
-    dbName = `jobsmith_bench_traces_${id}`;
-    Object.assign(vars, { DB_CONNECTION: 'pgsql', DATABASE_URL: await createPgDatabase(dbName) });
-  } else {
-    Object.assign(vars, { DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'jobsmith.sqlite') });
-  }
-  if (backend === 'redis') Object.assign(vars, { REDIS_URL, REDIS_PREFIX: prefix });
-  const env = parseEnv(vars);
-  const db = await openDatabase(env, ROOT_DIR);
-  await migrateLatest(db);
-  const connections = new QueueConnections({
-    env,
-    cwd: ROOT_DIR,
-    db: async () => db,
-    registry: async () => new JobRegistry([noop]),
-  });
-  const driver = await connections.get();
-  return {
-    driver,
-    async close() {
-      await connections.close();
-      await db.knex.destroy();
-      if (backend === 'redis') await deleteRedisKeys(`${prefix}:*`);
-      if (dbName) await dropPgDatabase(dbName);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+const openBackend = (backend) => openBenchBackend(backend, 'traces', [noop]);
 
 /** Fills the queue (traced: through the dispatch hook, in a request's span), drains it. */
 async function round(b, traced) {
