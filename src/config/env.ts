@@ -103,6 +103,14 @@ const envSchema = z.object({
       'a host name or IP address to listen on, such as 0.0.0.0 or ::1 (no brackets)',
     )
     .default('127.0.0.1'),
+  // The dashboard and HTTP API (`run serve`, src/http, docs/dashboard.md). A bind other than
+  // loopback needs the token (bearer, or basic auth with any user name); read-only refuses
+  // every write.
+  DASHBOARD_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters (run: openssl rand -hex 32)')
+    .optional(),
+  DASHBOARD_READ_ONLY: bool.default('false'),
   // How long workers keep job_metrics rows (src/metrics): older minutes are deleted.
   METRICS_RETENTION: storedDuration.default('7d'),
   // Checked here, so a malformed token stops every command before it runs; a missing one only

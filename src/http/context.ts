@@ -1,0 +1,19 @@
+import type { Hono } from 'hono';
+import type { App } from '../cli/app.js';
+
+/** What every route needs: the app (storage, config, env), and how the dashboard was started. */
+export interface DashboardDeps {
+  app: App;
+  /** True with --read-only or DASHBOARD_READ_ONLY=true: every write is refused with 403. */
+  readOnly: boolean;
+  /** The queue connection whose queues are shown (QUEUE_CONNECTION by default). */
+  connection?: string;
+  /** Unexpected errors (a 500), for the log; their details never reach the response. */
+  onError?: (error: Error) => void;
+}
+
+/** The Hono app the API's routes are registered on; paths are relative to `{base}/api`. */
+export type Api = Hono;
+
+/** A module of routes: `export function register(api, deps)` adds its paths to the API. */
+export type RouteModule = (api: Api, deps: DashboardDeps) => void;
