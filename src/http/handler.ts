@@ -5,6 +5,7 @@ import { App } from '../cli/app.js';
 import { createApi } from './api.js';
 import type { DashboardDeps } from './context.js';
 import { errorBody } from './errors.js';
+import { DashboardSnapshot } from './snapshot.js';
 
 export interface DashboardOptions {
   /**
@@ -40,18 +41,28 @@ export type DashboardHandler = ((req: IncomingMessage, res: ServerResponse) => v
  * `app.use('/jobs', createDashboardHandler())` in Express, `http.createServer(handler)`.
  */
 export function createDashboardHandler(options: DashboardOptions = {}): DashboardHandler {
-  const app = new App(options.cwd ?? process.cwd(), { config: options.config });
+  const cwd = options.cwd ?? process.cwd();
+  const app = new App(cwd, { config: options.config });
+  const snapshot = new DashboardSnapshot({
+    cwd,
+    config: options.config,
+    connection: options.connection,
+  });
   const deps: DashboardDeps = {
     app,
     readOnly: options.readOnly ?? app.env.DASHBOARD_READ_ONLY ?? false,
     connection: options.connection,
+    snapshot,
     onError: options.onError,
   };
   const root = createDashboardApp(deps, options.basePath ?? '');
   const listener = getRequestListener(root.fetch);
   return Object.assign((req: IncomingMessage, res: ServerResponse) => void listener(req, res), {
     fetch: root.fetch,
-    close: () => app.close(),
+    close: async () => {
+      await snapshot.close();
+      await app.close();
+    },
   });
 }
 
