@@ -52,6 +52,7 @@ export default function command() {
           basePath,
           readOnly: Boolean(opts.readOnly) || app.env.DASHBOARD_READ_ONLY,
           connection: opts.connection,
+          config: opts.config,
         });
         const event = (name: string, text: string, data: Record<string, unknown> = {}) =>
           process.stdout.write(

@@ -5,6 +5,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { App } from '../cli/app.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { createDashboardApp } from './handler.js';
+import { DashboardSnapshot } from './snapshot.js';
 
 /**
  * `run serve`: the dashboard and its API on a node:http server of their own. The command parses
@@ -28,6 +29,8 @@ export interface ServeOptions {
   readOnly: boolean;
   /** The queue connection shown. @defaultValue QUEUE_CONNECTION */
   connection?: string;
+  /** The config file (`--config`), for the snapshot's reader thread. @defaultValue JOBSMITH_CONFIG, else ./jobsmith.config.ts */
+  config?: string;
 }
 
 export interface DashboardServer {
@@ -76,11 +79,17 @@ export async function startDashboardServer(
       },
     );
   }
+  const snapshot = new DashboardSnapshot({
+    cwd: app.cwd,
+    config: options.config,
+    connection: options.connection,
+  });
   const root = createDashboardApp(
     {
       app,
       readOnly: options.readOnly,
       connection: options.connection,
+      snapshot,
       onError: (error) => app.log().error({ err: error }, 'dashboard request failed'),
     },
     options.basePath,
@@ -94,6 +103,7 @@ export async function startDashboardServer(
     ]);
   } catch (error) {
     server.close();
+    await snapshot.close();
     throw portError(error as NodeJS.ErrnoException, options);
   }
   const { port } = server.address() as AddressInfo;
@@ -106,6 +116,7 @@ export async function startDashboardServer(
       server.close();
       server.closeAllConnections();
       await closed;
+      await snapshot.close();
     },
   };
 }

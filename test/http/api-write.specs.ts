@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { App } from '../../src/cli/app.js';
 import { DatabaseFailedJobStore } from '../../src/failed/store.js';
 import { createDashboardApp } from '../../src/http/handler.js';
+import { DashboardSnapshot } from '../../src/http/snapshot.js';
 import type { QueueDriver } from '../../src/queue/driver.js';
 import { createApp, describeBackend, type AppBackend, type TestApp } from '../helpers/app.js';
 
@@ -44,6 +45,8 @@ export function apiWriteSpecs(backend: AppBackend): void {
     let withToken: App;
     let driver: QueueDriver;
     let site: Hono;
+    /** Started by no test here (no request reads it); closed all the same. */
+    let snapshot: DashboardSnapshot;
 
     beforeAll(async () => {
       test = await createApp(backend, CONFIG);
@@ -54,9 +57,11 @@ export function apiWriteSpecs(backend: AppBackend): void {
       writeEnv(test.cwd, { ...env, DASHBOARD_TOKEN: TOKEN });
       withToken = new App(test.cwd);
       driver = await app.queues().get();
-      site = createDashboardApp({ app, readOnly: false }, '');
+      snapshot = new DashboardSnapshot({ cwd: test.cwd });
+      site = createDashboardApp({ app, readOnly: false, snapshot }, '');
     });
     afterAll(async () => {
+      await snapshot?.close();
       await app?.close();
       await withToken?.close();
       await test?.cleanup();
@@ -303,7 +308,7 @@ export function apiWriteSpecs(backend: AppBackend): void {
     });
 
     it('in read-only mode refuses every write with 403', async () => {
-      const readOnly = createDashboardApp({ app, readOnly: true }, '');
+      const readOnly = createDashboardApp({ app, readOnly: true, snapshot }, '');
       const [failedId] = await insertFailed('w-read-only', 1);
       const jobId = await dispatch('w-read-only');
       const writes = [
@@ -357,7 +362,7 @@ export function apiWriteSpecs(backend: AppBackend): void {
     });
 
     it('with DASHBOARD_TOKEN answers 401 without it, and accepts it as bearer or basic auth', async () => {
-      const guarded = createDashboardApp({ app: withToken, readOnly: false }, '');
+      const guarded = createDashboardApp({ app: withToken, readOnly: false, snapshot }, '');
       const get = (headers: Record<string, string> = {}) =>
         call('GET', '/api/session', { headers, on: guarded });
       const none = await get();

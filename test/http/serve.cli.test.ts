@@ -29,6 +29,9 @@ describe('run serve', () => {
     const response = await fetch(`${url}api/session`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ readOnly: false, csrfToken: expect.any(String) });
+    // The queue sizes come from the snapshot's reader thread, which SIGTERM stops too.
+    const queues = await fetch(`${url}api/queues`);
+    expect([queues.status, await queues.json()]).toEqual([200, []]);
     const result = await serve.stop('SIGTERM');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Stopped.');

@@ -57,6 +57,7 @@ export const dispatchRoutes: RouteModule = (api, deps) => {
       throw error;
     }
     const [result] = await deps.app.dispatcher().push([row], deps.connection ?? job.connection);
+    deps.snapshot.refreshSoon();
     return c.json(
       { id: result!.id, name: job.name, queue: row.queue, deduplicated: result!.deduplicated },
       201,

@@ -21,6 +21,7 @@ export const failedWriteRoutes: RouteModule = (api, deps) => {
   api.post('/failed/retry', limitBody, async (c) => {
     const filter = retryFilter(await jsonBody(c, {}));
     const counts = await retryFailedJobs(await retryDeps(deps), filter);
+    deps.snapshot.refreshSoon();
     return c.json({ retried: counts.retried, skipped: counts.kept });
   });
 
@@ -33,6 +34,7 @@ export const failedWriteRoutes: RouteModule = (api, deps) => {
       { ids: [row.id] },
       { onRetried: (r) => (retried = r), onKept: (k) => (kept = k) },
     );
+    deps.snapshot.refreshSoon();
     if (kept) {
       throw new HttpError(
         409,
@@ -52,6 +54,7 @@ export const failedWriteRoutes: RouteModule = (api, deps) => {
     if ((await store.forget([row.id])) === 0) {
       throw notFound(`No failed job "${row.id}": it was retried or forgotten meanwhile.`);
     }
+    deps.snapshot.refreshSoon();
     return c.json({ id: row.id, forgotten: true });
   });
 };

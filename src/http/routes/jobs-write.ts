@@ -32,6 +32,7 @@ export const jobWriteRoutes: RouteModule = (api, deps) => {
       { ids: [id] },
       cancelReason(undefined, 'the dashboard'),
     );
+    deps.snapshot.refreshSoon();
     if (!outcome || outcome.outcome === 'not_found') throw noLiveJob(id);
     return c.json(cancelOutcomeJson(outcome));
   });
@@ -39,6 +40,7 @@ export const jobWriteRoutes: RouteModule = (api, deps) => {
   api.post('/jobs/:id/promote', async (c) => {
     const id = jobId(c);
     const result = await promoteJobs(await driver(), [id]);
+    deps.snapshot.refreshSoon();
     if (result.missing.length > 0) throw noLiveJob(id);
     return c.json(result);
   });
@@ -46,6 +48,7 @@ export const jobWriteRoutes: RouteModule = (api, deps) => {
   api.post('/jobs/:id/delete', async (c) => {
     const id = jobId(c);
     const result = await deleteJobs(await driver(), [id]);
+    deps.snapshot.refreshSoon();
     if (result.missing.length > 0) throw noLiveJob(id);
     if (result.running.length > 0) {
       throw new HttpError(
