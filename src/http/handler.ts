@@ -5,6 +5,7 @@ import { App } from '../cli/app.js';
 import { createApi } from './api.js';
 import type { DashboardDeps } from './context.js';
 import { errorBody } from './errors.js';
+import { redirectMountRoot, servePages } from './static.js';
 
 export interface DashboardOptions {
   /**
@@ -49,7 +50,9 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
   };
   const root = createDashboardApp(deps, options.basePath ?? '');
   const listener = getRequestListener(root.fetch);
-  return Object.assign((req: IncomingMessage, res: ServerResponse) => void listener(req, res), {
+  const handler = (req: IncomingMessage, res: ServerResponse) =>
+    void (redirectMountRoot(req, res) || listener(req, res));
+  return Object.assign(handler, {
     fetch: root.fetch,
     close: () => app.close(),
   });
@@ -59,6 +62,7 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
 export function createDashboardApp(deps: DashboardDeps, basePath: string): Hono {
   const root = new Hono().basePath(basePath || '/');
   root.route('/api', createApi(deps));
+  root.get('/*', servePages(basePath));
   // Hono answers unknown paths of a mounted app from the root: JSON under the API.
   root.notFound((c) =>
     c.req.path.startsWith(`${basePath}/api/`) || c.req.path === `${basePath}/api`
