@@ -5,6 +5,7 @@ import { App } from '../cli/app.js';
 import { createApi } from './api.js';
 import type { DashboardDeps } from './context.js';
 import { errorBody } from './errors.js';
+import { requireCsrf, requireToken } from './security.js';
 import { redirectMountRoot, servePages } from './static.js';
 
 export interface DashboardOptions {
@@ -61,6 +62,9 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
 /** The whole site: the API under `{base}/api`, the pages under `{base}/`. */
 export function createDashboardApp(deps: DashboardDeps, basePath: string): Hono {
   const root = new Hono().basePath(basePath || '/');
+  // Before any route, pages included: without the token nothing is answered.
+  root.use('*', requireToken(deps.app.env.DASHBOARD_TOKEN));
+  root.use('*', requireCsrf(deps));
   root.route('/api', createApi(deps));
   root.get('/*', servePages(basePath));
   // Hono answers unknown paths of a mounted app from the root: JSON under the API.
