@@ -151,6 +151,8 @@ export interface JobPageQuery {
   state?: JobState;
   /** Only jobs carrying this tag. */
   tag?: string;
+  /** Only jobs of this name. */
+  name?: string;
   /** Rows wanted, at least 1. */
   limit: number;
   /** The `next` of the page before (opaque, driver-made); the first page without it. */

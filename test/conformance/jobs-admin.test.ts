@@ -249,6 +249,7 @@ for (const d of drivers) {
             priority: i % 3 === 0 ? 2 : 0,
             delayMs: i === 5 ? 3_600_000 : 0,
             tags: i % 2 === 0 ? ['even'] : [],
+            name: i === 6 ? 'conformance.other' : 'conformance.noop',
           }),
         );
       }
@@ -277,6 +278,7 @@ for (const d of drivers) {
         expect((await all({ state })).sort()).toEqual(await states(state));
       }
       expect((await all({ tag: 'even' })).sort()).toEqual([ids[0], ids[2], ids[4], ids[6]].sort());
+      expect(await all({ name: 'conformance.other' })).toEqual([ids[6]]);
 
       // The jobs of the first page are taken meanwhile: the next page neither repeats nor skips.
       const r = queue();

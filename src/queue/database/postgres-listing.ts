@@ -59,7 +59,8 @@ export async function listJobPage(
 ): Promise<JobPage> {
   const s = query.state ?? null;
   const t = query.tag ?? null;
-  const filter = [s, s, s, s, t, t];
+  const n = query.name ?? null;
+  const filter = [s, s, s, s, t, t, n, n];
   const more = query.limit + 1;
   const found =
     query.after === undefined

@@ -7,12 +7,14 @@ import { READY_AT_BEHIND, RECLAIM_SET, sqlString } from './reclaim.js';
  */
 export const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
-/** listPage's filters on state and tag, against `clock.now`; placeholders state ×4, tag ×2. */
+/** listPage's filters on state, tag and name, against `clock.now`; placeholders state ×4,
+ * tag ×2, name ×2. */
 const PAGE_FILTER = `(?::text is null
             or (?::text = 'pending' and available_at <= clock.now)
             or (?::text = 'delayed' and available_at > clock.now and reserved_at is null)
             or (?::text = 'reserved' and available_at > clock.now and reserved_at is not null))
-       and (?::text is null or tags::jsonb @> jsonb_build_array(?::text))`;
+       and (?::text is null or tags::jsonb @> jsonb_build_array(?::text))
+       and (?::text is null or name = ?::text)`;
 
 /** One NOTIFY per pushing transaction wakes idle workers; the payload is the queue names. */
 export const CHANNEL = 'jobsmith_jobs';
@@ -163,7 +165,7 @@ export const SQL = {
        and (?::text is null or tags::jsonb @> jsonb_build_array(?::text))
      order by priority desc, ready_at, id
      limit ? offset ?`,
-  // listPage (job-keyset.ts): placeholders queue, state ×4, tag ×2, limit.
+  // listPage (job-keyset.ts): placeholders queue, filter (PAGE_FILTER), limit.
   pageFirst: `
     with clock as materialized (select ${NOW} as now)
     select jobs.*, clock.now from jobs, clock
@@ -172,8 +174,8 @@ export const SQL = {
      limit ?`,
   // The page after a job: the rest of its priority, then the lower ones, each an ordered walk
   // of jobs_ready_idx from the key on (one OR of both would walk the queue from its start).
-  // Placeholders: queue, priority, ready_at, id, state ×4, tag ×2, limit, then queue,
-  // priority, state ×4, tag ×2, limit, then limit.
+  // Placeholders: queue, priority, ready_at, id, filter, limit, then queue, priority, filter,
+  // limit, then limit.
   pageAfter: `
     with clock as materialized (select ${NOW} as now)
     select * from (

@@ -390,7 +390,13 @@ export class SqliteQueue implements QueueDriver {
 
   async listPage(queue: string, query: JobPageQuery): Promise<JobPage> {
     const now = this.now();
-    const base = { queue, now, state: query.state ?? null, tag: query.tag ?? null };
+    const base = {
+      queue,
+      now,
+      state: query.state ?? null,
+      tag: query.tag ?? null,
+      name: query.name ?? null,
+    };
     const limit = query.limit + 1;
     const rows = (
       query.after === undefined

@@ -2,12 +2,13 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { LEASE_LOST_ERROR } from '../driver.js';
 import { READY_AT_BEHIND, RECLAIM_SET, sqlString } from './reclaim.js';
 
-/** listPage's filters on state and tag (parameters @state, @now, @tag). */
+/** listPage's filters on state, tag and name (parameters @state, @now, @tag, @name). */
 const PAGE_FILTER = `(@state is null
               or (@state = 'pending' and available_at <= @now)
               or (@state = 'delayed' and available_at > @now and reserved_at is null)
               or (@state = 'reserved' and available_at > @now and reserved_at is not null))
-         and (@tag is null or exists (select 1 from json_each(jobs.tags) where value = @tag))`;
+         and (@tag is null or exists (select 1 from json_each(jobs.tags) where value = @tag))
+         and (@name is null or name = @name)`;
 
 /**
  * Every statement the SQLite queue runs, prepared once. Times are epoch milliseconds from

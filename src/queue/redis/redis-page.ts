@@ -15,8 +15,8 @@ import type { BullRedis } from './bull-redis.js';
  * it (a list pops in order): the page goes on from the list's head. In a set the page goes on
  * from the score (ties by member, as Redis orders them).
  *
- * A tag lives in each job's opts: matching it means reading the jobs, so a page reads at most
- * EXAMINED jobs and may come back short, with a `next` to go on from.
+ * A tag or name lives in each job's hash: matching one means reading the jobs, so a page reads
+ * at most EXAMINED jobs and may come back short, with a `next` to go on from.
  */
 
 /** The most jobs one page reads to fill itself (a tag filter that matches few). */
@@ -71,7 +71,7 @@ export async function listJobPage(
   const from = query.after === undefined ? undefined : parseCursor(query.after);
   const structures = HOLDING[query.state ?? 'any'];
   const now = redis.clock.now();
-  const chunk = query.tag === undefined ? query.limit + 1 : 200;
+  const chunk = query.tag === undefined && query.name === undefined ? query.limit + 1 : 200;
   const budget = Math.max(query.limit + 1, EXAMINED);
   const found: Array<{ row: JobRow; place: Place }> = [];
   let examined = 0;
@@ -89,7 +89,7 @@ export async function listJobPage(
         const place = candidates[i]!;
         examined++;
         last = place;
-        if (row && (query.tag === undefined || row.tags.includes(query.tag))) {
+        if (row && matches(row, query)) {
           found.push({ row, place });
           if (found.length > query.limit) {
             return {
@@ -107,6 +107,13 @@ export async function listJobPage(
     }
   }
   return { jobs: found.map((f) => f.row), next: null };
+}
+
+function matches(row: JobRow, query: JobPageQuery): boolean {
+  return (
+    (query.tag === undefined || row.tags.includes(query.tag)) &&
+    (query.name === undefined || row.name === query.name)
+  );
 }
 
 /**
