@@ -2,11 +2,20 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DashboardDeps, RouteModule } from './context.js';
 import { errorBody, HttpError } from './errors.js';
+import { failedReadRoutes } from './routes/failed-read.js';
+import { historyRoutes } from './routes/history.js';
+import { jobRoutes } from './routes/jobs.js';
 import { queueRoutes } from './routes/queues.js';
 import { sessionRoutes } from './routes/session.js';
 
 /** The route modules, each in routes/: a new group of endpoints is one more line here. */
-const ROUTES: RouteModule[] = [sessionRoutes, queueRoutes];
+const ROUTES: RouteModule[] = [
+  sessionRoutes,
+  queueRoutes,
+  jobRoutes,
+  failedReadRoutes,
+  historyRoutes,
+];
 
 /**
  * The JSON API under `{base}/api`. Shapes are those of the CLI's `--json` output (the same
