@@ -61,8 +61,12 @@ export function Failed({ route }: { route: Route }) {
           >
             {scope ? 'Retry all matching' : 'Retry all'}
           </ActionButton>
-          {retried && <span role="status">{retried}</span>}
         </div>
+      )}
+      {retried && (
+        <p class="note" role="status">
+          {retried}
+        </p>
       )}
       <ErrorNote error={error} />
       {!data && !error && <Loading />}
