@@ -28,12 +28,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const send = defineJob({
   name: 'mail.send',
   queue: 'mail',
+  retain: { succeeded: '1d' },
   schema: z.object({ to: z.string(), template: z.string() }),
   async handle() { await sleep(20); return { accepted: true }; },
 });
 export const build = defineJob({
   name: 'report.build',
   queue: 'reports',
+  retain: { succeeded: '1d' },
   schema: z.object({ month: z.string() }),
   async handle(p: { month: string }) { await sleep(50); return { rows: 1280, month: p.month }; },
 });

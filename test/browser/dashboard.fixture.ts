@@ -15,6 +15,7 @@ const payload = z.object({ n: z.number() });
 export const ok = defineJob({
   name: 'ok.job',
   schema: payload,
+  retain: { succeeded: '1h' },
   async handle(p: { n: number }) { return { doubled: p.n * 2 }; },
 });
 export const boom = defineJob({

@@ -70,6 +70,29 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
     expect(await page.getByTestId('queue-retry').locator('td').nth(4).innerText()).toBe('3');
   });
 
+  it('lists jobs by state, live ones from the queue and finished ones from the history', async () => {
+    const page = await browser.page();
+    const table = page.getByRole('table', { name: 'Jobs' });
+    await page.goto(`${server.url}#/jobs?queue=waiting&state=pending`);
+    await table
+      .locator('tbody tr')
+      .nth(SEEDED.waiting - 1)
+      .waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(SEEDED.waiting);
+
+    await page.goto(`${server.url}#/jobs?queue=ok&state=finished`);
+    await table.getByText('succeeded').first().waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(SEEDED.succeeded);
+  });
+
+  it('shows the workers and schedule pages, empty here, without an error', async () => {
+    const page = await browser.page();
+    await page.goto(`${server.url}#/workers`);
+    await page.getByText('No worker is registered.').waitFor();
+    await page.goto(`${server.url}#/schedule`);
+    await page.getByText('No entry is scheduled.').waitFor();
+  });
+
   it("opens a failed job's detail from the list: payload, error and timeline", async () => {
     const page = await browser.page();
     await page.goto(`${server.url}#/failed?queue=retry`);

@@ -59,6 +59,8 @@ export async function launchBrowser(): Promise<Browser> {
     profile.cleanup();
     throw error;
   }
+  // Well inside the test's own timeout, so a failure names the locator it waited for.
+  context.setDefaultTimeout(10_000);
   const problems: string[] = [];
   return {
     problems,
