@@ -93,6 +93,21 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
     await page.getByText('No entry is scheduled.').waitFor();
   });
 
+  it('refreshes what it shows without reloading the page', async () => {
+    const page = await browser.page();
+    await page.goto(`${server.url}#/queues`);
+    await page.getByTestId('queue-waiting').waitFor();
+    await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+
+    const input = JSON.stringify({ n: 1 });
+    const dispatched = await app.run(['queue:dispatch', 'ok.job', '--queue', 'later'], { input });
+    expect(dispatched.code, dispatched.stderr).toBe(0);
+
+    // The page asks again every 5 s.
+    await page.getByTestId('queue-later').waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => 'notReloaded' in globalThis)).toBe(true);
+  });
+
   it("opens a failed job's detail from the list: payload, error and timeline", async () => {
     const page = await browser.page();
     await page.goto(`${server.url}#/failed?queue=retry`);
@@ -172,6 +187,18 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
   });
 
   if (!options.readOnly) return;
+
+  it('works under a base path, its address without the slash redirected', async () => {
+    const mounted = await startDashboard(app.cwd, app.env, { basePath: '/jobs' });
+    try {
+      const page = await browser.page();
+      await page.goto(`${mounted.url.replace(/\/$/, '')}#/queues`);
+      await page.getByTestId('queue-waiting').waitFor();
+      expect(page.url()).toBe(`${mounted.url}#/queues`);
+    } finally {
+      await mounted.close();
+    }
+  });
 
   describe('read-only', () => {
     it('shows no write button on any page', async () => {
