@@ -1,6 +1,7 @@
 import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, printTable, say } from '../src/cli/output.js';
+import { breakerJson } from '../src/flow/breakers/present.js';
 import { breakerReport, type BreakerReport } from '../src/flow/breakers/report.js';
 import { connectionFlag } from '../src/queue/names.js';
 import { formatDurationInput } from '../src/util/duration.js';
@@ -27,7 +28,7 @@ export default function command() {
         const jobs = (await app.registry()).all();
         const driver = await app.queues().get(opts.connection);
         const report = await breakerReport(jobs, driver.flow().breakers);
-        if (opts.json) return printJson(report.map(toJson));
+        if (opts.json) return printJson(report.map(breakerJson));
         if (report.length === 0) {
           return say(
             'No circuit breakers: no job declares one (defineJob({ breaker })) and none is stored.',
@@ -72,26 +73,3 @@ function failuresCell(r: BreakerReport): string {
 }
 
 const time = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function toJson(r: BreakerReport) {
-  const { status, settings } = r;
-  return {
-    name: r.name,
-    state: status.state,
-    probing: status.probing,
-    failures: status.failures,
-    window_started_at: iso(status.windowStartedAt),
-    opened_at: iso(status.openedAt),
-    until: iso(status.until),
-    // The config's settings; null for a breaker no job declares any more.
-    settings: settings
-      ? {
-          failures: settings.failures,
-          window_ms: settings.windowMs,
-          cooldown_ms: settings.cooldownMs,
-        }
-      : null,
-    jobs: r.jobs,
-  };
-}

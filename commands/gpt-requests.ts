@@ -2,33 +2,11 @@ import { withApp } from '../src/cli/app.js';
 import { globals, intFlag, newCommand } from '../src/cli/command.js';
 import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { firstLine } from '../src/failed/present.js';
-import { listRequests, REQUEST_STATUSES, type RequestRow } from '../src/gpt/requests-store.js';
+import { requestJson } from '../src/gpt/present.js';
+import { listRequests, REQUEST_STATUSES } from '../src/gpt/requests-store.js';
 import { choiceFlag } from '../src/queue/names.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const parsed = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
-
-function json(r: RequestRow) {
-  return {
-    id: r.id,
-    jobId: r.jobId,
-    queue: r.queue,
-    model: r.model,
-    status: r.status,
-    attempts: r.attempts,
-    messages: parsed(r.prompt),
-    text: r.responseText,
-    json: parsed(r.responseJson),
-    finishReason: r.finishReason,
-    promptTokens: r.promptTokens,
-    completionTokens: r.completionTokens,
-    latencyMs: r.latencyMs,
-    error: r.error,
-    metadata: parsed(r.metadata),
-    createdAt: iso(r.createdAt),
-    finishedAt: iso(r.finishedAt),
-  };
-}
 
 export default function command() {
   return newCommand(
@@ -51,7 +29,7 @@ export default function command() {
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
         const rows = await listRequests(await app.db(), { status: opts.status, limit: opts.limit });
-        if (opts.json) return printJson(rows.map(json));
+        if (opts.json) return printJson(rows.map(requestJson));
         if (rows.length === 0) return say('No GPT requests stored.');
         await printTable(
           ['Job', 'Model', 'Status', 'Tries', 'Tokens', 'Latency', 'Created at', 'Reply or error'],

@@ -2,9 +2,10 @@ import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
 import { JobsmithError } from '../src/errors.js';
-import { findFinished, type FinishedJob } from '../src/history/find-finished.js';
+import type { FinishedJob } from '../src/history/find-finished.js';
 import { redact } from '../src/logging/redact.js';
-import { jobJson, statusOf } from '../src/queue/admin/present.js';
+import { statusOf } from '../src/queue/admin/present.js';
+import { showJob, shownJobJson } from '../src/queue/admin/show.js';
 import type { JobRow } from '../src/queue/driver.js';
 import { connectionFlag } from '../src/queue/names.js';
 
@@ -25,12 +26,9 @@ export default function command() {
     .action(async (id: string, opts) =>
       withApp(globals(opts), async (app) => {
         const driver = await app.queues().get(opts.connection);
-        const live = await driver.find(id);
-        if (live) return opts.json ? printJson(jobJson(live)) : showLive(live);
-        const finished = await findFinished(id, (await app.db()).knex, {
-          connection: driver.connection,
-        });
-        if (finished) return opts.json ? printJson(finished) : showFinished(finished);
+        const job = await showJob(driver, (await app.db()).knex, id);
+        if (job && opts.json) return printJson(shownJobJson(job));
+        if (job) return 'live' in job ? showLive(job.live) : showFinished(job.finished);
         throw new JobsmithError(`No job with id "${id}" on the ${driver.connection} connection.`, {
           hint: 'Run `run queue:list QUEUE` to see live jobs; a finished job shows while its history is kept (docs/lifecycle.md).',
         });

@@ -1,9 +1,8 @@
 import { withApp } from '../src/cli/app.js';
 import { globals, intFlag, newCommand } from '../src/cli/command.js';
 import { printJson, printTable, say } from '../src/cli/output.js';
-import { parseNow } from '../src/schedule/clock.js';
-import { loadSchedule } from '../src/schedule/open.js';
-import { describeOptions, entryJson, formatInZone, nextRuns } from '../src/schedule/present.js';
+import { scheduleWithRuns } from '../src/schedule/open.js';
+import { describeOptions, entryJson, formatInZone } from '../src/schedule/present.js';
 import { describeAction } from '../src/schedule/render.js';
 
 export default function command() {
@@ -25,9 +24,7 @@ export default function command() {
     )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
-        const { entries, file } = await loadSchedule(app);
-        const now = parseNow(app.rawEnv.JOBSMITH_NOW) ?? Date.now();
-        const rows = entries.map((entry) => ({ entry, next: nextRuns(entry, opts.next, now) }));
+        const { rows, file } = await scheduleWithRuns(app, opts.next);
         if (opts.json) return printJson(rows.map((r) => entryJson(r.entry, r.next)));
         if (rows.length === 0) {
           return say(

@@ -4,6 +4,7 @@ import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { firstLine } from '../src/failed/present.js';
 import { choiceFlag } from '../src/queue/names.js';
 import { chatFlag } from '../src/telegram/cli-input.js';
+import { scheduledJson } from '../src/telegram/present.js';
 import {
   listScheduled,
   SCHEDULED_STATUSES,
@@ -11,21 +12,6 @@ import {
 } from '../src/telegram/scheduled-store.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function json(row: ScheduledRow) {
-  return {
-    id: row.id,
-    bot: row.bot,
-    chatId: row.chatId,
-    method: row.method,
-    params: row.params,
-    sendAt: iso(row.sendAt),
-    status: row.status,
-    jobId: row.jobId,
-    sentAt: iso(row.sentAt),
-    error: row.error,
-  };
-}
 
 const preview = (row: ScheduledRow) =>
   firstLine(typeof row.params.text === 'string' ? row.params.text : row.method, 40);
@@ -56,7 +42,7 @@ export default function command() {
           chatId: opts.chat === undefined ? undefined : String(opts.chat),
           limit: opts.limit,
         });
-        if (opts.json) return printJson(rows.map(json));
+        if (opts.json) return printJson(rows.map(scheduledJson));
         if (rows.length === 0) return say('No scheduled Telegram messages.');
         await printTable(
           ['ID', 'Chat', 'Send at', 'Status', 'Text', 'Job', 'Error'],

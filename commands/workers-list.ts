@@ -2,6 +2,7 @@ import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { formatDuration } from '../src/util/duration.js';
+import { workerJson } from '../src/workers/present.js';
 import {
   PRUNE_AFTER_MS,
   STALE_AFTER_MS,
@@ -30,7 +31,7 @@ that failed for good.\n`,
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
         const report = await workersReport((await app.db()).knex);
-        if (opts.json) return printJson(report.map(toJson));
+        if (opts.json) return printJson(report.map(workerJson));
         if (report.length === 0) return say('No worker is registered.');
         await printTable(
           [
@@ -81,32 +82,4 @@ function currentCell(w: WorkerReport): string {
   const names = w.currentJobs.slice(0, SHOWN_JOBS).map((j) => j.name);
   const more = w.running > names.length ? ', …' : '';
   return `${w.running}: ${names.join(', ')}${more}`;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function toJson(w: WorkerReport) {
-  return {
-    id: w.id,
-    name: w.name,
-    host: w.host,
-    pid: w.pid,
-    connection: w.connection,
-    queues: w.queues,
-    concurrency: w.concurrency,
-    started_at: iso(w.startedAt),
-    uptime_ms: w.uptimeMs,
-    heartbeat_at: iso(w.heartbeatAt),
-    heartbeat_age_ms: w.heartbeatAgeMs,
-    stale: w.stale,
-    processed: w.processed,
-    failed: w.failed,
-    running: w.running,
-    current_jobs: w.currentJobs.map((j) => ({
-      id: j.id,
-      name: j.name,
-      queue: j.queue,
-      started_at: iso(j.startedAt),
-    })),
-  };
 }

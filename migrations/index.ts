@@ -21,6 +21,7 @@ import * as m0019 from './0019_failed_jobs_tags.js';
 import * as m0020 from './0020_alert_states.js';
 import * as m0021 from './0021_job_headers.js';
 import * as m0022 from './0022_rate_limit_take_clock.js';
+import * as m0023 from './0023_dashboard_indexes.js';
 
 export interface Migration {
   name: string;
@@ -55,4 +56,5 @@ export const migrations: Migration[] = [
   { name: '0020_alert_states', ...m0020 },
   { name: '0021_job_headers', ...m0021 },
   { name: '0022_rate_limit_take_clock', ...m0022 },
+  { name: '0023_dashboard_indexes', ...m0023 },
 ];

@@ -35,6 +35,9 @@ export interface FailedFilter {
   range?: [number, number];
 }
 
+/** The most rows one `searchPage` reads. */
+export const SEARCH_WINDOW = 2_000;
+
 /**
  * The failed-job store: SQL for every driver, so `queue:failed` and `queue:retry` read the same
  * whatever the queue backend. Listings page by id and never load the whole table.
@@ -56,6 +59,39 @@ export class DatabaseFailedJobStore {
   async page(filter: FailedFilter, afterId: number, limit: number): Promise<FailedJob[]> {
     const rows = await this.where(filter).where('id', '>', afterId).orderBy('id').limit(limit);
     return rows.map(toFailed);
+  }
+
+  /**
+   * As `page`, among rows whose exception or payload contains `text` (any case). Text is not
+   * indexed: a call reads at most `window` rows after `afterId` (in id order) and says where it
+   * stopped, so a caller goes on from `next` (null once the table is read to its end).
+   */
+  async searchPage(
+    filter: FailedFilter,
+    text: string,
+    afterId: number,
+    limit: number,
+    window = SEARCH_WINDOW,
+  ): Promise<{ rows: FailedJob[]; next: number | null }> {
+    const end = await this.where(filter)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .offset(window - 1)
+      .first('id');
+    const like = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const q = this.where(filter)
+      .where('id', '>', afterId)
+      .where((w) =>
+        w
+          .whereRaw(`lower(exception) like ? escape '\\'`, [like])
+          .orWhereRaw(`lower(payload) like ? escape '\\'`, [like]),
+      )
+      .orderBy('id')
+      .limit(limit + 1);
+    if (end) q.where('id', '<=', Number(end.id));
+    const rows = (await q).map(toFailed);
+    if (rows.length > limit) return { rows: rows.slice(0, limit), next: rows[limit - 1]!.id };
+    return { rows, next: end ? Number(end.id) : null };
   }
 
   /** Every matching row, page by page. */

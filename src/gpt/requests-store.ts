@@ -223,12 +223,16 @@ export async function findRequest(db: Database, jobId: string): Promise<RequestR
   return row ? fromRow(row) : undefined;
 }
 
-/** Rows newest first, optionally of one status. */
+/**
+ * Rows newest first, optionally of one status; with `beforeId`, only older rows than that one
+ * (a keyset page: the primary key, or the (status, id) index, walked from there).
+ */
 export async function listRequests(
   db: Database,
-  filter: { status?: RequestStatus; limit: number },
+  filter: { status?: RequestStatus; limit: number; beforeId?: number },
 ): Promise<RequestRow[]> {
   const q = db.knex('gpt_requests').orderBy('id', 'desc').limit(filter.limit);
   if (filter.status) q.where({ status: filter.status });
+  if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId);
   return (await q.select()).map(fromRow);
 }

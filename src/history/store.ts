@@ -154,17 +154,54 @@ function likeText(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** The newest finished jobs first, at most `limit`. */
+/** Where a page of history stopped: its last row's key (listHistory's order). */
+export interface HistoryKey {
+  /** Epoch ms. */
+  finishedAt: number;
+  id: string;
+  connection: string;
+}
+
+/**
+ * The newest finished jobs first (then by id and connection, a total order), at most `limit`;
+ * with `before`, only those after that row in this order (a keyset page: the `finished_at`
+ * indexes are walked from there on).
+ */
 export async function listHistory(
   knex: Knex,
   filter: HistoryFilter,
   limit: number,
+  before?: HistoryKey,
 ): Promise<HistoryEntry[]> {
-  const rows = await where(knex, filter)
+  const q = where(knex, filter);
+  if (before) {
+    const { finishedAt: at, id, connection } = before;
+    // The first condition bounds the index range; the second is the exact keyset.
+    q.where('finished_at', '<=', at).where((w) =>
+      w
+        .where('finished_at', '<', at)
+        .orWhere((same) =>
+          same
+            .where('finished_at', at)
+            .where((k) =>
+              k
+                .where('id', '<', id)
+                .orWhere((e) => e.where('id', id).where('connection', '<', connection)),
+            ),
+        ),
+    );
+  }
+  const rows = await q
     .orderBy('finished_at', 'desc')
     .orderBy('id', 'desc')
+    .orderBy('connection', 'desc')
     .limit(limit);
   return rows.map(toEntry);
+}
+
+/** A row's key, to page on from it. */
+export function historyKey(e: HistoryEntry): HistoryKey {
+  return { finishedAt: Date.parse(e.finishedAt), id: e.id, connection: e.connection };
 }
 
 export async function countHistory(knex: Knex, filter: HistoryFilter): Promise<number> {

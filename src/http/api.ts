@@ -3,15 +3,31 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DashboardDeps, RouteModule } from './context.js';
 import { errorBody, HttpError } from './errors.js';
 import { dispatchRoutes } from './routes/dispatch.js';
+import { failedReadRoutes } from './routes/failed-read.js';
 import { failedWriteRoutes } from './routes/failed-write.js';
+import { flowRoutes } from './routes/flow.js';
+import { historyRoutes } from './routes/history.js';
+import { jobRoutes } from './routes/jobs.js';
 import { jobWriteRoutes } from './routes/jobs-write.js';
+import { overviewRoutes } from './routes/overview.js';
 import { queueRoutes } from './routes/queues.js';
+import { scheduleRoutes } from './routes/schedule.js';
 import { sessionRoutes } from './routes/session.js';
+import { statsRoutes } from './routes/stats.js';
+import { workerRoutes } from './routes/workers.js';
 
 /** The route modules, each in routes/: a new group of endpoints is one more line here. */
 const ROUTES: RouteModule[] = [
   sessionRoutes,
   queueRoutes,
+  jobRoutes,
+  failedReadRoutes,
+  historyRoutes,
+  overviewRoutes,
+  statsRoutes,
+  workerRoutes,
+  scheduleRoutes,
+  flowRoutes,
   failedWriteRoutes,
   jobWriteRoutes,
   dispatchRoutes,

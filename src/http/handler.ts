@@ -6,6 +6,7 @@ import { createApi } from './api.js';
 import type { DashboardDeps } from './context.js';
 import { errorBody } from './errors.js';
 import { DashboardSnapshot } from './snapshot.js';
+import { redirectMountRoot, servePages } from './static.js';
 import { requireCsrf, requireToken } from './security.js';
 
 export interface DashboardOptions {
@@ -58,7 +59,9 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
   };
   const root = createDashboardApp(deps, options.basePath ?? '');
   const listener = getRequestListener(root.fetch);
-  return Object.assign((req: IncomingMessage, res: ServerResponse) => void listener(req, res), {
+  const handler = (req: IncomingMessage, res: ServerResponse) =>
+    void (redirectMountRoot(req, res) || listener(req, res));
+  return Object.assign(handler, {
     fetch: root.fetch,
     close: async () => {
       await snapshot.close();
@@ -74,6 +77,7 @@ export function createDashboardApp(deps: DashboardDeps, basePath: string): Hono 
   root.use('*', requireToken(deps.app.env.DASHBOARD_TOKEN));
   root.use('*', requireCsrf(deps));
   root.route('/api', createApi(deps));
+  root.get('/*', servePages(basePath));
   // Hono answers unknown paths of a mounted app from the root: JSON under the API.
   root.notFound((c) =>
     c.req.path.startsWith(`${basePath}/api/`) || c.req.path === `${basePath}/api`

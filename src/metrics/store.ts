@@ -150,3 +150,59 @@ export async function sumMetrics(
     waitCount: n(r.wait_count),
   }));
 }
+
+/** One minute of job_metrics summed over its queues and jobs (metricsSeries). */
+export interface MinuteTotals {
+  /** Epoch ms of the minute's start. */
+  minute: number;
+  processed: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  cancelled: number;
+  runtimeCount: number;
+  runtimeSumMs: number;
+  runtimeMaxMs: number;
+  buckets: number[];
+}
+
+/**
+ * The minutes from `since` (epoch ms) on, oldest first, each summed over every queue and job
+ * (or one queue's): the overview's charts. Reads the primary key's range of those minutes.
+ */
+export async function metricsSeries(knex: Knex, filter: MetricsFilter): Promise<MinuteTotals[]> {
+  const columns = [
+    'processed',
+    'succeeded',
+    'failed',
+    'retried',
+    'cancelled',
+    'runtime_count',
+    'runtime_sum_ms',
+    ...RUNTIME_BUCKET_COLUMNS,
+  ];
+  const q = knex(TABLE)
+    .select(
+      'minute',
+      ...columns.map((c) => knex.raw('sum(??) as ??', [c, c])),
+      knex.raw('max(runtime_max_ms) as runtime_max_ms'),
+    )
+    .where('minute', '>=', filter.since)
+    .groupBy('minute')
+    .orderBy('minute');
+  if (filter.queue !== undefined) q.where('queue', filter.queue);
+  const rows: Array<Record<string, unknown>> = await q;
+  const n = (v: unknown) => Number(v ?? 0);
+  return rows.map((r) => ({
+    minute: n(r.minute),
+    processed: n(r.processed),
+    succeeded: n(r.succeeded),
+    failed: n(r.failed),
+    retried: n(r.retried),
+    cancelled: n(r.cancelled),
+    runtimeCount: n(r.runtime_count),
+    runtimeSumMs: n(r.runtime_sum_ms),
+    runtimeMaxMs: n(r.runtime_max_ms),
+    buckets: RUNTIME_BUCKET_COLUMNS.map((c) => n(r[c])),
+  }));
+}

@@ -143,6 +143,40 @@ export interface JobFilter {
   tag?: string;
 }
 
+/**
+ * A keyset page request (`listPage`): unlike `list`'s offset, a page stays right while jobs
+ * come and go, and costs the same however deep it is.
+ */
+export interface JobPageQuery {
+  state?: JobState;
+  /** Only jobs carrying this tag. */
+  tag?: string;
+  /** Only jobs of this name. */
+  name?: string;
+  /** Rows wanted, at least 1. */
+  limit: number;
+  /** The `next` of the page before (opaque, driver-made); the first page without it. */
+  after?: string;
+}
+
+/**
+ * One keyset page: `next` is the cursor of the page after, null once nothing follows. A page
+ * may hold fewer than `limit` rows and still have a `next` (a driver that reads a bounded
+ * window of jobs per page to match a tag).
+ */
+export interface JobPage {
+  jobs: JobRow[];
+  next: string | null;
+}
+
+/** A `listPage` cursor this driver did not make (or of a queue it does not fit). */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('Not a cursor of this listing: pass back the `next` of the page before.');
+    this.name = 'InvalidCursorError';
+  }
+}
+
 export interface ReleaseOptions {
   /** Milliseconds until the job may run again. */
   delayMs: number;
@@ -305,6 +339,13 @@ export interface QueueDriver {
     limit: number,
     filter?: JobFilter,
   ): Promise<JobRow[]>;
+  /**
+   * A page of a queue's jobs by keyset (the dashboard's listing): SQL drivers in `list`'s order
+   * (priority, then the ready line); Redis in run order per structure (held, waiting,
+   * prioritized, then delayed by due time), priorities not merged across them. Throws
+   * InvalidCursorError for an `after` it did not make.
+   */
+  listPage(queue: string, query: JobPageQuery): Promise<JobPage>;
   /** Deletes every job of a queue that no worker holds; returns how many. */
   clear(queue: string): Promise<number>;
 

@@ -11,6 +11,7 @@ import { execute } from '../worker/executor.js';
 import type {
   ClaimedJob,
   FailedJobRecord,
+  JobPage,
   JobRow,
   NewJob,
   PushResult,
@@ -130,6 +131,9 @@ export class SyncQueue implements QueueDriver {
   }
   async list(): Promise<JobRow[]> {
     return [];
+  }
+  async listPage(): Promise<JobPage> {
+    return { jobs: [], next: null };
   }
   async clear(): Promise<number> {
     return 0;

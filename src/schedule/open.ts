@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { App } from '../cli/app.js';
-import { SchedulerClock } from './clock.js';
+import { parseNow, SchedulerClock } from './clock.js';
+import { nextRuns } from './present.js';
 import { resolveSchedule } from './resolve.js';
 import { EntryRunner } from './run-entry.js';
 import { Scheduler } from './scheduler.js';
@@ -11,6 +12,19 @@ import type { ResolvedEntry } from './types.js';
 export async function loadSchedule(app: App): Promise<{ entries: ResolvedEntry[]; file?: string }> {
   const { config, file } = await app.config();
   return { entries: resolveSchedule(config, file), file };
+}
+
+/**
+ * The schedule's entries, each with its next `count` run times (epoch ms) after now (the
+ * database-free clock: JOBSMITH_NOW, else the system's), for `schedule:list` and the dashboard.
+ */
+export async function scheduleWithRuns(
+  app: App,
+  count: number,
+): Promise<{ rows: Array<{ entry: ResolvedEntry; next: number[] }>; file?: string }> {
+  const { entries, file } = await loadSchedule(app);
+  const now = parseNow(app.rawEnv.JOBSMITH_NOW) ?? Date.now();
+  return { rows: entries.map((entry) => ({ entry, next: nextRuns(entry, count, now) })), file };
 }
 
 /**

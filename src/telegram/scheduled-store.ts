@@ -184,6 +184,8 @@ export interface ScheduledFilter {
   chatId?: string;
   /** At most this many rows. */
   limit: number;
+  /** Only rows after this one in the listing's order (a keyset page). */
+  after?: { sendAt: number; id: number };
 }
 
 /**
@@ -199,6 +201,13 @@ export async function listScheduled(
   if (filter.status) query.where({ status: filter.status });
   if (filter.chatId !== undefined) query.where({ chat_id: filter.chatId });
   const order = upcoming ? 'asc' : 'desc';
+  if (filter.after) {
+    // A row value walks the (status, send_at, id) or (send_at, id) index from the key on.
+    query.whereRaw(`(send_at, id) ${upcoming ? '>' : '<'} (?, ?)`, [
+      filter.after.sendAt,
+      filter.after.id,
+    ]);
+  }
   const rows = await query
     .orderBy([
       { column: 'send_at', order },

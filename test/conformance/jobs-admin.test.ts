@@ -5,7 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob } from '../../src/jobs/define.js';
-import type { Lease, QueueDriver } from '../../src/queue/driver.js';
+import {
+  InvalidCursorError,
+  type JobPageQuery,
+  type JobState,
+  type Lease,
+  type QueueDriver,
+} from '../../src/queue/driver.js';
 import { EXIT } from '../../src/worker/options.js';
 import { waitFor } from '../helpers/wait.js';
 import { drivers, type DriverFactory, type Harness } from './drivers.js';
@@ -230,6 +236,63 @@ for (const d of drivers) {
       expect(await driver.list(q, undefined, 1, 10, { tag: 'post:42' })).toHaveLength(1);
       expect(await driver.list(q, undefined, 0, 10, { tag: 'nope' })).toEqual([]);
       expect(await driver.list(q, undefined, 0, 10)).toHaveLength(4);
+    });
+
+    it('pages a queue by keyset: every job once, filters kept, a page right while jobs are taken', async () => {
+      const { driver } = harness();
+      const q = queue();
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        ids.push(
+          await pushOne(driver, {
+            queue: q,
+            priority: i % 3 === 0 ? 2 : 0,
+            delayMs: i === 5 ? 3_600_000 : 0,
+            tags: i % 2 === 0 ? ['even'] : [],
+            name: i === 6 ? 'conformance.other' : 'conformance.noop',
+          }),
+        );
+      }
+      await driver.claim([q], 1, LEASE);
+      const all = async (query: Omit<JobPageQuery, 'limit' | 'after'>) => {
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (let pages = 0; pages < 20; pages++) {
+          const page = await driver.listPage(q, { ...query, limit: 2, after });
+          expect(page.jobs.length).toBeLessThanOrEqual(2);
+          seen.push(...page.jobs.map((j) => j.id));
+          if (page.next === null) return seen;
+          after = page.next;
+        }
+        throw new Error('no last page after 20');
+      };
+      const listed = (await driver.list(q, undefined, 0, 100)).map((r) => r.id);
+      const paged = await all({});
+      expect(new Set(paged).size).toBe(paged.length);
+      expect([...paged].sort()).toEqual([...ids].sort());
+      // SQL storage pages in list's order; Redis one structure after another (driver.ts).
+      if (driver.connection !== 'redis') expect(paged).toEqual(listed);
+      const states = async (state: JobState) =>
+        (await driver.list(q, state, 0, 100)).map((r) => r.id).sort();
+      for (const state of ['pending', 'delayed', 'reserved'] as const) {
+        expect((await all({ state })).sort()).toEqual(await states(state));
+      }
+      expect((await all({ tag: 'even' })).sort()).toEqual([ids[0], ids[2], ids[4], ids[6]].sort());
+      expect(await all({ name: 'conformance.other' })).toEqual([ids[6]]);
+
+      // The jobs of the first page are taken meanwhile: the next page neither repeats nor skips.
+      const r = queue();
+      const more: string[] = [];
+      for (let i = 0; i < 6; i++) more.push(await pushOne(driver, { queue: r }));
+      const first = await driver.listPage(r, { limit: 2 });
+      expect(first.jobs.map((j) => j.id)).toEqual(more.slice(0, 2));
+      await driver.claim([r], 2, LEASE);
+      const second = await driver.listPage(r, { limit: 2, after: first.next!, state: 'pending' });
+      expect(second.jobs.map((j) => j.id)).toEqual(more.slice(2, 4));
+
+      await expect(driver.listPage(q, { limit: 2, after: 'garbage' })).rejects.toThrow(
+        InvalidCursorError,
+      );
     });
 
     it('stores ctx.progress from a running handler, at most about 4 writes a second', async () => {

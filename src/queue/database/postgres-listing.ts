@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { JobRow, JobState, QueueSizes } from '../driver.js';
+import type { JobPage, JobPageQuery, JobRow, JobState, QueueSizes } from '../driver.js';
+import { pageOf, parseJobCursor } from './job-keyset.js';
 import type { Row } from './postgres-settle.js';
 import { SQL } from './postgres-sql.js';
 import { toRow } from './rows.js';
@@ -48,6 +49,38 @@ export async function listJobs(
   const t = tag ?? null;
   const found = await rows(knex, SQL.list, [queue, s, s, s, s, t, t, limit, offset]);
   return found.map((r) => toRow(r, Number(r.now)));
+}
+
+/** A keyset page of a queue's jobs (QueueDriver.listPage), in `listJobs`' order. */
+export async function listJobPage(
+  knex: Knex,
+  queue: string,
+  query: JobPageQuery,
+): Promise<JobPage> {
+  const s = query.state ?? null;
+  const t = query.tag ?? null;
+  const n = query.name ?? null;
+  const filter = [s, s, s, s, t, t, n, n];
+  const more = query.limit + 1;
+  const found =
+    query.after === undefined
+      ? await rows(knex, SQL.pageFirst, [queue, ...filter, more])
+      : await pageAfter(knex, queue, parseJobCursor(query.after), filter, more);
+  return pageOf(found, query.limit, (r) => toRow(r, Number(r.now)));
+}
+
+function pageAfter(
+  knex: Knex,
+  queue: string,
+  key: ReturnType<typeof parseJobCursor>,
+  filter: unknown[],
+  more: number,
+): Promise<Row[]> {
+  return rows(knex, SQL.pageAfter, [
+    ...[queue, key.priority, key.readyAt, key.id, ...filter, more],
+    ...[queue, key.priority, ...filter, more],
+    more,
+  ]);
 }
 
 /** Deletes a queue's jobs that no live lease holds and frees their unique keys, at one commit. */

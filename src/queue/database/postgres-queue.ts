@@ -9,6 +9,8 @@ import type {
   FailedJobRecord,
   JobBatches,
   JobFilter,
+  JobPage,
+  JobPageQuery,
   JobRow,
   JobState,
   Lease,
@@ -44,7 +46,7 @@ import {
   postgresForgetCancels,
 } from '../../cancel/postgres-cancels.js';
 import { findJob, promoteJobs, removeJobs } from '../admin/postgres-admin.js';
-import { clearQueue, listJobs, queueNames, queueSizes } from './postgres-listing.js';
+import { clearQueue, listJobPage, listJobs, queueNames, queueSizes } from './postgres-listing.js';
 import { failJob } from './postgres-fail.js';
 import { PostgresWake } from './postgres-wake.js';
 
@@ -326,6 +328,10 @@ export class PostgresQueue implements QueueDriver {
     filter?: JobFilter,
   ): Promise<JobRow[]> {
     return listJobs(this.knex, queue, state, offset, limit, filter?.tag);
+  }
+
+  async listPage(queue: string, query: JobPageQuery): Promise<JobPage> {
+    return listJobPage(this.knex, queue, query);
   }
 
   // Live-job operations: src/queue/admin/postgres-admin.ts.

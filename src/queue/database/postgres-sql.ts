@@ -7,6 +7,15 @@ import { READY_AT_BEHIND, RECLAIM_SET, sqlString } from './reclaim.js';
  */
 export const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
+/** listPage's filters on state, tag and name, against `clock.now`; placeholders state ×4,
+ * tag ×2, name ×2. */
+const PAGE_FILTER = `(?::text is null
+            or (?::text = 'pending' and available_at <= clock.now)
+            or (?::text = 'delayed' and available_at > clock.now and reserved_at is null)
+            or (?::text = 'reserved' and available_at > clock.now and reserved_at is not null))
+       and (?::text is null or tags::jsonb @> jsonb_build_array(?::text))
+       and (?::text is null or name = ?::text)`;
+
 /** One NOTIFY per pushing transaction wakes idle workers; the payload is the queue names. */
 export const CHANNEL = 'jobsmith_jobs';
 
@@ -156,6 +165,30 @@ export const SQL = {
        and (?::text is null or tags::jsonb @> jsonb_build_array(?::text))
      order by priority desc, ready_at, id
      limit ? offset ?`,
+  // listPage (job-keyset.ts): placeholders queue, filter (PAGE_FILTER), limit.
+  pageFirst: `
+    with clock as materialized (select ${NOW} as now)
+    select jobs.*, clock.now from jobs, clock
+     where queue = ? and ${PAGE_FILTER}
+     order by priority desc, ready_at, id
+     limit ?`,
+  // The page after a job: the rest of its priority, then the lower ones, each an ordered walk
+  // of jobs_ready_idx from the key on (one OR of both would walk the queue from its start).
+  // Placeholders: queue, priority, ready_at, id, filter, limit, then queue, priority, filter,
+  // limit, then limit.
+  pageAfter: `
+    with clock as materialized (select ${NOW} as now)
+    select * from (
+      (select jobs.*, clock.now from jobs, clock
+        where queue = ? and priority = ? and (ready_at, id) > (?, ?) and ${PAGE_FILTER}
+        order by ready_at, id limit ?)
+      union all
+      (select jobs.*, clock.now from jobs, clock
+        where queue = ? and priority < ? and ${PAGE_FILTER}
+        order by priority desc, ready_at, id limit ?)
+    ) as page
+    order by priority desc, ready_at, id
+    limit ?`,
   clearQueue: `
     delete from jobs where queue = ? and (reserved_at is null or available_at <= ${NOW})
     returning id`,

@@ -8,6 +8,8 @@ import type {
   FailedJobRecord,
   JobBatches,
   JobFilter,
+  JobPage,
+  JobPageQuery,
   JobRow,
   JobState,
   Lease,
@@ -23,6 +25,7 @@ import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
+import { pageOf, parseJobCursor, type JobKey } from './job-keyset.js';
 import { capped } from '../claim-caps.js';
 import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
@@ -385,6 +388,24 @@ export class SqliteQueue implements QueueDriver {
     return rows.map((r) => toRow(r, now));
   }
 
+  async listPage(queue: string, query: JobPageQuery): Promise<JobPage> {
+    const now = this.now();
+    const base = {
+      queue,
+      now,
+      state: query.state ?? null,
+      tag: query.tag ?? null,
+      name: query.name ?? null,
+    };
+    const limit = query.limit + 1;
+    const rows = (
+      query.after === undefined
+        ? this.sql.pageFirst.all({ ...base, limit })
+        : this.sql.pageAfter.all({ ...base, limit, ...keyParams(parseJobCursor(query.after)) })
+    ) as Array<Record<string, unknown>>;
+    return pageOf(rows, query.limit, (r) => toRow(r, now));
+  }
+
   // Live-job operations: src/queue/admin/sqlite-admin.ts.
 
   async find(id: string): Promise<JobRow | null> {
@@ -436,4 +457,9 @@ export class SqliteQueue implements QueueDriver {
     this.walWatch.close();
     if (this.db.open) this.db.close();
   }
+}
+
+/** A keyset's values as the named parameters of `pageAfter`. */
+function keyParams(key: JobKey) {
+  return { priority: key.priority, ready_at: key.readyAt, id: key.id };
 }

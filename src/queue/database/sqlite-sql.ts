@@ -2,6 +2,14 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { LEASE_LOST_ERROR } from '../driver.js';
 import { READY_AT_BEHIND, RECLAIM_SET, sqlString } from './reclaim.js';
 
+/** listPage's filters on state, tag and name (parameters @state, @now, @tag, @name). */
+const PAGE_FILTER = `(@state is null
+              or (@state = 'pending' and available_at <= @now)
+              or (@state = 'delayed' and available_at > @now and reserved_at is null)
+              or (@state = 'reserved' and available_at > @now and reserved_at is not null))
+         and (@tag is null or exists (select 1 from json_each(jobs.tags) where value = @tag))
+         and (@name is null or name = @name)`;
+
 /**
  * Every statement the SQLite queue runs, prepared once. Times are epoch milliseconds from
  * SQLite's own clock (`unixepoch('subsec')`, SQLite ≥ 3.42, bundled with better-sqlite3).
@@ -81,6 +89,27 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
          and (@tag is null or exists (select 1 from json_each(jobs.tags) where value = @tag))
        order by priority desc, ready_at, id
        limit @limit offset @offset`),
+    // listPage (job-keyset.ts): the first page, then the page after a key: the rest of its
+    // priority, then the lower ones, each an ordered walk of jobs_ready_idx from the key on.
+    pageFirst: db.prepare(`
+      select * from jobs
+       where queue = @queue and ${PAGE_FILTER}
+       order by priority desc, ready_at, id
+       limit @limit`),
+    pageAfter: db.prepare(`
+      select * from (
+        select * from (
+          select * from jobs
+           where queue = @queue and priority = @priority and (ready_at, id) > (@ready_at, @id)
+             and ${PAGE_FILTER}
+           order by ready_at, id limit @limit)
+        union all
+        select * from (
+          select * from jobs
+           where queue = @queue and priority < @priority and ${PAGE_FILTER}
+           order by priority desc, ready_at, id limit @limit))
+       order by priority desc, ready_at, id
+       limit @limit`),
     // Jobs a worker holds (a live lease) are left alone; their worker settles them.
     clearQueue: db.prepare(
       'delete from jobs where queue = @queue and (reserved_at is null or available_at <= @now)',
@@ -108,6 +137,8 @@ type StatementName =
   | 'queueNames'
   | 'nextDue'
   | 'list'
+  | 'pageFirst'
+  | 'pageAfter'
   | 'clearQueue';
 
 export type Statements = Record<StatementName, BetterSqlite3.Statement>;

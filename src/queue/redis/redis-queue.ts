@@ -7,6 +7,8 @@ import type {
   FailedJobRecord,
   JobBatches,
   JobFilter,
+  JobPage,
+  JobPageQuery,
   JobRow,
   JobState,
   Lease,
@@ -29,6 +31,7 @@ import { checkJob, claimedFrom, isLost, type Held } from './redis-jobs.js';
 import { findJob, jobProgress, promoteJobs, removeJobs } from '../admin/redis-admin.js';
 import { pushBatches, pushJobs } from './redis-push.js';
 import { clearQueue, listJobs, queueNames, queueSizes } from './redis-listing.js';
+import { listJobPage } from './redis-page.js';
 import { LeaseRecovery } from './lease-recovery.js';
 import { GlobalCaps } from './global-caps.js';
 import { unclaimFetched } from './unclaim.js';
@@ -302,6 +305,11 @@ export class RedisQueue implements QueueDriver {
   ): Promise<JobRow[]> {
     await this.ahead.release();
     return listJobs(this.r(), queue, state, offset, limit, filter?.tag);
+  }
+
+  async listPage(queue: string, query: JobPageQuery): Promise<JobPage> {
+    await this.ahead.release();
+    return listJobPage(this.r(), queue, query);
   }
 
   // Live-job operations: src/queue/admin/redis-admin.ts. Jobs fetched ahead go back first.

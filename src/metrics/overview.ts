@@ -1,0 +1,74 @@
+import type { Knex } from 'knex';
+import type { QueueDriver } from '../queue/driver.js';
+import { queueReport, type QueueReport } from '../queue/sizes.js';
+import { workersReport } from '../workers/report.js';
+import { quantileOf } from './buckets.js';
+import { metricsSeries, type MinuteTotals } from './store.js';
+
+/** The dashboard's first page: queues, counts, and per-minute charts from job_metrics. */
+export interface Overview {
+  /** `queue:size --json` rows. */
+  queues: QueueReport[];
+  /** Failed jobs stored for the driver's connection. */
+  failed: number;
+  /** Registered workers with a recent heartbeat (not stale). */
+  workers: number;
+  /** Sums over the minutes since `since`. */
+  totals: {
+    processed: number;
+    succeeded: number;
+    failed: number;
+    retried: number;
+    cancelled: number;
+  };
+  /** One point per minute with any metrics, oldest first. */
+  series: SeriesPoint[];
+}
+
+export interface SeriesPoint {
+  /** ISO 8601: the minute's start. */
+  minute: string;
+  processed: number;
+  succeeded: number;
+  failed: number;
+  /** Per attempt that ran its handler; null when none did that minute. */
+  runtimeAvgMs: number | null;
+  /** From the runtime histogram (accurate to its bucket); null when none ran. */
+  runtimeP95Ms: number | null;
+}
+
+/** The overview from `since` (epoch ms, rounded down to its minute) to now. */
+export async function readOverview(
+  driver: QueueDriver,
+  knex: Knex,
+  since: number,
+): Promise<Overview> {
+  const minute = Math.floor(since / 60_000) * 60_000;
+  const [queues, workers, minutes] = await Promise.all([
+    queueReport(driver, knex, []),
+    workersReport(knex),
+    metricsSeries(knex, { since: minute }),
+  ]);
+  const totals = { processed: 0, succeeded: 0, failed: 0, retried: 0, cancelled: 0 };
+  for (const m of minutes) {
+    for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += m[key];
+  }
+  return {
+    queues,
+    failed: queues.reduce((sum, q) => sum + q.failed, 0),
+    workers: workers.filter((w) => !w.stale).length,
+    totals,
+    series: minutes.map(point),
+  };
+}
+
+function point(m: MinuteTotals): SeriesPoint {
+  return {
+    minute: new Date(m.minute).toISOString(),
+    processed: m.processed,
+    succeeded: m.succeeded,
+    failed: m.failed,
+    runtimeAvgMs: m.runtimeCount > 0 ? m.runtimeSumMs / m.runtimeCount : null,
+    runtimeP95Ms: quantileOf(m.buckets, 0.95, m.runtimeMaxMs) ?? null,
+  };
+}

@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+import { findFinished, type FinishedJob } from '../../history/find-finished.js';
+import { redact } from '../../logging/redact.js';
+import type { JobRow, QueueDriver } from '../driver.js';
+import { jobJson } from './present.js';
+
+/*
+ * One job by id, whatever its state (`run queue:show ID`, GET /api/jobs/ID): a live job from
+ * its driver, else a finished one from the job history (or failed_jobs).
+ */
+
+export type ShownJob = { live: JobRow } | { finished: FinishedJob };
+
+/** The job with this id on the driver's connection; null when neither knows it. */
+export async function showJob(
+  driver: QueueDriver,
+  knex: Knex,
+  id: string,
+): Promise<ShownJob | null> {
+  const live = await driver.find(id);
+  if (live) return { live };
+  const finished = await findFinished(id, knex, { connection: driver.connection });
+  return finished ? { finished } : null;
+}
+
+/**
+ * As `queue:show --json` prints it: a live job's jobJson, or the finished job with its
+ * timeline. Errors are masked (when stored, and again here for secrets registered since).
+ */
+export function shownJobJson(job: ShownJob) {
+  if ('live' in job) return jobJson(job.live);
+  const f = job.finished;
+  return {
+    ...f,
+    error: f.error === null ? null : redact(f.error),
+    timeline: f.timeline.map((step) =>
+      step.event === 'attempt' && step.error !== null
+        ? { ...step, error: redact(step.error) }
+        : step,
+    ),
+  };
+}
