@@ -3,10 +3,16 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DashboardDeps, RouteModule } from './context.js';
 import { errorBody, HttpError } from './errors.js';
 import { failedReadRoutes } from './routes/failed-read.js';
+import { flowRoutes } from './routes/flow.js';
 import { historyRoutes } from './routes/history.js';
+import { integrationRoutes } from './routes/integrations.js';
 import { jobRoutes } from './routes/jobs.js';
+import { overviewRoutes } from './routes/overview.js';
 import { queueRoutes } from './routes/queues.js';
+import { scheduleRoutes } from './routes/schedule.js';
 import { sessionRoutes } from './routes/session.js';
+import { statsRoutes } from './routes/stats.js';
+import { workerRoutes } from './routes/workers.js';
 
 /** The route modules, each in routes/: a new group of endpoints is one more line here. */
 const ROUTES: RouteModule[] = [
@@ -15,6 +21,12 @@ const ROUTES: RouteModule[] = [
   jobRoutes,
   failedReadRoutes,
   historyRoutes,
+  overviewRoutes,
+  statsRoutes,
+  workerRoutes,
+  scheduleRoutes,
+  flowRoutes,
+  integrationRoutes,
 ];
 
 /**
