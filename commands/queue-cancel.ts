@@ -2,14 +2,9 @@ import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
 import { UsageError } from '../src/errors.js';
-import {
-  cancelJobs,
-  cancelReason,
-  type CancelOutcome,
-  type CancelTarget,
-} from '../src/cancel/cancel-jobs.js';
+import { cancelAndRecord, cancelOutcomeJson } from '../src/cancel/cancel-and-record.js';
+import { cancelReason, type CancelOutcome, type CancelTarget } from '../src/cancel/cancel-jobs.js';
 import { retentionTable } from '../src/history/attach.js';
-import { recordCancelled } from '../src/history/record-cancelled.js';
 import { printable } from '../src/logging/printable.js';
 import { connectionFlag, nameFlag, queueFlag } from '../src/queue/names.js';
 
@@ -50,16 +45,17 @@ Exit codes: 0 every job named was cancelled or asked to stop (or --queue/--name 
         const target = targetOf(ids, opts);
         const driver = await app.queues().get(opts.connection);
         const reason = cancelReason(opts.reason);
-        const outcomes = await cancelJobs(driver, target, reason);
-        // Waiting jobs never reach a worker: their history rows are written here.
-        const removed = outcomes.flatMap((o) => (o.outcome === 'cancelled' ? [o.job] : []));
-        if (removed.length > 0) {
-          const { config } = await app.config();
-          const retention = retentionTable(await app.registry(), config.queues);
-          const { knex } = await app.db();
-          await recordCancelled(knex, driver.connection, removed, reason, retention);
-        }
-        if (opts.json) printJson(outcomes.map(toJson));
+        const outcomes = await cancelAndRecord(
+          {
+            driver,
+            knex: async () => (await app.db()).knex,
+            retention: async () =>
+              retentionTable(await app.registry(), (await app.config()).config.queues),
+          },
+          target,
+          reason,
+        );
+        if (opts.json) printJson(outcomes.map(cancelOutcomeJson));
         else if (outcomes.length === 0 && 'name' in target)
           say(`No waiting or running ${target.name} job in queue ${target.queue}.`);
         else if (outcomes.length === 0 && 'tag' in target)
@@ -113,10 +109,4 @@ function line(o: CancelOutcome): string {
     case 'not_found':
       return `${paint.red('Not found')}         #${printable(o.id)}: no waiting or running job has this id`;
   }
-}
-
-function toJson(o: CancelOutcome) {
-  if (o.outcome !== 'cancelled') return { id: o.id, outcome: o.outcome };
-  const { job } = o;
-  return { id: o.id, outcome: o.outcome, name: job.name, queue: job.queue, state: job.state };
 }

@@ -2,7 +2,7 @@ import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
 import { JobsmithError } from '../src/errors.js';
-import { sortOut } from '../src/queue/admin/sort-out.js';
+import { deleteJobs } from '../src/queue/admin/promote-delete.js';
 import { connectionFlag } from '../src/queue/names.js';
 
 export default function command() {
@@ -23,13 +23,10 @@ export default function command() {
     .action(async (ids: string[], opts) =>
       withApp(globals(opts), async (app) => {
         const driver = await app.queues().get(opts.connection);
-        const wanted = [...new Set(ids)];
-        const deleted = await driver.remove(wanted);
-        // What is left and live is held by a worker (remove takes every other live job).
-        const { skipped, missing } = await sortOut(driver, wanted, deleted);
-        const running = skipped.map((r) => r.id);
+        const result = await deleteJobs(driver, ids);
+        const { deleted, running, missing } = result;
         if (opts.json) {
-          printJson({ deleted, running, missing });
+          printJson(result);
         } else {
           for (const id of deleted) say(`${paint.yellow('Deleted')}  job ${id}`);
         }

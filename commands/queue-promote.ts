@@ -2,8 +2,7 @@ import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
 import { JobsmithError } from '../src/errors.js';
-import { statusOf } from '../src/queue/admin/present.js';
-import { sortOut } from '../src/queue/admin/sort-out.js';
+import { promoteJobs } from '../src/queue/admin/promote-delete.js';
 import { connectionFlag } from '../src/queue/names.js';
 
 export default function command() {
@@ -24,21 +23,14 @@ export default function command() {
     .action(async (ids: string[], opts) =>
       withApp(globals(opts), async (app) => {
         const driver = await app.queues().get(opts.connection);
-        const wanted = [...new Set(ids)];
-        const promoted = await driver.promote(wanted);
-        const { skipped, missing } = await sortOut(driver, wanted, promoted);
+        const result = await promoteJobs(driver, ids);
+        const { promoted, skipped, missing } = result;
         if (opts.json) {
-          printJson({
-            promoted,
-            skipped: skipped.map((r) => ({ id: r.id, status: statusOf(r.state), state: r.state })),
-            missing,
-          });
+          printJson(result);
         } else {
           for (const id of promoted) say(`${paint.green('Promoted')}  job ${id}`);
           for (const r of skipped) {
-            say(
-              `${paint.dim('Skipped')}   job ${r.id}: not delayed (${statusOf(r.state)}, ${r.state})`,
-            );
+            say(`${paint.dim('Skipped')}   job ${r.id}: not delayed (${r.status}, ${r.state})`);
           }
         }
         if (missing.length > 0) {

@@ -1,5 +1,5 @@
 /**
- * The integrations (Telegram, GPT, mail, token purge, telemetry, alerts) sit on the core's public API: nothing in
+ * The integrations (Telegram, GPT, mail, token purge, telemetry, alerts, the dashboard) sit on the core's public API: nothing in
  * the core imports them, and a command that does not use them never loads them or their client
  * libraries. Checked on the sources' static imports (`import ... from`, `export ... from`), the
  * ones that load with a module; an `import()` inside a function loads only when it runs, and
@@ -11,8 +11,16 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const INTEGRATIONS = ['telegram', 'gpt', 'mail', 'tokens', 'telemetry', 'alerts'];
-const CLIENT_LIBRARIES = ['grammy', 'openai', 'nodemailer', 'telegram', 'prom-client'];
+const INTEGRATIONS = ['telegram', 'gpt', 'mail', 'tokens', 'telemetry', 'alerts', 'http'];
+const CLIENT_LIBRARIES = [
+  'grammy',
+  'openai',
+  'nodemailer',
+  'telegram',
+  'prom-client',
+  'hono',
+  '@hono/node-server',
+];
 
 /** The modules a file loads with it: relative ones as absolute .ts paths, packages by name. */
 function staticImports(file: string): string[] {

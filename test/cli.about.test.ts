@@ -47,6 +47,7 @@ describe('run about', () => {
       MAIL_URL: 'smtp://mailer:m41lpw-secret@smtp.example.com:587',
       MAIL_PASSWORD: 'hunter2hunter2',
       TELEGRAM_BOT_TOKEN: '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1',
+      DASHBOARD_TOKEN: 'dAsHb0ard-t0ken-0123456789',
     });
     const text = await runCli(['about'], { cwd: dir.path, env });
     const json = await runCli(['about', '--json'], { cwd: dir.path, env });
@@ -57,8 +58,20 @@ describe('run about', () => {
       MAIL_URL: 'smtp://mailer:***@smtp.example.com:587',
       MAIL_PASSWORD: '***',
       TELEGRAM_BOT_TOKEN: '***',
+      DASHBOARD_TOKEN: '***',
     });
-    expect(text.stdout + json.stdout).not.toMatch(/m41lpw|hunter2|AAHdqTcv/);
+    expect(text.stdout + json.stdout).not.toMatch(/m41lpw|hunter2|AAHdqTcv|dAsHb0ard/);
+  });
+
+  it('refuses a DASHBOARD_TOKEN that is too short without printing it', async () => {
+    const result = await runCli(['about'], {
+      cwd: dir.path,
+      env: appEnv({ DASHBOARD_TOKEN: 'sh0rtT0k' }),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('DASHBOARD_TOKEN');
+    expect(result.stderr).toContain('at least 16 characters');
+    expect(result.stdout + result.stderr).not.toContain('sh0rtT0k');
   });
 
   it('masks them in --json too', async () => {
@@ -97,6 +110,7 @@ describe('run about', () => {
         LOG_FILE: 'storage/logs/app.log',
         TELEMETRY_ENABLED: false,
         METRICS_HOST: '127.0.0.1',
+        DASHBOARD_READ_ONLY: false,
         TELEGRAM_API_ROOT: 'https://api.telegram.org',
         OPENAI_BASE_URL: 'https://api.openai.com/v1',
         OPENAI_MODEL: 'gpt-4o-mini',

@@ -163,6 +163,7 @@ describe('parseEnv', () => {
       TELEMETRY_ENABLED: false,
       METRICS_HOST: '127.0.0.1',
       METRICS_RETENTION: 604_800_000,
+      DASHBOARD_READ_ONLY: false,
       TELEGRAM_API_ROOT: 'https://api.telegram.org',
       OPENAI_BASE_URL: 'https://api.openai.com/v1',
       OPENAI_MODEL: 'gpt-4o-mini',
@@ -218,6 +219,18 @@ describe('parseEnv', () => {
     );
     expect(catchError(() => parseEnv({ METRICS_HOST: 'http://0.0.0.0' })).message).toBe(
       'Invalid configuration: METRICS_HOST="http://0.0.0.0" is not valid; expected a host name or IP address to listen on, such as 0.0.0.0 or ::1 (no brackets).',
+    );
+  });
+
+  it('refuses a DASHBOARD_TOKEN too short to guess at, saying how to make one', () => {
+    const message = catchError(() => parseEnv({ DASHBOARD_TOKEN: 'hunter2' })).message;
+    expect(message).toContain('DASHBOARD_TOKEN');
+    expect(message).toContain('at least 16 characters (run: openssl rand -hex 32)');
+    expect(parseEnv({ DASHBOARD_TOKEN: 'a'.repeat(32), DASHBOARD_READ_ONLY: 'yes' })).toMatchObject(
+      {
+        DASHBOARD_TOKEN: 'a'.repeat(32),
+        DASHBOARD_READ_ONLY: true,
+      },
     );
   });
 

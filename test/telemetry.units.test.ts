@@ -23,7 +23,7 @@ import { METRICS, SECONDS_BUCKETS } from '../src/telemetry/names.js';
 import { loadPromClient, type Prom } from '../src/telemetry/prom.js';
 import { QueueGauges } from '../src/telemetry/queue-gauges.js';
 import { CounterFamily, HistogramFamily } from '../src/telemetry/series.js';
-import type { QueueSnapshot } from '../src/telemetry/snapshot.js';
+import type { QueueSnapshot } from '../src/snapshot/snapshot.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { parsePrometheusText, Scrape, scrape } from './helpers/prometheus.js';
 import { sparePort } from './helpers/spare-port.js';

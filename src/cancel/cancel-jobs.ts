@@ -81,13 +81,13 @@ async function idsOfTag(driver: QueueDriver, t: { tag: string; queue?: string })
  * The reason stored with a cancel, which a running job's JobCancelledError shows: who asked,
  * from where, and why when told.
  */
-export function cancelReason(why?: string): string {
+export function cancelReason(why?: string, from = 'run queue:cancel'): string {
   let user = 'unknown user';
   try {
     user = userInfo().username;
   } catch {
     // No user entry for this uid (a container): the host still says where it came from.
   }
-  const who = `run queue:cancel by ${user}@${hostname()}`;
+  const who = `${from} by ${user}@${hostname()}`;
   return why ? `${who}: ${why}` : who;
 }

@@ -357,6 +357,13 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/about.js'),
   },
   {
+    name: 'serve',
+    group: 'general',
+    summary: 'Serve the web dashboard and its JSON API',
+    example: 'run serve --port 8080 --base-path /jobs',
+    load: () => import('../../commands/serve.js'),
+  },
+  {
     name: 'doctor',
     group: 'general',
     summary: 'Check configuration, storage, Redis, migrations, logs and supervisor settings',

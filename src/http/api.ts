@@ -2,11 +2,14 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DashboardDeps, RouteModule } from './context.js';
 import { errorBody, HttpError } from './errors.js';
+import { dispatchRoutes } from './routes/dispatch.js';
 import { failedReadRoutes } from './routes/failed-read.js';
+import { failedWriteRoutes } from './routes/failed-write.js';
 import { flowRoutes } from './routes/flow.js';
 import { historyRoutes } from './routes/history.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { jobRoutes } from './routes/jobs.js';
+import { jobWriteRoutes } from './routes/jobs-write.js';
 import { overviewRoutes } from './routes/overview.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedule.js';
@@ -27,6 +30,9 @@ const ROUTES: RouteModule[] = [
   scheduleRoutes,
   flowRoutes,
   integrationRoutes,
+  failedWriteRoutes,
+  jobWriteRoutes,
+  dispatchRoutes,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { App } from '../cli/app.js';
+import type { DashboardSnapshot } from './snapshot.js';
 
 /** What every route needs: the app (storage, config, env), and how the dashboard was started. */
 export interface DashboardDeps {
@@ -8,6 +9,11 @@ export interface DashboardDeps {
   readOnly: boolean;
   /** The queue connection whose queues are shown (QUEUE_CONNECTION by default). */
   connection?: string;
+  /**
+   * Queue sizes, failed counts, breakers and limits, read by a thread every few seconds: use it
+   * for anything that counts rows (a request never does).
+   */
+  snapshot: DashboardSnapshot;
   /** Unexpected errors (a 500), for the log; their details never reach the response. */
   onError?: (error: Error) => void;
 }

@@ -5,6 +5,8 @@ import { App } from '../cli/app.js';
 import { createApi } from './api.js';
 import type { DashboardDeps } from './context.js';
 import { errorBody } from './errors.js';
+import { DashboardSnapshot } from './snapshot.js';
+import { requireCsrf, requireToken } from './security.js';
 
 export interface DashboardOptions {
   /**
@@ -40,24 +42,37 @@ export type DashboardHandler = ((req: IncomingMessage, res: ServerResponse) => v
  * `app.use('/jobs', createDashboardHandler())` in Express, `http.createServer(handler)`.
  */
 export function createDashboardHandler(options: DashboardOptions = {}): DashboardHandler {
-  const app = new App(options.cwd ?? process.cwd(), { config: options.config });
+  const cwd = options.cwd ?? process.cwd();
+  const app = new App(cwd, { config: options.config });
+  const snapshot = new DashboardSnapshot({
+    cwd,
+    config: options.config,
+    connection: options.connection,
+  });
   const deps: DashboardDeps = {
     app,
     readOnly: options.readOnly ?? app.env.DASHBOARD_READ_ONLY ?? false,
     connection: options.connection,
+    snapshot,
     onError: options.onError,
   };
   const root = createDashboardApp(deps, options.basePath ?? '');
   const listener = getRequestListener(root.fetch);
   return Object.assign((req: IncomingMessage, res: ServerResponse) => void listener(req, res), {
     fetch: root.fetch,
-    close: () => app.close(),
+    close: async () => {
+      await snapshot.close();
+      await app.close();
+    },
   });
 }
 
 /** The whole site: the API under `{base}/api`, the pages under `{base}/`. */
 export function createDashboardApp(deps: DashboardDeps, basePath: string): Hono {
   const root = new Hono().basePath(basePath || '/');
+  // Before any route, pages included: without the token nothing is answered.
+  root.use('*', requireToken(deps.app.env.DASHBOARD_TOKEN));
+  root.use('*', requireCsrf(deps));
   root.route('/api', createApi(deps));
   // Hono answers unknown paths of a mounted app from the root: JSON under the API.
   root.notFound((c) =>

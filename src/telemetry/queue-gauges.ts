@@ -7,7 +7,7 @@ import type { Counter, Gauge, Registry } from 'prom-client';
 import { spec } from './job-metrics.js';
 import { BREAKER_STATE_VALUES, METRICS } from './names.js';
 import type { Prom } from './prom.js';
-import type { QueueSnapshot } from './snapshot.js';
+import type { QueueSnapshot } from '../snapshot/snapshot.js';
 
 const STATES = ['pending', 'delayed', 'reserved'] as const;
 

@@ -13,7 +13,7 @@ import { spec } from './job-metrics.js';
 import { METRICS } from './names.js';
 import { loadPromClient, PROM_CLIENT_INSTALL, PROM_CLIENT_MISSING } from './prom.js';
 import { QueueGauges } from './queue-gauges.js';
-import { SnapshotRefresher } from './refresher.js';
+import { SnapshotRefresher } from '../snapshot/refresher.js';
 
 export interface MetricsServeOptions {
   port: number;

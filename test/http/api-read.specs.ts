@@ -14,6 +14,8 @@ import { App } from '../../src/cli/app.js';
 import { failedJobRow } from '../../src/failed/record.js';
 import { insertHistory, type HistoryRow } from '../../src/history/store.js';
 import { createDashboardApp } from '../../src/http/handler.js';
+import type { DashboardSnapshot } from '../../src/http/snapshot.js';
+import { readSnapshot } from '../../src/snapshot/snapshot.js';
 import { emptyDelta } from '../../src/metrics/delta.js';
 import { addMetrics } from '../../src/metrics/store.js';
 import type { NewJob, QueueDriver } from '../../src/queue/driver.js';
@@ -48,6 +50,7 @@ export function apiReadSpecs(backend: AppBackend): void {
     let app: App;
     let site: Hono;
     let driver: QueueDriver;
+    let snapshot: DashboardSnapshot;
 
     const get = async (url: string) => {
       const response = await site.request(`/api${url}`);
@@ -95,7 +98,8 @@ export function apiReadSpecs(backend: AppBackend): void {
       // The App reads .env under the real environment, as `run` does.
       writeFileSync(path.join(test.cwd, '.env'), lines.map(([k, v]) => `${k}=${v}`).join('\n'));
       app = new App(test.cwd);
-      site = createDashboardApp({ app, readOnly: false }, '');
+      snapshot = inProcessSnapshot(app);
+      site = createDashboardApp({ app, readOnly: false, snapshot }, '');
       driver = await app.queues().get();
     }, 60_000);
     afterAll(async () => {
@@ -107,6 +111,7 @@ export function apiReadSpecs(backend: AppBackend): void {
       expect(await ok('/session')).toMatchObject({
         readOnly: false,
         version: expect.any(String),
+        csrfToken: expect.any(String),
         features: { telegram: false, gpt: false },
       });
     });
@@ -317,7 +322,10 @@ export function apiReadSpecs(backend: AppBackend): void {
       });
       const overview = await ok<Record<string, unknown>>('/overview?since=1h');
       expect(overview).toMatchObject({
-        queues: expect.any(Array),
+        // The snapshot's counts: the queue the first tests filled.
+        queues: expect.arrayContaining([
+          { queue: 'pages', pending: 6, delayed: 1, reserved: 0, failed: 0, paused: false },
+        ]),
         failed: expect.any(Number),
         workers: 1,
         totals: { processed: 4, succeeded: 3, failed: 1, retried: 0, cancelled: 0 },
@@ -365,7 +373,7 @@ export function apiReadSpecs(backend: AppBackend): void {
       });
       const gptApp = new App(test.cwd);
       try {
-        const gptSite = createDashboardApp({ app: gptApp, readOnly: false }, '');
+        const gptSite = createDashboardApp({ app: gptApp, readOnly: false, snapshot }, '');
         const k = (await gptApp.db()).knex;
         const now = Date.now();
         for (let i = 0; i < 5; i++) {
@@ -408,6 +416,20 @@ export function apiReadSpecs(backend: AppBackend): void {
       }
     });
   });
+}
+
+/**
+ * The dashboard's snapshot read in this thread at each call: the reader thread of
+ * DashboardSnapshot loads the built refresh-thread.js, which a test run from the sources has not.
+ */
+function inProcessSnapshot(app: App): DashboardSnapshot {
+  const stub: Pick<DashboardSnapshot, 'get' | 'refreshSoon' | 'failure' | 'close'> = {
+    get: () => readSnapshot(app),
+    refreshSoon: () => {},
+    failure: () => undefined,
+    close: async () => {},
+  };
+  return stub as DashboardSnapshot;
 }
 
 /** A failed job's history row whose error holds a secret. */

@@ -1,8 +1,8 @@
 /*
- * One read of the queue-wide state that `run metrics:serve` publishes: queue sizes by state,
- * failed jobs, pauses, breakers and rate-limit backlogs. This is the only place metrics:serve
- * touches the storage, and it runs on a timer in its own thread (refresh-thread.ts), never on
- * a scrape.
+ * One read of the queue-wide state that `run metrics:serve` and the dashboard (`run serve`)
+ * publish: queue sizes by state, failed jobs, pauses, breakers and rate-limit backlogs. Counting
+ * them costs a pass over big tables, so it runs on a timer in its own thread (refresh-thread.ts),
+ * never on a scrape or a page request.
  */
 import type { App } from '../cli/app.js';
 import { breakerReport } from '../flow/breakers/report.js';

@@ -1,11 +1,13 @@
 /*
- * metrics:serve's reader, in a worker thread of its own: it opens the app like any command and
- * reads a snapshot (snapshot.ts) every `refreshMs`, from the end of one read to the start of
+ * The reader of queue-wide state for metrics:serve and the dashboard (run serve), in a worker
+ * thread of its own: it opens the app like any command and reads a snapshot (snapshot.ts) every `refreshMs`, from the end of one read to the start of
  * the next, posting each to the main thread. Here because better-sqlite3 answers synchronously:
- * counting a million rows in the main thread would hold every scrape that arrives meanwhile.
+ * counting a million rows in the main thread would hold every scrape or page request that
+ * arrives meanwhile.
  *
  * Messages out: { type: 'snapshot', snapshot } | { type: 'error', error: { name, message, hint } }.
- * Message in: 'stop' (finish the read under way, close the app, end).
+ * Messages in: 'refresh' (read now, unless a read is under way: after a write that changed what
+ * it shows), 'stop' (finish the read under way, close the app, end).
  */
 import { platform, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -61,6 +63,10 @@ function tick(): void {
 }
 
 port.on('message', (message) => {
+  if (message === 'refresh' && !stopping && !reading) {
+    clearTimeout(timer);
+    tick();
+  }
   if (message !== 'stop' || stopping) return;
   stopping = true;
   clearTimeout(timer);

@@ -50,6 +50,11 @@ export class SnapshotRefresher {
     }
   }
 
+  /** Asks for a read now rather than at the next tick (none when one is under way). */
+  refreshNow(): void {
+    this.thread?.postMessage('refresh');
+  }
+
   /** Asks the thread to finish its read and close the storage; waits for it (at most 10 s). */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -82,7 +87,7 @@ export class SnapshotRefresher {
       else this.handlers.failed(asError(m.error));
     });
     thread.on('error', (error) => {
-      const message = `The metrics reader stopped: ${error.message}`;
+      const message = `The queue-state reader stopped: ${error.message}`;
       if (settleFirst({ type: 'error', error: { name: error.name, message } })) return;
       this.handlers.failed(new RefreshError(message));
     });

@@ -1,0 +1,3 @@
+import { apiWriteSpecs } from './api-write.specs.js';
+
+apiWriteSpecs('sqlite');
