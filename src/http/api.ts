@@ -7,6 +7,7 @@ import { failedReadRoutes } from './routes/failed-read.js';
 import { failedWriteRoutes } from './routes/failed-write.js';
 import { flowRoutes } from './routes/flow.js';
 import { historyRoutes } from './routes/history.js';
+import { integrationRoutes } from './routes/integrations.js';
 import { jobRoutes } from './routes/jobs.js';
 import { jobWriteRoutes } from './routes/jobs-write.js';
 import { overviewRoutes } from './routes/overview.js';
@@ -28,6 +29,7 @@ const ROUTES: RouteModule[] = [
   workerRoutes,
   scheduleRoutes,
   flowRoutes,
+  integrationRoutes,
   failedWriteRoutes,
   jobWriteRoutes,
   dispatchRoutes,

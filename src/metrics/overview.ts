@@ -1,15 +1,14 @@
 import type { Knex } from 'knex';
-import type { QueueDriver } from '../queue/driver.js';
-import { queueReport, type QueueReport } from '../queue/sizes.js';
+import type { QueueReport } from '../queue/sizes.js';
 import { workersReport } from '../workers/report.js';
 import { quantileOf } from './buckets.js';
 import { metricsSeries, type MinuteTotals } from './store.js';
 
 /** The dashboard's first page: queues, counts, and per-minute charts from job_metrics. */
 export interface Overview {
-  /** `queue:size --json` rows. */
+  /** `queue:size --json` rows, as given (the dashboard's snapshot: counting is not per request). */
   queues: QueueReport[];
-  /** Failed jobs stored for the driver's connection. */
+  /** The queues' failed jobs, summed. */
   failed: number;
   /** Registered workers with a recent heartbeat (not stale). */
   workers: number;
@@ -37,15 +36,17 @@ export interface SeriesPoint {
   runtimeP95Ms: number | null;
 }
 
-/** The overview from `since` (epoch ms, rounded down to its minute) to now. */
+/**
+ * The overview of `queues` (counted elsewhere) with the workers and the metrics from `since`
+ * (epoch ms, rounded down to its minute) to now.
+ */
 export async function readOverview(
-  driver: QueueDriver,
   knex: Knex,
+  queues: QueueReport[],
   since: number,
 ): Promise<Overview> {
   const minute = Math.floor(since / 60_000) * 60_000;
-  const [queues, workers, minutes] = await Promise.all([
-    queueReport(driver, knex, []),
+  const [workers, minutes] = await Promise.all([
     workersReport(knex),
     metricsSeries(knex, { since: minute }),
   ]);

@@ -10,7 +10,8 @@ const MAX_OVERVIEW_MS = 7 * 24 * 3_600_000;
 
 /**
  * GET /api/overview?since=1h: `{ queues, failed, workers, totals, series }` (src/metrics/
- * overview.ts); `since` a duration back from now, at most 7d.
+ * overview.ts); `since` a duration back from now, at most 7d. `queues` and `failed` are the
+ * snapshot's (src/http/snapshot.ts; header `X-Read-At` says when, epoch ms).
  */
 export const overviewRoutes: RouteModule = (api, deps) => {
   api.get('/overview', async (c) => {
@@ -18,8 +19,10 @@ export const overviewRoutes: RouteModule = (api, deps) => {
     if (back <= 0 || back > MAX_OVERVIEW_MS) {
       throw badParam('since', c.req.query('since') ?? '', 'a duration from 1s to 7d');
     }
-    const driver = await deps.app.queues().get(deps.connection);
+    // Queue counts are the snapshot's (a few seconds old at most): no request counts jobs.
+    const snapshot = await deps.snapshot.get();
     const knex = (await deps.app.db()).knex;
-    return c.json(await readOverview(driver, knex, Date.now() - back));
+    c.header('X-Read-At', String(snapshot.at));
+    return c.json(await readOverview(knex, snapshot.queues, Date.now() - back));
   });
 };

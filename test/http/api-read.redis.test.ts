@@ -1,0 +1,3 @@
+import { apiReadSpecs } from './api-read.specs.js';
+
+apiReadSpecs('redis');
