@@ -3,6 +3,7 @@
  * Each backend's file calls these with its storage; every case uses queues of its own.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait.js';
 import type { AppBackend, TestApp } from '../helpers/app.js';
 import {
   launchBrowser,
@@ -135,8 +136,7 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
 
     await page.getByTestId(`failed-${id}`).waitFor({ state: 'detached', timeout: 10_000 });
     expect(await rows.count()).toBe(2);
-    const queues = await apiGet<QueueRow[]>(server.url, 'queues');
-    expect(queues.find((q) => q.queue === 'retry')).toMatchObject({ pending: 1, failed: 2 });
+    await expectQueueCounts(server.url, 'retry', { pending: 1, failed: 2 });
   });
 
   it('retries every failed job of a queue after asking once more', async () => {
@@ -150,8 +150,7 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
 
     await waitForText(page, '[role=status]', 'Retried 2.');
     await waitForText(page, 'main', 'No failed job matches.');
-    const queues = await apiGet<QueueRow[]>(server.url, 'queues');
-    expect(queues.find((q) => q.queue === 'bulk')).toMatchObject({ pending: 2, failed: 0 });
+    await expectQueueCounts(server.url, 'bulk', { pending: 2, failed: 0 });
   });
 
   it('pauses a queue with a click and resumes it', async () => {
@@ -236,4 +235,26 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
       ]);
     });
   });
+}
+
+/**
+ * Waits until GET /api/queues shows `counts` for `queue`: the counts come from the reader
+ * thread's snapshot, which reads again just after a write, not within the write's request.
+ */
+async function expectQueueCounts(
+  url: string,
+  queue: string,
+  counts: Partial<Record<'pending' | 'delayed' | 'reserved' | 'failed', number>>,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const queues = await apiGet<QueueRow[]>(url, 'queues');
+      expect(queues.find((q) => q.queue === queue)).toMatchObject(counts);
+      return true;
+    },
+    {
+      timeoutMs: 10_000,
+      message: `the counts of queue ${queue} did not become ${JSON.stringify(counts)}`,
+    },
+  );
 }

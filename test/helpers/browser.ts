@@ -8,7 +8,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createDashboardHandler, type DashboardOptions } from '../../src/http/handler.js';
+import { pathToFileURL } from 'node:url';
+import type * as HandlerModule from '../../src/http/handler.js';
+import type { DashboardOptions } from '../../src/http/handler.js';
+import { REPO_ROOT } from './cli.js';
 import { onPath } from './tools.js';
 import { tempDir } from './services.js';
 
@@ -101,6 +104,10 @@ export async function startDashboard(
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${value}`);
   writeFileSync(path.join(cwd, '.env'), `${lines.join('\n')}\n`);
+  // The built handler, as `run serve` runs it: its queue-state reader is a worker thread started
+  // from the built file next to it in dist/, which the sources vitest runs do not have.
+  const built = pathToFileURL(path.join(REPO_ROOT, 'dist/src/http/handler.js')).href;
+  const { createDashboardHandler } = (await import(built)) as typeof HandlerModule;
   const handler = createDashboardHandler({ cwd, ...options });
   const server = http.createServer(handler);
   await new Promise<void>((resolve, reject) => {
