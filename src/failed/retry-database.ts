@@ -82,6 +82,9 @@ async function move(trx: Knex.Transaction, item: Item, now: string): Promise<str
       attempts: 0,
       max_tries: job.maxTries,
       available_at: trx.raw(now),
+      // It joins the ready line now, as a push would: behind the jobs already waiting, and
+      // within the ready_at stretch listPage reads for its state (job-page-walk.ts).
+      ready_at: trx.raw(`${now} * 1000`),
       unique_key: job.unique?.key ?? null,
       unique_for_ms: job.unique?.forMs ?? null,
       tags: storedTags(job.tags),

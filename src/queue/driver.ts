@@ -161,13 +161,33 @@ export interface JobPageQuery {
 
 /**
  * One keyset page: `next` is the cursor of the page after, null once nothing follows. A page
- * may hold fewer than `limit` rows and still have a `next` (a driver that reads a bounded
- * window of jobs per page to match a tag).
+ * may hold fewer than `limit` rows, even none, and still have a `next`: each request reads a
+ * bounded window of jobs (LIST_PAGE_WINDOW), and a filter that matches few jobs may find fewer
+ * than `limit` in it. Follow `next` to look further; a `next` may also lead to an empty last
+ * page.
  */
 export interface JobPage {
   jobs: JobRow[];
   next: string | null;
 }
+
+/**
+ * The most index entries one `listPage` request of an SQL driver reads (jobs_ready_idx, walked
+ * from the cursor), whatever its filters: the request answers with the matches found among
+ * them and, when the queue goes on, a `next` at the last entry read. Issue 17 asks that no
+ * request scans a queue: 2,000 entries (and the rows a tag or name filter reads with them)
+ * cost a few milliseconds on SQLite and PostgreSQL. At least `limit + 1` entries are read.
+ * Redis reads at most 1,000 jobs a page (EXAMINED in src/queue/redis/redis-page.ts: each is a
+ * hash read).
+ */
+export const LIST_PAGE_WINDOW = 2_000;
+
+/**
+ * The most priorities of a queue one `listPage` request of an SQL driver visits. Finding the
+ * next priority is one index probe, but each costs statements (round trips on PostgreSQL), and
+ * a queue may use up to 2,097,151 priorities.
+ */
+export const LIST_PAGE_PRIORITIES = 32;
 
 /** A `listPage` cursor this driver did not make (or of a queue it does not fit). */
 export class InvalidCursorError extends Error {
@@ -344,6 +364,15 @@ export interface QueueDriver {
    * (priority, then the ready line); Redis in run order per structure (held, waiting,
    * prioritized, then delayed by due time), priorities not merged across them. Throws
    * InvalidCursorError for an `after` it did not make.
+   *
+   * Every request is bounded: it reads at most LIST_PAGE_WINDOW index entries and visits at most
+   * LIST_PAGE_PRIORITIES priorities on SQL storage (Redis: 1,000 jobs), then returns what
+   * matched so far (at most `limit` jobs; fewer, or none, when the filter matches rarely) and a
+   * `next` at the last entry read. Paging on with `next` until it is null sees every job that
+   * stays in the queue and matches throughout exactly once: no duplicates, no gaps. On SQL
+   * storage `state: 'delayed'` and `'pending'` are ranges of the index (job-page-walk.ts), so
+   * their pages come back full however long the queue is; a tag, a name or `reserved` are
+   * checked job by job within the window.
    */
   listPage(queue: string, query: JobPageQuery): Promise<JobPage>;
   /** Deletes every job of a queue that no worker holds; returns how many. */

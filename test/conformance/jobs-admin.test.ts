@@ -1,15 +1,19 @@
 /**
  * Live-job operations on every driver (issue 15, docs/lifecycle.md): tags stored with a job and
  * handed back by its claim with readyAt, find, promote, remove (never a held job), fenced
- * progress writes, listings by tag, and ctx.progress from a running handler.
+ * progress writes, listings by tag, keyset pages (bounded windows: issue 17), and
+ * ctx.progress from a running handler.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob } from '../../src/jobs/define.js';
 import {
   InvalidCursorError,
+  LIST_PAGE_WINDOW,
+  type JobPage,
   type JobPageQuery,
   type JobState,
   type Lease,
+  type NewJob,
   type QueueDriver,
 } from '../../src/queue/driver.js';
 import { EXIT } from '../../src/worker/options.js';
@@ -63,6 +67,24 @@ function recordingProgress(driver: QueueDriver) {
     },
   });
   return { driver: spy, writes };
+}
+
+/** Every page of a listing, following `next` (bounded: a listing that never ends fails). */
+async function everyPage(
+  driver: QueueDriver,
+  queue: string,
+  query: Omit<JobPageQuery, 'after'>,
+): Promise<JobPage[]> {
+  const pages: JobPage[] = [];
+  let after: string | undefined;
+  for (let n = 0; n < 50; n++) {
+    const page = await driver.listPage(queue, { ...query, after });
+    expect(page.jobs.length).toBeLessThanOrEqual(query.limit);
+    pages.push(page);
+    if (page.next === null) return pages;
+    after = page.next;
+  }
+  throw new Error('no last page after 50');
 }
 
 for (const d of drivers) {
@@ -293,6 +315,81 @@ for (const d of drivers) {
       await expect(driver.listPage(q, { limit: 2, after: 'garbage' })).rejects.toThrow(
         InvalidCursorError,
       );
+    });
+
+    it('pages delayed and pending jobs across priorities exactly, every page full until the last', async () => {
+      const { driver } = harness();
+      const q = queue();
+      // Three priorities, pending and delayed jobs pushed in turn (a delayed job's place in the
+      // ready line is its due time: after the pending ones of its priority).
+      const jobs: Array<Partial<NewJob>> = [];
+      for (let i = 0; i < 24; i++) {
+        jobs.push({
+          queue: q,
+          priority: [5, 0, -3][i % 3],
+          delayMs: i % 2 === 0 ? 3_600_000 * (24 - i) : 0,
+        });
+      }
+      for (const job of jobs) await pushOne(driver, job);
+      await driver.claim([q], 2, LEASE);
+      for (const state of ['delayed', 'pending'] as const) {
+        const expected = (await driver.list(q, state, 0, 100)).map((r) => r.id);
+        expect(expected.length).toBeGreaterThanOrEqual(10);
+        const pages = await everyPage(driver, q, { state, limit: 3 });
+        const paged = pages.flatMap((p) => p.jobs.map((j) => j.id));
+        expect(new Set(paged).size).toBe(paged.length);
+        if (driver.connection === 'redis') {
+          expect([...paged].sort()).toEqual([...expected].sort());
+        } else {
+          expect(paged).toEqual(expected);
+          // A state is a stretch of each priority's entries: no page comes back short.
+          for (const page of pages.slice(0, -1)) expect(page.jobs).toHaveLength(3);
+        }
+        for (const page of pages) expect(page.jobs.every((j) => j.state === state)).toBe(true);
+      }
+    });
+
+    it('finds a rare tag in a queue longer than a page window by paging on: short pages with a next, no duplicate, no gap', async () => {
+      const { driver } = harness();
+      const q = queue();
+      const total = LIST_PAGE_WINDOW + 500;
+      const rare = new Set([10, LIST_PAGE_WINDOW + 300, LIST_PAGE_WINDOW + 450]);
+      const batch = Array.from({ length: total }, (_, i) =>
+        newJob({
+          queue: q,
+          tags: rare.has(i) ? ['rare'] : ['common'],
+          name: rare.has(i) ? 'conformance.other' : 'conformance.noop',
+        }),
+      );
+      const ids = (await driver.push(batch)).map((r) => r.id);
+      const tagged = ids.filter((_, i) => rare.has(i));
+      const later = (
+        await driver.push([1, 2].map((h) => newJob({ queue: q, delayMs: h * 3_600_000 })))
+      ).map((r) => r.id);
+
+      // Delayed jobs behind a window's worth of pending ones: a range of the index, found at once.
+      expect(await driver.listPage(q, { state: 'delayed', limit: 5 })).toMatchObject({
+        jobs: later.map((id) => ({ id })),
+        next: null,
+      });
+
+      for (const query of [
+        { tag: 'rare' },
+        { name: 'conformance.other' },
+        { tag: 'rare', state: 'pending' as const },
+      ]) {
+        const pages = await everyPage(driver, q, { ...query, limit: 2 });
+        const paged = pages.flatMap((p) => p.jobs.map((j) => j.id));
+        expect(paged).toEqual(tagged);
+        // The window bound: the first page stops after the window, with only the match it held.
+        expect(pages[0]!.jobs.map((j) => j.id)).toEqual([tagged[0]]);
+        expect(pages[0]!.next).not.toBeNull();
+        expect(pages.length).toBeGreaterThan(1);
+      }
+      // A common filter fills its pages, never past `limit`.
+      const page = await driver.listPage(q, { tag: 'common', limit: 5 });
+      expect(page.jobs.map((j) => j.id)).toEqual(ids.slice(0, 5));
+      expect(page.next).not.toBeNull();
     });
 
     it('stores ctx.progress from a running handler, at most about 4 writes a second', async () => {

@@ -12,8 +12,8 @@ const STATES: readonly JobState[] = ['pending', 'delayed', 'reserved'];
 /**
  * GET /api/jobs?queue=Q&state=pending|delayed|reserved&tag=T&name=N&limit=50&after=CURSOR:
  * a queue's live jobs by keyset, `{ jobs: jobJson[], next: cursor | null }` (jobJson is
- * `queue:list --json`'s row). `queue` is required. A page may be short and still have a `next`
- * on Redis with a tag or name (QueueDriver.listPage).
+ * `queue:list --json`'s row). `queue` is required. A request reads a bounded window of the
+ * queue, so a page may be short, or empty, and still have a `next` (QueueDriver.listPage).
  *
  * GET /api/jobs/{id}: the `queue:show ID --json` object: a live job, or a finished one from the
  * history with its timeline; 404 when no job has the id.

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { JobPage, JobPageQuery, JobRow, JobState, QueueSizes } from '../driver.js';
-import { pageOf, parseJobCursor } from './job-keyset.js';
+import { ABOVE_PRIORITIES, walkPage, type PageReader, type Stretch } from './job-page-walk.js';
 import type { Row } from './postgres-settle.js';
 import { SQL } from './postgres-sql.js';
 import { toRow } from './rows.js';
@@ -57,30 +57,29 @@ export async function listJobPage(
   queue: string,
   query: JobPageQuery,
 ): Promise<JobPage> {
-  const s = query.state ?? null;
-  const t = query.tag ?? null;
-  const n = query.name ?? null;
-  const filter = [s, s, s, s, t, t, n, n];
-  const more = query.limit + 1;
-  const found =
-    query.after === undefined
-      ? await rows(knex, SQL.pageFirst, [queue, ...filter, more])
-      : await pageAfter(knex, queue, parseJobCursor(query.after), filter, more);
-  return pageOf(found, query.limit, (r) => toRow(r, Number(r.now)));
+  const now = Number((await rows(knex, SQL.now, []))[0]!.now);
+  const filter = [now, query.state ?? null, query.tag ?? null, query.name ?? null];
+  const { rows: found, next } = await walkPage(pageReader(knex, queue, filter), query, now);
+  return { jobs: found.map((r) => toRow(r, now)), next };
 }
 
-function pageAfter(
-  knex: Knex,
-  queue: string,
-  key: ReturnType<typeof parseJobCursor>,
-  filter: unknown[],
-  more: number,
-): Promise<Row[]> {
-  return rows(knex, SQL.pageAfter, [
-    ...[queue, key.priority, key.readyAt, key.id, ...filter, more],
-    ...[queue, key.priority, ...filter, more],
-    more,
-  ]);
+/** listPage's statements on PostgreSQL for one request; `filter` PAGE_FILTER_VALUES'. */
+function pageReader(knex: Knex, queue: string, filter: unknown[]): PageReader<Row> {
+  const at = (s: Stretch) => [queue, s.priority, s.readyAt, s.id];
+  return {
+    async topPriority(below) {
+      const [row] = await rows(knex, SQL.pageTop, [queue, below ?? ABOVE_PRIORITIES]);
+      return row?.priority == null ? null : Number(row.priority);
+    },
+    async edge(s, count) {
+      const [row] = await rows(knex, SQL.pageEdge, [...at(s), s.below, count]);
+      if (!row) return { n: 0, readyAt: 0, id: 0 };
+      return { n: Number(row.n), readyAt: Number(row.readyAt), id: Number(row.id) };
+    },
+    matches(s, last, want) {
+      return rows(knex, SQL.pageRows, [...filter, ...at(s), last.readyAt, last.id, want]);
+    },
+  };
 }
 
 /** Deletes a queue's jobs that no live lease holds and frees their unique keys, at one commit. */

@@ -7,14 +7,17 @@ import { READY_AT_BEHIND, RECLAIM_SET, sqlString } from './reclaim.js';
  */
 export const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
-/** listPage's filters on state, tag and name, against `clock.now`; placeholders state ×4,
- * tag ×2, name ×2. */
-const PAGE_FILTER = `(?::text is null
-            or (?::text = 'pending' and available_at <= clock.now)
-            or (?::text = 'delayed' and available_at > clock.now and reserved_at is null)
-            or (?::text = 'reserved' and available_at > clock.now and reserved_at is not null))
-       and (?::text is null or tags::jsonb @> jsonb_build_array(?::text))
-       and (?::text is null or name = ?::text)`;
+/**
+ * listPage's filters on state, tag and name, against the columns of `f`: PAGE_FILTER_VALUES,
+ * whose placeholders are now (epoch ms), state, tag, name.
+ */
+const PAGE_FILTER_VALUES = `(select ?::bigint as at_ms, ?::text as want_state, ?::text as want_tag, ?::text as want_name) as f`;
+const PAGE_FILTER = `(f.want_state is null
+            or (f.want_state = 'pending' and available_at <= f.at_ms)
+            or (f.want_state = 'delayed' and available_at > f.at_ms and reserved_at is null)
+            or (f.want_state = 'reserved' and available_at > f.at_ms and reserved_at is not null))
+       and (f.want_tag is null or tags::jsonb @> jsonb_build_array(f.want_tag))
+       and (f.want_name is null or name = f.want_name)`;
 
 /** One NOTIFY per pushing transaction wakes idle workers; the payload is the queue names. */
 export const CHANNEL = 'jobsmith_jobs';
@@ -165,30 +168,26 @@ export const SQL = {
        and (?::text is null or tags::jsonb @> jsonb_build_array(?::text))
      order by priority desc, ready_at, id
      limit ? offset ?`,
-  // listPage (job-keyset.ts): placeholders queue, filter (PAGE_FILTER), limit.
-  pageFirst: `
-    with clock as materialized (select ${NOW} as now)
-    select jobs.*, clock.now from jobs, clock
-     where queue = ? and ${PAGE_FILTER}
-     order by priority desc, ready_at, id
-     limit ?`,
-  // The page after a job: the rest of its priority, then the lower ones, each an ordered walk
-  // of jobs_ready_idx from the key on (one OR of both would walk the queue from its start).
-  // Placeholders: queue, priority, ready_at, id, filter, limit, then queue, priority, filter,
-  // limit, then limit.
-  pageAfter: `
-    with clock as materialized (select ${NOW} as now)
-    select * from (
-      (select jobs.*, clock.now from jobs, clock
-        where queue = ? and priority = ? and (ready_at, id) > (?, ?) and ${PAGE_FILTER}
-        order by ready_at, id limit ?)
-      union all
-      (select jobs.*, clock.now from jobs, clock
-        where queue = ? and priority < ? and ${PAGE_FILTER}
-        order by priority desc, ready_at, id limit ?)
-    ) as page
-    order by priority desc, ready_at, id
-    limit ?`,
+  // listPage (job-page-walk.ts), each a seek of jobs_ready_idx. The queue's highest priority
+  // below a bound; placeholders queue, bound.
+  pageTop: `select max(priority) as priority from jobs where queue = ? and priority < ?`,
+  // Where the first entries of a stretch of one priority end (an index-only scan); placeholders
+  // queue, priority, ready_at, id (the exclusive start), ready_at's bound, count.
+  pageEdge: `
+    with stretch as (
+      select ready_at, id from jobs
+       where queue = ? and priority = ? and (ready_at, id) > (?::bigint, ?::bigint)
+         and ready_at < ?::bigint
+       order by ready_at, id limit ?)
+    select (select count(*) from stretch) as n, ready_at as "readyAt", id from stretch
+     order by ready_at desc, id desc limit 1`,
+  // The stretch's rows through its edge that pass the filters; placeholders PAGE_FILTER_VALUES,
+  // queue, priority, ready_at, id (the exclusive start), ready_at, id (the edge), limit.
+  pageRows: `
+    select jobs.* from jobs, ${PAGE_FILTER_VALUES}
+     where queue = ? and priority = ? and (ready_at, id) > (?::bigint, ?::bigint)
+       and (ready_at, id) <= (?::bigint, ?::bigint) and ${PAGE_FILTER}
+     order by ready_at, id limit ?`,
   clearQueue: `
     delete from jobs where queue = ? and (reserved_at is null or available_at <= ${NOW})
     returning id`,

@@ -25,7 +25,8 @@ import { failedJobRow } from '../../failed/record.js';
 import { wholeMs } from '../../util/whole.js';
 import { storableError, storableJob, storableRecord } from '../storable.js';
 import { claimOrder, toClaimed, toRow, uniqueOf, untilDue } from './rows.js';
-import { pageOf, parseJobCursor, type JobKey } from './job-keyset.js';
+import { walkPage } from './job-page-walk.js';
+import { sqlitePageReader } from './sqlite-page.js';
 import { capped } from '../claim-caps.js';
 import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
@@ -390,20 +391,14 @@ export class SqliteQueue implements QueueDriver {
 
   async listPage(queue: string, query: JobPageQuery): Promise<JobPage> {
     const now = this.now();
-    const base = {
-      queue,
+    const reader = sqlitePageReader(this.sql, queue, {
       now,
       state: query.state ?? null,
       tag: query.tag ?? null,
       name: query.name ?? null,
-    };
-    const limit = query.limit + 1;
-    const rows = (
-      query.after === undefined
-        ? this.sql.pageFirst.all({ ...base, limit })
-        : this.sql.pageAfter.all({ ...base, limit, ...keyParams(parseJobCursor(query.after)) })
-    ) as Array<Record<string, unknown>>;
-    return pageOf(rows, query.limit, (r) => toRow(r, now));
+    });
+    const { rows, next } = await walkPage(reader, query, now);
+    return { jobs: rows.map((r) => toRow(r, now)), next };
   }
 
   // Live-job operations: src/queue/admin/sqlite-admin.ts.
@@ -457,9 +452,4 @@ export class SqliteQueue implements QueueDriver {
     this.walWatch.close();
     if (this.db.open) this.db.close();
   }
-}
-
-/** A keyset's values as the named parameters of `pageAfter`. */
-function keyParams(key: JobKey) {
-  return { priority: key.priority, ready_at: key.readyAt, id: key.id };
 }

@@ -89,27 +89,25 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
          and (@tag is null or exists (select 1 from json_each(jobs.tags) where value = @tag))
        order by priority desc, ready_at, id
        limit @limit offset @offset`),
-    // listPage (job-keyset.ts): the first page, then the page after a key: the rest of its
-    // priority, then the lower ones, each an ordered walk of jobs_ready_idx from the key on.
-    pageFirst: db.prepare(`
+    // listPage (job-page-walk.ts), each a seek of jobs_ready_idx: the queue's highest priority
+    // below @below; where the first @count entries of a stretch of one priority end (index
+    // only); the rows of the stretch through that end that pass the filters.
+    pageTop: db.prepare(
+      'select max(priority) as priority from jobs where queue = @queue and priority < @below',
+    ),
+    pageEdge: db.prepare(`
+      with stretch as (
+        select ready_at, id from jobs
+         where queue = @queue and priority = @priority and (ready_at, id) > (@ready_at, @id)
+           and ready_at < @below
+         order by ready_at, id limit @count)
+      select (select count(*) from stretch) as n, ready_at as readyAt, id from stretch
+       order by ready_at desc, id desc limit 1`),
+    pageRows: db.prepare(`
       select * from jobs
-       where queue = @queue and ${PAGE_FILTER}
-       order by priority desc, ready_at, id
-       limit @limit`),
-    pageAfter: db.prepare(`
-      select * from (
-        select * from (
-          select * from jobs
-           where queue = @queue and priority = @priority and (ready_at, id) > (@ready_at, @id)
-             and ${PAGE_FILTER}
-           order by ready_at, id limit @limit)
-        union all
-        select * from (
-          select * from jobs
-           where queue = @queue and priority < @priority and ${PAGE_FILTER}
-           order by priority desc, ready_at, id limit @limit))
-       order by priority desc, ready_at, id
-       limit @limit`),
+       where queue = @queue and priority = @priority and (ready_at, id) > (@ready_at, @id)
+         and (ready_at, id) <= (@last_ready_at, @last_id) and ${PAGE_FILTER}
+       order by ready_at, id limit @want`),
     // Jobs a worker holds (a live lease) are left alone; their worker settles them.
     clearQueue: db.prepare(
       'delete from jobs where queue = @queue and (reserved_at is null or available_at <= @now)',
@@ -137,8 +135,9 @@ type StatementName =
   | 'queueNames'
   | 'nextDue'
   | 'list'
-  | 'pageFirst'
-  | 'pageAfter'
+  | 'pageTop'
+  | 'pageEdge'
+  | 'pageRows'
   | 'clearQueue';
 
 export type Statements = Record<StatementName, BetterSqlite3.Statement>;

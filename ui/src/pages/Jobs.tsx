@@ -70,7 +70,9 @@ export function Jobs({ route }: { route: Route }) {
       <ErrorNote error={error ?? queues.error} />
       {!queue && queues.data && <p class="muted">No queue holds jobs yet.</p>}
       {queue && !data && !error && <Loading />}
-      {data && <JobTable rows={data.rows} finished={filters.state === 'finished'} />}
+      {data && (
+        <JobTable rows={data.rows} finished={filters.state === 'finished'} more={!!data.next} />
+      )}
       <Pager next={data?.next} after={after} go={go} />
     </>
   );
@@ -102,8 +104,19 @@ async function loadJobs(f: {
   return { rows, next: page.next };
 }
 
-function JobTable({ rows, finished }: { rows: Row[]; finished: boolean }) {
-  if (rows.length === 0) return <p class="muted">No job matches.</p>;
+/**
+ * A page is read from a bounded stretch of the queue (issue 17: no request scans it all), so a
+ * filter that matches rarely can give a short or empty page that still has a next one.
+ */
+function JobTable(props: { rows: Row[]; finished: boolean; more: boolean }) {
+  const { rows, finished, more } = props;
+  if (rows.length === 0) {
+    return more ? (
+      <p class="muted">No matches in this stretch of the queue; Next page looks further.</p>
+    ) : (
+      <p class="muted">No job matches.</p>
+    );
+  }
   return (
     <table aria-label="Jobs">
       <thead>
