@@ -222,10 +222,12 @@ describe('parseEnv', () => {
     );
   });
 
-  it('refuses a DASHBOARD_TOKEN too short to guess at, saying how to make one', () => {
+  it('refuses a DASHBOARD_TOKEN too short to guess at, saying how to make one, never showing it', () => {
     const message = catchError(() => parseEnv({ DASHBOARD_TOKEN: 'hunter2' })).message;
     expect(message).toContain('DASHBOARD_TOKEN');
     expect(message).toContain('at least 16 characters (run: openssl rand -hex 32)');
+    // Not even here, before any CLI masking: an app embedding the dashboard logs this error.
+    expect(message).not.toContain('hunter2');
     expect(parseEnv({ DASHBOARD_TOKEN: 'a'.repeat(32), DASHBOARD_READ_ONLY: 'yes' })).toMatchObject(
       {
         DASHBOARD_TOKEN: 'a'.repeat(32),

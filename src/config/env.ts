@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { redact } from '../logging/redact.js';
+import { isSecretSetting } from '../logging/secrets.js';
 import { MAX_TIMER_HELP, MAX_TIMER_MS, MAX_WAIT_MS } from '../jobs/limits.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
 import { queueVariableProblems } from './queue-policies.js';
@@ -230,7 +232,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
           issue.code === 'invalid_enum_value'
             ? `one of: ${issue.options.join(', ')}`
             : issue.message;
-        return `${name}=${JSON.stringify(input[name] ?? '')} is not valid; expected ${allowed}.`;
+        return `${name}=${JSON.stringify(shownValue(name, input[name] ?? ''))} is not valid; expected ${allowed}.`;
       });
   // QUEUE_<NAME>_TRIES and the like: their names are the app's queues, not a fixed list.
   lines.push(...queueVariableProblems(raw));
@@ -247,4 +249,14 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     });
   }
   return env;
+}
+
+/**
+ * A refused value as the message shows it: a secret setting's never (the message reaches an
+ * app's own log when it embeds jobsmith, where the CLI's masking does not run), a URL's password
+ * masked, anything else as given.
+ */
+function shownValue(name: string, value: string): string {
+  if (isSecretSetting(name)) return '***';
+  return redact(value);
 }

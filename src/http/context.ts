@@ -14,6 +14,8 @@ export interface DashboardDeps {
    * for anything that counts rows (a request never does).
    */
   snapshot: DashboardSnapshot;
+  /** Host names answered besides loopback while DASHBOARD_TOKEN is unset (DashboardOptions). */
+  allowedHosts?: readonly string[];
   /** Unexpected errors (a 500), for the log; their details never reach the response. */
   onError?: (error: Error) => void;
 }

@@ -7,7 +7,7 @@ import type { DashboardDeps } from './context.js';
 import { errorBody } from './errors.js';
 import { DashboardSnapshot } from './snapshot.js';
 import { redirectMountRoot, servePages } from './static.js';
-import { requireCsrf, requireToken } from './security.js';
+import { requireCsrf, requireKnownHost, requireToken } from './security.js';
 
 export interface DashboardOptions {
   /**
@@ -27,6 +27,14 @@ export interface DashboardOptions {
    * @defaultValue ''
    */
   basePath?: string;
+  /**
+   * Host names (without port) the dashboard answers besides loopback when DASHBOARD_TOKEN is not
+   * set: mounted in an app behind its own login, `['admin.example.com']`. Without a token every
+   * other Host gets 403 `host_not_allowed` (a page of any site could otherwise reach a local
+   * dashboard by pointing its name at 127.0.0.1). With a token, every host is answered.
+   * @defaultValue []
+   */
+  allowedHosts?: string[];
   /** Unexpected errors (500s), for your log. */
   onError?: (error: Error) => void;
 }
@@ -55,12 +63,16 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
     readOnly: options.readOnly ?? app.env.DASHBOARD_READ_ONLY ?? false,
     connection: options.connection,
     snapshot,
+    allowedHosts: options.allowedHosts,
     onError: options.onError,
   };
   const root = createDashboardApp(deps, options.basePath ?? '');
   const listener = getRequestListener(root.fetch);
-  const handler = (req: IncomingMessage, res: ServerResponse) =>
-    void (redirectMountRoot(req, res) || listener(req, res));
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (redirectMountRoot(req, res)) return;
+    if (bodyAlreadyRead(req)) return answerBodyAlreadyRead(res);
+    void listener(req, res);
+  };
   return Object.assign(handler, {
     fetch: root.fetch,
     close: async () => {
@@ -75,6 +87,7 @@ export function createDashboardApp(deps: DashboardDeps, basePath: string): Hono 
   const root = new Hono().basePath(basePath || '/');
   // Before any route, pages included: without the token nothing is answered.
   root.use('*', requireToken(deps.app.env.DASHBOARD_TOKEN));
+  root.use('*', requireKnownHost(deps.app.env.DASHBOARD_TOKEN, deps.allowedHosts));
   root.use('*', requireCsrf(deps));
   root.route('/api', createApi(deps));
   root.get('/*', servePages(basePath));
@@ -82,7 +95,34 @@ export function createDashboardApp(deps: DashboardDeps, basePath: string): Hono 
   root.notFound((c) =>
     c.req.path.startsWith(`${basePath}/api/`) || c.req.path === `${basePath}/api`
       ? c.json(errorBody('not_found', `No endpoint ${c.req.method} ${c.req.path}.`), 404)
-      : c.text('Not found', 404),
+      : c.text(notFoundText(c.req.path, basePath), 404),
   );
   return root;
+}
+
+/** Not found, with a hint when the path looks like the dashboard's under a prefix not told. */
+function notFoundText(path: string, basePath: string): string {
+  const api = path.indexOf('/api/');
+  if (api > 0 && !path.startsWith(`${basePath}/api/`)) {
+    const prefix = path.slice(0, api);
+    return `Not found: ${path}. If the dashboard is served under ${prefix}, pass basePath: '${prefix}' to createDashboardHandler (or mount it where the framework strips the prefix).`;
+  }
+  return 'Not found';
+}
+
+/**
+ * A write whose body something read before the handler (a body parser such as express.json()
+ * in front of it): Node's stream is spent, and the handler would see an empty body, which for
+ * POST /api/failed/retry would mean "no filter".
+ */
+function bodyAlreadyRead(req: IncomingMessage): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return false;
+  return (req as IncomingMessage & { body?: unknown }).body !== undefined || req.readableEnded;
+}
+
+function answerBodyAlreadyRead(res: ServerResponse): void {
+  const message =
+    "The request body was read before the dashboard saw it: a body parser (express.json(), fastify's content parsers) runs in front of it. Mount the dashboard before the body parser, or apply the parser only to your own routes.";
+  res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(errorBody('body_already_read', message)));
 }

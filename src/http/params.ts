@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { parseDuration } from '../util/duration.js';
-import { badParam } from './errors.js';
+import { nearest } from '../cli/suggest.js';
+import { badParam, HttpError } from './errors.js';
 
 /**
  * Query parameters, validated: a bad value is a 400 that names the parameter and what it
@@ -66,4 +67,20 @@ export function durationParam(c: Context, name: string): number | undefined {
     throw badParam(name, value, 'a duration such as 90 (seconds), 30s, 15m, 2h or 7d');
   }
   return ms;
+}
+
+/**
+ * 400 for a query parameter the endpoint does not take, naming the nearest one it does: a typo
+ * (`dealy=10m`) must not be dropped silently, least of all on a write.
+ */
+export function onlyParams(c: Context, accepted: readonly string[]): void {
+  for (const name of Object.keys(c.req.queries())) {
+    if (accepted.includes(name)) continue;
+    const near = nearest(name, [...accepted]);
+    throw new HttpError(
+      400,
+      'bad_request',
+      `Unknown query parameter "${name.slice(0, 40)}"${near ? ` (did you mean ${near}?)` : ''}; this endpoint takes ${accepted.join(', ')}.`,
+    );
+  }
 }

@@ -8,6 +8,10 @@ import { errorBody } from './errors.js';
  * - DASHBOARD_TOKEN: when set, every request (pages and API) carries it, as
  *   `Authorization: Bearer <token>` or as the password of basic auth (any user name: a browser
  *   asks for it with its own dialog). Else 401 with `WWW-Authenticate: Basic realm="jobsmith"`.
+ * - Host: without DASHBOARD_TOKEN, only requests addressed to this machine by name (Host
+ *   127.x.x.x, localhost, [::1]) or to a host the app allowed are answered. A site of any domain
+ *   can point its name at 127.0.0.1 (DNS rebinding) and then read and write the dashboard as
+ *   "same origin": the Host it sends is its own name, which is how it is told apart.
  * - CSRF: a write from a browser (it sends `Origin` or `Sec-Fetch-Site`) carries the header
  *   `X-CSRF-Token` with the token GET /api/session gives, and comes from the dashboard's own
  *   host. A page of another site can send neither: reading /api/session needs CORS, which the
@@ -61,6 +65,48 @@ export function requireToken(token: string | undefined): MiddlewareHandler {
         ? 'This dashboard needs its token (DASHBOARD_TOKEN): send Authorization: Bearer <token>, or basic auth with the token as password.'
         : 'The token is wrong: send the DASHBOARD_TOKEN the dashboard was started with.';
     return c.json(errorBody('unauthorized', message), 401);
+  };
+}
+
+/** Host names a loopback address or localhost (`localhost`, `x.localhost`, 127.0.0.0/8, ::1). */
+export function isLoopbackHost(hostname: string): boolean {
+  const name = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    name === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+  );
+}
+
+/**
+ * Without a token: 403 `host_not_allowed` unless the request's Host is loopback or one of
+ * `allowedHosts` (names, compared without the port, case-insensitively). With a token, nothing:
+ * the token is the guard, and a rebinding page cannot send it.
+ */
+export function requireKnownHost(
+  token: string | undefined,
+  allowedHosts: readonly string[] = [],
+): MiddlewareHandler {
+  const allowed = new Set(allowedHosts.map((h) => h.toLowerCase()));
+  return async (c, next) => {
+    if (token !== undefined) return next();
+    // A Fetch-API request (the handler's fetch) carries its host in the URL, not in a header.
+    const host = c.req.header('host') ?? new URL(c.req.url).host;
+    let hostname: string;
+    try {
+      hostname = new URL(`http://${host}`).hostname;
+    } catch {
+      hostname = '';
+    }
+    if (hostname !== '' && (isLoopbackHost(hostname) || allowed.has(hostname.toLowerCase()))) {
+      return next();
+    }
+    const message = `This dashboard has no DASHBOARD_TOKEN, so it answers only requests addressed to this machine (127.0.0.1, localhost, [::1]); this one was addressed to "${host.slice(0, 100)}". Set DASHBOARD_TOKEN, or list the name in createDashboardHandler({ allowedHosts }).`;
+    return c.json(errorBody('host_not_allowed', message), 403);
   };
 }
 

@@ -20,7 +20,11 @@ export interface Overview {
     retried: number;
     cancelled: number;
   };
-  /** One point per minute with any metrics, oldest first. */
+  /**
+   * One point per minute from `since` to now, oldest first: a minute without jobs is a point of
+   * zeros (and null runtimes), so a chart spans the whole window and shows quiet minutes as 0
+   * rather than a line drawn between busy ones.
+   */
   series: SeriesPoint[];
 }
 
@@ -44,6 +48,7 @@ export async function readOverview(
   knex: Knex,
   queues: QueueReport[],
   since: number,
+  now = Date.now(),
 ): Promise<Overview> {
   const minute = Math.floor(since / 60_000) * 60_000;
   const [workers, minutes] = await Promise.all([
@@ -59,8 +64,29 @@ export async function readOverview(
     failed: queues.reduce((sum, q) => sum + q.failed, 0),
     workers: workers.filter((w) => !w.stale).length,
     totals,
-    series: minutes.map(point),
+    series: everyMinute(minutes, minute, Math.floor(now / 60_000) * 60_000),
   };
+}
+
+function everyMinute(minutes: MinuteTotals[], first: number, last: number): SeriesPoint[] {
+  const byMinute = new Map(minutes.map((m) => [m.minute, m]));
+  const points: SeriesPoint[] = [];
+  for (let at = first; at <= last; at += 60_000) {
+    const m = byMinute.get(at);
+    points.push(
+      m
+        ? point(m)
+        : {
+            minute: new Date(at).toISOString(),
+            processed: 0,
+            succeeded: 0,
+            failed: 0,
+            runtimeAvgMs: null,
+            runtimeP95Ms: null,
+          },
+    );
+  }
+  return points;
 }
 
 function point(m: MinuteTotals): SeriesPoint {

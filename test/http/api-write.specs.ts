@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { App } from '../../src/cli/app.js';
+import { pausedQueues } from '../../src/queue/control.js';
 import { DatabaseFailedJobStore } from '../../src/failed/store.js';
 import { createDashboardApp } from '../../src/http/handler.js';
 import { DashboardSnapshot } from '../../src/http/snapshot.js';
@@ -70,10 +71,10 @@ export function apiWriteSpecs(backend: AppBackend): void {
     const call = async (
       method: string,
       url: string,
-      options: { body?: unknown; headers?: Record<string, string>; on?: Hono } = {},
+      options: { body?: unknown; headers?: Record<string, string>; on?: Hono; host?: string } = {},
     ): Promise<Answer> => {
       const response = await (options.on ?? site).fetch(
-        new Request(`http://localhost${url}`, {
+        new Request(`http://${options.host ?? 'localhost'}${url}`, {
           method,
           headers: { 'content-type': 'application/json', ...options.headers },
           body:
@@ -376,6 +377,57 @@ export function apiWriteSpecs(backend: AppBackend): void {
       // Pages too, and writes: nothing is answered without the token.
       const write = await call('POST', '/api/queues/w-token/pause', { on: guarded });
       expect(write.status).toBe(401);
+    });
+
+    it('without DASHBOARD_TOKEN answers only requests addressed to this machine or an allowed host', async () => {
+      // A page of evil.example whose name now points at 127.0.0.1 (DNS rebinding) sends its own
+      // name as the host: refused, reads and writes alike.
+      const read = await call('GET', '/api/session', { host: 'evil.example:8080' });
+      expect(read.status).toBe(403);
+      expect(read.body).toMatchObject({ error: { code: 'host_not_allowed' } });
+      expect((read.body.error as Json).message).toContain('DASHBOARD_TOKEN');
+      const write = await call('POST', '/api/queues/w-rebind/pause', { host: 'evil.example' });
+      expect(write.status).toBe(403);
+      expect(await pausedQueues((await app.db()).knex)).not.toContain('w-rebind');
+      for (const host of ['127.0.0.1:8080', 'localhost', '[::1]:8080', '127.1.2.3']) {
+        expect((await call('GET', '/api/session', { host })).status, host).toBe(200);
+      }
+      // An app that mounts it behind its own login names its host; a token opens every host.
+      const allowed = createDashboardApp(
+        { app, readOnly: false, snapshot, allowedHosts: ['admin.example.com'] },
+        '',
+      );
+      expect(
+        (await call('GET', '/api/session', { host: 'admin.example.com', on: allowed })).status,
+      ).toBe(200);
+      expect(
+        (await call('GET', '/api/session', { host: 'evil.example', on: allowed })).status,
+      ).toBe(403);
+      const guarded = createDashboardApp({ app: withToken, readOnly: false, snapshot }, '');
+      const withBearer = await call('GET', '/api/session', {
+        host: 'jobs.example.com',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        on: guarded,
+      });
+      expect(withBearer.status).toBe(200);
+    });
+
+    it('refuses to retry every failed job on an empty body: {} says so', async () => {
+      const ids = await insertFailed('w-empty-body', 2);
+      const empty = await post('/api/failed/retry');
+      expect(empty).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+      expect((empty.body.error as Json).message).toContain('{} to retry every failed job');
+      for (const id of ids) expect(await (await store()).find(String(id))).toBeDefined();
+    });
+
+    it('refuses a dispatch option it does not know, naming the nearest (a typo must not run now)', async () => {
+      const before = await driver.sizes(['mail', 'default']);
+      const answer = await post('/api/jobs/mail.send?dealy=10m', { to: 'a@example.com' });
+      expect(answer).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+      expect((answer.body.error as Json).message).toContain(
+        'Unknown query parameter "dealy" (did you mean delay?)',
+      );
+      expect(await driver.sizes(['mail', 'default'])).toEqual(before);
     });
   });
 }

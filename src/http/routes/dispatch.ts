@@ -9,7 +9,7 @@ import { queueFlag } from '../../queue/names.js';
 import { jsonBody, limitBody } from '../body.js';
 import type { RouteModule } from '../context.js';
 import { HttpError } from '../errors.js';
-import { stringParam } from '../params.js';
+import { onlyParams, stringParam } from '../params.js';
 import { fromUsage } from '../usage.js';
 
 /**
@@ -67,6 +67,7 @@ export const dispatchRoutes: RouteModule = (api, deps) => {
 
 /** The query's options, each checked as queue:dispatch checks its flag of the same name. */
 function dispatchOptions(c: Context): DispatchOptions {
+  onlyParams(c, ['delay', 'at', 'queue', 'priority', 'tries', 'tag', 'tags']);
   const value = (name: string) => stringParam(c, name);
   const options: DispatchOptions = {};
   const delay = value('delay');

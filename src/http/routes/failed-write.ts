@@ -15,11 +15,21 @@ import { fromUsage } from '../usage.js';
  * - POST /api/failed/retry, body `{ queue?, name?, since? }` (since: ISO 8601 or a duration back
  *   from now, `2h`) → `{ retried, skipped }`: every matching failed job, read and moved in pages
  *   as `queue:retry all` does (never the whole table at once); `skipped` counts those kept
- *   because their unique key is held. An empty body retries every failed job.
+ *   because their unique key is held. `{}` retries every failed job; an empty body is a 400.
  */
 export const failedWriteRoutes: RouteModule = (api, deps) => {
   api.post('/failed/retry', limitBody, async (c) => {
-    const filter = retryFilter(await jsonBody(c, {}));
+    const body = await jsonBody(c, undefined);
+    // "Retry everything" must be asked for: an empty body is more often a client that lost it
+    // (a body parser in front of a mounted dashboard) than a wish.
+    if (body === undefined) {
+      throw new HttpError(
+        400,
+        'bad_request',
+        'The body is empty: send a JSON object, {} to retry every failed job or { queue, name, since } to retry those that match.',
+      );
+    }
+    const filter = retryFilter(body);
     const counts = await retryFailedJobs(await retryDeps(deps), filter);
     deps.snapshot.refreshSoon();
     return c.json({ retried: counts.retried, skipped: counts.kept });
