@@ -80,7 +80,7 @@ export function onlyParams(c: Context, accepted: readonly string[]): void {
     throw new HttpError(
       400,
       'bad_request',
-      `Unknown query parameter "${name.slice(0, 40)}"${near ? ` (did you mean ${near}?)` : ''}; this endpoint takes ${accepted.join(', ')}.`,
+      `Unknown query parameter "${name.slice(0, 40)}"${near ? ` (did you mean ${near}?)` : ''}; ${accepted.length > 0 ? `this endpoint takes ${accepted.join(', ')}` : 'this endpoint takes none'}.`,
     );
   }
 }

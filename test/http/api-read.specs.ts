@@ -357,6 +357,15 @@ export function apiReadSpecs(backend: AppBackend): void {
         runtimeP95Ms: null,
       });
       await expectBadParam('/overview?since=30d', 'since');
+      // A misspelt filter is refused, not dropped (which would list everything).
+      const typo = await get('/failed?queu=mail');
+      expect(typo.status).toBe(400);
+      expect(typo.body).toMatchObject({
+        error: { code: 'bad_request', message: expect.stringContaining('(did you mean queue?)') },
+      });
+      expect((await get('/workers?x=1')).body).toMatchObject({
+        error: { message: expect.stringContaining('this endpoint takes none') },
+      });
       const stats = await ok<{ rows: Array<Record<string, unknown>> }>('/stats?by=job');
       expect(stats).toMatchObject({ by: 'job', rows: [{ name: 'mail.send', processed: 4 }] });
       await expectBadParam('/stats?by=minute', 'by');

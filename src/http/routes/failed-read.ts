@@ -4,7 +4,7 @@ import type { RouteModule } from '../context.js';
 import { cursorParam, encodeCursor, idCursor } from '../cursor.js';
 import { notFound } from '../errors.js';
 import { jobNameParam, queueParam, sinceParam } from '../filters.js';
-import { limitParam, stringParam } from '../params.js';
+import { limitParam, onlyParams, stringParam } from '../params.js';
 
 const FAILED_REF = /^(\d{1,15}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
@@ -20,6 +20,7 @@ const FAILED_REF = /^(\d{1,15}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
  */
 export const failedReadRoutes: RouteModule = (api, deps) => {
   api.get('/failed', async (c) => {
+    onlyParams(c, ['queue', 'name', 'since', 'search', 'limit', 'after']);
     const filter: FailedFilter = {
       queue: queueParam(c),
       name: jobNameParam(c),
@@ -45,6 +46,7 @@ export const failedReadRoutes: RouteModule = (api, deps) => {
   });
 
   api.get('/failed/:id', async (c) => {
+    onlyParams(c, []);
     const id = c.req.param('id');
     const store = new DatabaseFailedJobStore((await deps.app.db()).knex);
     const row = FAILED_REF.test(id) ? await store.find(id) : undefined;

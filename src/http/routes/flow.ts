@@ -2,7 +2,7 @@ import { breakerJson } from '../../flow/breakers/present.js';
 import { breakerReport } from '../../flow/breakers/report.js';
 import { limitsReport } from '../../flow/rate-limits/report.js';
 import type { RouteModule } from '../context.js';
-import { intParam } from '../params.js';
+import { intParam, onlyParams } from '../params.js';
 
 /**
  * GET /api/breakers: `breaker:list --json`, each circuit breaker the jobs declare or the
@@ -14,6 +14,7 @@ import { intParam } from '../params.js';
  */
 export const flowRoutes: RouteModule = (api, deps) => {
   api.get('/breakers', async (c) => {
+    onlyParams(c, []);
     // The registry, not the config's jobs: built-in jobs (gpt.complete) declare breakers too.
     const jobs = (await deps.app.registry()).all();
     const driver = await deps.app.queues().get(deps.connection);
@@ -22,6 +23,7 @@ export const flowRoutes: RouteModule = (api, deps) => {
   });
 
   api.get('/limits', async (c) => {
+    onlyParams(c, ['top']);
     const top = intParam(c, 'top', { min: 1, max: 1000, default: 10 })!;
     const { rateLimits } = await deps.app.config();
     if (rateLimits.size === 0) return c.json([]);

@@ -4,7 +4,7 @@ import { historyKey, listHistory, type HistoryKey } from '../../history/store.js
 import type { RouteModule } from '../context.js';
 import { cursorParam, encodeCursor } from '../cursor.js';
 import { jobNameParam, queueParam, sinceParam, tagParam } from '../filters.js';
-import { choiceParam, limitParam } from '../params.js';
+import { choiceParam, limitParam, onlyParams } from '../params.js';
 
 /**
  * GET /api/history?queue&name&status&tag&since&limit&after: finished jobs newest first, as
@@ -12,6 +12,7 @@ import { choiceParam, limitParam } from '../params.js';
  */
 export const historyRoutes: RouteModule = (api, deps) => {
   api.get('/history', async (c) => {
+    onlyParams(c, ['queue', 'name', 'status', 'tag', 'since', 'limit', 'after']);
     const filter = {
       queue: queueParam(c),
       name: jobNameParam(c),

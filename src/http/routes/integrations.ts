@@ -2,7 +2,7 @@ import { appFeatures, type Features } from '../features.js';
 import type { DashboardDeps, RouteModule } from '../context.js';
 import { cursorParam, encodeCursor, idCursor } from '../cursor.js';
 import { HttpError } from '../errors.js';
-import { choiceParam, limitParam } from '../params.js';
+import { choiceParam, limitParam, onlyParams } from '../params.js';
 
 /**
  * The integrations' tables, when the app uses them (else 404 code `not_configured`). Their
@@ -16,6 +16,7 @@ import { choiceParam, limitParam } from '../params.js';
  */
 export const integrationRoutes: RouteModule = (api, deps) => {
   api.get('/gpt/requests', async (c) => {
+    onlyParams(c, ['status', 'limit', 'after']);
     await requireFeature(deps, 'gpt', 'GPT is not configured: set OPENAI_API_KEY (docs/gpt.md).');
     const [{ listRequests, REQUEST_STATUSES }, { requestJson }] = await Promise.all([
       import('../../gpt/requests-store.js'),
@@ -31,6 +32,7 @@ export const integrationRoutes: RouteModule = (api, deps) => {
   });
 
   api.get('/telegram/scheduled', async (c) => {
+    onlyParams(c, ['status', 'limit', 'after']);
     await requireFeature(
       deps,
       'telegram',

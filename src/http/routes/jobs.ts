@@ -5,7 +5,7 @@ import type { RouteModule } from '../context.js';
 import { cursorParam, encodeCursor, stringCursor } from '../cursor.js';
 import { badParam, notFound } from '../errors.js';
 import { jobNameParam, queueParam, tagParam } from '../filters.js';
-import { choiceParam, limitParam, MAX_PARAM_LENGTH } from '../params.js';
+import { choiceParam, limitParam, MAX_PARAM_LENGTH, onlyParams } from '../params.js';
 
 const STATES: readonly JobState[] = ['pending', 'delayed', 'reserved'];
 
@@ -20,6 +20,7 @@ const STATES: readonly JobState[] = ['pending', 'delayed', 'reserved'];
  */
 export const jobRoutes: RouteModule = (api, deps) => {
   api.get('/jobs', async (c) => {
+    onlyParams(c, ['queue', 'state', 'tag', 'name', 'limit', 'after']);
     const queue = queueParam(c, 'queue', true)!;
     const query = {
       state: choiceParam(c, 'state', STATES),
@@ -44,6 +45,7 @@ export const jobRoutes: RouteModule = (api, deps) => {
   });
 
   api.get('/jobs/:id', async (c) => {
+    onlyParams(c, []);
     const id = c.req.param('id');
     if (id.length > MAX_PARAM_LENGTH) throw notFound(`No job with id "${id.slice(0, 40)}…".`);
     const driver = await deps.app.queues().get(deps.connection);

@@ -1,7 +1,7 @@
 import { readOverview } from '../../metrics/overview.js';
 import type { RouteModule } from '../context.js';
 import { badParam } from '../errors.js';
-import { durationParam } from '../params.js';
+import { durationParam, onlyParams } from '../params.js';
 
 /** Default range: the last hour. */
 export const DEFAULT_SINCE_MS = 3_600_000;
@@ -15,6 +15,7 @@ const MAX_OVERVIEW_MS = 7 * 24 * 3_600_000;
  */
 export const overviewRoutes: RouteModule = (api, deps) => {
   api.get('/overview', async (c) => {
+    onlyParams(c, ['since']);
     const back = durationParam(c, 'since') ?? DEFAULT_SINCE_MS;
     if (back <= 0 || back > MAX_OVERVIEW_MS) {
       throw badParam('since', c.req.query('since') ?? '', 'a duration from 1s to 7d');

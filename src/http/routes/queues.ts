@@ -2,6 +2,7 @@ import { queueUsageProblem } from '../../jobs/limits.js';
 import { pausedQueues, setPaused } from '../../queue/control.js';
 import type { RouteModule } from '../context.js';
 import { HttpError } from '../errors.js';
+import { onlyParams } from '../params.js';
 
 /**
  * GET /api/queues: `queue:size --json`, one row per queue:
@@ -11,6 +12,7 @@ import { HttpError } from '../errors.js';
  */
 export const queueRoutes: RouteModule = (api, deps) => {
   api.get('/queues', async (c) => {
+    onlyParams(c, []);
     const [snapshot, paused] = await Promise.all([
       deps.snapshot.get(),
       deps.app.db().then(({ knex }) => pausedQueues(knex)),

@@ -1,7 +1,7 @@
 import { scheduleWithRuns } from '../../schedule/open.js';
 import { entryJson } from '../../schedule/present.js';
 import type { RouteModule } from '../context.js';
-import { intParam } from '../params.js';
+import { intParam, onlyParams } from '../params.js';
 
 /**
  * GET /api/schedule?next=1: `schedule:list --json --next N`, the config's entries, each with
@@ -9,6 +9,7 @@ import { intParam } from '../params.js';
  */
 export const scheduleRoutes: RouteModule = (api, deps) => {
   api.get('/schedule', async (c) => {
+    onlyParams(c, ['next']);
     const count = intParam(c, 'next', { min: 1, max: 100, default: 1 })!;
     const { rows } = await scheduleWithRuns(deps.app, count);
     return c.json(rows.map((r) => entryJson(r.entry, r.next)));

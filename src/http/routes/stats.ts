@@ -1,7 +1,7 @@
 import { readStats } from '../../metrics/stats.js';
 import type { RouteModule } from '../context.js';
 import { queueParam, sinceParam } from '../filters.js';
-import { choiceParam } from '../params.js';
+import { choiceParam, onlyParams } from '../params.js';
 import { DEFAULT_SINCE_MS } from './overview.js';
 
 /**
@@ -11,6 +11,7 @@ import { DEFAULT_SINCE_MS } from './overview.js';
  */
 export const statsRoutes: RouteModule = (api, deps) => {
   api.get('/stats', async (c) => {
+    onlyParams(c, ['since', 'by']);
     const since = sinceParam(c, 'since', DEFAULT_SINCE_MS)!;
     const by = choiceParam(c, 'by', ['queue', 'job'] as const) ?? 'queue';
     const queue = queueParam(c);

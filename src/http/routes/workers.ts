@@ -1,6 +1,7 @@
 import { workerJson } from '../../workers/present.js';
 import { workersReport } from '../../workers/report.js';
 import type { RouteModule } from '../context.js';
+import { onlyParams } from '../params.js';
 
 /**
  * GET /api/workers: `workers:list --json`, one row per registered worker (every connection):
@@ -9,6 +10,7 @@ import type { RouteModule } from '../context.js';
  */
 export const workerRoutes: RouteModule = (api, deps) => {
   api.get('/workers', async (c) => {
+    onlyParams(c, []);
     const report = await workersReport((await deps.app.db()).knex);
     return c.json(report.map(workerJson));
   });
