@@ -103,10 +103,15 @@ function FailedTable({ jobs, reload }: { jobs: FailedJob[]; reload: () => unknow
         {jobs.map((job) => (
           <tr key={job.id} data-testid={`failed-${job.id}`}>
             <td>
-              {job.original_id ? (
-                <a href={hrefOf(`jobs/${encodeURIComponent(job.original_id)}`)}>{job.id}</a>
-              ) : (
-                job.id
+              {job.id}
+              {/* The failed row's own id, then the job it was: its page, timeline and history. */}
+              {job.original_id && (
+                <>
+                  {' '}
+                  <a href={hrefOf(`jobs/${encodeURIComponent(job.original_id)}`)}>
+                    (job {job.original_id})
+                  </a>
+                </>
               )}
             </td>
             <td>{job.name}</td>
