@@ -1,9 +1,8 @@
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { App } from '../cli/app.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { listenOn } from '../util/listen.js';
 import { createDashboardApp } from './handler.js';
 import { DashboardSnapshot } from './snapshot.js';
 
@@ -95,27 +94,20 @@ export async function startDashboardServer(
     options.basePath,
   );
   const server = createServer(getRequestListener(root.fetch));
-  server.listen(options.port, options.host);
+  let listening;
   try {
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([error]) => Promise.reject(error)),
-    ]);
+    listening = await listenOn(server, options.host, options.port, (error) =>
+      portError(error, options),
+    );
   } catch (error) {
-    server.close();
     await snapshot.close();
-    throw portError(error as NodeJS.ErrnoException, options);
+    throw error;
   }
-  const { port } = server.address() as AddressInfo;
-  const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
-    url: `http://${shown}:${port}${options.basePath}/`,
-    port,
+    url: `${listening.origin}${options.basePath}/`,
+    port: listening.port,
     async close() {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      await closed;
+      await listening.close();
       await snapshot.close();
     },
   };

@@ -3,10 +3,9 @@
  * served. It never reads the storage itself; what it renders is in memory (counters of this
  * process, or metrics:serve's cached gauges).
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../errors.js';
+import { listenOn } from '../util/listen.js';
 
 /**
  * /metrics cannot be served on the port asked for: taken by another process, privileged, or
@@ -49,27 +48,13 @@ export async function listenForScrapes(
   // holds up a stop.
   server.unref();
   server.on('connection', (socket) => socket.unref());
-  server.listen(options.port, options.host);
-  try {
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([error]) => Promise.reject(error)),
-    ]);
-  } catch (error) {
-    server.close();
-    throw portError(error as NodeJS.ErrnoException, options);
-  }
-  const { port } = server.address() as AddressInfo;
-  const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const listening = await listenOn(server, options.host, options.port, (error) =>
+    portError(error, options),
+  );
   return {
-    url: `http://${shown}:${port}/metrics`,
-    port,
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      await closed;
-    },
+    url: `${listening.origin}/metrics`,
+    port: listening.port,
+    close: listening.close,
   };
 }
 
