@@ -116,6 +116,15 @@ export function tokenSpecs(backend: TokenBackend): void {
       });
     });
 
+    it('refuses a tokens.expiresAt column whose values read as times before 2000 (an id), and deletes nothing', async () => {
+      await backend.fill(db, 'refresh_tokens');
+      await expect(purgeExpiredTokens(db, { ...settings, expiresAt: 'id' })).rejects.toMatchObject({
+        name: 'ConfigError',
+        message: `tokens.expiresAt: in 10000 row(s) of refresh_tokens in ${db.describe}, column id reads as a time before 2000-01-01 (numbers are read as unix seconds, or milliseconds from 1e11 on), so id does not look like when tokens expire; nothing was deleted.`,
+      });
+      expect(await remainingIds(db, 'refresh_tokens')).toHaveLength(TOKENS);
+    });
+
     it('names tokens.expiresAt when the column does not exist', async () => {
       await backend.fill(db, 'refresh_tokens');
       await expect(

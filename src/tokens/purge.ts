@@ -9,7 +9,7 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection.js';
-import { JobsmithError } from '../errors.js';
+import { ConfigError, JobsmithError } from '../errors.js';
 import type { TokenSettings } from './settings.js';
 import { inspectTokenTable, type TokenTable } from './table.js';
 
@@ -20,6 +20,13 @@ export const MAX_BATCH = 100_000;
 
 /** Unix times from this on are read as milliseconds (1e11 seconds is the year 5138). */
 const MS_FROM = 100_000_000_000;
+
+/**
+ * 2000-01-01T00:00:00Z in ms. A refresh token that expired before it is not a token: it is a
+ * column that holds something else (an id, a count) or a sentinel such as 0 for "never". Read
+ * as unix time, every such value is long expired, so a purge would delete every row.
+ */
+const PLAUSIBLE_FROM_MS = 946_684_800_000;
 
 export interface PurgeOptions {
   /** Rows one DELETE removes at most: 1 to MAX_BATCH. @defaultValue 1000 */
@@ -71,6 +78,7 @@ export async function purgeExpiredTokens(
   if (!Number.isSafeInteger(batch) || batch < 1 || batch > MAX_BATCH)
     throw new RangeError(`batch must be a whole number from 1 to ${MAX_BATCH}, got ${batch}`);
   const table = await inspectTokenTable(db, settings);
+  await refuseImplausibleExpiries(db, settings, table);
   const cutoffMs = (await databaseNowMs(db)) - olderThanMs;
   const expired = expiredCondition(db.knex, table, cutoffMs);
   const result: PurgeResult = {
@@ -161,6 +169,32 @@ function expiredCondition(knex: Knex, table: TokenTable, cutoffMs: number): Knex
         [c, c, c, c, c, c, c, c, c, cutoffMs],
       );
   }
+}
+
+/**
+ * Refuses to purge when any row's expiry reads as a time before 2000 (PLAUSIBLE_FROM_MS): the
+ * column is not what tokens.expiresAt should name, or it holds sentinels, and deleting by it
+ * would take rows that are not expired tokens. Nothing is deleted then.
+ *
+ * @throws ConfigError naming the column, how many rows and the fix.
+ */
+async function refuseImplausibleExpiries(
+  db: Database,
+  settings: TokenSettings,
+  table: TokenTable,
+): Promise<void> {
+  const implausible = await countExpired(
+    db.knex,
+    table,
+    expiredCondition(db.knex, table, PLAUSIBLE_FROM_MS),
+  );
+  if (implausible === 0) return;
+  throw new ConfigError(
+    `tokens.expiresAt: in ${implausible} row(s) of ${settings.table} in ${db.describe}, column ${settings.expiresAt} reads as a time before 2000-01-01 (numbers are read as unix seconds, or milliseconds from 1e11 on), so ${settings.expiresAt} does not look like when tokens expire; nothing was deleted.`,
+    {
+      hint: `Set tokens.expiresAt in jobsmith.config.ts to the column that holds when a token expires, or clear the values that mean something else (0 or 1 for "never" should be NULL: rows with NULL are never purged).`,
+    },
+  );
 }
 
 async function countExpired(knex: Knex, table: TokenTable, expired: Knex.Raw): Promise<number> {
