@@ -2,7 +2,8 @@
  * Errors of the HTTP API. Every error response is JSON of one shape,
  * `{ "error": { "code": "not_found", "message": "No job 42." } }`, with the status code that
  * fits: 400 a bad query value or body (the message names the parameter), 401 no or a wrong
- * token, 403 a write refused (read-only mode, CSRF), 404 an unknown id or path, 413 a body over
+ * token, 403 a write refused (read-only mode, CSRF), 404 an unknown id or path, 405 a known path
+ * with a method it does not take (src/http/methods.ts), 413 a body over
  * the limit, 422 a payload that fails its job's schema, 500 anything unexpected (its message is
  * generic; the details go to the log).
  */

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { App } from '../cli/app.js';
 import { createApi } from './api.js';
 import type { DashboardDeps } from './context.js';
+import { allowedMethods } from './methods.js';
 import { errorBody } from './errors.js';
 import { DashboardSnapshot } from './snapshot.js';
 import { redirectMountRoot, servePages } from './static.js';
@@ -91,12 +92,24 @@ export function createDashboardApp(deps: DashboardDeps, basePath: string): Hono 
   root.use('*', requireCsrf(deps));
   root.route('/api', createApi(deps));
   root.get('/*', servePages(basePath));
+  const allowed = allowedMethods(root, `${basePath}/api/`);
   // Hono answers unknown paths of a mounted app from the root: JSON under the API.
-  root.notFound((c) =>
-    c.req.path.startsWith(`${basePath}/api/`) || c.req.path === `${basePath}/api`
-      ? c.json(errorBody('not_found', `No endpoint ${c.req.method} ${c.req.path}.`), 404)
-      : c.text(notFoundText(c.req.path, basePath), 404),
-  );
+  root.notFound((c) => {
+    const { method, path } = c.req;
+    if (!path.startsWith(`${basePath}/api/`) && path !== `${basePath}/api`)
+      return c.text(notFoundText(path, basePath), 404);
+    const methods = allowed(path);
+    if (methods.length === 0)
+      return c.json(errorBody('not_found', `No endpoint ${method} ${path}.`), 404);
+    c.header('Allow', methods.join(', '));
+    return c.json(
+      errorBody(
+        'method_not_allowed',
+        `${path} does not take ${method}; it takes ${methods.filter((m) => m !== 'HEAD').join(' or ')}.`,
+      ),
+      405,
+    );
+  });
   return root;
 }
 

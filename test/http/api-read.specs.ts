@@ -116,6 +116,24 @@ export function apiReadSpecs(backend: AppBackend): void {
       });
     });
 
+    it('answers 405 with Allow for a known path and a method it does not take; 404 for an unknown path', async () => {
+      const wrong = await site.request('/api/jobs/5/cancel');
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toBe('POST');
+      expect(await wrong.json()).toEqual({
+        error: {
+          code: 'method_not_allowed',
+          message: '/api/jobs/5/cancel does not take GET; it takes POST.',
+        },
+      });
+      const put = await site.request('/api/overview', { method: 'PUT' });
+      expect(put.status).toBe(405);
+      expect(put.headers.get('allow')).toBe('GET, HEAD');
+      const unknown = await site.request('/api/nothing/here');
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
+    });
+
     it('GET /jobs pages a queue by keyset: every job once, in order, with filters', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) {
