@@ -12,7 +12,8 @@ export interface Listening {
 }
 
 /**
- * Starts `server` on `port` of `host` and waits until it listens. When it cannot (a port taken,
+ * Starts `server` on `port` of `host` and waits until it listens. An IPv6 host may be given as in
+ * a URL, in brackets (`[::1]`): they are taken off, as node:net wants the bare address. When it cannot (a port taken,
  * privileged, an address not of this machine), the server is closed and `explain(error)` is
  * thrown: each caller names its own port setting in the message.
  */
@@ -22,7 +23,8 @@ export async function listenOn(
   port: number,
   explain: (error: NodeJS.ErrnoException) => Error,
 ): Promise<Listening> {
-  server.listen(port, host);
+  const address = host.replace(/^\[(.*)\]$/, '$1');
+  server.listen(port, address);
   try {
     await Promise.race([
       once(server, 'listening'),
@@ -33,7 +35,7 @@ export async function listenOn(
     throw explain(error as NodeJS.ErrnoException);
   }
   const bound = (server.address() as AddressInfo).port;
-  const shown = host.includes(':') ? `[${host}]` : host;
+  const shown = address.includes(':') ? `[${address}]` : address;
   return {
     port: bound,
     origin: `http://${shown}:${bound}`,
