@@ -14,13 +14,12 @@ import { App } from '../../src/cli/app.js';
 import { failedJobRow } from '../../src/failed/record.js';
 import { insertHistory, type HistoryRow } from '../../src/history/store.js';
 import { createDashboardApp } from '../../src/http/handler.js';
-import type { DashboardSnapshot } from '../../src/http/snapshot.js';
-import { readSnapshot } from '../../src/snapshot/snapshot.js';
 import { emptyDelta } from '../../src/metrics/delta.js';
 import { addMetrics } from '../../src/metrics/store.js';
 import type { NewJob, QueueDriver } from '../../src/queue/driver.js';
 import { insertWorker } from '../../src/workers/store.js';
-import { createApp, describeBackend, type AppBackend, type TestApp } from '../helpers/app.js';
+import { describeBackend, type AppBackend, type TestApp } from '../helpers/app.js';
+import { inProcessSnapshot, openSite, type TestSite } from './site.js';
 
 const CONFIG = `
 import { defineConfig, defineJob } from 'jobsmith';
@@ -46,11 +45,11 @@ type Page = { next: string | null } & Record<string, unknown>;
 
 export function apiReadSpecs(backend: AppBackend): void {
   describeBackend(backend, 'dashboard API reads', () => {
+    let opened: TestSite;
     let test: TestApp;
     let app: App;
     let site: Hono;
     let driver: QueueDriver;
-    let snapshot: DashboardSnapshot;
 
     const get = async (url: string) => {
       const response = await site.request(`/api${url}`);
@@ -92,20 +91,10 @@ export function apiReadSpecs(backend: AppBackend): void {
     const knex = async () => (await app.db()).knex;
 
     beforeAll(async () => {
-      test = await createApp(backend, CONFIG);
-      const env = { ...test.env, LOG_LEVEL: 'silent' };
-      const lines = Object.entries(env).filter(([, v]) => v !== undefined);
-      // The App reads .env under the real environment, as `run` does.
-      writeFileSync(path.join(test.cwd, '.env'), lines.map(([k, v]) => `${k}=${v}`).join('\n'));
-      app = new App(test.cwd);
-      snapshot = inProcessSnapshot(app);
-      site = createDashboardApp({ app, readOnly: false, snapshot }, '');
-      driver = await app.queues().get();
+      opened = await openSite(backend, CONFIG);
+      ({ test, app, site, driver } = opened);
     }, 60_000);
-    afterAll(async () => {
-      await app?.close();
-      await test?.cleanup();
-    });
+    afterAll(async () => opened?.close());
 
     it('GET /session says which integrations the app uses', async () => {
       expect(await ok('/session')).toMatchObject({
@@ -114,24 +103,6 @@ export function apiReadSpecs(backend: AppBackend): void {
         csrfToken: expect.any(String),
         features: { telegram: false, gpt: false },
       });
-    });
-
-    it('answers 405 with Allow for a known path and a method it does not take; 404 for an unknown path', async () => {
-      const wrong = await site.request('/api/jobs/5/cancel');
-      expect(wrong.status).toBe(405);
-      expect(wrong.headers.get('allow')).toBe('POST');
-      expect(await wrong.json()).toEqual({
-        error: {
-          code: 'method_not_allowed',
-          message: '/api/jobs/5/cancel does not take GET; it takes POST.',
-        },
-      });
-      const put = await site.request('/api/overview', { method: 'PUT' });
-      expect(put.status).toBe(405);
-      expect(put.headers.get('allow')).toBe('GET, HEAD');
-      const unknown = await site.request('/api/nothing/here');
-      expect(unknown.status).toBe(404);
-      expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
     });
 
     it('GET /jobs pages a queue by keyset: every job once, in order, with filters', async () => {
@@ -416,7 +387,10 @@ export function apiReadSpecs(backend: AppBackend): void {
       });
       const gptApp = new App(test.cwd);
       try {
-        const gptSite = createDashboardApp({ app: gptApp, readOnly: false, snapshot }, '');
+        const gptSite = createDashboardApp(
+          { app: gptApp, readOnly: false, snapshot: inProcessSnapshot(gptApp) },
+          '',
+        );
         const k = (await gptApp.db()).knex;
         const now = Date.now();
         for (let i = 0; i < 5; i++) {
@@ -459,20 +433,6 @@ export function apiReadSpecs(backend: AppBackend): void {
       }
     });
   });
-}
-
-/**
- * The dashboard's snapshot read in this thread at each call: the reader thread of
- * DashboardSnapshot loads the built refresh-thread.js, which a test run from the sources has not.
- */
-function inProcessSnapshot(app: App): DashboardSnapshot {
-  const stub: Pick<DashboardSnapshot, 'get' | 'refreshSoon' | 'failure' | 'close'> = {
-    get: () => readSnapshot(app),
-    refreshSoon: () => {},
-    failure: () => undefined,
-    close: async () => {},
-  };
-  return stub as DashboardSnapshot;
 }
 
 /** A failed job's history row whose error holds a secret. */

@@ -41,7 +41,7 @@ export const failedReadRoutes: RouteModule = (api, deps) => {
     }
     return c.json({
       jobs: rows.map(failedJobJson),
-      next: next === null ? null : encodeCursor(next),
+      next: next === null ? null : encodeCursor(c, next),
     });
   });
 

@@ -24,7 +24,7 @@ export const historyRoutes: RouteModule = (api, deps) => {
     const before = cursorParam(c, readKey);
     const found = await listHistory((await deps.app.db()).knex, filter, limit + 1, before);
     const rows = found.slice(0, limit);
-    const next = found.length > limit ? encodeCursor(historyKey(rows[rows.length - 1]!)) : null;
+    const next = found.length > limit ? encodeCursor(c, historyKey(rows[rows.length - 1]!)) : null;
     return c.json({ jobs: rows.map(historyJson), next });
   });
 };

@@ -27,7 +27,7 @@ export const integrationRoutes: RouteModule = (api, deps) => {
     const beforeId = cursorParam(c, idCursor);
     const rows = await listRequests(await deps.app.db(), { status, limit: limit + 1, beforeId });
     const page = rows.slice(0, limit);
-    const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null;
+    const next = rows.length > limit ? encodeCursor(c, page[page.length - 1]!.id) : null;
     return c.json({ requests: page.map(requestJson), next });
   });
 
@@ -48,7 +48,7 @@ export const integrationRoutes: RouteModule = (api, deps) => {
     const rows = await listScheduled(await deps.app.db(), { status, limit: limit + 1, after });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    const next = rows.length > limit && last ? encodeCursor([last.sendAt, last.id]) : null;
+    const next = rows.length > limit && last ? encodeCursor(c, [last.sendAt, last.id]) : null;
     return c.json({ messages: page.map(scheduledJson), next });
   });
 };

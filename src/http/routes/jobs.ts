@@ -34,7 +34,7 @@ export const jobRoutes: RouteModule = (api, deps) => {
       const page = await driver.listPage(queue, query);
       return c.json({
         jobs: page.jobs.map(jobJson),
-        next: page.next === null ? null : encodeCursor(page.next),
+        next: page.next === null ? null : encodeCursor(c, page.next),
       });
     } catch (error) {
       if (error instanceof InvalidCursorError) {
