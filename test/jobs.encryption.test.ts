@@ -193,6 +193,10 @@ describe('defineJob({ encrypted }) and prepareJob', () => {
     const plain = defineJob({ name: 'plain.job', handle() {} });
     expect(plain.encrypted).toBeUndefined();
     expect(prepareJob(plain, { card: 'x' }).payload).toBe('{"card":"x"}');
+    // Its stored form's mark is reserved: a plain payload with it would be taken for one.
+    expect(thrown(() => prepareJob(plain, { 'jobsmith:encrypted': 1 })).message).toBe(
+      'Payload for job plain.job has the key "jobsmith:encrypted", which marks an encrypted payload; rename that key (or use defineJob({ encrypted: true })).',
+    );
   });
 
   it('refuses an encrypted option that is not a boolean', () => {

@@ -13,6 +13,7 @@ import {
 import { findJsonChange, sameValue, type JsonChange } from './payload-json.js';
 import { mergeTags } from './tags.js';
 import { sealPayload } from './encryption/cipher.js';
+import { ENCRYPTED_MARK, isEnvelope } from './encryption/envelope.js';
 import type { DispatchOptions, JobDefinition } from './types.js';
 
 /** Formats zod issues as `userId: Expected number, received string`. */
@@ -44,6 +45,12 @@ export function prepareJob<P>(
 ): NewJob {
   // The schema checks the plain payload; only then is it sealed (defineJob({ encrypted })).
   const plain = checkPayload(job, payload);
+  if (!job.encrypted && isEnvelope(payload)) {
+    // The worker would take it for a sealed payload: the stored form's mark is reserved.
+    throw new InvalidPayloadError(
+      `Payload for job ${job.name} has the key "${ENCRYPTED_MARK}", which marks an encrypted payload; rename that key (or use defineJob({ encrypted: true })).`,
+    );
+  }
   const text = job.encrypted ? sealPayload(plain, job.name) : plain;
   const fail = (problem: string): never => {
     throw new InvalidDispatchError(`Cannot dispatch ${job.name}: ${problem}.`);
