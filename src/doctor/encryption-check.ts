@@ -1,5 +1,5 @@
 import type { App } from '../cli/app.js';
-import { loadKeyring } from '../jobs/encryption/keys.js';
+import { APP_KEY_UNSET, loadKeyring } from '../jobs/encryption/keys.js';
 import { fail, ok, skip, type CheckResult } from './check.js';
 
 /**
@@ -23,9 +23,11 @@ export async function checkEncryption(app: App): Promise<CheckResult> {
     return fail(
       name,
       `${problems.join('; ')} (encrypted jobs: ${encrypted.join(', ')})`,
-      keys.currentProblem
+      keys.currentProblem === APP_KEY_UNSET
         ? 'Run `run key:generate` to write APP_KEY to .env (or set it to "base64:" and 32 random bytes in base64), the same for every process.'
-        : 'Fix or remove that key of APP_PREVIOUS_KEYS (comma-separated keys in the form of APP_KEY).',
+        : keys.currentProblem
+          ? 'Set APP_KEY to "base64:" and 32 random bytes in base64 (`run key:generate --force` replaces it in .env), the same for every process.'
+          : 'Fix or remove that key of APP_PREVIOUS_KEYS (comma-separated keys in the form of APP_KEY).',
     );
   }
   const previous = keys.all.filter((k) => k !== keys.current).map((k) => k.id);

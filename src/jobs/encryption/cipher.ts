@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ConfigError } from '../../errors.js';
 import { ENCRYPTED_MARK, type Envelope } from './envelope.js';
-import { payloadKeys, type Keyring, type PayloadKey } from './keys.js';
+import { APP_KEY_UNSET, payloadKeys, type Keyring, type PayloadKey } from './keys.js';
 
 /*
  * AES-256-GCM (node:crypto) over a payload's JSON text. A fresh 96-bit random nonce per payload;
@@ -22,7 +22,11 @@ export function sealPayload(plain: string, jobName: string, keys: Keyring = payl
     throw new ConfigError(
       `Cannot dispatch ${jobName}: its payload is encrypted (defineJob({ encrypted: true })), and ${keys.currentProblem}.`,
       {
-        hint: 'Run `run key:generate` to write APP_KEY to .env (or set APP_KEY to "base64:" and 32 random bytes in base64); the workers need the same APP_KEY.',
+        // key:generate keeps an APP_KEY that has a value unless forced.
+        hint:
+          keys.currentProblem === APP_KEY_UNSET
+            ? 'Run `run key:generate` to write APP_KEY to .env (or set APP_KEY to "base64:" and 32 random bytes in base64); the workers need the same APP_KEY.'
+            : 'Set APP_KEY to "base64:" and 32 random bytes in base64 (`run key:generate --force` replaces it in .env); the workers need the same APP_KEY.',
       },
     );
   }

@@ -11,6 +11,9 @@ import { createHash, hkdfSync } from 'node:crypto';
 export const KEY_HELP =
   '"base64:" and 32 random bytes in base64 (run key:generate --show prints one), or 32 characters';
 
+/** Keyring.currentProblem when APP_KEY has no value. */
+export const APP_KEY_UNSET = 'APP_KEY is not set';
+
 /** One usable key: the AES-256 key derived from it, its id, and the setting it came from. */
 export interface PayloadKey {
   /** 8 hex characters: a hash of the key (never the key), stored with each payload it seals. */
@@ -81,7 +84,7 @@ export function loadKeyring(env: Record<string, string | undefined>): Keyring {
   let currentProblem: string | undefined;
   const appKey = env.APP_KEY?.trim();
   if (!appKey) {
-    currentProblem = 'APP_KEY is not set';
+    currentProblem = APP_KEY_UNSET;
   } else {
     const raw = parseKey(appKey);
     if (Buffer.isBuffer(raw)) all.push((current = toKey(raw, 'APP_KEY')));
