@@ -199,6 +199,27 @@ describe('defineJob({ encrypted }) and prepareJob', () => {
     );
   });
 
+  it('checks a schedule entry of an encrypted job when the config loads, without needing APP_KEY', async () => {
+    const { z } = await import('zod');
+    const { defineConfig } = await import('../src/config/define.js');
+    const { resolveSchedule } = await import('../src/schedule/resolve.js');
+    const job = defineJob({
+      name: 'card.report',
+      schema: z.object({ day: z.string() }),
+      encrypted: true,
+      handle() {},
+    });
+    const entry = (payload: unknown) =>
+      defineConfig({
+        jobs: [job],
+        schedule: [{ name: 'nightly', cron: '0 3 * * *', job, payload: payload as never }],
+      });
+    expect(resolveSchedule(entry({ day: 'mon' }))).toHaveLength(1);
+    expect(thrown(() => resolveSchedule(entry({ day: 1 }))).message).toContain(
+      'Invalid payload for job card.report: day: Expected string, received number',
+    );
+  });
+
   it('refuses an encrypted option that is not a boolean', () => {
     expect(
       thrown(() => defineJob({ name: 'a', encrypted: 'yes' as never, handle() {} })).message,
