@@ -11,7 +11,7 @@ import {
 } from '../src/cli/command.js';
 import { dispatchFromStdin, printResults } from '../src/cli/bulk-dispatch.js';
 import { nearest } from '../src/cli/suggest.js';
-import { UsageError } from '../src/errors.js';
+import { ConfigError, UsageError } from '../src/errors.js';
 import { prepareJob } from '../src/jobs/prepare.js';
 import type { NewJob } from '../src/queue/driver.js';
 import { connectionFlag, queueFlag } from '../src/queue/names.js';
@@ -109,6 +109,8 @@ export default function command() {
         try {
           row = prepareJob(job, payload.value, options);
         } catch (error) {
+          // A missing APP_KEY (an encrypted job) is the environment's fault, not the flags'.
+          if (error instanceof ConfigError) throw error;
           throw new UsageError((error as Error).message, { hint: 'Nothing was dispatched.' });
         }
         const results = await app.dispatcher().push([row], connection);

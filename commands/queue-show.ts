@@ -3,6 +3,7 @@ import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
 import { JobsmithError } from '../src/errors.js';
 import type { FinishedJob } from '../src/history/find-finished.js';
+import { showPayload } from '../src/jobs/encryption/display.js';
 import { redact } from '../src/logging/redact.js';
 import { statusOf } from '../src/queue/admin/present.js';
 import { showJob, shownJobJson } from '../src/queue/admin/show.js';
@@ -46,7 +47,7 @@ function showLive(r: JobRow): void {
     ['Tags', r.tags.length > 0 ? r.tags.join(', ') : '-'],
     ['Progress', r.progress === null ? '-' : JSON.stringify(r.progress)],
     ['Last error', r.lastError === null ? '-' : redact(r.lastError)],
-    ['Payload', r.payload],
+    ['Payload', showPayload(r.payload)],
   ];
   say(`${paint.bold(`Job ${r.id}`)}  ${r.name} on queue ${r.queue}`);
   for (const [label, value] of lines) say(`${label.padEnd(11)} ${value}`);
@@ -62,7 +63,7 @@ function showFinished(job: FinishedJob): void {
     ['Progress', job.progress === null ? '-' : JSON.stringify(job.progress)],
     ['Error', job.error === null ? '-' : redact(job.error)],
     ['Result', job.result === null ? '-' : JSON.stringify(job.result)],
-    ['Payload', job.payload],
+    ['Payload', showPayload(job.payload)],
   ];
   say(`${paint.bold(`Job ${job.id}`)}  ${job.name} on queue ${job.queue}`);
   for (const [label, value] of lines) say(`${label.padEnd(11)} ${value}`);

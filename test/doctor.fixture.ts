@@ -20,7 +20,9 @@ export interface DoctorApp {
   /** The app's folder (real path). */
   readonly cwd: string;
   /** Writes jobsmith.config.ts with one job per entry (`name: { timeout, connection }`). */
-  writeConfig(jobs: Record<string, { timeout?: number; connection?: string }>): void;
+  writeConfig(
+    jobs: Record<string, { timeout?: number; connection?: string; encrypted?: boolean }>,
+  ): void;
   /** Runs `bin/run` in the app; `input` goes to stdin. */
   run(args: string[], env?: Record<string, string | undefined>, input?: string): Promise<CliResult>;
   /** `run doctor --json --supervisor <example conf>` plus `args`. */
@@ -47,6 +49,7 @@ export function useDoctorApp(env: () => Record<string, string | undefined> = () 
       const defs = Object.entries(jobs).map(([name, o]) => {
         const options = [`name: '${name}'`, `timeout: ${o.timeout ?? 10}`];
         if (o.connection) options.push(`connection: '${o.connection}'`);
+        if (o.encrypted) options.push('encrypted: true');
         return `defineJob({ ${options.join(', ')}, async handle() {} })`;
       });
       writeFileSync(

@@ -52,6 +52,7 @@ describe('run doctor', () => {
       ['Redis', 'skip'],
       ['Log folder', 'ok'],
       ['Job timeouts', 'ok'],
+      ['Encryption', 'skip'],
       ['Supervisor', 'ok'],
     ]);
     expect(check(report, 'Configuration').detail).toBe(
@@ -290,6 +291,33 @@ describe('run doctor', () => {
       /: Job month\.job: timeout must be a positive number of seconds, at most 2147483647ms \(about 24\.8 days\), the longest a timer can wait; got 2592000\.$/,
     );
     expect(check(report, 'Job timeouts')).toMatchObject({ status: 'skip' });
+  });
+
+  it('checks APP_KEY when a job is encrypted: fails naming it and key:generate, else shows key ids', async () => {
+    app.writeConfig({ 'card.charge': { encrypted: true } });
+    expect((await app.run(['migrate'])).code).toBe(0);
+    const missing = await app.doctor();
+    expect(missing.result.code).toBe(1);
+    expect(check(missing.report, 'Encryption')).toEqual({
+      check: 'Encryption',
+      status: 'fail',
+      detail: 'APP_KEY is not set (encrypted jobs: card.charge)',
+      fix: 'Run `run key:generate` to write APP_KEY to .env (or set it to "base64:" and 32 random bytes in base64), the same for every process.',
+    });
+    const key = `base64:${Buffer.alloc(32, 7).toString('base64')}`;
+    const badPrevious = await app.doctor([], { APP_KEY: key, APP_PREVIOUS_KEYS: 'short' });
+    expect(check(badPrevious.report, 'Encryption')).toMatchObject({
+      status: 'fail',
+      detail:
+        'key 1 of APP_PREVIOUS_KEYS is not a valid key: it is 5 bytes without a "base64:" prefix, not 32 (encrypted jobs: card.charge)',
+    });
+    const good = await app.doctor([], { APP_KEY: key });
+    expect(good.result.code, good.result.stdout).toBe(0);
+    expect(check(good.report, 'Encryption')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^APP_KEY [0-9a-f]{8} for 1 encrypted job\(s\)$/),
+    });
+    expect(good.result.stdout).not.toContain(key);
   });
 
   it('rejects a --supervisor file that cannot be read; exit 2', async () => {

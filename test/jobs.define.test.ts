@@ -110,7 +110,7 @@ describe('defineJob', () => {
     [
       'a misspelt option',
       { timout: 30 },
-      'unknown option "timout"; the options are name, queue, schema, tries, backoff, timeout, priority, connection, unique, tags, middleware, breaker, retain, handle, failed',
+      'unknown option "timout"; the options are name, queue, schema, tries, backoff, timeout, priority, connection, unique, tags, middleware, breaker, retain, encrypted, handle, failed',
     ],
   ])('refuses %s, naming the job and the option', (_what, options, problem) => {
     expect(refusal(options)).toBe(`Job mail.send: ${problem}.`);

@@ -4,6 +4,7 @@ import { checkConnection, openDatabase, type Database } from '../db/connection.j
 import { ensureSchema } from '../db/migrate.js';
 import { createLoggers, type Logger, type Loggers } from '../logging/logger.js';
 import { maskSecretSettings } from '../logging/secrets.js';
+import { usePayloadKeys } from '../jobs/encryption/keys.js';
 import { resolve } from 'node:path';
 import { JobRegistry } from '../jobs/registry.js';
 import { QueueConnections } from '../queue/connections.js';
@@ -40,6 +41,8 @@ export class App {
     // Before anything can fail or log: the values of secret settings are masked from here on.
     maskSecretSettings(this.rawEnv);
     this.env = parseEnv(this.rawEnv);
+    // Encrypted payloads are sealed and opened with APP_KEY and APP_PREVIOUS_KEYS from here.
+    usePayloadKeys(this.rawEnv);
     // A config named but missing fails every command, not only those that read the config:
     // `queue:size` would otherwise show another app's queues as if all were well.
     const named = options.config ?? this.rawEnv.JOBSMITH_CONFIG;

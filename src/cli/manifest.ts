@@ -371,6 +371,13 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/doctor.js'),
   },
   {
+    name: 'key:generate',
+    group: 'general',
+    summary: 'Write a new APP_KEY to .env, the key of encrypted job payloads',
+    example: 'run key:generate --show',
+    load: () => import('../../commands/key-generate.js'),
+  },
+  {
     name: 'migrate',
     group: 'db',
     summary: 'Apply pending database migrations',

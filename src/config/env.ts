@@ -144,6 +144,11 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().min(1).max(190).default('gpt-4o-mini'),
   // Per attempt: the request is aborted after it, and the attempt fails as a timeout.
   OPENAI_TIMEOUT: timerDuration.default('30s'),
+  // Encrypted payloads (src/jobs/encryption, docs/workflows.md). Checked only where they are
+  // used (dispatching or running an encrypted job), so an app that encrypts nothing never stops
+  // on another framework's APP_KEY; masked everywhere (their last word is KEY / KEYS).
+  APP_KEY: z.string().optional(),
+  APP_PREVIOUS_KEYS: z.string().optional(),
   // SMTP (src/mail/settings.ts reads them together; a missing host only stops mail commands).
   MAIL_URL: url(['smtp', 'smtps']).optional(),
   MAIL_HOST: z.string().min(1).optional(),

@@ -2,6 +2,7 @@ import { App, type GlobalOptions } from '../cli/app.js';
 import { JobsmithError } from '../errors.js';
 import { fail, skip, type CheckResult } from './check.js';
 import { checkConfig, checkLogFolder, checkSupervisor, checkTimeouts } from './checks.js';
+import { checkEncryption } from './encryption-check.js';
 import { checkRedis } from './redis-check.js';
 import { checkDatabase, checkMigrations } from './storage-checks.js';
 
@@ -11,6 +12,7 @@ const AFTER_CONFIG = [
   'Redis',
   'Log folder',
   'Job timeouts',
+  'Encryption',
   'Supervisor',
 ];
 
@@ -42,6 +44,7 @@ export async function runDoctor(
     results.push(await checkRedis(app));
     results.push(checkLogFolder(app));
     results.push(await checkTimeouts(app));
+    results.push(await checkEncryption(app));
     results.push(checkSupervisor(app, options.supervisor));
     return results;
   } finally {

@@ -1,3 +1,4 @@
+import { showPayload } from '../jobs/encryption/display.js';
 import { redact } from '../logging/redact.js';
 import type { FailedJob } from './store.js';
 
@@ -23,7 +24,7 @@ export function failedJobJson(row: FailedJob) {
     priority: row.priority,
     reason: row.reason,
     exception: redact(row.exception),
-    payload: row.payload,
+    payload: showPayload(row.payload),
     original_id: row.originalId,
     failed_at: row.failedAt,
   };

@@ -1,3 +1,4 @@
+import { showPayload } from '../jobs/encryption/display.js';
 import { redact } from '../logging/redact.js';
 import { formatDuration } from '../util/duration.js';
 import type { HistoryEntry } from './store.js';
@@ -11,7 +12,7 @@ export function historyJson(e: HistoryEntry) {
     name: e.name,
     status: e.status,
     attempts: e.attempts,
-    payload: e.payload,
+    payload: showPayload(e.payload),
     result: e.result,
     error: e.error === null ? null : redact(e.error),
     progress: e.progress,

@@ -34,6 +34,7 @@ const OPTIONS = new Set([
   'middleware',
   'breaker',
   'retain',
+  'encrypted',
   'handle',
   'failed',
 ]);
@@ -107,6 +108,9 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
   const retainIssue =
     options.retain === undefined ? undefined : retainProblem(options.retain, 'retain');
   if (retainIssue) fail(retainIssue);
+  if (options.encrypted !== undefined && typeof options.encrypted !== 'boolean') {
+    fail(`encrypted must be true or false, got ${describeValue(options.encrypted)}`);
+  }
   const middlewareProblem = checkMiddleware(options.middleware);
   if (middlewareProblem) fail(middlewareProblem);
   // A probe holds its breaker for as long as the job may run, and the stuck grace after.
@@ -139,6 +143,7 @@ export function defineJob<P>(options: JobOptions<P>): JobDefinition<P> {
     middleware: chain?.length ? Object.freeze([...chain]) : undefined,
     breaker,
     retain: options.retain === undefined ? undefined : Object.freeze({ ...options.retain }),
+    encrypted: options.encrypted === true ? true : undefined,
     handle: options.handle,
     failed: options.failed,
   };

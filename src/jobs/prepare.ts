@@ -12,6 +12,8 @@ import {
 } from './limits.js';
 import { findJsonChange, sameValue, type JsonChange } from './payload-json.js';
 import { mergeTags } from './tags.js';
+import { sealPayload } from './encryption/cipher.js';
+import { ENCRYPTED_MARK, isEnvelope } from './encryption/envelope.js';
 import type { DispatchOptions, JobDefinition } from './types.js';
 
 /** Formats zod issues as `userId: Expected number, received string`. */
@@ -33,14 +35,23 @@ let lastQueue: unknown;
  * Checks a dispatch and turns it into the row a driver stores. Throws, before anything is
  * stored: InvalidPayloadError when the payload fails the job's schema or would not read back
  * the same from its JSON (see checkPayload); InvalidDispatchError when an option is out of its
- * range (src/jobs/limits.ts) or `delay` and `at` are both given.
+ * range (src/jobs/limits.ts) or `delay` and `at` are both given; ConfigError when the job is
+ * encrypted and APP_KEY is unset or malformed.
  */
 export function prepareJob<P>(
   job: JobDefinition<P>,
   payload: P,
   options: DispatchOptions = {},
 ): NewJob {
-  const text = checkPayload(job, payload);
+  // The schema checks the plain payload; only then is it sealed (defineJob({ encrypted })).
+  const plain = checkPayload(job, payload);
+  if (!job.encrypted && isEnvelope(payload)) {
+    // The worker would take it for a sealed payload: the stored form's mark is reserved.
+    throw new InvalidPayloadError(
+      `Payload for job ${job.name} has the key "${ENCRYPTED_MARK}", which marks an encrypted payload; rename that key (or use defineJob({ encrypted: true })).`,
+    );
+  }
+  const text = job.encrypted ? sealPayload(plain, job.name) : plain;
   const fail = (problem: string): never => {
     throw new InvalidDispatchError(`Cannot dispatch ${job.name}: ${problem}.`);
   };

@@ -146,6 +146,14 @@ export interface JobOptions<P> {
    * @defaultValue succeeded not kept, failed and cancelled 7 days
    */
   retain?: RetainOptions;
+  /**
+   * Store the payload encrypted (AES-256-GCM under APP_KEY; APP_PREVIOUS_KEYS still open older
+   * ones): sealed at dispatch, opened by the worker before the schema, shown as `[encrypted]`
+   * in listings. Dispatching needs APP_KEY (`run key:generate`). Tags and unique keys are
+   * computed from the plain payload and stored as they are. See docs/workflows.md.
+   * @defaultValue false
+   */
+  encrypted?: boolean;
   /** Runs the job; required. */
   handle(payload: P, ctx: JobContext): Promise<unknown> | unknown;
   /** Runs once, when the job has finally failed. */
@@ -166,6 +174,8 @@ export interface JobDefinition<P = unknown> extends Required<
   breaker?: BreakerSettings;
   /** The `retain` option, checked. */
   retain?: RetainOptions;
+  /** True when its payloads are stored encrypted; undefined otherwise. */
+  encrypted?: true;
   handle: JobOptions<P>['handle'];
   failed?: JobOptions<P>['failed'];
 }

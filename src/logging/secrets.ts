@@ -21,6 +21,7 @@ const SECRET_LAST_WORDS = new Set([
   'TOKEN',
   'TOKENS',
   'KEY',
+  'KEYS',
   'APIKEY',
   'SESSION',
   'CREDENTIAL',
@@ -95,9 +96,13 @@ export function secretValues(env: Record<string, string | undefined>): string[] 
   for (const [name, value] of Object.entries(env)) {
     if (!value) continue;
     if (isSecretSetting(name)) {
-      found.add(value);
-      const encoded = encodeURIComponent(value);
-      if (encoded !== value) found.add(encoded);
+      // A list (APP_PREVIOUS_KEYS=key1,key2) is masked whole and item by item.
+      const items = value.includes(',') ? value.split(',').map((v) => v.trim()) : [];
+      for (const secret of [value, ...items.filter((v) => v.length >= 4)]) {
+        found.add(secret);
+        const encoded = encodeURIComponent(secret);
+        if (encoded !== secret) found.add(encoded);
+      }
     }
     for (const password of urlPasswords(value)) found.add(password);
   }

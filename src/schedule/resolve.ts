@@ -213,7 +213,9 @@ function resolveAction(
   try {
     // The dispatch the entry will make, checked now: the payload (schema and JSON round trip)
     // and the options, so a wrong one fails when the config loads, not at 3 a.m.
-    prepareJob(job, payload, {
+    // An encrypted job's payload is checked plain: only the dispatch needs APP_KEY (run doctor
+    // checks it), so a missing key does not stop every command that loads the config.
+    prepareJob(job.encrypted ? { ...job, encrypted: undefined } : job, payload, {
       queue: queue as string | undefined,
       priority: priority as number | undefined,
     });

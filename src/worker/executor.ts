@@ -11,6 +11,7 @@ import {
   skipOf,
 } from '../jobs/errors.js';
 import { describeSchemaError } from '../jobs/prepare.js';
+import { isEnvelope } from '../jobs/encryption/envelope.js';
 import type { JobCancelledError } from '../cancel/errors.js';
 import type { FlowControl } from '../flow/types.js';
 import { pushBackLimit } from '../flow/rate-limits/push-back.js';
@@ -141,6 +142,14 @@ export async function execute(
         `Unreadable payload for ${job.name}: not valid JSON (${(error as Error).message}).`,
       ),
     };
+  }
+  // An encrypted payload (defineJob({ encrypted })) is opened before the schema sees it; one
+  // that no key opens fails at once, its stored form kept for queue:retry.
+  if (isEnvelope(raw)) {
+    const { openPayload } = await import('../jobs/encryption/cipher.js');
+    const opened = openPayload(raw, job.name);
+    if ('problem' in opened) return { definition, ...poison(opened.problem) };
+    raw = JSON.parse(opened.text);
   }
   let payload = raw;
   if (definition.schema) {

@@ -34,6 +34,8 @@ export const JOBSMITH_VARIABLES = [
   'MAIL_ENCRYPTION',
   'MAIL_FROM',
   'MAIL_TIMEOUT',
+  'APP_KEY',
+  'APP_PREVIOUS_KEYS',
   'JOBSMITH_CONFIG',
   // Read by src/db/pg-url.ts when DATABASE_URL names no sslmode.
   'PGSSLMODE',

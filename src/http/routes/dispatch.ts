@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { dateFlag, durationFlag, priorityFlag, tagsFlag, triesFlag } from '../../cli/command.js';
 import { nearest } from '../../cli/suggest.js';
+import { ConfigError } from '../../errors.js';
 import { InvalidDispatchError, InvalidPayloadError } from '../../jobs/errors.js';
 import { prepareJob } from '../../jobs/prepare.js';
 import type { DispatchOptions } from '../../jobs/types.js';
@@ -53,6 +54,10 @@ export const dispatchRoutes: RouteModule = (api, deps) => {
       }
       if (error instanceof InvalidDispatchError) {
         throw new HttpError(400, 'bad_request', error.message);
+      }
+      // An encrypted job and no APP_KEY: the server's setup, which the caller cannot fix.
+      if (error instanceof ConfigError) {
+        throw new HttpError(503, 'not_configured', `${error.message} ${error.hint ?? ''}`.trim());
       }
       throw error;
     }

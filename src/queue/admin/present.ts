@@ -1,3 +1,4 @@
+import { showPayload } from '../../jobs/encryption/display.js';
 import { redact } from '../../logging/redact.js';
 import type { JobRow, JobState } from '../driver.js';
 
@@ -28,7 +29,7 @@ export function jobJson(r: JobRow) {
     created_at: new Date(r.createdAt).toISOString(),
     // Masked when stored, and again here: rows stored before, secrets registered since.
     last_error: r.lastError === null ? null : redact(r.lastError),
-    payload: r.payload,
+    payload: showPayload(r.payload),
     tags: r.tags,
     progress: r.progress,
   };

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { findFinished, type FinishedJob } from '../../history/find-finished.js';
+import { showPayload } from '../../jobs/encryption/display.js';
 import { redact } from '../../logging/redact.js';
 import type { JobRow, QueueDriver } from '../driver.js';
 import { jobJson } from './present.js';
@@ -32,6 +33,7 @@ export function shownJobJson(job: ShownJob) {
   const f = job.finished;
   return {
     ...f,
+    payload: showPayload(f.payload),
     error: f.error === null ? null : redact(f.error),
     timeline: f.timeline.map((step) =>
       step.event === 'attempt' && step.error !== null

@@ -1,4 +1,4 @@
-import { UsageError } from '../../errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import { splitLines } from '../../util/lines.js';
 import type { NewJob } from '../driver.js';
 import { JobSpool } from './spool.js';
@@ -41,6 +41,8 @@ export async function spoolNdjson(
         job = prepare(payload);
         check?.(job);
       } catch (error) {
+        // The environment's fault (APP_KEY for an encrypted job), the same for every line.
+        if (error instanceof ConfigError) throw error;
         throw new UsageError(`stdin line ${line}: ${(error as Error).message}`, { hint: NOTHING });
       }
       spool.add(line, job);

@@ -1,0 +1,3 @@
+import { encryptionSpecs } from './encryption.specs.js';
+
+encryptionSpecs('redis');
