@@ -19,18 +19,18 @@ import {
 
 /**
  * The app: `starter` {steps, catch?} dispatches a chain of `step` jobs (and `catcher` as its
- * catch); each writes `<event> <name> <index> <length> <attempt> <pid>` to CHAIN_FILE.
- * A step spec: {name, fail?: Permanent, cancel?: throws JobCancelledError, gate?: waits for
- * the file, append?/prepend?: names of steps to add}.
+ * catch); each writes `<event> <name> <index> <length> <attempt> <pid> <job id>` to RUNS_FILE.chain.
+ * A step spec: {name, fail?: throws Permanent, gate?: waits for the file (or its cancel),
+ * append?/prepend?: names of steps to add}.
  */
 const CONFIG = `
 import { appendFileSync, existsSync } from 'node:fs';
-import { chain, defineConfig, defineJob, JobCancelledError, Permanent, step } from 'jobsmith';
+import { chain, defineConfig, defineJob, Permanent, step } from 'jobsmith';
 
-type Spec = { name: string; fail?: boolean; cancel?: boolean; gate?: string; append?: string[]; prepend?: string[] };
+type Spec = { name: string; fail?: boolean; gate?: string; append?: string[]; prepend?: string[] };
 const file = process.env.RUNS_FILE + '.chain';
 const record = (event: string, name: string, ctx: any) =>
-  appendFileSync(file, \`\${event} \${name} \${ctx.chain?.index} \${ctx.chain?.length} \${ctx.attempt} \${process.pid} \${ctx.chain?.id}\\n\`);
+  appendFileSync(file, \`\${event} \${name} \${ctx.chain?.index} \${ctx.chain?.length} \${ctx.attempt} \${process.pid} \${ctx.jobId}\\n\`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const stepJob = defineJob<Spec>({
@@ -40,9 +40,10 @@ const stepJob = defineJob<Spec>({
   timeout: 120,
   async handle(p, ctx) {
     record('start', p.name, ctx);
-    if (p.gate) while (!existsSync(p.gate)) await sleep(20);
+    // A gate holds the step until the file exists, or until it is cancelled (queue:cancel).
+    if (p.gate) while (!existsSync(p.gate) && !ctx.signal.aborted) await sleep(20);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
     if (p.fail) throw new Permanent('step ' + p.name + ' failed on purpose');
-    if (p.cancel) throw new JobCancelledError('cancelled on purpose');
     if (p.append) ctx.chain!.append(p.append.map((name) => step(stepJob, { name })));
     if (p.prepend) ctx.chain!.prepend(p.prepend.map((name) => step(stepJob, { name })));
     record('done', p.name, ctx);
@@ -78,6 +79,7 @@ interface Line {
   length: number;
   attempt: number;
   pid: number;
+  jobId: string;
 }
 
 export function chainSpecs(kind: BackendKind): void {
@@ -91,7 +93,7 @@ export function chainSpecs(kind: BackendKind): void {
         .split('\n')
         .filter((l) => !l.startsWith('chain '))
         .map((l) => {
-          const [event, name, index, length, attempt, pid] = l.split(' ');
+          const [event, name, index, length, attempt, pid, jobId] = l.split(' ');
           return {
             event: event!,
             name: name!,
@@ -99,6 +101,7 @@ export function chainSpecs(kind: BackendKind): void {
             length: Number(length),
             attempt: Number(attempt),
             pid: Number(pid),
+            jobId: jobId!,
           };
         });
     };
@@ -154,11 +157,24 @@ export function chainSpecs(kind: BackendKind): void {
       expect(failed.map((f) => f.name)).toEqual(['step']);
     }, 60_000);
 
-    it('a cancelled step stops the chain without catch', async () => {
-      await start({ steps: [{ name: 'a', cancel: true }, { name: 'b' }], catch: true });
-      await drain();
+    it('a step cancelled while it runs stops the chain without catch', async () => {
+      const gate = path.join(app.dir, 'gate');
+      await start({ steps: [{ name: 'a', gate }, { name: 'b' }], catch: true });
+      const worker = app.worker(['--queue', 'default,chained', '--sleep', '100ms']);
+      const started = await waitFor(() => lines().find((l) => l.event === 'start'), {
+        timeoutMs: 20_000,
+        message: 'waiting for step a to start',
+      });
+      const cancel = await app.run(['queue:cancel', started.jobId]);
+      expect(cancel.code, cancel.stderr).toBe(0);
+      await worker.waitForEvents((e) => e.event === 'job:cancelled', 1, 20_000);
+      await waitFor(async () => (await chainRow()).status === 'cancelled', {
+        message: 'waiting for the chain to be cancelled',
+      });
+      const stopped = await worker.stop('SIGTERM', 10_000);
+      expect(stopped.code, stopped.stderr).toBe(0);
       expect(lines().map((l) => [l.event, l.name])).toEqual([['start', 'a']]);
-      expect(await chainRow()).toMatchObject({ status: 'cancelled' });
+      expect(await app.jobCount()).toBe(0);
     }, 60_000);
 
     it('ctx.chain.append adds steps at the end and prepend runs them next', async () => {
