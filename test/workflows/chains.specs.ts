@@ -165,7 +165,7 @@ export function chainSpecs(kind: BackendKind): void {
         timeoutMs: 20_000,
         message: 'waiting for step a to start',
       });
-      const cancel = await app.run(['queue:cancel', started.jobId]);
+      const cancel = await app.run(['queue:cancel', started!.jobId]);
       expect(cancel.code, cancel.stderr).toBe(0);
       await worker.waitForEvents((e) => e.event === 'job:cancelled', 1, 20_000);
       await waitFor(async () => (await chainRow()).status === 'cancelled', {
@@ -190,6 +190,28 @@ export function chainSpecs(kind: BackendKind): void {
         ['z', 4, 5],
       ]);
       expect(await chainRow()).toMatchObject({ status: 'done' });
+    }, 60_000);
+
+    it('run queue:dispatch --chain reads the steps from stdin, one a line', async () => {
+      const input = ['{"job":"step","payload":{"name":"a"}}', '', '{"job":"step","payload":{"name":"b"}}']
+        .join('\n');
+      const result = await app.run(['queue:dispatch', '--chain', '--queue', 'chained', '--json'], {
+        input,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const printed = JSON.parse(result.stdout) as { id: string; firstJobId: string; steps: number };
+      expect(printed.steps).toBe(2);
+      await drain();
+      expect(done().map((l) => [l.name, l.index, l.length])).toEqual([
+        ['a', 0, 2],
+        ['b', 1, 2],
+      ]);
+      expect(await chainRow()).toMatchObject({ id: printed.id, status: 'done', queue: 'chained' });
+
+      const bad = await app.run(['queue:dispatch', 'step', '--chain'], { input: '{"name":"c"}\nnope\n' });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('stdin line 2: not valid JSON');
+      expect(bad.stderr).toContain('Nothing was dispatched.');
     }, 60_000);
 
     it('a chain across a worker killed with SIGKILL resumes at the step it was on', async () => {

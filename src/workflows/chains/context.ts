@@ -4,8 +4,13 @@
  * storage code: what a step adds is written when the step succeeds (settle-job.ts).
  */
 import { ConfigError } from '../../errors.js';
-import type { WorkflowStep } from '../step.js';
-import { parseChainHeader, storeStep, type ChainRef, type StoredStep } from './stored-step.js';
+import {
+  parseChainHeader,
+  storeStep,
+  type AnyStep,
+  type ChainRef,
+  type StoredStep,
+} from './stored-step.js';
 
 /**
  * `ctx.chain` inside a step of a chain (and inside its catch job); undefined for any other job.
@@ -22,12 +27,12 @@ export interface ChainContext {
    * dispatch does) and written when this step succeeds; if it fails, they are dropped. A step
    * that runs again (after a crash) adds nothing twice: the first run that succeeded wins.
    */
-  append(steps: WorkflowStep | WorkflowStep[]): void;
+  append(steps: AnyStep | AnyStep[]): void;
   /**
    * Adds steps to run next, right after this one, in the order given; a later prepend runs
    * before an earlier one. Checked and written as append's.
    */
-  prepend(steps: WorkflowStep | WorkflowStep[]): void;
+  prepend(steps: AnyStep | AnyStep[]): void;
 }
 
 /** Steps a job added, in call order (settle-job.ts applies them). */
@@ -59,15 +64,15 @@ export class JobChain implements ChainContext {
     return this.ref.length + this.added;
   }
 
-  append(steps: WorkflowStep | WorkflowStep[]): void {
+  append(steps: AnyStep | AnyStep[]): void {
     this.edit('append', steps);
   }
 
-  prepend(steps: WorkflowStep | WorkflowStep[]): void {
+  prepend(steps: AnyStep | AnyStep[]): void {
     this.edit('prepend', steps);
   }
 
-  private edit(kind: ChainEdit['kind'], given: WorkflowStep | WorkflowStep[]): void {
+  private edit(kind: ChainEdit['kind'], given: AnyStep | AnyStep[]): void {
     if (this.ref.catch) {
       throw new ConfigError(
         `ctx.chain.${kind}() in the catch job of chain ${this.id}: the chain has stopped, so it cannot take more steps.`,

@@ -8,6 +8,13 @@ import { prepareJob } from '../../jobs/prepare.js';
 import type { NewJob } from '../../queue/driver.js';
 import { isStep, type WorkflowStep } from '../step.js';
 
+/**
+ * A step of any job: a chain mixes jobs of different payloads, and a step of one is not a step
+ * of `unknown` (its unique key function takes its own payload).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStep = WorkflowStep<any>;
+
 /** A step as stored: NewJob without its unique key and headers (the chain sets both). */
 export interface StoredStep {
   name: string;
@@ -39,7 +46,7 @@ export const STEP_UNIQUE_MS = 30 * 24 * 3600 * 1000;
  * @throws ConfigError when `step` was not made by step(), or names a connection (a chain runs
  *   on one: onConnection()); InvalidPayloadError / InvalidDispatchError as dispatch throws them.
  */
-export function storeStep(step: WorkflowStep, queue: string | undefined, what: string): StoredStep {
+export function storeStep(step: AnyStep, queue: string | undefined, what: string): StoredStep {
   if (!isStep(step)) {
     throw new ConfigError(
       `${what} must be a step made by step(): chain([step(chargeCard, { orderId: 7 }), step(sendInvoice, { orderId: 7 })]).`,
