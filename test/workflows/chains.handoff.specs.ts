@@ -13,7 +13,12 @@ import { settleChainJob } from '../../src/workflows/chains/settle-job.js';
 import { stepJob } from '../../src/workflows/chains/stored-step.js';
 import { findChain } from '../../src/workflows/chains/store.js';
 import { step } from '../../src/workflows/step.js';
-import { createApp, describeBackend, type BackendKind, type TestApp } from '../reliability/harness.js';
+import {
+  createApp,
+  describeBackend,
+  type BackendKind,
+  type TestApp,
+} from '../reliability/harness.js';
 
 const noop = defineJob<{ n: number }>({ name: 'noop', async handle() {} });
 

@@ -143,7 +143,10 @@ export function chainSpecs(kind: BackendKind): void {
     }, 60_000);
 
     it('a step that fails for good stops the chain and runs catch once, with ctx.chain', async () => {
-      await start({ steps: [{ name: 'a' }, { name: 'b', fail: true }, { name: 'c' }], catch: true });
+      await start({
+        steps: [{ name: 'a' }, { name: 'b', fail: true }, { name: 'c' }],
+        catch: true,
+      });
       await drain();
       expect(lines().map((l) => [l.event, l.name, l.index])).toEqual([
         ['start', 'a', 0],
@@ -193,13 +196,20 @@ export function chainSpecs(kind: BackendKind): void {
     }, 60_000);
 
     it('run queue:dispatch --chain reads the steps from stdin, one a line', async () => {
-      const input = ['{"job":"step","payload":{"name":"a"}}', '', '{"job":"step","payload":{"name":"b"}}']
-        .join('\n');
+      const input = [
+        '{"job":"step","payload":{"name":"a"}}',
+        '',
+        '{"job":"step","payload":{"name":"b"}}',
+      ].join('\n');
       const result = await app.run(['queue:dispatch', '--chain', '--queue', 'chained', '--json'], {
         input,
       });
       expect(result.code, result.stderr).toBe(0);
-      const printed = JSON.parse(result.stdout) as { id: string; firstJobId: string; steps: number };
+      const printed = JSON.parse(result.stdout) as {
+        id: string;
+        firstJobId: string;
+        steps: number;
+      };
       expect(printed.steps).toBe(2);
       await drain();
       expect(done().map((l) => [l.name, l.index, l.length])).toEqual([
@@ -208,7 +218,9 @@ export function chainSpecs(kind: BackendKind): void {
       ]);
       expect(await chainRow()).toMatchObject({ id: printed.id, status: 'done', queue: 'chained' });
 
-      const bad = await app.run(['queue:dispatch', 'step', '--chain'], { input: '{"name":"c"}\nnope\n' });
+      const bad = await app.run(['queue:dispatch', 'step', '--chain'], {
+        input: '{"name":"c"}\nnope\n',
+      });
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('stdin line 2: not valid JSON');
       expect(bad.stderr).toContain('Nothing was dispatched.');

@@ -66,7 +66,8 @@ export async function dispatchChainFromStdin(app: App, options: ChainFromStdin):
       if (entry!.options !== undefined) stepOptions = entry!.options as DispatchOptions;
     }
     const job = registry.get(name);
-    if (!job) fail(`unknown job "${name}". Registered jobs: ${registry.names().join(', ') || 'none'}.`);
+    if (!job)
+      fail(`unknown job "${name}". Registered jobs: ${registry.names().join(', ') || 'none'}.`);
     steps.push(step(job!, payload, stepOptions));
   }
   if (steps.length === 0) {
@@ -91,5 +92,7 @@ export async function dispatchChainFromStdin(app: App, options: ChainFromStdin):
     return;
   }
   await printResults([{ id: result.firstJobId, deduplicated: false }], steps[0]!.job.name, false);
-  process.stdout.write(`Chain ${result.id}: ${steps.length} steps, each dispatched when the one before succeeds.\n`);
+  process.stdout.write(
+    `Chain ${result.id}: ${steps.length} steps, each dispatched when the one before succeeds.\n`,
+  );
 }

@@ -52,7 +52,13 @@ export async function dispatchChain(
   // with no job, and the caller without an id: nothing runs.
   await insertChain(
     knex,
-    { id, connection: connection ?? null, queue: queue ?? null, steps, catchStep: catchStep ?? null },
+    {
+      id,
+      connection: connection ?? null,
+      queue: queue ?? null,
+      steps,
+      catchStep: catchStep ?? null,
+    },
     Date.now(),
   );
   const [first] = await app

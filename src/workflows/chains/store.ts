@@ -49,8 +49,7 @@ export async function insertChain(
 /** The chain with this id; undefined when there is none. */
 export async function findChain(knex: Knex, id: string): Promise<ChainRow | undefined> {
   const row = (await knex('job_chains').where({ id }).first()) as
-    | Record<string, unknown>
-    | undefined;
+    Record<string, unknown> | undefined;
   if (!row) return undefined;
   return {
     id: String(row.id),
@@ -59,8 +58,7 @@ export async function findChain(knex: Knex, id: string): Promise<ChainRow | unde
     steps: JSON.parse(String(row.steps)) as StoredStep[],
     position: Number(row.position),
     editedThrough: Number(row.edited_through),
-    catchStep:
-      row.catch_step === null ? null : (JSON.parse(String(row.catch_step)) as StoredStep),
+    catchStep: row.catch_step === null ? null : (JSON.parse(String(row.catch_step)) as StoredStep),
     status: String(row.status) as ChainStatus,
     failedIndex: row.failed_index === null ? null : Number(row.failed_index),
     revision: Number(row.revision),

@@ -103,7 +103,12 @@ export interface ChainRef {
 }
 
 /** `<id>:<index>:<length>`, or `<id>:catch:<index>:<length>` for the catch job. */
-export function chainHeader(ref: { id: string; index: number; length: number; catch?: boolean }): string {
+export function chainHeader(ref: {
+  id: string;
+  index: number;
+  length: number;
+  catch?: boolean;
+}): string {
   return `${ref.id}:${ref.catch ? 'catch:' : ''}${ref.index}:${ref.length}`;
 }
 
