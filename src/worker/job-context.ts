@@ -36,8 +36,11 @@ export class LazyJobContext implements JobContext {
     if (chain !== undefined) this.chain = chainContextOf(chain);
   }
 
-  /** Where the job stands in its chain (JobContext.chain); undefined outside chains. */
-  chain?: ChainContext;
+  /**
+   * Where the job stands in its chain (JobContext.chain); undefined outside chains. Declared,
+   * not a field: a field would be defined on every job's context.
+   */
+  declare chain?: ChainContext;
 
   declare readonly signal: AbortSignal;
 
