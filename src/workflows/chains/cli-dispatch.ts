@@ -82,8 +82,9 @@ export async function dispatchChainFromStdin(app: App, options: ChainFromStdin):
       connection: options.connection,
     });
   } catch (error) {
-    // A step the job refuses (schema, options): the user's input, not the storage.
-    if ((error as Error).name.startsWith('Invalid') || (error as Error).name === 'ConfigError')
+    // A step the job refuses (schema, options): the user's input, not the storage. A
+    // ConfigError (a step naming a connection, APP_KEY unset) keeps its own hint and code.
+    if ((error as Error).name.startsWith('Invalid'))
       throw new UsageError((error as Error).message, { hint: 'Nothing was dispatched.' });
     throw error;
   }
