@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { withApp } from '../src/cli/app.js';
+import { withApp, type App } from '../src/cli/app.js';
 import {
   dateFlag,
   durationFlag,
@@ -22,7 +22,7 @@ export default function command() {
     'Dispatch a job from the shell',
     `run queue:dispatch digest.send --payload '{"userId":1}'`,
   )
-    .argument('<name>', 'job name, as registered in the config')
+    .argument('[name]', 'job name, as registered in the config (with --chain: optional)')
     .option('--payload <json>', 'payload as JSON')
     .option('--payload-file <file>', 'read the payload (JSON) from a file')
     .option('--queue <queue>', "queue (default: the job's queue)", queueFlag('--queue'))
@@ -53,12 +53,22 @@ export default function command() {
       connectionFlag('--connection'),
     )
     .option('--json', 'print the job ids as JSON')
+    .option(
+      '--chain',
+      'read a chain from stdin, one step a line, each dispatched when the one before succeeds (docs/workflows.md)',
+    )
     .addHelpText(
       'after',
       '\nWithout --payload or --payload-file, reads newline-delimited JSON from stdin: one job per line (blank lines are skipped). Every line is checked before any job is stored; then all are stored in one transaction (on redis: one MULTI per 1,000 jobs, see docs/redis.md).\n',
     )
-    .action(async (name: string, opts) =>
+    .action(async (name: string | undefined, opts) =>
       withApp(globals(opts), async (app) => {
+        if (opts.chain) return dispatchChain(app, name, opts);
+        if (name === undefined) {
+          throw new UsageError("missing required argument 'name'", {
+            hint: `run queue:dispatch NAME --payload '{...}', or pipe JSON lines; --chain reads a chain.`,
+          });
+        }
         if (opts.payload !== undefined && opts.payloadFile !== undefined) {
           throw new UsageError('Use either --payload or --payload-file, not both.');
         }
@@ -117,6 +127,33 @@ export default function command() {
         await printResults(results, name, Boolean(opts.json));
       }),
     );
+}
+
+/** `--chain`: the steps come from stdin (src/workflows/chains/cli-dispatch.ts). */
+async function dispatchChain(
+  app: App,
+  name: string | undefined,
+  opts: Record<string, unknown>,
+): Promise<void> {
+  const perJob = ['payload', 'payloadFile', 'delay', 'at', 'priority', 'tries', 'tag'];
+  const given = perJob.find((key) => opts[key] !== undefined);
+  if (given) {
+    const flag = `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UsageError(`${flag} does not go with --chain: each step comes from a stdin line.`, {
+      hint: 'Give per-step options in the line: {"job": NAME, "payload": {...}, "options": {"delay": "10s"}}.',
+    });
+  }
+  if (process.stdin.isTTY) {
+    throw new UsageError('--chain reads the steps from stdin: pipe one JSON line per step.');
+  }
+  const { dispatchChainFromStdin } = await import('../src/workflows/chains/cli-dispatch.js');
+  await dispatchChainFromStdin(app, {
+    input: process.stdin,
+    name,
+    queue: opts.queue as string | undefined,
+    connection: opts.connection as string | undefined,
+    json: Boolean(opts.json),
+  });
 }
 
 /** The payload given with --payload or --payload-file; undefined when it comes on stdin. */

@@ -41,3 +41,8 @@ export {
   disconnect,
 } from './queue/client.js';
 export type { ConnectOptions, JobsmithClient } from './queue/client.js';
+export { step } from './workflows/step.js';
+export type { WorkflowStep } from './workflows/step.js';
+export { chain } from './workflows/chains/chain.js';
+export type { ChainBuilder, DispatchedChain } from './workflows/chains/chain.js';
+export type { ChainContext } from './workflows/chains/context.js';

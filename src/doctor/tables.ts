@@ -27,6 +27,7 @@ export const JOBSMITH_TABLES = [
   'job_attempts',
   'workers',
   'alert_states',
+  'job_chains',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import type { FlowControl } from '../flow/types.js';
 import type { BreakerOptions, BreakerSettings } from '../flow/breakers/settings.js';
 import type { RetainOptions } from '../history/retention.js';
+import type { ChainContext } from '../workflows/chains/context.js';
 
 /** Backoff between retries: seconds per retry (the last one repeats) or an exponential curve. */
 export type Backoff =
@@ -88,6 +89,13 @@ export interface JobContext {
     payload: P,
     options?: DispatchOptions,
   ): Promise<DispatchResult>;
+  /**
+   * For a step of a chain (and its catch job): `{ id, index, length, append, prepend }`, the
+   * chain's id, this step's index from 0 (in the catch job, the failed step's), the steps in
+   * the chain, and append(steps) / prepend(steps) to add steps at the end or to run next,
+   * written when this step succeeds (docs/workflows.md, "Chains"). Undefined outside chains.
+   */
+  chain?: ChainContext;
 }
 
 export interface JobOptions<P> {

@@ -1,5 +1,6 @@
 import type { DispatchFn, JobContext, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob } from '../queue/driver.js';
+import { chainContextOf, type ChainContext } from '../workflows/chains/context.js';
 import { ProgressMeter, type ProgressWriter } from './progress.js';
 
 /**
@@ -30,7 +31,16 @@ export class LazyJobContext implements JobContext {
     Object.defineProperty(this, 'signal', SIGNAL);
     // A plain field, not a second getter: each defineProperty cost about 80 ns a job.
     this.log = new BoundJobLogger(workerLog, this);
+    // Only a chain's job has ctx.chain: any other pays one lookup.
+    const chain = job?.headers?.['jobsmith-chain'];
+    if (chain !== undefined) this.chain = chainContextOf(chain);
   }
+
+  /**
+   * Where the job stands in its chain (JobContext.chain); undefined outside chains. Declared,
+   * not a field: a field would be defined on every job's context.
+   */
+  declare chain?: ChainContext;
 
   declare readonly signal: AbortSignal;
 

@@ -66,6 +66,15 @@ export class Settler {
   async settle(job: ClaimedJob, startedAt: number, execution: Execution): Promise<void> {
     const { driver, events } = this.deps;
     const decision = stuckOutcome(execution.decision, this.deps.leaseMs);
+    // A chain's step hands on (its next step, or its catch) before its own outcome is written:
+    // a crash between the two runs the step again instead of losing the chain.
+    if (job.headers?.['jobsmith-chain'] !== undefined) {
+      const { settleChainJob } = await import('../workflows/chains/settle-job.js');
+      const handed = await this.write(job, 'chain hand-off', () =>
+        settleChainJob(job, decision.action, driver, execution.context),
+      );
+      if (!handed) return void events.emit('job:lost', { job });
+    }
     if (decision.action === 'complete' || decision.action === 'skip') {
       const durationMs = Date.now() - startedAt;
       // A skipped job is deleted as a completed one is: only its event differs.

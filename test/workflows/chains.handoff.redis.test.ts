@@ -1,0 +1,3 @@
+import { chainHandoffSpecs } from './chains.handoff.specs.js';
+
+chainHandoffSpecs('redis');

@@ -1,0 +1,3 @@
+import { chainSpecs } from './chains.specs.js';
+
+chainSpecs('pgsql');
