@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../../errors.js';
 import { isStep, type WorkflowStep } from '../step.js';
 import { batchJobs, checkSteps, storedStep } from './jobs.js';
+import type { BatchStorage } from './store-jobs.js';
 import type { BatchCallbackKind, BatchOptions } from './store.js';
 
 /** What dispatch() resolves with. */
@@ -74,11 +75,27 @@ export class PendingBatch {
    * different connections; InvalidPayloadError / InvalidDispatchError as dispatch() does.
    */
   async dispatch(): Promise<DispatchedBatch> {
+    // Checked before connecting: a mistake costs no connection.
+    if (this.steps.length === 0) {
+      throw new ConfigError('batch() needs at least one job: batch([step(job, payload), ...]).');
+    }
+    const connection = this.connectionOfSteps();
+    const { sharedApp } = await import('../../queue/client.js');
+    const app = await sharedApp();
+    const db = await app.db();
+    return this.dispatchTo({ db: db.knex, dispatcher: app.dispatcher(), connection });
+  }
+
+  /**
+   * @internal Stores the batch on the given storage (dispatch() gives the shared client's; the
+   * tests give their own). `to.connection` undefined: the steps' own.
+   */
+  async dispatchTo(to: BatchStorage): Promise<DispatchedBatch> {
     if (this.steps.length === 0) {
       throw new ConfigError('batch() needs at least one job: batch([step(job, payload), ...]).');
     }
     const id = randomUUID();
-    const connection = this.connectionOfSteps();
+    const connection = to.connection ?? this.connectionOfSteps();
     const jobs = batchJobs(this.steps, id, this.queue);
     const options: BatchOptions = {
       allowFailures: this.allow,
@@ -89,12 +106,9 @@ export class PendingBatch {
       finally: this.stored('finally'),
       ran: {},
     };
-    const { sharedApp } = await import('../../queue/client.js');
     const { storeBatch } = await import('./store-jobs.js');
-    const app = await sharedApp();
-    const db = await app.db();
     const jobIds = await storeBatch(
-      { db: db.knex, dispatcher: app.dispatcher(), connection },
+      { ...to, connection },
       { id, name: this.batchName, options, now: Date.now() },
       jobs,
     );

@@ -219,53 +219,120 @@ export async function recordOutcome(
   db: Knex,
   o: { batchId: string; jobId: string; outcome: BatchOutcome; now: number },
 ): Promise<RecordedOutcome> {
-  return db.transaction(async (trx) => {
-    const inserted = await trx(OUTCOMES)
-      .insert({ batch_id: o.batchId, job_id: o.jobId, outcome: o.outcome, settled_at: o.now })
-      .onConflict(['batch_id', 'job_id'])
-      .ignore()
-      .returning('job_id');
-    if (inserted.length === 0) {
-      const batch = await findBatch(trx, o.batchId);
-      return { recorded: false, batch, due: batch ? dueFromState(batch) : [] };
-    }
-    const failed = o.outcome === 'failed' ? 1 : 0;
-    const changes: Record<string, unknown> = {
-      pending: trx.raw('pending - 1'),
-      finished_at: trx.raw('case when pending = 1 then ? else finished_at end', [o.now]),
-    };
-    if (failed) {
-      changes.failed = trx.raw('failed + 1');
-      changes.failed_job_ids = isPg(trx)
-        ? trx.raw(`(failed_job_ids::jsonb || to_jsonb(?::text))::text`, [o.jobId])
-        : trx.raw(`json_insert(failed_job_ids, '$[#]', ?)`, [o.jobId]);
-    }
-    const [row] = await trx(BATCHES).where({ id: o.batchId }).update(changes).returning('*');
-    if (!row) return { recorded: true, batch: undefined, due: [] };
-    let batch = toBatch(row);
-    const due: BatchCallbackKind[] = [];
-    if (failed && batch.failed === 1) {
-      due.push('catch');
-      if (!batch.options.allowFailures && batch.cancelledAt === null) {
-        await trx(BATCHES).where({ id: o.batchId }).update({ cancelled_at: o.now });
-        batch = { ...batch, cancelledAt: o.now };
-      }
-    }
-    if (batch.pending === 0) {
-      if (await allSucceeded(trx, batch)) due.push('then');
-      due.push('finally');
-    }
-    return { recorded: true, batch, due: due.filter((k) => batch.options[k] !== null) };
-  });
+  const sqlite = isSqlite(db) ? await recordOnSqlite(db, o) : undefined;
+  const r = sqlite ?? (await db.transaction((trx) => recordOnKnex(trx, o)));
+  if (!r.inserted) {
+    const batch = r.row ? toBatch(r.row) : undefined;
+    return { recorded: false, batch, due: batch ? dueFromState(batch) : [] };
+  }
+  if (!r.row) return { recorded: true, batch: undefined, due: [] };
+  const batch = toBatch(r.row);
+  const due: BatchCallbackKind[] = [];
+  if (o.outcome === 'failed' && batch.failed === 1) due.push('catch');
+  if (batch.pending === 0) {
+    if (batch.failed === 0 && r.succeeded === batch.total) due.push('then');
+    due.push('finally');
+  }
+  return { recorded: true, batch, due: due.filter((k) => batch.options[k] !== null) };
 }
 
-/** True when every job of the finished batch succeeded (no failure, none cancelled). */
-async function allSucceeded(db: Knex, batch: BatchRecord): Promise<boolean> {
-  if (batch.failed > 0) return false;
-  const [row] = await db(OUTCOMES)
-    .where({ batch_id: batch.id, outcome: 'succeeded' })
+type Recording = { batchId: string; jobId: string; outcome: BatchOutcome; now: number };
+
+/**
+ * What a record's transaction found: whether it added the outcome, the batch row after it, and
+ * for a batch it finished with no failure, how many of its jobs succeeded.
+ */
+interface RecordRows {
+  inserted: boolean;
+  row: Record<string, unknown> | undefined;
+  succeeded?: number;
+}
+
+async function recordOnKnex(trx: Knex.Transaction, o: Recording): Promise<RecordRows> {
+  const inserted = await trx(OUTCOMES)
+    .insert({ batch_id: o.batchId, job_id: o.jobId, outcome: o.outcome, settled_at: o.now })
+    .onConflict(['batch_id', 'job_id'])
+    .ignore()
+    .returning('job_id');
+  if (inserted.length === 0) {
+    return { inserted: false, row: await trx(BATCHES).where({ id: o.batchId }).first() };
+  }
+  const failed = o.outcome === 'failed';
+  const changes: Record<string, unknown> = {
+    pending: trx.raw('pending - 1'),
+    finished_at: trx.raw('case when pending = 1 then ? else finished_at end', [o.now]),
+  };
+  if (failed) {
+    changes.failed = trx.raw('failed + 1');
+    changes.failed_job_ids = trx.raw(`(failed_job_ids::jsonb || to_jsonb(?::text))::text`, [
+      o.jobId,
+    ]);
+    // The first failure cancels the batch, unless it allows failures.
+    changes.cancelled_at = trx.raw(
+      `case when failed = 0 and cancelled_at is null and not coalesce((options::jsonb->>'allowFailures')::boolean, false) then ? else cancelled_at end`,
+      [o.now],
+    );
+  }
+  const [row] = await trx(BATCHES).where({ id: o.batchId }).update(changes).returning('*');
+  if (!row || Number(row.pending) !== 0 || Number(row.failed) !== 0) return { inserted: true, row };
+  const [count] = await trx(OUTCOMES)
+    .where({ batch_id: o.batchId, outcome: 'succeeded' })
     .count({ n: '*' });
-  return Number(row?.n ?? 0) === batch.total;
+  return { inserted: true, row, succeeded: Number(count?.n ?? 0) };
+}
+
+type SqliteConnection = import('better-sqlite3').Database;
+
+/**
+ * The same transaction on SQLite, run synchronously on knex's connection (BEGIN IMMEDIATE): a
+ * knex transaction would yield between its statements while holding the write lock, and the
+ * worker's queue connection (SqliteQueue, same file, same thread) would then wait on it with
+ * the whole process blocked.
+ */
+async function recordOnSqlite(db: Knex, o: Recording): Promise<RecordRows> {
+  const client = db.client as Knex.Client;
+  const conn = (await client.acquireConnection()) as SqliteConnection;
+  try {
+    const run = conn.transaction((): RecordRows => {
+      const added = conn
+        .prepare(
+          `insert into ${OUTCOMES} (batch_id, job_id, outcome, settled_at) values (?, ?, ?, ?) on conflict do nothing`,
+        )
+        .run(o.batchId, o.jobId, o.outcome, o.now);
+      if (added.changes === 0) {
+        const row = conn.prepare(`select * from ${BATCHES} where id = ?`).get(o.batchId);
+        return { inserted: false, row: row as Record<string, unknown> | undefined };
+      }
+      const failed = o.outcome === 'failed' ? 1 : 0;
+      const row = conn
+        .prepare(
+          `update ${BATCHES} set pending = pending - 1,
+             finished_at = case when pending = 1 then @now else finished_at end,
+             failed = failed + @failed,
+             failed_job_ids = case when @failed = 1 then json_insert(failed_job_ids, '$[#]', @jobId) else failed_job_ids end,
+             cancelled_at = case when @failed = 1 and failed = 0 and cancelled_at is null
+               and coalesce(json_extract(options, '$.allowFailures'), 0) = 0 then @now else cancelled_at end
+           where id = @id returning *`,
+        )
+        .get({ now: o.now, failed, jobId: o.jobId, id: o.batchId }) as
+        Record<string, unknown> | undefined;
+      if (!row || Number(row.pending) !== 0 || Number(row.failed) !== 0)
+        return { inserted: true, row };
+      const count = conn
+        .prepare(
+          `select count(*) as n from ${OUTCOMES} where batch_id = ? and outcome = 'succeeded'`,
+        )
+        .get(o.batchId) as { n: number };
+      return { inserted: true, row, succeeded: Number(count.n) };
+    });
+    return run.immediate();
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+function isSqlite(db: Knex): boolean {
+  return db.client.config.client === 'better-sqlite3';
 }
 
 /**
