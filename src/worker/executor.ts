@@ -169,9 +169,20 @@ export async function execute(
   // A batch's job or callback (src/workflows/batches/): loaded only for one. It sets ctx.batch,
   // and ends unrun a job of a cancelled batch, or a callback another copy of already ran.
   if (options.workflow && job.headers && isBatchJob(job.headers)) {
-    const { beforeBatchJob } = await import('../workflows/batches/worker-hooks.js');
-    const decision = await beforeBatchJob(job, context, options.workflow);
-    if (decision) return { definition, payload, context, decision };
+    try {
+      const { beforeBatchJob } = await import('../workflows/batches/worker-hooks.js');
+      const decision = await beforeBatchJob(job, context, options.workflow);
+      if (decision) return { definition, payload, context, decision };
+    } catch (error) {
+      // The SQL storage is out of reach: the job waits a second, its attempt given back.
+      const decision: Decision = {
+        action: 'retry',
+        delayMs: 1000,
+        error: toError(error),
+        refund: true,
+      };
+      return { definition, payload, context, decision };
+    }
   }
   // Checked after the payload is parsed so that failed() gets it: a job that keeps killing
   // its worker is "finally failed" like any other, and its failed() hook runs once.
