@@ -46,3 +46,5 @@ export type { WorkflowStep } from './workflows/step.js';
 export { chain } from './workflows/chains/chain.js';
 export type { ChainBuilder, DispatchedChain } from './workflows/chains/chain.js';
 export type { ChainContext } from './workflows/chains/context.js';
+export { batch } from './workflows/batches/builder.js';
+export type { PendingBatch, DispatchedBatch } from './workflows/batches/builder.js';

@@ -27,6 +27,8 @@ export const JOBSMITH_TABLES = [
   'job_attempts',
   'workers',
   'alert_states',
+  'job_batches',
+  'job_batch_jobs',
   'job_chains',
 ] as const;
 

@@ -3,6 +3,7 @@ import { failedRecord } from '../failed/record.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import { sleep } from '../util/sleep.js';
 import { CompletionBatcher, completed } from './completions.js';
+import type { WorkflowServices } from './deps.js';
 import type { WorkerEvents } from './events.js';
 import { toError, type Decision, type Execution } from './executor.js';
 import { lastProgress } from './job-context.js';
@@ -25,6 +26,8 @@ export interface SettleDeps {
   storageOk(): void;
   /** A storage write failed with an error worth retrying (reported once per job). */
   storageTrouble(error: unknown, during: string): void;
+  /** For a batch job's outcome (WorkerDeps.workflow); none: recorded nowhere. */
+  workflow?: WorkflowServices;
 }
 
 /**
@@ -75,6 +78,10 @@ export class Settler {
       );
       if (!handed) return void events.emit('job:lost', { job });
     }
+    // A batch's job: its final outcome is recorded (once) before the write below, so that a
+    // crash in between runs the job again rather than losing its count (src/workflows/batches/).
+    if (this.deps.workflow && job.headers?.['jobsmith-batch'] !== undefined)
+      await this.recordBatchOutcome(job, decision, this.deps.workflow);
     if (decision.action === 'complete' || decision.action === 'skip') {
       const durationMs = Date.now() - startedAt;
       // A skipped job is deleted as a completed one is: only its event differs.
@@ -173,6 +180,20 @@ export class Settler {
         return;
       }
     }
+  }
+
+  private async recordBatchOutcome(
+    job: ClaimedJob,
+    decision: Decision,
+    workflow: WorkflowServices,
+  ): Promise<void> {
+    const { outcomeOf, recordBatchOutcome } = await import('../workflows/batches/record.js');
+    const outcome = outcomeOf(decision.action);
+    if (outcome === undefined) return;
+    await this.write(job, 'batch outcome', async () => {
+      await recordBatchOutcome(job, outcome, workflow);
+      return true;
+    });
   }
 
   /**
