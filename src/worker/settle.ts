@@ -74,7 +74,7 @@ export class Settler {
     if (job.headers?.['jobsmith-chain'] !== undefined) {
       const { settleChainJob } = await import('../workflows/chains/settle-job.js');
       const handed = await this.write(job, 'chain hand-off', () =>
-        settleChainJob(job, decision.action, driver, execution.context),
+        settleChainJob(job, decision.action, driver, execution.context, this.deps.workflow?.db),
       );
       if (!handed) return void events.emit('job:lost', { job });
     }

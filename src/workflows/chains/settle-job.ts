@@ -16,6 +16,7 @@
  * itself (or ended the chain) before its own completion, so the re-run finds nothing to do.
  * A job that is not the chain's current step (a late duplicate) changes nothing.
  */
+import type { Knex } from 'knex';
 import { sharedApp } from '../../queue/client.js';
 import type { ClaimedJob, QueueDriver } from '../../queue/driver.js';
 import type { JobContext } from '../../jobs/types.js';
@@ -40,12 +41,17 @@ export async function settleChainJob(
   action: SettleAction,
   driver: QueueDriver,
   context: JobContext | undefined,
+  /**
+   * The worker's SQL storage (WorkerDeps.workflow.db), where the chain is. None (a caller
+   * without a worker's services): the shared client's, from the environment of process.cwd().
+   */
+  db?: () => Promise<Knex>,
 ): Promise<boolean> {
   // A retry or a release is not an outcome: the step runs again.
   if (action === 'retry' || action === 'abandon') return true;
   const ref = parseChainHeader(job.headers?.[CHAIN_HEADER]);
   if (!ref) return true;
-  const { knex } = await (await sharedApp()).db();
+  const knex = db ? await db() : (await (await sharedApp()).db()).knex;
   const edits = context?.chain instanceof JobChain ? context.chain.edits : [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const chain = await findChain(knex, ref.id);
