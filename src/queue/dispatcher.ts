@@ -110,6 +110,11 @@ export class Dispatcher {
     );
   }
 
+  /** The driver name (`database`, `redis` or `sync`) that `connection` (default: QUEUE_CONNECTION) uses. */
+  async driverName(connection?: string): Promise<string> {
+    return (await this.driverFor(connection)).connection;
+  }
+
   /**
    * Dispatches that share a transaction with the caller's own SQL statements, when `connection`'s
    * driver keeps its jobs in the SQL storage (QueueDriver.transaction: PostgreSQL's database

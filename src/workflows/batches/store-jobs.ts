@@ -9,6 +9,7 @@
  *   never finishes and holds no jobs (nothing ran, no callback runs); `run
  *   queue:prune-batches --unfinished` removes it. A push that fails takes the row back.
  */
+import { refuseSyncConnection } from '../needs-worker.js';
 import type { Knex } from 'knex';
 import type { Dispatcher } from '../../queue/dispatcher.js';
 import type { NewJob } from '../../queue/driver.js';
@@ -28,6 +29,7 @@ export async function storeBatch(
   batch: { id: string; name: string | null; options: BatchOptions; now: number },
   jobs: NewJob[],
 ): Promise<string[]> {
+  await refuseSyncConnection(to.dispatcher, to.connection, 'batch');
   const row = { ...batch, total: jobs.length };
   const transactional = await to.dispatcher.transactional(to.connection);
   if (transactional) {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/connection.js';
 import { ConfigError } from '../../errors.js';
+import { refuseSyncConnection } from '../needs-worker.js';
 import type { Dispatcher } from '../../queue/dispatcher.js';
 import { insertChain } from './store.js';
 import { stepJob, storeStep, type AnyStep } from './stored-step.js';
@@ -46,6 +47,7 @@ export async function dispatchChain(
   const { queue, connection } = options;
   const steps = given.map((s, i) => storeStep(s, queue, `chain() step ${i}`));
   const catchStep = options.catchStep && storeStep(options.catchStep, queue, 'chain().catch()');
+  await refuseSyncConnection(app.dispatcher(), connection, 'chain');
   const { knex } = await app.db();
   const id = randomUUID();
   // The row first: a step's job must find its chain. A crash before the push leaves a row
