@@ -134,6 +134,42 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/queue-prune-failed.js'),
   },
   {
+    name: 'batch:list',
+    group: 'queue',
+    summary: 'List job batches, newest first, with their progress and counts',
+    example: 'run batch:list --limit 20 --json',
+    load: () => import('../../commands/batch-list.js'),
+  },
+  {
+    name: 'batch:show',
+    group: 'queue',
+    summary: 'Show one job batch: progress, counts, callbacks and its failed jobs',
+    example: 'run batch:show 0b7c9e5e-1d2f-4c43-9a51-2f7f5d1e8a10 --json',
+    load: () => import('../../commands/batch-show.js'),
+  },
+  {
+    name: 'batch:cancel',
+    group: 'queue',
+    summary: 'Cancel a job batch: its jobs not yet started are skipped when a worker claims them',
+    example: 'run batch:cancel 0b7c9e5e-1d2f-4c43-9a51-2f7f5d1e8a10',
+    load: () => import('../../commands/batch-cancel.js'),
+  },
+  {
+    name: 'queue:retry-batch',
+    group: 'queue',
+    summary: "Push a job batch's failed jobs back onto their queues, as jobs of the batch",
+    example: 'run queue:retry-batch 0b7c9e5e-1d2f-4c43-9a51-2f7f5d1e8a10',
+    load: () => import('../../commands/queue-retry-batch.js'),
+  },
+  {
+    name: 'queue:prune-batches',
+    group: 'queue',
+    summary:
+      'Delete finished job batches older than some hours (--unfinished, --cancelled: those too)',
+    example: 'run queue:prune-batches --hours 48 --unfinished 72',
+    load: () => import('../../commands/queue-prune-batches.js'),
+  },
+  {
     name: 'queue:stats',
     group: 'queue',
     summary: 'Show throughput, runtimes, retries, failure share and wait per queue or job',
