@@ -16,12 +16,12 @@ Exit codes: 0 pruned (even none); 1 the storage failed; 2 a bad flag.
 export default function command() {
   return newCommand(
     'queue:prune-batches',
-    'Delete finished job batches older than some hours (--unfinished, --cancelled: those too)',
+    'Delete job batches finished some hours ago (--unfinished, --cancelled: those too)',
     'run queue:prune-batches --hours 48 --unfinished 72',
   )
     .option(
       '--hours <n>',
-      'prune batches finished more than this many hours ago (default: 24)',
+      'prune batches finished more than this many hours ago',
       hoursFlag('--hours'),
       24,
     )

@@ -164,8 +164,7 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'queue:prune-batches',
     group: 'queue',
-    summary:
-      'Delete finished job batches older than some hours (--unfinished, --cancelled: those too)',
+    summary: 'Delete job batches finished some hours ago (--unfinished, --cancelled: those too)',
     example: 'run queue:prune-batches --hours 48 --unfinished 72',
     load: () => import('../../commands/queue-prune-batches.js'),
   },
