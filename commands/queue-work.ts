@@ -288,6 +288,8 @@ export default function command() {
           storage: describeStorage(driver.connection, db, app.env.REDIS_URL),
           jobContext: faults.jobs,
           aroundHandler: runs?.aroundHandler,
+          // Batches' jobs and callbacks (src/workflows/) record on the SQL storage.
+          workflow: { db: async () => db.knex, dispatcher, connection: driver.connection },
         });
         const json = Boolean(opts.json);
         // Before the renderer: a job's span is open when its line is logged.

@@ -22,6 +22,7 @@ import * as m0020 from './0020_alert_states.js';
 import * as m0021 from './0021_job_headers.js';
 import * as m0022 from './0022_rate_limit_take_clock.js';
 import * as m0023 from './0023_dashboard_indexes.js';
+import * as m0024 from './0024_job_batches.js';
 
 export interface Migration {
   name: string;
@@ -57,4 +58,5 @@ export const migrations: Migration[] = [
   { name: '0021_job_headers', ...m0021 },
   { name: '0022_rate_limit_take_clock', ...m0022 },
   { name: '0023_dashboard_indexes', ...m0023 },
+  { name: '0024_job_batches', ...m0024 },
 ];

@@ -41,3 +41,7 @@ export {
   disconnect,
 } from './queue/client.js';
 export type { ConnectOptions, JobsmithClient } from './queue/client.js';
+export { step } from './workflows/step.js';
+export type { WorkflowStep } from './workflows/step.js';
+export { batch } from './workflows/batches/builder.js';
+export type { PendingBatch, DispatchedBatch } from './workflows/batches/builder.js';

@@ -77,7 +77,7 @@ describePg('run doctor on PostgreSQL', () => {
       check: 'Database',
       status: 'fail',
       detail:
-        `PostgreSQL ${maskUrl(url)}: role ${role} lacks INSERT, UPDATE, DELETE on alert_states, breakers, failed_jobs, gpt_requests, job_attempts, job_cancels, job_history, job_locks, ` +
+        `PostgreSQL ${maskUrl(url)}: role ${role} lacks INSERT, UPDATE, DELETE on alert_states, breakers, failed_jobs, gpt_requests, job_attempts, job_batch_jobs, job_batches, job_cancels, job_history, job_locks, ` +
         'job_metrics, job_uniques, jobs, jobsmith_meta, mail_receipts, queue_settings, rate_limit_blocks, rate_limits, schedule_leases, schedule_slots, telegram_chats, ' +
         'telegram_scheduled_messages, telegram_state, telegram_updates, workers; ' +
         'USAGE on failed_jobs_id_seq, gpt_requests_id_seq, job_attempts_seq_seq, jobs_id_seq, telegram_scheduled_messages_id_seq, telegram_updates_id_seq',

@@ -27,6 +27,8 @@ export const JOBSMITH_TABLES = [
   'job_attempts',
   'workers',
   'alert_states',
+  'job_batches',
+  'job_batch_jobs',
 ] as const;
 
 /** knex's bookkeeping: every command reads them; only a migration writes them. */

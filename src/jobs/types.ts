@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import type { FlowControl } from '../flow/types.js';
 import type { BreakerOptions, BreakerSettings } from '../flow/breakers/settings.js';
 import type { RetainOptions } from '../history/retention.js';
+import type { WorkflowStep } from '../workflows/step.js';
 
 /** Backoff between retries: seconds per retry (the last one repeats) or an exponential curve. */
 export type Backoff =
@@ -88,6 +89,41 @@ export interface JobContext {
     payload: P,
     options?: DispatchOptions,
   ): Promise<DispatchResult>;
+  /**
+   * The batch this job belongs to (a job dispatched by `batch(...)`, or one of its
+   * then/catch/finally callbacks); undefined outside batches. See BatchContext.
+   */
+  readonly batch?: BatchContext;
+}
+
+/**
+ * `ctx.batch`: the batch a job runs in (docs/workflows.md, "Batches"). The counts are as they
+ * were when the job started: for a batch job, read at most about a second before (each worker
+ * reads a batch's row at most once a second); for a callback, read when it started.
+ */
+export interface BatchContext {
+  /** The batch's id (a UUID), as `batch(...).dispatch()` returned it. */
+  readonly id: string;
+  /** The name given with `.name(...)`; null when none was. */
+  readonly name: string | null;
+  /** Jobs in the batch, added ones included. */
+  readonly total: number;
+  /** Jobs without a final outcome yet (this one included while it runs). */
+  readonly pending: number;
+  /** Jobs that finally failed. */
+  readonly failed: number;
+  /** Share of the jobs that have their final outcome, 0 to 100, rounded down. */
+  readonly progress: number;
+  /** Whether the batch is cancelled now (reads the storage each call). */
+  cancelled(): Promise<boolean>;
+  /**
+   * Adds jobs to the batch (a job that finds more work: the pages of an import); they count in
+   * its total and its callbacks wait for them. Resolves with their ids.
+   *
+   * @throws ConfigError when the batch has already finished (from a callback, say), or a value
+   * is not made by step().
+   */
+  add(steps: ReadonlyArray<WorkflowStep>): Promise<string[]>;
 }
 
 export interface JobOptions<P> {

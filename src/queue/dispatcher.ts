@@ -20,6 +20,8 @@ export type TransactionalDispatch = <T>(
   fn: (
     trx: Knex.Transaction,
     dispatchMany: <P>(items: Array<DispatchItem<P>>) => Promise<DispatchResult[]>,
+    /** Pushes rows already prepared (prepareJob), with their own headers (workflows). */
+    pushPrepared: (jobs: NewJob[]) => Promise<PushResult[]>,
   ) => Promise<T>,
 ) => Promise<T>;
 
@@ -120,13 +122,17 @@ export class Dispatcher {
     const { around } = this;
     const { connection: name } = driver;
     return (fn) =>
-      transaction((trx, push) =>
-        fn(trx, (items) => {
-          const jobs = items.map((i) => prepareJob(i.job, i.payload, i.options));
-          if (!around) return push(jobs);
-          return around({ jobs, connection: name }, (headers) => push(withHeaders(jobs, headers)));
-        }),
-      );
+      transaction((trx, push) => {
+        const pushPrepared = (jobs: NewJob[]) =>
+          around
+            ? around({ jobs, connection: name }, (headers) => push(withHeaders(jobs, headers)))
+            : push(jobs);
+        return fn(
+          trx,
+          (items) => pushPrepared(items.map((i) => prepareJob(i.job, i.payload, i.options))),
+          pushPrepared,
+        );
+      });
   }
 
   /** Pushes rows that are already prepared (used by queue:retry and queue:dispatch). */

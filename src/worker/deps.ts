@@ -1,8 +1,10 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
+import type { Knex } from 'knex';
 import type { FlowControl } from '../flow/types.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { DispatchFn, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
+import type { Dispatcher } from '../queue/dispatcher.js';
 import type { WorkerControl } from './control-poller.js';
 import type { AroundHandler } from './executor.js';
 import type { StorageInfo } from './storage-health.js';
@@ -29,4 +31,20 @@ export interface WorkerDeps {
    * when TELEMETRY_ENABLED is true. None: handlers are called directly.
    */
   aroundHandler?: AroundHandler;
+  /**
+   * The SQL storage and a dispatcher, for the jobs of workflows (a batch's jobs and callbacks,
+   * src/workflows/): read only for a job that carries a workflow header. None: such a job runs
+   * as a plain one.
+   */
+  workflow?: WorkflowServices;
+}
+
+/** What workflow hooks (src/workflows/) work with in a worker. */
+export interface WorkflowServices {
+  /** The app's SQL storage. */
+  db(): Promise<Knex>;
+  /** Pushes callback and added jobs, on any connection. */
+  dispatcher: Dispatcher;
+  /** The connection the worker claims from. */
+  connection: string;
 }

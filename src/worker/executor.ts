@@ -19,6 +19,7 @@ import type { QueuePolicy } from '../config/queue-policies.js';
 import { timerPerDeadline, type Deadline, type Schedule } from './deadlines.js';
 import { LazyJobContext } from './job-context.js';
 import type { ProgressWriter } from './progress.js';
+import type { WorkflowServices } from './deps.js';
 import { runChain } from './middleware.js';
 import type { Backoff, DispatchFn, JobContext, JobDefinition, JobLogger } from '../jobs/types.js';
 
@@ -68,6 +69,8 @@ export interface ExecuteOptions {
   progress?: ProgressWriter;
   /** Calls each handler (WorkerDeps.aroundHandler); none: handlers are called directly. */
   aroundHandler?: AroundHandler;
+  /** For jobs that carry a workflow header (WorkerDeps.workflow); none: they run as plain jobs. */
+  workflow?: WorkflowServices;
 }
 
 /**
@@ -163,6 +166,13 @@ export async function execute(
     job,
     options.progress,
   );
+  // A batch's job or callback (src/workflows/batches/): loaded only for one. It sets ctx.batch,
+  // and ends unrun a job of a cancelled batch, or a callback another copy of already ran.
+  if (options.workflow && job.headers && isBatchJob(job.headers)) {
+    const { beforeBatchJob } = await import('../workflows/batches/worker-hooks.js');
+    const decision = await beforeBatchJob(job, context, options.workflow);
+    if (decision) return { definition, payload, context, decision };
+  }
   // Checked after the payload is parsed so that failed() gets it: a job that keeps killing
   // its worker is "finally failed" like any other, and its failed() hook runs once.
   if (job.attempts > maxTries) {
@@ -253,6 +263,11 @@ export function triesOf(
 }
 
 const COMPLETE: Decision = Object.freeze({ action: 'complete' });
+
+/** A job of a batch or a batch callback: it carries one of their headers (src/workflows/batches/). */
+export function isBatchJob(headers: Readonly<Record<string, string>>): boolean {
+  return 'jobsmith-batch' in headers || 'jobsmith-batch-callback' in headers;
+}
 
 function poison(message: string): Execution {
   return { decision: { action: 'fail', reason: 'poison', error: new PoisonJobError(message) } };

@@ -1,4 +1,4 @@
-import type { DispatchFn, JobContext, JobLogger } from '../jobs/types.js';
+import type { BatchContext, DispatchFn, JobContext, JobLogger } from '../jobs/types.js';
 import type { ClaimedJob } from '../queue/driver.js';
 import { ProgressMeter, type ProgressWriter } from './progress.js';
 
@@ -33,6 +33,12 @@ export class LazyJobContext implements JobContext {
   }
 
   declare readonly signal: AbortSignal;
+
+  /**
+   * Set for a job of a batch or a batch callback (src/workflows/batches/worker-hooks.ts):
+   * declared, not a field, so that other jobs carry no property for it.
+   */
+  declare batch?: BatchContext;
 
   /**
    * The handler's logger: each line carries the job (`job`: id, name, queue, attempt), as the

@@ -68,6 +68,7 @@ export class JobRuns {
       abandon: hardStop.signal,
       storageOk: () => storage.ok(),
       storageTrouble: (error, during) => void storage.trouble(error, during),
+      workflow: deps.workflow,
     });
     const { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies } = options;
     const overrides = { timeoutMs, tries, backoff, stuckGraceMs, queuePolicies };
@@ -75,6 +76,7 @@ export class JobRuns {
     const schedule = this.deadlines.schedule;
     this.executeOptions = { ...overrides, schedule, registry, log, dispatch, jobContext, flow };
     if (aroundHandler) this.executeOptions.aroundHandler = aroundHandler;
+    if (deps.workflow) this.executeOptions.workflow = deps.workflow;
     this.executeOptions.progress = (job, value) => deps.driver.progress(job, value);
     hardStop.signal.addEventListener('abort', () => {
       for (const r of shared.running.values()) r.interrupt?.();

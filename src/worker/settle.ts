@@ -3,6 +3,7 @@ import { failedRecord } from '../failed/record.js';
 import type { ClaimedJob, QueueDriver } from '../queue/driver.js';
 import { sleep } from '../util/sleep.js';
 import { CompletionBatcher, completed } from './completions.js';
+import type { WorkflowServices } from './deps.js';
 import type { WorkerEvents } from './events.js';
 import { toError, type Decision, type Execution } from './executor.js';
 import { lastProgress } from './job-context.js';
@@ -25,6 +26,8 @@ export interface SettleDeps {
   storageOk(): void;
   /** A storage write failed with an error worth retrying (reported once per job). */
   storageTrouble(error: unknown, during: string): void;
+  /** For a batch job's outcome (WorkerDeps.workflow); none: recorded nowhere. */
+  workflow?: WorkflowServices;
 }
 
 /**
@@ -66,6 +69,10 @@ export class Settler {
   async settle(job: ClaimedJob, startedAt: number, execution: Execution): Promise<void> {
     const { driver, events } = this.deps;
     const decision = stuckOutcome(execution.decision, this.deps.leaseMs);
+    // A batch's job: its final outcome is recorded (once) before the write below, so that a
+    // crash in between runs the job again rather than losing its count (src/workflows/batches/).
+    if (this.deps.workflow && job.headers?.['jobsmith-batch'] !== undefined)
+      await this.recordBatchOutcome(job, decision, this.deps.workflow);
     if (decision.action === 'complete' || decision.action === 'skip') {
       const durationMs = Date.now() - startedAt;
       // A skipped job is deleted as a completed one is: only its event differs.
@@ -164,6 +171,20 @@ export class Settler {
         return;
       }
     }
+  }
+
+  private async recordBatchOutcome(
+    job: ClaimedJob,
+    decision: Decision,
+    workflow: WorkflowServices,
+  ): Promise<void> {
+    const { outcomeOf, recordBatchOutcome } = await import('../workflows/batches/record.js');
+    const outcome = outcomeOf(decision.action);
+    if (outcome === undefined) return;
+    await this.write(job, 'batch outcome', async () => {
+      await recordBatchOutcome(job, outcome, workflow);
+      return true;
+    });
   }
 
   /**
