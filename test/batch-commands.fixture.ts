@@ -22,7 +22,8 @@ export interface SeedBatch {
   failed?: number;
   failedJobIds?: string[];
   allowFailures?: boolean;
-  then?: { name: string; payload: unknown } | null;
+  /** The `then` callback: a job name and payload, on `queue` (null: the job's own). */
+  then?: { name: string; payload: unknown; queue?: string } | null;
   /** Epoch ms; now by default. */
   createdAt?: number;
   cancelledAt?: number | null;
@@ -36,7 +37,7 @@ export async function seedBatch(knex: Knex, b: SeedBatch = {}): Promise<string> 
   const id = b.id ?? randomUUID();
   const total = b.total ?? 3;
   const step = (s: SeedBatch['then']) =>
-    s ? { name: s.name, queue: null, payload: s.payload, options: {} } : null;
+    s ? { name: s.name, queue: s.queue ?? null, payload: s.payload, options: {} } : null;
   await knex('job_batches').insert({
     id,
     name: b.name === undefined ? 'seeded' : b.name,
@@ -62,7 +63,7 @@ export async function seedBatch(knex: Knex, b: SeedBatch = {}): Promise<string> 
 
 /**
  * Stores a batch of `jobs` on `queue` (name and n of each) with a `then` callback (`then`, if
- * given) and pushes them with the batch's header, as batch().dispatch() does: returns the
+ * given, on the same queue) and pushes them with the batch's header, as batch().dispatch() does: returns the
  * batch id and the job ids in order.
  */
 export async function dispatchBatch(
@@ -75,7 +76,7 @@ export async function dispatchBatch(
   const id = await seedBatch(knex, {
     name: `batch on ${queue}`,
     total: jobs.length,
-    then: options.then ?? null,
+    then: options.then ? { ...options.then, queue } : null,
     allowFailures: options.allowFailures,
   });
   await knex('job_batches')

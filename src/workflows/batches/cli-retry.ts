@@ -25,8 +25,7 @@ import type { QueueDriver } from '../../queue/driver.js';
 import { failedJobsOf } from './cli-failed.js';
 import type { BatchView } from './cli-present.js';
 import { findBatchView } from './cli-read.js';
-/** TODO(merge): the engine's header constant. */
-const BATCH_HEADER = 'jobsmith-batch';
+import { BATCH_HEADER } from './headers.js';
 
 /** Failed jobs moved per transaction on the `database` connection. */
 const PAGE = 200;
