@@ -16,6 +16,7 @@ import {
   insertBatch,
   listBatches,
   recordOutcome,
+  reopenFailedJobs,
   type BatchOptions,
 } from '../src/workflows/batches/store.js';
 import { createTestDatabase, pgAvailable, tempDir } from './helpers/services.js';
@@ -182,6 +183,34 @@ for (const backend of backends) {
         then: x ? '10' : '11',
         finally: '12',
       });
+    });
+
+    it('re-opens failed jobs for a retry: counted pending again, then counted once more', async () => {
+      await insertBatch(a.knex, { id: 'r1', name: null, total: 3, options: options(), now: T0 });
+      await recordOutcome(a.knex, { batchId: 'r1', jobId: '1', outcome: 'failed', now: T0 });
+      await recordOutcome(a.knex, { batchId: 'r1', jobId: '2', outcome: 'succeeded', now: T0 });
+      await recordOutcome(a.knex, { batchId: 'r1', jobId: '3', outcome: 'cancelled', now: T0 });
+      expect(await findBatch(a.knex, 'r1')).toMatchObject({ pending: 0, failed: 1 });
+      // Only failed outcomes re-open; unknown ids are ignored.
+      expect(await reopenFailedJobs(a.knex, 'r1', ['1', '2', '9'], { uncancel: true })).toEqual([
+        '1',
+      ]);
+      expect(await findBatch(a.knex, 'r1')).toMatchObject({
+        pending: 1,
+        failed: 0,
+        failedJobIds: [],
+        finishedAt: null,
+        cancelledAt: null,
+      });
+      // The retry (a new job id) settles the batch again.
+      const done = await recordOutcome(a.knex, {
+        batchId: 'r1',
+        jobId: '4',
+        outcome: 'succeeded',
+        now: T0,
+      });
+      expect(done.batch).toMatchObject({ pending: 0, failed: 0 });
+      expect(done.due).toEqual(['finally']); // a job ended cancelled: not then
     });
 
     it('grows an unfinished batch, cancels once, and lists newest first by pages', async () => {

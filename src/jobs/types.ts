@@ -123,7 +123,8 @@ export interface BatchContext {
    * @throws ConfigError when the batch has already finished (from a callback, say), or a value
    * is not made by step().
    */
-  add(steps: ReadonlyArray<WorkflowStep>): Promise<string[]>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  add(steps: ReadonlyArray<WorkflowStep<any>>): Promise<string[]>;
 }
 
 export interface JobOptions<P> {

@@ -10,6 +10,10 @@ import { batchJobs, checkSteps, storedStep } from './jobs.js';
 import type { BatchStorage } from './store-jobs.js';
 import type { BatchCallbackKind, BatchOptions } from './store.js';
 
+/** A step of any job: a batch mixes jobs whose payloads differ. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStep = WorkflowStep<any>;
+
 /** What dispatch() resolves with. */
 export interface DispatchedBatch {
   /** The batch's id (a UUID): `run batch:show ID`, ctx.batch.id. */
@@ -35,17 +39,17 @@ export class PendingBatch {
   }
 
   /** Runs once every job of the batch has succeeded (none failed, none cancelled). */
-  then(callback: WorkflowStep): this {
+  then(callback: AnyStep): this {
     return this.callback('then', callback);
   }
 
   /** Runs once, when the first job of the batch finally fails (with allowFailures too). */
-  catch(callback: WorkflowStep): this {
+  catch(callback: AnyStep): this {
     return this.callback('catch', callback);
   }
 
   /** Runs once every job of the batch has its final outcome, whatever it is. */
-  finally(callback: WorkflowStep): this {
+  finally(callback: AnyStep): this {
     return this.callback('finally', callback);
   }
 
@@ -152,6 +156,6 @@ export class PendingBatch {
  *
  * @throws ConfigError when a value is not made by step().
  */
-export function batch(steps: ReadonlyArray<WorkflowStep>): PendingBatch {
+export function batch(steps: ReadonlyArray<AnyStep>): PendingBatch {
   return new PendingBatch([...checkSteps(steps, 'batch')]);
 }

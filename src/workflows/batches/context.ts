@@ -4,7 +4,7 @@
 import { ConfigError } from '../../errors.js';
 import type { BatchContext } from '../../jobs/types.js';
 import type { WorkflowServices } from '../../worker/deps.js';
-import type { WorkflowStep } from '../step.js';
+import type { AnyStep } from './builder.js';
 import { batchJobs, checkSteps } from './jobs.js';
 import { addToBatch } from './store-jobs.js';
 import { batchProgress, findBatch, type BatchRecord } from './store.js';
@@ -22,7 +22,7 @@ export function batchContext(batch: BatchRecord, services: WorkflowServices): Ba
       const now = await findBatch(await services.db(), batch.id);
       return now?.cancelledAt != null;
     },
-    async add(steps: ReadonlyArray<WorkflowStep>) {
+    async add(steps: ReadonlyArray<AnyStep>) {
       const jobs = batchJobs(checkSteps(steps, 'ctx.batch.add'), batch.id, batch.options.queue);
       const ids = await addToBatch(
         {

@@ -403,3 +403,48 @@ export async function listBatchOutcomes(
     settledAt: Number(r.settled_at),
   }));
 }
+
+/**
+ * Re-opens failed jobs of a batch for a retry (`run queue:retry-batch`): forgets their `failed`
+ * outcomes and counts them pending again (failed and failed_job_ids lose them, finished_at is
+ * cleared), in one transaction. Returns the ids it re-opened (those recorded as failed; others
+ * are ignored). The caller then pushes one new job for each, carrying the batch header
+ * (`{ 'jobsmith-batch': batchId }`, headers.ts): the new jobs' outcomes count as the failed ones
+ * did. Re-open first, push second, as ctx.batch.add does: a crash in between leaves the batch
+ * unfinished, never finished early. Callbacks that already ran (catch, finally) do not run again;
+ * `then` runs if the retried jobs all succeed and no job was cancelled. A cancelled batch stays
+ * cancelled unless `uncancel`: its retried jobs would end cancelled unrun.
+ */
+export async function reopenFailedJobs(
+  db: Knex,
+  batchId: string,
+  jobIds: readonly string[],
+  { uncancel = false }: { uncancel?: boolean } = {},
+): Promise<string[]> {
+  if (jobIds.length === 0) return [];
+  return db.transaction(async (trx) => {
+    const q = trx(BATCHES).where({ id: batchId });
+    if (isPg(trx)) q.forUpdate();
+    const row = await q.first();
+    if (!row) return [];
+    const failed = await trx(OUTCOMES)
+      .where({ batch_id: batchId, outcome: 'failed' })
+      .whereIn('job_id', [...jobIds])
+      .pluck('job_id');
+    const reopened = (failed as unknown[]).map(String);
+    if (reopened.length === 0) return [];
+    await trx(OUTCOMES).where({ batch_id: batchId }).whereIn('job_id', reopened).delete();
+    const gone = new Set(reopened);
+    const kept = toBatch(row).failedJobIds.filter((id) => !gone.has(id));
+    await trx(BATCHES)
+      .where({ id: batchId })
+      .update({
+        pending: trx.raw('pending + ?', [reopened.length]),
+        failed: trx.raw('failed - ?', [reopened.length]),
+        failed_job_ids: JSON.stringify(kept),
+        finished_at: null,
+        ...(uncancel ? { cancelled_at: null } : {}),
+      });
+    return reopened;
+  });
+}
