@@ -2,8 +2,8 @@
  * `run queue:retry-batch ID`: re-runs a batch's failed jobs from failed_jobs, as queue:retry
  * does (src/failed/retry.ts), as jobs of the same batch. Each job goes back with the batch's
  * header, so its new outcome is recorded against the batch, and in the same SQL transaction
- * the batch takes it back: one more pending, one less failed, its old id out of
- * failed_job_ids, not finished (the outcome that takes pending to 0 again finishes it), and
+ * the batch takes it back (store.ts reopenFailedJobs): one more pending, one less failed, its
+ * failed outcome and its id in failed_job_ids forgotten, not finished (the outcome that takes pending to 0 again finishes it), and
  * not cancelled (a batch that failed without allowFailures was cancelled by its first failure:
  * it would skip the very jobs retried). Callbacks that already ran do not run again
  * (claimCallback); `then` runs if every job finally succeeded.
@@ -26,6 +26,7 @@ import { failedJobsOf } from './cli-failed.js';
 import type { BatchView } from './cli-present.js';
 import { findBatchView } from './cli-read.js';
 import { BATCH_HEADER } from './headers.js';
+import { reopenFailedJobs } from './store.js';
 
 /** Failed jobs moved per transaction on the `database` connection. */
 const PAGE = 200;
@@ -166,9 +167,10 @@ async function lockBatch(trx: Knex.Transaction, batchId: string): Promise<void> 
 }
 
 /**
- * Counts the jobs `oldJobIds` (failed jobs of the batch, re-run) back into the batch: pending
- * up and failed down by those still listed as failed, their ids out of failed_job_ids, the
- * batch neither finished nor cancelled. Nothing when the batch is gone (pruned meanwhile).
+ * Counts the jobs `oldJobIds` (failed jobs of the batch, re-run) back into the batch, in the
+ * caller's transaction (store.ts reopenFailedJobs, a savepoint of it): pending up and failed down
+ * by those recorded as failed, their failed outcomes and ids forgotten, the batch neither
+ * finished nor cancelled. Nothing when the batch is gone (pruned meanwhile).
  */
 async function takeBack(
   trx: Knex.Transaction,
@@ -176,31 +178,5 @@ async function takeBack(
   oldJobIds: string[],
 ): Promise<void> {
   if (oldJobIds.length === 0) return;
-  await lockBatch(trx, batchId);
-  const row = (await trx('job_batches').where({ id: batchId }).first('failed_job_ids')) as
-    { failed_job_ids: string } | undefined;
-  if (!row) return;
-  const listed = readIds(row.failed_job_ids);
-  const back = new Set(oldJobIds);
-  const left = listed.filter((jobId) => !back.has(jobId));
-  const count = listed.length - left.length;
-  if (count === 0) return;
-  await trx('job_batches')
-    .where({ id: batchId })
-    .update({
-      pending: trx.raw('pending + ?', [count]),
-      failed: trx.raw('case when failed > ? then failed - ? else 0 end', [count, count]),
-      failed_job_ids: JSON.stringify(left),
-      finished_at: null,
-      cancelled_at: null,
-    });
-}
-
-function readIds(text: string): string[] {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return Array.isArray(value) ? value.map(String) : [];
-  } catch {
-    return [];
-  }
+  await reopenFailedJobs(trx, batchId, oldJobIds, { uncancel: true });
 }
