@@ -70,5 +70,9 @@ function middlewareContext(
     get signal() {
       return context.signal;
     },
+    // Set for a batch's job before the chain runs (src/workflows/batches/).
+    get batch() {
+      return context.batch;
+    },
   };
 }
