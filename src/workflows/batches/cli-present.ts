@@ -5,6 +5,7 @@
  */
 import { firstLine } from '../../failed/present.js';
 import type { BatchFailedJob } from './cli-failed.js';
+import { batchProgress } from './store.js';
 
 /** A job_batches row as the commands read it (times in epoch ms). */
 export interface BatchView {
@@ -56,7 +57,7 @@ export function processedOf(b: BatchView): number {
  * every job is done (Laravel's `progress()` rounds, showing 100 with one job of 300 left).
  */
 export function progressOf(b: BatchView): number {
-  return b.total === 0 ? 100 : Math.floor((processedOf(b) / b.total) * 100);
+  return batchProgress(b);
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
