@@ -144,6 +144,8 @@ export interface QueueApp {
   /** The queue connection the app's jobs are on: `database`, or `redis`. */
   connection: string;
   cwd: string;
+  /** The environment the app's commands run with (storage, queue connection, prefix). */
+  env: Env;
   run(args: string[], options?: { env?: Env; input?: string }): Promise<CliResult>;
   /** Runs a command that must succeed (exit 0, nothing on stderr) and returns its stdout. */
   ok(args: string[], env?: Env): Promise<string>;
@@ -236,6 +238,7 @@ export async function createQueueApp(backend: Backend): Promise<QueueApp> {
     backend,
     connection: backend === 'redis' ? 'redis' : 'database',
     cwd,
+    env,
     run,
     ok,
     json,

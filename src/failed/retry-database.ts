@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection.js';
 import { storedTags } from '../jobs/tags.js';
+import { storedHeaders } from '../queue/headers.js';
 import { CHANNEL, NOW as PG_NOW } from '../queue/database/postgres-sql.js';
 import type { NewJob } from '../queue/driver.js';
 import type { FailedJob } from './store.js';
@@ -34,9 +35,15 @@ class KeyHeld extends Error {
 /**
  * Moves failed rows of the `database` connection back into `jobs`, in one transaction. A unique
  * job takes its key as a dispatch would (an expired holder gives way); when another live job
- * holds it, the job's move is undone (a savepoint) and its failed row stays.
+ * holds it, the job's move is undone (a savepoint) and its failed row stays. A job keeps the
+ * headers its NewJob carries. `within`, when given, runs last in the same transaction with what
+ * was moved (queue:retry-batch counts the jobs back into their batch there).
  */
-export async function moveToJobsTable(db: Database, items: Item[]): Promise<Moved[]> {
+export async function moveToJobsTable(
+  db: Database,
+  items: Item[],
+  within?: (trx: Knex.Transaction, moved: Moved[]) => Promise<void>,
+): Promise<Moved[]> {
   if (items.length === 0) return [];
   const now = db.dialect === 'pgsql' ? PG_NOW : SQLITE_NOW;
   return db.knex.transaction(async (trx) => {
@@ -62,6 +69,7 @@ export async function moveToJobsTable(db: Database, items: Item[]): Promise<Move
       const queues = [...new Set(done.map((d) => d.item.job.queue))];
       await trx.raw(`select pg_notify('${CHANNEL}', ?)`, [queues.join(',')]);
     }
+    await within?.(trx, moved);
     return moved;
   });
 }
@@ -88,6 +96,7 @@ async function move(trx: Knex.Transaction, item: Item, now: string): Promise<str
       unique_key: job.unique?.key ?? null,
       unique_for_ms: job.unique?.forMs ?? null,
       tags: storedTags(job.tags),
+      headers: storedHeaders(job.headers),
       created_at: trx.raw(now),
     })
     .returning('id');

@@ -1,0 +1,151 @@
+/**
+ * How the batch commands show a batch (batch:list, batch:show, batch:cancel): its status,
+ * progress and callbacks, as a table row, as lines, and as JSON (snake_case, ISO 8601 times,
+ * as the other commands print). No storage here.
+ */
+import { firstLine } from '../../failed/present.js';
+import type { BatchFailedJob } from './cli-failed.js';
+import { batchProgress } from './store.js';
+
+/** A job_batches row as the commands read it (times in epoch ms). */
+export interface BatchView {
+  id: string;
+  name: string | null;
+  total: number;
+  /** Jobs without a final outcome yet. */
+  pending: number;
+  /** Jobs that finally failed (and were not re-run since). */
+  failed: number;
+  failedJobIds: string[];
+  allowFailures: boolean;
+  /** The queue connection its jobs went to, when the batch recorded it. */
+  connection: string | null;
+  callbacks: BatchCallbacks;
+  cancelledAt: number | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+/** A callback job of the batch: the job's name, and the id of the job that ran it (null: not yet). */
+export interface BatchCallback {
+  name: string;
+  queue: string | null;
+  ranAs: string | null;
+}
+
+export interface BatchCallbacks {
+  then: BatchCallback | null;
+  catch: BatchCallback | null;
+  finally: BatchCallback | null;
+}
+
+/** cancelled (even once finished), finished, or running: what batch:list shows first. */
+export type BatchStatus = 'cancelled' | 'finished' | 'running';
+
+export function statusOf(b: BatchView): BatchStatus {
+  if (b.cancelledAt !== null) return 'cancelled';
+  return b.finishedAt !== null ? 'finished' : 'running';
+}
+
+/** Jobs with a final outcome: the total less the pending. */
+export function processedOf(b: BatchView): number {
+  return Math.max(0, b.total - b.pending);
+}
+
+/**
+ * Share of the jobs with a final outcome, in whole percent, rounded down so that 100 means
+ * every job is done (Laravel's `progress()` rounds, showing 100 with one job of 300 left).
+ */
+export function progressOf(b: BatchView): number {
+  return batchProgress(b);
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A batch as --json prints it. */
+export function batchJson(b: BatchView) {
+  return {
+    id: b.id,
+    name: b.name,
+    status: statusOf(b),
+    total: b.total,
+    pending: b.pending,
+    processed: processedOf(b),
+    failed: b.failed,
+    progress: progressOf(b),
+    allow_failures: b.allowFailures,
+    connection: b.connection,
+    failed_job_ids: b.failedJobIds,
+    callbacks: {
+      then: callbackJson(b.callbacks.then),
+      catch: callbackJson(b.callbacks.catch),
+      finally: callbackJson(b.callbacks.finally),
+    },
+    created_at: iso(b.createdAt)!,
+    cancelled_at: iso(b.cancelledAt),
+    finished_at: iso(b.finishedAt),
+  };
+}
+
+function callbackJson(c: BatchCallback | null) {
+  return c === null ? null : { name: c.name, queue: c.queue, ran_as_job: c.ranAs };
+}
+
+/** A failed job of a batch as batch:show --json prints it. */
+export function batchFailedJson(f: BatchFailedJob) {
+  return {
+    job_id: f.jobId,
+    failed_job_id: f.failed?.id ?? null,
+    name: f.failed?.name ?? null,
+    queue: f.failed?.queue ?? null,
+    reason: f.failed?.reason ?? null,
+    error: f.failed ? firstLine(f.failed.exception, 500) : null,
+    failed_at: f.failed?.failedAt ?? null,
+  };
+}
+
+/** batch:list's columns. */
+export const LIST_HEAD = [
+  'ID',
+  'Name',
+  'Status',
+  'Progress',
+  'Total',
+  'Pending',
+  'Failed',
+  'Created',
+];
+
+export function listRow(b: BatchView): Array<string | number> {
+  return [
+    b.id,
+    b.name ?? '-',
+    statusOf(b),
+    `${progressOf(b)}%`,
+    b.total,
+    b.pending,
+    b.failed,
+    iso(b.createdAt)!,
+  ];
+}
+
+/** batch:show's lines: label, value. */
+export function showLines(b: BatchView): Array<[string, string]> {
+  const callback = (c: BatchCallback | null) =>
+    c === null
+      ? '-'
+      : `${c.name}${c.queue ? ` on ${c.queue}` : ''} (${c.ranAs === null ? 'not run yet' : `ran as job ${c.ranAs}`})`;
+  return [
+    ['Status', statusOf(b)],
+    ['Progress', `${progressOf(b)}% (${processedOf(b)} of ${b.total} jobs done)`],
+    ['Pending', String(b.pending)],
+    ['Failed', `${b.failed}${b.allowFailures ? ' (failures allowed)' : ''}`],
+    ['Connection', b.connection ?? '-'],
+    ['Created', iso(b.createdAt)!],
+    ['Cancelled', iso(b.cancelledAt) ?? '-'],
+    ['Finished', iso(b.finishedAt) ?? '-'],
+    ['Then', callback(b.callbacks.then)],
+    ['Catch', callback(b.callbacks.catch)],
+    ['Finally', callback(b.callbacks.finally)],
+  ];
+}

@@ -1,0 +1,3 @@
+import { batchCommandSpecs } from './batch-commands.specs.js';
+
+batchCommandSpecs('pgsql');
