@@ -24,7 +24,8 @@ export default function command() {
         'given: then the old key goes first into APP_PREVIOUS_KEYS, so jobs already sealed with it\n' +
         '(waiting or failed) still open; remove it from there once they are gone. Every process that\n' +
         'dispatches or runs encrypted jobs needs the same APP_KEY. Exit 1 when APP_KEY is set and\n' +
-        '--force is not given, or .env cannot be written.\n',
+        '--force is not given, when APP_KEY is set in the environment (which wins over .env: change\n' +
+        'it there), or when .env cannot be written.\n',
     )
     .action(
       async (opts: { show?: boolean; force?: boolean; config?: string; verbose?: boolean }) => {
@@ -32,6 +33,16 @@ export default function command() {
         const key = generateKey();
         if (opts.show) return say(key);
         const file = resolve(process.cwd(), '.env');
+        // The environment wins over .env: a key written there would not apply, and a user who
+        // then unset the environment's key to apply it would lose every job sealed with it.
+        if (process.env.APP_KEY?.trim()) {
+          throw new JobsmithError(
+            'APP_KEY is set in the environment, which wins over .env: a key written to .env would not apply; nothing was written.',
+            {
+              hint: 'Change it where the environment sets it (process manager, secret store): the new key (run key:generate --show) in APP_KEY, the old one added to APP_PREVIOUS_KEYS.',
+            },
+          );
+        }
         const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
         const update = withAppKey(before, key, Boolean(opts.force));
         try {
@@ -49,12 +60,6 @@ export default function command() {
         else if (update.keptPrevious === false)
           say(
             'The old APP_KEY was not a valid key, so nothing was sealed with it; it was dropped.',
-          );
-        if (process.env.APP_KEY)
-          say(
-            paint.yellow(
-              'APP_KEY is also set in the environment, which wins over .env: unset it there for this key to apply.',
-            ),
           );
         say('Restart the workers (run queue:restart) so that they read the new key.');
       },

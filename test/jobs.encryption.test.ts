@@ -114,7 +114,8 @@ describe('sealPayload and openPayload', () => {
     expect(openPayload(sealed, 'card.charge', ring)).toEqual({
       problem:
         `Cannot open the encrypted payload of card.charge: it was sealed with key ${idOf(keyA)}, and this process has keys ${idOf(keyB)} (APP_KEY), ${idOf(other)} (APP_PREVIOUS_KEYS (key 1)) (key 2 of APP_PREVIOUS_KEYS is not a valid key: it is 3 bytes without a "base64:" prefix, not 32). ` +
-        'Set APP_PREVIOUS_KEYS to the key it was sealed with (the APP_KEY of when it was dispatched; comma-separated with any others), restart the workers, then run queue:retry.',
+        'Set APP_PREVIOUS_KEYS to the key it was sealed with (the APP_KEY of when it was dispatched; comma-separated with any others), restart the workers, then run queue:retry. ' +
+        'If APP_KEY was changed after this worker started (run key:generate --force), the job was sealed with the new key: restart the workers (run queue:restart), then run queue:retry.',
     });
     expect(openPayload(sealed, 'card.charge', loadKeyring({}))).toEqual({
       problem: expect.stringContaining(

@@ -52,6 +52,17 @@ describe('run key:generate', () => {
     expect(readFileSync(envFile, 'utf8')).toBe(`DB_CONNECTION=sqlite\nAPP_KEY=${old}\n`);
   });
 
+  it('refuses when APP_KEY is set in the environment (it wins over .env), even with --force', async () => {
+    const inEnv = `base64:${randomBytes(32).toString('base64')}`;
+    const result = await run(['key:generate', '--force'], { APP_KEY: inEnv });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'APP_KEY is set in the environment, which wins over .env: a key written to .env would not apply; nothing was written.',
+    );
+    expect(result.stderr).not.toContain(inEnv);
+    expect(existsSync(envFile)).toBe(false);
+  });
+
   it('with --force, replaces it and keeps the old key in APP_PREVIOUS_KEYS', async () => {
     const old = `base64:${randomBytes(32).toString('base64')}`;
     writeFileSync(envFile, `DB_CONNECTION=sqlite\nAPP_KEY=${old}\n`);

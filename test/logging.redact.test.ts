@@ -101,6 +101,20 @@ describe('redact: secret settings, by value', () => {
     ).toBe('SMTP auth as bob with *** failed; key ***, session ***, hash ***, ***, lease 60s');
   });
 
+  it("masks a Laravel-form key's base64 part on its own too, in APP_KEY and APP_PREVIOUS_KEYS", () => {
+    const current = 'base64:6Dh/+/4JCRuEOjHY8UQQ4+5t5ogICdMz41dLhQSpDPQ=';
+    const previous = 'base64:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=';
+    maskSecretSettings({
+      APP_KEY: current,
+      APP_PREVIOUS_KEYS: `${previous},plainkey32charactersxxxxxxxxxxxx`,
+    });
+    expect(
+      redact(
+        `bare=${current.slice(7)} old=${previous.slice(7)} plain=plainkey32charactersxxxxxxxxxxxx`,
+      ),
+    ).toBe('bare=*** old=*** plain=***');
+  });
+
   it('masks the passwords inside URL settings, as written and decoded', () => {
     maskSecretSettings({
       REDIS_URL: 'redis://:p%40ss%2Fw0rd@cache:6379',

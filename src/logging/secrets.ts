@@ -98,7 +98,11 @@ export function secretValues(env: Record<string, string | undefined>): string[] 
     if (isSecretSetting(name)) {
       // A list (APP_PREVIOUS_KEYS=key1,key2) is masked whole and item by item.
       const items = value.includes(',') ? value.split(',').map((v) => v.trim()) : [];
-      for (const secret of [value, ...items.filter((v) => v.length >= 4)]) {
+      const keys = [value, ...items].map((v) => v.trim());
+      // A Laravel-form key (APP_KEY=base64:...): its base64 part is the secret itself, and is
+      // what code that decodes the key prints.
+      const bodies = keys.filter((v) => v.startsWith('base64:')).map((v) => v.slice(7));
+      for (const secret of [value, ...items, ...bodies].filter((v) => v.length >= 4)) {
         found.add(secret);
         const encoded = encodeURIComponent(secret);
         if (encoded !== secret) found.add(encoded);
