@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { INTEGRATION_SECTIONS } from '../src/integrations.js';
 import { configuredAlerts } from '../src/alerts/settings.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -237,7 +237,7 @@ export default defineConfig({
 });
 `,
     );
-    const result = await runCli(['alerts:check'], { cwd, env: appEnv() });
+    const result = await runCliInHost(['alerts:check'], { cwd, env: appEnv() });
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
       'Error: Cannot notify: alert "mailers" notifies telegram:42, but the config has no `telegram` section: add telegram: {} to defineConfig (the workers of its send queue need TELEGRAM_BOT_TOKEN); alert "mailers" notifies mail:ops@example.com, but mail is not configured: add mail: {} to defineConfig or set MAIL_URL (the workers of the mail queue need MAIL_URL and MAIL_FROM).\n' +
@@ -257,7 +257,7 @@ export default defineConfig({
 });
 `,
     );
-    const result = await runCli(['alerts:check'], { cwd, env: appEnv() });
+    const result = await runCliInHost(['alerts:check'], { cwd, env: appEnv() });
     expect(result.stderr).toBe(
       'Error: Cannot notify: alert "mailers" notifies telegram:support:42, but the config names no bot "support" (telegram.bots: none).\n' +
         `${HINT}\n`,

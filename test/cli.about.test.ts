@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
+import { REPO_ROOT } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -18,7 +19,7 @@ const SECRETS = {
 
 describe('run about', () => {
   it('masks the passwords in DATABASE_URL and REDIS_URL', async () => {
-    const result = await runCli(['about'], { cwd: dir.path, env: appEnv(SECRETS) });
+    const result = await runCliInHost(['about'], { cwd: dir.path, env: appEnv(SECRETS) });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
       /^ {2}DATABASE_URL +postgres:\/\/bob:\*\*\*@db\.internal:5432\/app$/m,
@@ -32,7 +33,7 @@ describe('run about', () => {
   it('prints durations as the variable takes them, never in milliseconds', async () => {
     const results = await Promise.all(
       ['90', '500ms', '2h'].map((lease) =>
-        runCli(['about'], { cwd: dir.path, env: appEnv({ QUEUE_LEASE: lease }) }),
+        runCliInHost(['about'], { cwd: dir.path, env: appEnv({ QUEUE_LEASE: lease }) }),
       ),
     );
     expect(results.map((r) => /^ {2}QUEUE_LEASE +(\S+)$/m.exec(r.stdout)?.[1])).toEqual([
@@ -49,8 +50,8 @@ describe('run about', () => {
       TELEGRAM_BOT_TOKEN: '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1',
       DASHBOARD_TOKEN: 'dAsHb0ard-t0ken-0123456789',
     });
-    const text = await runCli(['about'], { cwd: dir.path, env });
-    const json = await runCli(['about', '--json'], { cwd: dir.path, env });
+    const text = await runCliInHost(['about'], { cwd: dir.path, env });
+    const json = await runCliInHost(['about', '--json'], { cwd: dir.path, env });
     expect(text.stdout).toMatch(/^ {2}MAIL_URL +smtp:\/\/mailer:\*\*\*@smtp\.example\.com:587$/m);
     expect(text.stdout).toMatch(/^ {2}MAIL_PASSWORD +\*\*\*$/m);
     const { environment } = JSON.parse(json.stdout);
@@ -64,7 +65,7 @@ describe('run about', () => {
   });
 
   it('refuses a DASHBOARD_TOKEN that is too short without printing it', async () => {
-    const result = await runCli(['about'], {
+    const result = await runCliInHost(['about'], {
       cwd: dir.path,
       env: appEnv({ DASHBOARD_TOKEN: 'sh0rtT0k' }),
     });
@@ -75,7 +76,7 @@ describe('run about', () => {
   });
 
   it('masks them in --json too', async () => {
-    const result = await runCli(['about', '--json'], { cwd: dir.path, env: appEnv(SECRETS) });
+    const result = await runCliInHost(['about', '--json'], { cwd: dir.path, env: appEnv(SECRETS) });
     expect(result.code).toBe(0);
     const { environment } = JSON.parse(result.stdout);
     expect(environment.DATABASE_URL).toBe('postgres://bob:***@db.internal:5432/app');
@@ -83,7 +84,7 @@ describe('run about', () => {
   });
 
   it('prints the effective configuration as JSON, defaults included', async () => {
-    const result = await runCli(['about', '--json'], {
+    const result = await runCliInHost(['about', '--json'], {
       cwd: dir.path,
       env: appEnv({ LOG_LEVEL: 'warn' }),
     });
@@ -122,7 +123,7 @@ describe('run about', () => {
   });
 
   it('never connects: it works with an unreachable database and creates no files', async () => {
-    const result = await runCli(['about'], {
+    const result = await runCliInHost(['about'], {
       cwd: dir.path,
       env: appEnv({ DB_CONNECTION: 'pgsql', DATABASE_URL: 'postgres://u@127.0.0.1:1/app' }),
     });
@@ -143,7 +144,7 @@ describe('run about: queue policies', () => {
   beforeEach(() => writeFileSync(path.join(dir.path, 'jobsmith.config.ts'), POLICY_CONFIG));
 
   it("shows each queue's tries, backoff, timeout and concurrency and where each came from", async () => {
-    const result = await runCli(['about', '--json'], {
+    const result = await runCliInHost(['about', '--json'], {
       cwd: dir.path,
       env: appEnv({
         QUEUE_MAIL_TRIES: '9',
@@ -177,16 +178,16 @@ describe('run about: queue policies', () => {
   });
 
   it('gives a queue with no global cap globalConcurrency null in JSON, none in the table', async () => {
-    const json = await runCli(['about', '--json'], { cwd: dir.path, env: appEnv() });
+    const json = await runCliInHost(['about', '--json'], { cwd: dir.path, env: appEnv() });
     expect(json.code, json.stderr).toBe(0);
     const [mail] = JSON.parse(json.stdout).queues;
     expect(mail.globalConcurrency).toEqual({ value: null, source: 'default', from: 'built-in' });
-    const table = await runCli(['about'], { cwd: dir.path, env: appEnv() });
+    const table = await runCliInHost(['about'], { cwd: dir.path, env: appEnv() });
     expect(table.stdout).toMatch(/^ {4}globalConcurrency +none +default: built-in$/m);
   });
 
   it('prints them as a table, and names a queue variable that matches no known queue', async () => {
-    const result = await runCli(['about'], {
+    const result = await runCliInHost(['about'], {
       cwd: dir.path,
       env: appEnv({ QUEUE_MAIL_TRIES: '9', QUEUE_MAILS_TRIES: '4' }),
     });
@@ -201,7 +202,7 @@ describe('run about: queue policies', () => {
   });
 
   it('refuses a bad queue variable at start-up with exit 1, naming it, its value and what is allowed', async () => {
-    const result = await runCli(['about'], {
+    const result = await runCliInHost(['about'], {
       cwd: dir.path,
       env: appEnv({ QUEUE_MAIL_TRIES: '0' }),
     });
@@ -239,7 +240,7 @@ describe('run about: rate limits and breakers', () => {
   beforeEach(() => writeFileSync(path.join(dir.path, 'jobsmith.config.ts'), FLOW_CONFIG));
 
   it('lists each rate limit and each breaker a job names, with its jobs, in JSON', async () => {
-    const result = await runCli(['about', '--json'], { cwd: dir.path, env: env() });
+    const result = await runCliInHost(['about', '--json'], { cwd: dir.path, env: env() });
     expect(result.code, result.stderr).toBe(0);
     const about = JSON.parse(result.stdout);
     expect(about.rateLimits).toEqual([
@@ -269,7 +270,7 @@ describe('run about: rate limits and breakers', () => {
   });
 
   it('prints them as a table', async () => {
-    const result = await runCli(['about'], { cwd: dir.path, env: env() });
+    const result = await runCliInHost(['about'], { cwd: dir.path, env: env() });
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
     const from = lines.indexOf('Rate limits (2)');

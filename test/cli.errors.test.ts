@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -18,7 +18,7 @@ const UNREACHABLE = appEnv({
 
 describe('an unreachable database', () => {
   it('names the host, the reason and DATABASE_URL, masks the password; exit 1', async () => {
-    const result = await runCli(['migrate'], { cwd: dir.path, env: UNREACHABLE });
+    const result = await runCliInHost(['migrate'], { cwd: dir.path, env: UNREACHABLE });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
@@ -29,7 +29,7 @@ describe('an unreachable database', () => {
 
   it('is reported the same way by every command that connects', async () => {
     for (const args of [['migrate:status'], ['migrate:rollback', '--force']]) {
-      const result = await runCli(args, { cwd: dir.path, env: UNREACHABLE });
+      const result = await runCliInHost(args, { cwd: dir.path, env: UNREACHABLE });
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stderr.split('\n')[0]).toBe(
         'Error: Cannot connect to PostgreSQL at postgres://bob:***@127.0.0.1:1/app: connection refused.',
@@ -38,7 +38,10 @@ describe('an unreachable database', () => {
   });
 
   it('adds the stack and its cause with --verbose, still without the password', async () => {
-    const result = await runCli(['migrate', '--verbose'], { cwd: dir.path, env: UNREACHABLE });
+    const result = await runCliInHost(['migrate', '--verbose'], {
+      cwd: dir.path,
+      env: UNREACHABLE,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^ConnectionError: Cannot connect to PostgreSQL/m);
     expect(result.stderr).toMatch(/^Caused by: Error: connect ECONNREFUSED 127\.0\.0\.1:1$/m);
@@ -47,7 +50,7 @@ describe('an unreachable database', () => {
   });
 
   it('names the host that cannot be resolved', async () => {
-    const result = await runCli(['migrate'], {
+    const result = await runCliInHost(['migrate'], {
       cwd: dir.path,
       env: appEnv({
         DB_CONNECTION: 'pgsql',
@@ -65,7 +68,7 @@ describe('an unreachable database', () => {
 describe('a SQLite file that cannot be opened', () => {
   it('names the file and DB_DATABASE; exit 1', async () => {
     // A folder where the database file should be: SQLite cannot open it.
-    const result = await runCli(['migrate'], {
+    const result = await runCliInHost(['migrate'], {
       cwd: dir.path,
       env: appEnv({ DB_DATABASE: '.' }),
     });

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMANDS, GROUPS, GROUP_TITLES } from '../src/cli/manifest.js';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
+import { REPO_ROOT } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -14,7 +15,7 @@ beforeEach(() => {
 });
 afterEach(() => dir.cleanup());
 
-const run = (...args: string[]) => runCli(args, { cwd: dir.path, env: appEnv() });
+const run = (...args: string[]) => runCliInHost(args, { cwd: dir.path, env: appEnv() });
 
 /** Lines of `text` from `title` up to the next blank line. */
 function section(text: string, title: string): string[] {

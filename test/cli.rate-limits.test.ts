@@ -7,7 +7,7 @@ import { realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_BACKENDS, createApp, describeBackend, type TestApp } from './helpers/app.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir } from './helpers/services.js';
 
@@ -23,7 +23,7 @@ describe('rateLimits in the config', () => {
         "import { defineConfig, defineJob, rateLimited } from 'jobsmith';\n" +
           `export default defineConfig({ jobs: ${jobs}, rateLimits: ${rateLimits} });\n`,
       );
-      const result = await runCli(['about'], { cwd, env: appEnv() });
+      const result = await runCliInHost(['about'], { cwd, env: appEnv() });
       expect(result.code).toBe(1);
       return { line: result.stderr.split('\n')[0]!, file };
     } finally {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEnv, readEnvironment } from '../src/config/env.js';
 import { ConfigError } from '../src/errors.js';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
+import { REPO_ROOT } from './helpers/cli.js';
 import { appEnv, JOBSMITH_VARIABLES } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -14,7 +15,7 @@ beforeEach(() => {
 afterEach(() => dir.cleanup());
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  runCli(args, { cwd: dir.path, env: appEnv(env) });
+  runCliInHost(args, { cwd: dir.path, env: appEnv(env) });
 
 function catchError(fn: () => unknown): Error {
   try {
@@ -123,7 +124,7 @@ describe('.env in the working directory', () => {
     const sub = path.join(dir.path, 'sub');
     await import('node:fs').then((fs) => fs.mkdirSync(sub));
     writeFileSync(path.join(dir.path, '.env'), 'DB_CONNECTION=mysql\n');
-    const result = await runCli(['about', '--json'], { cwd: sub, env: appEnv() });
+    const result = await runCliInHost(['about', '--json'], { cwd: sub, env: appEnv() });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).environment.DB_CONNECTION).toBe('sqlite');
   });

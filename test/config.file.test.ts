@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -14,7 +14,7 @@ beforeEach(() => {
 afterEach(() => dir.cleanup());
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  runCli(args, { cwd, env: appEnv(env) });
+  runCliInHost(args, { cwd, env: appEnv(env) });
 
 function write(name: string, text: string): string {
   const file = path.join(cwd, name);

@@ -5,7 +5,8 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { REPO_ROOT, runCli, type CliResult } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
+import { REPO_ROOT, type CliResult } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -57,8 +58,10 @@ export function useDoctorApp(env: () => Record<string, string | undefined> = () 
         `import { defineConfig, defineJob } from 'jobsmith';\nexport default defineConfig({ jobs: [${defs.join(', ')}] });\n`,
       );
     },
+    // In the long-lived CLI host (test/helpers/cli-host.ts): doctor's checks read the app's
+    // folder, environment and storage, never how the process started.
     run: (args, extra = {}, input) =>
-      runCli(args, { cwd, env: appEnv({ ...env(), ...extra }), input }),
+      runCliInHost(args, { cwd, env: appEnv({ ...env(), ...extra }), input }),
     async doctor(args = [], extra = {}) {
       const result = await app.run(
         ['doctor', '--json', '--supervisor', EXAMPLE_CONF, ...args],

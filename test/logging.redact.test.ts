@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearMaskedValues, maskUrl, redact } from '../src/logging/redact.js';
 import { isSecretSetting, maskSecretSettings, secretValues } from '../src/logging/secrets.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -217,7 +217,7 @@ describe('errors the CLI prints', () => {
       DATABASE_URL: 'postgres://bob:s3cretpw@127.0.0.1:1/app',
     });
     for (const args of [['migrate'], ['migrate', '--verbose']]) {
-      const result = await runCli(args, { cwd: dir.path, env });
+      const result = await runCliInHost(args, { cwd: dir.path, env });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('postgres://bob:***@127.0.0.1:1/app');
       expect(result.stderr).not.toContain('s3cretpw');
@@ -225,7 +225,7 @@ describe('errors the CLI prints', () => {
   });
 
   it('mask a password quoted back in a configuration error', async () => {
-    const result = await runCli(['about'], {
+    const result = await runCliInHost(['about'], {
       cwd: dir.path,
       env: appEnv({ DATABASE_URL: 'mysql://bob:s3cretpw@db/app' }),
     });
@@ -245,7 +245,7 @@ describe('errors the CLI prints', () => {
     );
     const env = appEnv({ OPENAI_API_KEY: 'org-key-0123456789' });
     for (const args of [['about'], ['about', '--verbose']]) {
-      const result = await runCli(args, { cwd: dir.path, env });
+      const result = await runCliInHost(args, { cwd: dir.path, env });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('SMTP rejected *** and ***');
       expect(result.stderr).not.toMatch(/hunter2|0123456789/);
@@ -257,7 +257,7 @@ describe('errors the CLI prints', () => {
       path.join(dir.path, 'jobsmith.config.ts'),
       `throw new Error('start ' + 'x'.repeat(5_000_000) + ' end');\n`,
     );
-    const result = await runCli(['about'], { cwd: dir.path, env: appEnv() });
+    const result = await runCliInHost(['about'], { cwd: dir.path, env: appEnv() });
     expect(result.code).toBe(1);
     const [first] = result.stderr.split('\n');
     expect(first!.length).toBeLessThanOrEqual(4_000);
@@ -271,7 +271,7 @@ describe('errors the CLI prints', () => {
       `throw new Error('GET https://api.telegram.org/bot${BOT_TOKEN}/getMe: 401');\n`,
     );
     for (const args of [['about'], ['about', '--verbose']]) {
-      const result = await runCli(args, { cwd: dir.path, env: appEnv() });
+      const result = await runCliInHost(args, { cwd: dir.path, env: appEnv() });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('https://api.telegram.org/bot***/getMe: 401');
       expect(result.stderr).not.toContain(BOT_TOKEN.split(':')[1]);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -13,8 +13,9 @@ beforeEach(() => {
 });
 afterEach(() => dir.cleanup());
 
-// runCli closes stdin and pipes stdout: no terminal, so make:job must never prompt.
-const run = (...args: string[]) => runCli(args, { cwd, env: appEnv(), timeoutMs: 15_000 });
+// The CLI host gives each command a closed stdin and captured stdout: no terminal, so make:job
+// must never prompt.
+const run = (...args: string[]) => runCliInHost(args, { cwd, env: appEnv(), timeoutMs: 15_000 });
 const jobFile = () => path.join(cwd, 'jobs', 'send-digest.ts');
 const configFile = () => path.join(cwd, 'jobsmith.config.ts');
 

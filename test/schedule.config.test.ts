@@ -1,7 +1,7 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
 import { appEnv } from './helpers/env.js';
 import { tempDir, type TempDir } from './helpers/services.js';
 
@@ -24,7 +24,7 @@ const stray = defineJob({ name: 'stray.job', async handle() {} });
 export default defineConfig({ jobs: [tick], ${extra} schedule: ${schedule} });
 `,
   );
-  return runCli([command], { cwd: path.dirname(file), env: appEnv() });
+  return runCliInHost([command], { cwd: path.dirname(file), env: appEnv() });
 }
 
 const HINT = 'Fix the schedule in the config file; `run schedule:list` shows it once it loads.\n';
@@ -207,7 +207,7 @@ export default defineConfig({ jobs: [tick], ${'${ZONE}'} schedule: [{ name: 'nin
           `{ jobs: [tick], ${zone} schedule`,
         ),
       );
-      const result = await runCli(['schedule:list', '--json'], {
+      const result = await runCliInHost(['schedule:list', '--json'], {
         cwd: path.dirname(file),
         env: appEnv({ TZ: tz, JOBSMITH_NOW: '2029-12-31T23:00:00Z' }),
       });

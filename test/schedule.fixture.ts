@@ -10,7 +10,8 @@ import path from 'node:path';
 import { describe } from 'vitest';
 import { parseEnv } from '../src/config/env.js';
 import { openDatabase, type Database } from '../src/db/connection.js';
-import { CLI_PATH, cliEnv, runCli, type CliResult } from './helpers/cli.js';
+import { runCliInHost } from './helpers/cli-host.js';
+import { CLI_PATH, cliEnv, type CliResult } from './helpers/cli.js';
 import { appEnv } from './helpers/env.js';
 import { createTestDatabase, describePg, tempDir, type TestDatabase } from './helpers/services.js';
 import { waitFor } from './helpers/wait.js';
@@ -143,7 +144,7 @@ export async function createScheduleApp(backend: Backend): Promise<ScheduleApp> 
     backend,
     cwd,
     env,
-    run: (args, extra) => runCli(args, { cwd, env: { ...env, ...extra }, timeoutMs: 60_000 }),
+    run: (args, extra) => runCliInHost(args, { cwd, env: { ...env, ...extra }, timeoutMs: 60_000 }),
     spawnGroup(args, extra) {
       const child = spawn(process.execPath, [CLI_PATH, ...args], {
         cwd,

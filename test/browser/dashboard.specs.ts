@@ -22,7 +22,15 @@ interface QueueRow {
 
 const WRITE_BUTTONS = /^(retry|retry all|retry all matching|forget|pause|resume|cancel|run now)/i;
 
-export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolean } = {}): void {
+/**
+ * Registers the dashboard cases for `backend`. `storageViewsOnly`: only the cases whose page
+ * shows or changes what the storage holds (the PostgreSQL file). `readOnly`: also the base-path
+ * and read-only cases, which need a second dashboard (the SQLite file).
+ */
+export function dashboardSpecs(
+  backend: AppBackend,
+  options: { readOnly?: boolean; storageViewsOnly?: boolean } = {},
+): void {
   let app: TestApp;
   let browser: Browser;
   let server: DashboardServer;
@@ -86,6 +94,44 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
     expect(await table.locator('tbody tr').count()).toBe(SEEDED.succeeded);
   });
 
+  it("opens a failed job's detail from the list: payload, error and timeline", async () => {
+    const page = await browser.page();
+    await page.goto(`${server.url}#/failed?queue=retry`);
+    const row = page.locator('[data-testid^="failed-"]').first();
+    await row.waitFor();
+    await row.locator('td').first().getByRole('link').click();
+
+    const error = page.getByRole('region', { name: 'Error' });
+    await error.waitFor();
+    expect(page.url()).toMatch(/#\/jobs\/[^/]+$/);
+    expect(await error.innerText()).toMatch(/boom \d/);
+    expect(await page.getByRole('region', { name: 'Payload' }).innerText()).toMatch(/"n": \d/);
+    expect(await page.getByRole('list', { name: 'Timeline' }).innerText()).toContain('dispatched');
+  });
+
+  it('pauses a queue with a click and resumes it', async () => {
+    const page = await browser.page();
+    await page.goto(`${server.url}#/queues`);
+    const row = page.getByTestId('queue-waiting');
+    await row.waitFor();
+
+    await page.getByRole('button', { name: 'Pause queue waiting' }).click();
+    await row.getByText('paused').waitFor({ timeout: 10_000 });
+    let queues = await apiGet<QueueRow[]>(server.url, 'queues');
+    expect(queues.find((q) => q.queue === 'waiting')?.paused).toBe(true);
+
+    await page.getByRole('button', { name: 'Resume queue waiting' }).click();
+    await row.getByText('running').waitFor({ timeout: 10_000 });
+    queues = await apiGet<QueueRow[]>(server.url, 'queues');
+    expect(queues.find((q) => q.queue === 'waiting')?.paused).toBe(false);
+  });
+
+  // The cases above show what the storage holds, or change it, so each backend's file runs
+  // them. Those below test the page itself (navigation, polling, clicks that call the API,
+  // CSRF): the page is the same whatever the storage, and the API under them is tested on
+  // every backend in test/http/api-*.test.ts, so they run once, in the SQLite file.
+  if (options.storageViewsOnly) return;
+
   it('shows the workers and schedule pages, empty here, without an error', async () => {
     const page = await browser.page();
     await page.goto(`${server.url}#/workers`);
@@ -107,21 +153,6 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
     // The page asks again every 5 s.
     await page.getByTestId('queue-later').waitFor({ timeout: 15_000 });
     expect(await page.evaluate(() => 'notReloaded' in globalThis)).toBe(true);
-  });
-
-  it("opens a failed job's detail from the list: payload, error and timeline", async () => {
-    const page = await browser.page();
-    await page.goto(`${server.url}#/failed?queue=retry`);
-    const row = page.locator('[data-testid^="failed-"]').first();
-    await row.waitFor();
-    await row.locator('td').first().getByRole('link').click();
-
-    const error = page.getByRole('region', { name: 'Error' });
-    await error.waitFor();
-    expect(page.url()).toMatch(/#\/jobs\/[^/]+$/);
-    expect(await error.innerText()).toMatch(/boom \d/);
-    expect(await page.getByRole('region', { name: 'Payload' }).innerText()).toMatch(/"n": \d/);
-    expect(await page.getByRole('list', { name: 'Timeline' }).innerText()).toContain('dispatched');
   });
 
   it('retries a failed job with a click, and it leaves the list', async () => {
@@ -151,23 +182,6 @@ export function dashboardSpecs(backend: AppBackend, options: { readOnly?: boolea
     await waitForText(page, '[role=status]', 'Retried 2.');
     await waitForText(page, 'main', 'No failed job matches.');
     await expectQueueCounts(server.url, 'bulk', { pending: 2, failed: 0 });
-  });
-
-  it('pauses a queue with a click and resumes it', async () => {
-    const page = await browser.page();
-    await page.goto(`${server.url}#/queues`);
-    const row = page.getByTestId('queue-waiting');
-    await row.waitFor();
-
-    await page.getByRole('button', { name: 'Pause queue waiting' }).click();
-    await row.getByText('paused').waitFor({ timeout: 10_000 });
-    let queues = await apiGet<QueueRow[]>(server.url, 'queues');
-    expect(queues.find((q) => q.queue === 'waiting')?.paused).toBe(true);
-
-    await page.getByRole('button', { name: 'Resume queue waiting' }).click();
-    await row.getByText('running').waitFor({ timeout: 10_000 });
-    queues = await apiGet<QueueRow[]>(server.url, 'queues');
-    expect(queues.find((q) => q.queue === 'waiting')?.paused).toBe(false);
   });
 
   it('refuses a POST from the page without the CSRF token (403 csrf)', async () => {
