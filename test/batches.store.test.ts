@@ -112,6 +112,34 @@ for (const backend of backends) {
       expect(again).toMatchObject({ recorded: false, due: ['then', 'finally'] });
     });
 
+    it('records outcomes settled at once together: each counted once, catch and finally due once', async () => {
+      await insertBatch(a.knex, {
+        id: 'b9',
+        name: null,
+        total: 50,
+        options: options({ allowFailures: true }),
+        now: T0,
+      });
+      // 50 jobs, two of them failed, and ten recorded twice (runs again after a crash).
+      const list = Array.from({ length: 60 }, (_, i) => ({
+        batchId: 'b9',
+        jobId: String(i % 50),
+        outcome: i === 7 || i === 31 ? ('failed' as const) : ('succeeded' as const),
+        now: T0 + i,
+      }));
+      const results = await Promise.all(list.map((o) => recordOutcome(a.knex, o)));
+      expect(results.filter((r) => r.recorded)).toHaveLength(50);
+      const firsts = results.filter((r) => r.recorded).flatMap((r) => r.due);
+      expect(firsts.sort()).toEqual(['catch', 'finally']);
+      expect(await findBatch(a.knex, 'b9')).toMatchObject({
+        total: 50,
+        pending: 0,
+        failed: 2,
+        cancelledAt: null,
+      });
+      expect((await findBatch(a.knex, 'b9'))!.failedJobIds.sort()).toEqual(['31', '7']);
+    });
+
     it('makes catch due on the first failure only and cancels the batch', async () => {
       await insertBatch(a.knex, { id: 'b2', name: null, total: 3, options: options(), now: T0 });
       const one = await recordOutcome(a.knex, {
