@@ -22,7 +22,7 @@ export async function refuseSyncConnection(
   throw new ConfigError(
     `A ${what} needs a worker, but ${named}: the sync connection runs each job inside dispatch(), so ${what === 'chain' ? 'only its first step would run' : 'its outcomes would never be counted and its callbacks never run'}.`,
     {
-      hint: `Dispatch the ${what} on a queue connection: QUEUE_CONNECTION=database or redis, or .onConnection('database').`,
+      hint: `Dispatch the ${what} on a queue connection: QUEUE_CONNECTION=database or redis, .onConnection('database') in code, or --connection database on the command line.`,
     },
   );
 }

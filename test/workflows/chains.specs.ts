@@ -224,6 +224,24 @@ export function chainSpecs(kind: BackendKind): void {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('stdin line 2: not valid JSON');
       expect(bad.stderr).toContain('Nothing was dispatched.');
+      // A line that names its job as well as the command line, or its own connection: the
+      // line is named, exit 2, nothing stored.
+      const both = await app.run(['queue:dispatch', 'step', '--chain'], {
+        input: '{"name":"c"}\n{"job":"step","payload":{"name":"d"}}\n',
+      });
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain(
+        'stdin line 2: each line is a payload of step (named on the command line), but this one names its own job "step".',
+      );
+      const connection = await app.run(['queue:dispatch', '--chain'], {
+        input: '{"job":"step","payload":{"name":"e"},"options":{"connection":"sync"}}\n',
+      });
+      expect(connection.code).toBe(2);
+      expect(connection.stderr).toContain(
+        'stdin line 1: the step names the connection "sync", but every step of a chain runs on one: give --connection once',
+      );
+      // Still only the first chain: the refused lines stored none.
+      await chainRow();
     }, 60_000);
 
     it('a chain across a worker killed with SIGKILL resumes at the step it was on', async () => {

@@ -47,7 +47,7 @@ describe('workflows on the sync connection', () => {
       name: 'ConfigError',
       message:
         'A chain needs a worker, but the connection is sync: the sync connection runs each job inside dispatch(), so only its first step would run.',
-      hint: "Dispatch the chain on a queue connection: QUEUE_CONNECTION=database or redis, or .onConnection('database').",
+      hint: "Dispatch the chain on a queue connection: QUEUE_CONNECTION=database or redis, .onConnection('database') in code, or --connection database on the command line.",
     });
     const { knex } = await app.db();
     expect(await knex('job_chains').count({ n: '*' })).toEqual([{ n: 0 }]);

@@ -11,7 +11,7 @@ import type { DispatchOptions } from '../../jobs/types.js';
 import { splitLines } from '../../util/lines.js';
 import { step } from '../step.js';
 import { dispatchChain } from './dispatch-chain.js';
-import type { AnyStep } from './stored-step.js';
+import { storeStep, type AnyStep } from './stored-step.js';
 
 /** A chain from stdin holds at most this many steps (its steps are one row's JSON). */
 export const MAX_CLI_STEPS = 10_000;
@@ -65,10 +65,29 @@ export async function dispatchChainFromStdin(app: App, options: ChainFromStdin):
       payload = entry!.payload;
       if (entry!.options !== undefined) stepOptions = entry!.options as DispatchOptions;
     }
+    if (options.name !== undefined && isNamedStep(value)) {
+      fail(
+        `each line is a payload of ${options.name} (named on the command line), but this one names its own job "${(value as { job: string }).job}". Name the job one way: leave NAME out for lines of {"job", "payload"}.`,
+      );
+    }
     const job = registry.get(name);
     if (!job)
       fail(`unknown job "${name}". Registered jobs: ${registry.names().join(', ') || 'none'}.`);
-    steps.push(step(job!, payload, stepOptions));
+    if (stepOptions?.connection !== undefined) {
+      fail(
+        `the step names the connection "${stepOptions.connection}", but every step of a chain runs on one: give --connection once, and leave it out of the lines.`,
+      );
+    }
+    const s = step(job!, payload, stepOptions);
+    // Checked now (schema, options), so that a bad step is named by its line; the chain checks
+    // every step again before it stores anything.
+    try {
+      storeStep(s, options.queue, `stdin line ${lineNo}`);
+    } catch (error) {
+      if ((error as Error).name.startsWith('Invalid')) fail((error as Error).message);
+      throw error;
+    }
+    steps.push(s);
   }
   if (steps.length === 0) {
     throw new UsageError('No steps on stdin: pipe one JSON line per step.', {
@@ -95,5 +114,16 @@ export async function dispatchChainFromStdin(app: App, options: ChainFromStdin):
   await printResults([{ id: result.firstJobId, deduplicated: false }], steps[0]!.job.name, false);
   process.stdout.write(
     `Chain ${result.id}: ${steps.length} steps, each dispatched when the one before succeeds.\n`,
+  );
+}
+
+/** A line of the `{"job": NAME, "payload": ...}` form. */
+function isNamedStep(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    typeof (value as { job?: unknown }).job === 'string' &&
+    'payload' in value
   );
 }
