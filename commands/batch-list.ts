@@ -1,7 +1,8 @@
 import { withApp } from '../src/cli/app.js';
 import { globals, intFlag, newCommand } from '../src/cli/command.js';
 import { paint, printJson, printTable, say } from '../src/cli/output.js';
-import { batchIdFlag, listBatchViews } from '../src/workflows/batches/cli-read.js';
+import { batchIdFlag, listBatchViews, noSuchBatch } from '../src/workflows/batches/cli-read.js';
+import { findBatch } from '../src/workflows/batches/store.js';
 import { batchJson, LIST_HEAD, listRow } from '../src/workflows/batches/cli-present.js';
 
 export default function command() {
@@ -22,11 +23,14 @@ export default function command() {
       'after',
       '\nStatus is running, finished (every job has its final outcome) or cancelled; progress is\n' +
         'the share of jobs with a final outcome, failed ones included. Exit codes: 0 listed (even\n' +
-        'none); 1 the storage failed; 2 a bad flag.\n',
+        'none); 1 the storage failed, or --after names no batch; 2 a bad flag.\n',
     )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
         const { knex } = await app.db();
+        // A mistyped --after would read as the end of the list: say it names no batch.
+        if (opts.after !== undefined && !(await findBatch(knex, opts.after)))
+          throw noSuchBatch(opts.after);
         const batches = await listBatchViews(knex, { limit: opts.limit + 1, after: opts.after });
         const page = batches.slice(0, opts.limit);
         if (opts.json) return printJson(page.map(batchJson));

@@ -140,6 +140,13 @@ export function batchCommandSpecs(backend: Backend): void {
         ]);
         expect(next.map((b) => b.id)).toEqual([finished]);
         expect(await app().ok(['batch:list', '--after', finished])).toBe('No more batches.\n');
+        // A mistyped id is not the end of the list.
+        await fails(
+          app(),
+          ['batch:list', '--after', '2c08dd45-e96b-446e-a6bf-106cdae61763'],
+          1,
+          /Error: No batch with id "2c08dd45-e96b-446e-a6bf-106cdae61763"\./,
+        );
       });
 
       it('batch:show prints progress, counts, callbacks and times', async () => {
