@@ -169,7 +169,7 @@ export function batchCommandSpecs(backend: Backend): void {
           expect.stringMatching(/^Created {5}\d{4}-/),
           'Cancelled   -',
           'Finished    -',
-          'Then        ok.job (not run yet)',
+          'Then        ok.job (waits for the pending jobs)',
           'Catch       -',
           'Finally     -',
         ]);

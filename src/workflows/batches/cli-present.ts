@@ -131,10 +131,12 @@ export function listRow(b: BatchView): Array<string | number> {
 
 /** batch:show's lines: label, value. */
 export function showLines(b: BatchView): Array<[string, string]> {
-  const callback = (c: BatchCallback | null) =>
-    c === null
-      ? '-'
-      : `${c.name}${c.queue ? ` on ${c.queue}` : ''} (${c.ranAs === null ? 'not run yet' : `ran as job ${c.ranAs}`})`;
+  const callback = (kind: keyof BatchCallbacks) => {
+    const c = b.callbacks[kind];
+    if (c === null) return '-';
+    const state = c.ranAs !== null ? `ran as job ${c.ranAs}` : notRun(b, kind);
+    return `${c.name}${c.queue ? ` on ${c.queue}` : ''} (${state})`;
+  };
   return [
     ['Status', statusOf(b)],
     ['Progress', `${progressOf(b)}% (${processedOf(b)} of ${b.total} jobs done)`],
@@ -144,8 +146,21 @@ export function showLines(b: BatchView): Array<[string, string]> {
     ['Created', iso(b.createdAt)!],
     ['Cancelled', iso(b.cancelledAt) ?? '-'],
     ['Finished', iso(b.finishedAt) ?? '-'],
-    ['Then', callback(b.callbacks.then)],
-    ['Catch', callback(b.callbacks.catch)],
-    ['Finally', callback(b.callbacks.finally)],
+    ['Then', callback('then')],
+    ['Catch', callback('catch')],
+    ['Finally', callback('finally')],
   ];
+}
+
+/**
+ * Why a callback has not run, as the batch stands now: not due (then after a failure or a
+ * cancel, catch without a failure: a queue:retry-batch can change that), waiting for jobs, or
+ * due and not run yet (queued, or about to be).
+ */
+function notRun(b: BatchView, kind: keyof BatchCallbacks): string {
+  if (kind === 'then' && b.failed > 0) return 'not due: a job failed';
+  if (kind === 'then' && b.cancelledAt !== null) return 'not due: the batch was cancelled';
+  if (kind === 'catch' && b.failed === 0) return 'not due: no job failed';
+  if (kind !== 'catch' && b.finishedAt === null) return 'waits for the pending jobs';
+  return 'due, not run yet';
 }
