@@ -257,8 +257,14 @@ export function chainSpecs(kind: BackendKind): void {
       expect((await first.exited).signal).toBe('SIGKILL');
       writeFileSync(gate, '');
 
-      const second = app.worker([...lease, '--stop-when-empty'], { timeoutMs: 30_000 });
-      const result = await second.exited;
+      // Not --stop-when-empty: step b is held until the dead worker's lease ends, and a worker
+      // that started before then would find nothing to claim and stop.
+      const second = app.worker(lease, { timeoutMs: 30_000 });
+      await waitFor(() => lines().some((l) => l.event === 'done' && l.name === 'c'), {
+        timeoutMs: 20_000,
+        message: 'waiting for step c to end',
+      });
+      const result = await second.stop('SIGTERM', 10_000);
       expect(result.code, result.stderr).toBe(0);
       const pid = second.child.pid;
       const runs = lines().map((l) => [l.event, l.name, l.pid === pid ? 'second' : 'first']);
