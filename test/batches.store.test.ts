@@ -15,10 +15,10 @@ import {
   growBatch,
   insertBatch,
   listBatches,
-  recordOutcome,
   reopenFailedJobs,
   type BatchOptions,
 } from '../src/workflows/batches/store.js';
+import { recordOutcome } from '../src/workflows/batches/record-outcome.js';
 import { createTestDatabase, pgAvailable, tempDir } from './helpers/services.js';
 
 const backends = [

@@ -6,7 +6,7 @@
  * another (bench/batch.mjs: ~1 ms each on PostgreSQL).
  */
 import type { Knex } from 'knex';
-import type { RecordedOutcome, Recording } from './store.js';
+import type { RecordedOutcome, Recording } from './record-outcome.js';
 
 /** The most outcomes one write takes (a statement's parameters: 5 each). */
 const MAX_GROUP = 500;

@@ -1,6 +1,6 @@
 /*
  * A batch job's final outcome, recorded by the worker just before the job's own settling write
- * (Settler.settle): the outcome and the counters in one SQL transaction (store.ts
+ * (Settler.settle): the outcome and the counters in one SQL transaction (record-outcome.ts
  * recordOutcome), then the callbacks that outcome made due are pushed, each with a unique key.
  *
  * Exactly once: a crash after the record and before the settle runs the job again; its second
@@ -13,12 +13,8 @@ import type { WorkflowServices } from '../../worker/deps.js';
 import { remember } from './cache.js';
 import { callbackJob } from './jobs.js';
 import { BATCH_HEADER } from './headers.js';
-import {
-  recordOutcome,
-  type BatchOutcome,
-  type BatchRecord,
-  type BatchCallbackKind,
-} from './store.js';
+import { recordOutcome } from './record-outcome.js';
+import { type BatchOutcome, type BatchRecord, type BatchCallbackKind } from './store.js';
 
 /** The final outcome a worker's decision is for a batch job; undefined for one that is not final. */
 export function outcomeOf(action: string): BatchOutcome | undefined {
