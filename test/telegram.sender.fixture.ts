@@ -34,6 +34,15 @@ export default defineConfig({
  */
 export const ARRIVAL_SLACK_MS = 200;
 
+/**
+ * The same slack for two sends of one chat, a second apart: its first send can arrive late (up to
+ * MAX_LATE_MS after its slot, then the way to the fake) and its next on time. A quiet CI run on
+ * Redis saw two sends of one chat arrive 732 ms apart (its earlier send late, the next on time).
+ * With 300 ms, a sender at 1.5 sends a second to one chat (667 ms apart) still gets a 429. The
+ * sender could book a chat's next slot from when its send started instead (closing note).
+ */
+export const CHAT_ARRIVAL_SLACK_MS = 300;
+
 export interface SenderApp {
   app: TestApp;
   api: FakeBotApi;
@@ -56,7 +65,7 @@ export async function createSenderApp(
     chats: options.chats ?? [],
     limits: {
       perBot: { count: 30, windowMs: window },
-      privateChat: { count: 1, windowMs: window },
+      privateChat: { count: 1, windowMs: 1000 - CHAT_ARRIVAL_SLACK_MS },
       groupChat: { count: 20, windowMs: 60_000 - ARRIVAL_SLACK_MS },
     },
   });

@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import { describeBackend, type AppBackend } from './helpers/app.js';
 import { waitFor } from './helpers/wait.js';
 import {
-  ARRIVAL_SLACK_MS,
+  CHAT_ARRIVAL_SLACK_MS,
   createSenderApp,
   message,
   type SenderApp,
@@ -49,13 +49,13 @@ export function senderSpecs(backend: AppBackend): void {
             .map((s) => `${s.chatId}@${s.at}`),
         })),
       ).toEqual([]);
-      // No chat over 1 a second (the fake's window, ARRIVAL_SLACK_MS shorter, said so too).
+      // No chat over 1 a second (the fake's window, CHAT_ARRIVAL_SLACK_MS shorter, said so too).
       const byChat = new Map<number, number[]>();
       for (const s of api.sent) byChat.set(s.chatId, [...(byChat.get(s.chatId) ?? []), s.at]);
       for (const times of byChat.values()) {
         expect(times).toHaveLength(6);
         for (let i = 1; i < times.length; i++)
-          expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000 - ARRIVAL_SLACK_MS);
+          expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000 - CHAT_ARRIVAL_SLACK_MS);
       }
       // Every job done: nothing failed.
       expect(await t.rows('failed_jobs')).toHaveLength(0);
