@@ -5,25 +5,17 @@
  */
 import { firstLine } from '../../failed/present.js';
 import type { BatchFailedJob } from './cli-failed.js';
-import { batchProgress } from './store.js';
+import { batchProgress, type BatchRecord } from './store.js';
 
-/** A job_batches row as the commands read it (times in epoch ms). */
-export interface BatchView {
-  id: string;
-  name: string | null;
-  total: number;
-  /** Jobs without a final outcome yet. */
-  pending: number;
-  /** Jobs that finally failed (and were not re-run since). */
-  failed: number;
-  failedJobIds: string[];
+/**
+ * A job_batches row as the commands read it (times in epoch ms): the row's own fields, with its
+ * options read into what the commands show.
+ */
+export interface BatchView extends Omit<BatchRecord, 'options'> {
   allowFailures: boolean;
   /** The queue connection its jobs went to, when the batch recorded it. */
   connection: string | null;
   callbacks: BatchCallbacks;
-  cancelledAt: number | null;
-  createdAt: number;
-  finishedAt: number | null;
 }
 
 /** A callback job of the batch: the job's name, and the id of the job that ran it (null: not yet). */
