@@ -4,15 +4,11 @@
  * error mapping meets in tests exactly what it meets in production. GramJS loads only when a
  * fault fires (its Api takes half a second to load).
  */
+import { METHODS } from '../../../src/channels/guarded.js';
 import type { DoubleFault, DoubleOp } from './file.js';
 
-/** The MTProto request each source method sends in the GramJS adapter. */
-const REQUESTS: Record<DoubleOp, string> = {
-  connect: 'help.GetConfig',
-  checkSession: 'users.GetFullUser',
-  readSince: 'messages.GetHistory',
-  downloadMedia: 'upload.GetFile',
-};
+/** The MTProto request each source method sends in the GramJS adapter (src/channels/guarded.ts). */
+const REQUESTS: Record<DoubleOp, string> = METHODS;
 
 const RPC: Record<string, { code: number; message: string }> = {
   auth_key_duplicated: { code: 406, message: 'AUTH_KEY_DUPLICATED' },
