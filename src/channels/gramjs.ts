@@ -60,7 +60,7 @@ export function gramjsSource(settings: ChannelSettings): ChannelSource {
     }
     if (!connected)
       throw new Error(
-        `Connection to Telegram failed after ${settings.connectionRetries} tries (GramJS connectionRetries).`,
+        `Connection to Telegram failed after ${settings.connectionRetries} ${settings.connectionRetries === 1 ? 'try' : 'tries'} (GramJS connectionRetries).`,
       );
     return made;
   }
