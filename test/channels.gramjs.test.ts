@@ -39,7 +39,7 @@ describe('gramjsSource', () => {
   it('reads its settings from the environment, naming what is missing and where to get it', () => {
     const session = sessionFor('127.0.0.1');
     const env = parseEnv({ ...API, TELEGRAM_SESSION: session });
-    expect(channelSettings(env)).toEqual({
+    expect(channelSettings({}, env)).toEqual({
       apiId: 12345,
       apiHash: API.TELEGRAM_API_HASH,
       session,
@@ -50,7 +50,7 @@ describe('gramjsSource', () => {
     });
     const error = (() => {
       try {
-        return channelSettings(parseEnv({ TELEGRAM_API_ID: '1' }));
+        return channelSettings({}, { TELEGRAM_API_ID: '1' });
       } catch (e) {
         return e;
       }
@@ -59,6 +59,14 @@ describe('gramjsSource', () => {
     expect((error as Error).message).toBe(
       'Reading Telegram channels needs TELEGRAM_API_HASH (the api_hash from https://my.telegram.org/apps (API development tools)), TELEGRAM_SESSION (the session string `run telegram:login` prints).',
     );
+  });
+
+  it('reads raw variables as the environment check does', () => {
+    const session = sessionFor('127.0.0.1');
+    expect(channelSettings({}, { ...API, TELEGRAM_SESSION: session }).apiId).toBe(12345);
+    expect(() =>
+      channelSettings({}, { ...API, TELEGRAM_API_ID: 'abc', TELEGRAM_SESSION: session }),
+    ).toThrow('TELEGRAM_API_ID="abc" is not valid');
   });
 
   it('refuses a malformed hash or session without showing it', () => {
@@ -81,21 +89,21 @@ describe('gramjsSource', () => {
   it('names the account by a fingerprint of the session, never the session', () => {
     const session = sessionFor('127.0.0.1');
     const source = gramjsSource({
-      ...channelSettings(parseEnv({ ...API, TELEGRAM_SESSION: session })),
+      ...channelSettings({}, parseEnv({ ...API, TELEGRAM_SESSION: session })),
     });
     expect(source.sessionId).toBe(sessionFingerprint(session));
     expect(source.sessionId).toMatch(/^[0-9a-f]{16}$/);
     expect(source.account).toBe(`session-${source.sessionId}`);
     const named = gramjsSource({
-      ...channelSettings(parseEnv({ ...API, TELEGRAM_SESSION: session }), { account: 'reader' }),
+      ...channelSettings({ account: 'reader' }, parseEnv({ ...API, TELEGRAM_SESSION: session })),
     });
     expect([named.account, named.sessionId]).toEqual(['reader', source.sessionId]);
   });
 
   it('gives up on an unreachable server after connectionRetries, as a lost connection', async () => {
     const settings = channelSettings(
-      parseEnv({ ...API, TELEGRAM_SESSION: sessionFor('127.0.0.1') }),
       { connectionRetries: 2, retryDelayMs: 10, account: 'reader' },
+      { ...API, TELEGRAM_SESSION: sessionFor('127.0.0.1') },
     );
     const source = gramjsSource(settings);
     const error = await source.connect().catch((e: unknown) => e);

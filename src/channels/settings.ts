@@ -3,7 +3,7 @@
  * TELEGRAM_API_HASH, TELEGRAM_SESSION; checked for shape in src/config/env.ts, for presence
  * here, only by the code that reads channels). Pure: no GramJS.
  */
-import type { Env } from '../config/env.js';
+import { parseEnv, readEnvironment, type Env } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 
 /** The GramJS adapter's settings. */
@@ -42,13 +42,24 @@ export const CHANNEL_DEFAULTS = {
 const WHERE = 'from https://my.telegram.org/apps (API development tools)';
 
 /**
- * The adapter's settings from the environment, with `overrides` (an account name, other GramJS
- * figures) on top. Throws ConfigError naming each variable that is missing and where to get it.
+ * The adapter's settings: `overrides` (an account name, other GramJS figures) over the
+ * defaults, and the three variables from `env`. `env` is the parsed Env, or raw variables (checked as src/config/env.ts
+ * checks them); by default the process's environment over `.env` in the working directory, as
+ * `run` reads them. Throws ConfigError naming each variable that is missing or malformed, and
+ * where to get it.
  */
 export function channelSettings(
-  env: Pick<Env, 'TELEGRAM_API_ID' | 'TELEGRAM_API_HASH' | 'TELEGRAM_SESSION'>,
   overrides: Partial<Omit<ChannelSettings, 'apiId' | 'apiHash' | 'session'>> = {},
+  env:
+    | Pick<Env, 'TELEGRAM_API_ID' | 'TELEGRAM_API_HASH' | 'TELEGRAM_SESSION'>
+    | Record<string, string | undefined> = readEnvironment(process.cwd()),
 ): ChannelSettings {
+  if (typeof env.TELEGRAM_API_ID !== 'number')
+    env = parseEnv({
+      TELEGRAM_API_ID: env.TELEGRAM_API_ID as string | undefined,
+      TELEGRAM_API_HASH: env.TELEGRAM_API_HASH as string | undefined,
+      TELEGRAM_SESSION: env.TELEGRAM_SESSION as string | undefined,
+    });
   const missing = [
     env.TELEGRAM_API_ID === undefined && `TELEGRAM_API_ID (the api_id ${WHERE})`,
     env.TELEGRAM_API_HASH === undefined && `TELEGRAM_API_HASH (the api_hash ${WHERE})`,
@@ -62,8 +73,8 @@ export function channelSettings(
   return {
     ...CHANNEL_DEFAULTS,
     ...overrides,
-    apiId: env.TELEGRAM_API_ID!,
-    apiHash: env.TELEGRAM_API_HASH!,
-    session: env.TELEGRAM_SESSION!,
+    apiId: env.TELEGRAM_API_ID as number,
+    apiHash: env.TELEGRAM_API_HASH as string,
+    session: env.TELEGRAM_SESSION as string,
   };
 }
