@@ -71,9 +71,14 @@ export async function releaseHeld(
   return !isLost(reply);
 }
 
+/** Whether Redis still has the job's hash (a finished job's is removed: keepJobs 0). */
+async function jobStillStored(redis: BullRedis, held: { queue: string; bullId: string }) {
+  return (await redis.up().exists(redis.keysOf(held.queue)[''] + held.bullId)) === 1;
+}
+
 /**
  * Writes the failed_jobs row first, then removes the job from Redis under its lock. If the
- * lock was lost, the row is deleted again and nothing changed. A crash between the two leaves
+ * lock was lost and the job is still in Redis, the row is deleted again and nothing changed. A crash between the two leaves
  * the row and the job: the job comes back through its lease and may be recorded twice (at
  * least once), but never lost.
  */
@@ -103,9 +108,13 @@ export async function failHeld(
   });
   const [reply] = await redis.all([finishHeld(redis, held, args)]);
   heldLeases.forget(lease);
-  if (isLost(reply)) {
+  if (isLost(reply) && (await jobStillStored(redis, held))) {
+    // The lease was lost and the job lives on (another worker runs it): not ours to record.
     await knex('failed_jobs').where({ uuid: record.uuid }).delete();
     return false;
   }
+  // A "lost" answer for a job Redis no longer has is this fail() asked again after the answer
+  // to its first move was lost on the way back: the move happened, and the row is the only
+  // record of the failure left, so it stays (test/redis.lost-reply.test.ts).
   return true;
 }
