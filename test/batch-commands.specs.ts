@@ -244,7 +244,7 @@ export function batchCommandSpecs(backend: Backend): void {
       const id = await seedBatch(await knexOf(app()), { total: 5, pending: 4 });
       expect(await app().ok(['batch:cancel', id])).toMatch(
         new RegExp(
-          `^Cancelled batch ${id}: 4 jobs not finished will be skipped when claimed\\.\\n$`,
+          `^Cancelled batch ${id}: 4 jobs not finished: any not started yet are skipped when claimed, any running finish\\.\\n$`,
         ),
       );
       const first = await app().json<BatchJson>(['batch:show', id]);
