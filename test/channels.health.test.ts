@@ -15,6 +15,7 @@ import { drivers } from './conformance/drivers.js';
 import { useHarness } from './conformance/support.js';
 import { ChannelsFile, fileChannelSource } from './doubles/channels/index.js';
 import { tempDir, type TempDir } from './helpers/services.js';
+import { waitFor } from './helpers/wait.js';
 
 const rules = rateLimitRules({ rateLimits: { ...CHANNEL_RATE_LIMITS } }, 'test');
 const quiet = () => {};
@@ -103,6 +104,45 @@ describe('withChannelSource: session health', () => {
     }).catch((e: unknown) => e);
     expect(error).toBe(boom);
     expect(ops()).toEqual(['connect', 'checkSession', 'close']);
+    expect(await locks()).toEqual([]);
+  });
+
+  it('counts a session check that does not answer in time as a lost connection', async () => {
+    const inner = source();
+    let hung = 0;
+    const slow = {
+      ...inner,
+      account: inner.account,
+      checkSession: (signal?: AbortSignal) =>
+        hung++ === 0 ? new Promise<never>(() => {}) : inner.checkSession(signal),
+    };
+    const reconnects = await withChannelSource(ctx, slow, async (s) => s.reconnects, {
+      checkTimeoutMs: 100,
+      reconnectDelayMs: 0,
+    });
+    expect(reconnects).toBe(1);
+    expect(warnings[0]).toBe(
+      'Reconnecting to Telegram for account reader (1 of 3): The session check of account reader took longer than 100ms.',
+    );
+    expect(ops()).toEqual(['connect', 'close', 'connect', 'checkSession', 'close']);
+  });
+
+  it('stops reconnecting when the job is aborted (a timeout, a shutdown)', async () => {
+    file.fault({ op: 'connect', kind: 'disconnected', times: null });
+    const abort = new AbortController();
+    const reason = new Error('the job timed out');
+    const pending = withChannelSource(
+      { ...ctx, signal: abort.signal },
+      source(),
+      async () => 'ran',
+      {
+        reconnectDelayMs: 60_000,
+      },
+    );
+    await waitFor(() => warnings.length === 1);
+    abort.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(ops()).toEqual(['connect!']);
     expect(await locks()).toEqual([]);
   });
 
