@@ -40,7 +40,9 @@ for (const d of drivers) {
         name: 'channels.collect',
         middleware: [
           channelSession(() => fileChannelSource({ file: file.path, account: 'reader' }), {
-            onFloodWait: (notice) => {
+            onFloodWait: (notice, ctx) => {
+              // The job's ctx comes along, to dispatch a notice from.
+              expect(typeof ctx.dispatch).toBe('function');
               floods.push(notice);
             },
             reconnectDelayMs: 0,

@@ -6,7 +6,7 @@
  */
 import { Permanent, RetryAfter } from '../jobs/errors.js';
 import type { FlowControl } from '../flow/types.js';
-import type { JobLogger } from '../jobs/types.js';
+import type { JobContext, JobLogger } from '../jobs/types.js';
 import { sleep } from '../util/sleep.js';
 import { ChannelConnectionError, MTPROTO_LIMIT, mapChannelError } from './errors.js';
 import { guardedSource, METHODS, type FloodWaitNotice } from './guarded.js';
@@ -20,14 +20,17 @@ export interface ChannelJobContext {
   readonly signal: AbortSignal;
   readonly log: JobLogger;
   readonly jobId: string;
+  /** The job's dispatch (a middleware's ctx has it): for onFloodWait to queue a notice. */
+  readonly dispatch?: JobContext['dispatch'];
 }
 
 export interface ChannelSessionOptions {
   /**
    * Called when Telegram makes the account wait (FLOOD_WAIT), before the job is put back: tell
-   * the user (a Telegram message, a mail). Awaited; its errors are logged, never thrown.
+   * the user (`ctx.dispatch` a Telegram message or a mail). Awaited; its errors are logged,
+   * never thrown.
    */
-  onFloodWait?(notice: FloodWaitNotice): void | Promise<void>;
+  onFloodWait?(notice: FloodWaitNotice, ctx: ChannelJobContext): void | Promise<void>;
   /**
    * Reconnects after a failed connect or session check (a lost connection, a timeout) before the
    * job fails with the reason: 0 to 10.
@@ -121,7 +124,7 @@ export async function withChannelSource<T>(
         { ...notice },
       );
       try {
-        await options.onFloodWait?.(notice);
+        await options.onFloodWait?.(notice, ctx);
       } catch (error) {
         log.error(`onFloodWait failed: ${(error as Error)?.message ?? String(error)}`, {
           ...notice,
