@@ -152,7 +152,7 @@ const envSchema = z.object({
   TELEGRAM_SESSION: z
     .string()
     .regex(
-      /^1[A-Za-z0-9+/=_-]{20,}$/,
+      /^1[A-Za-z0-9+/=_-]+$/,
       'a GramJS StringSession as `run telegram:login` prints it (a 1 followed by base64)',
     )
     .optional(),
