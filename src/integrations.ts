@@ -9,6 +9,7 @@ import type { App } from './cli/app.js';
 import type { Env } from './config/env.js';
 import type { JobsmithConfig } from './config/define.js';
 import type { ConfigSection } from './config/sections.js';
+import { CHANNEL_RATE_LIMITS, checkChannelsConfig } from './channels/limits.js';
 import { checkGptConfig } from './gpt/settings.js';
 import type { JobDefinition } from './jobs/types.js';
 import { checkMailConfig } from './mail/settings.js';
@@ -18,6 +19,7 @@ import { checkTokensConfig } from './tokens/settings.js';
 
 export const INTEGRATION_SECTIONS: readonly ConfigSection[] = [
   { key: 'telegram', check: checkTelegramConfig, rateLimits: TELEGRAM_RATE_LIMITS },
+  { key: 'channels', check: checkChannelsConfig, rateLimits: CHANNEL_RATE_LIMITS },
   { key: 'tokens', check: checkTokensConfig },
   { key: 'gpt', check: checkGptConfig },
   { key: 'mail', check: checkMailConfig },

@@ -49,6 +49,12 @@ export interface SessionAccount {
 export interface ChannelSource {
   /** A stable, non-secret name of the account (for leases, flood waits and logs); never the session. */
   readonly account: string;
+  /**
+   * A non-secret fingerprint of the session (sessionFingerprint: SHA-256, 16 hex digits), the key
+   * of its lease: two sources on one session share it whatever their account names. Defaults to
+   * `account`.
+   */
+  readonly sessionId?: string;
   /** Opens the connection. Idempotent. */
   connect(signal?: AbortSignal): Promise<void>;
   /** Checks that the session is still signed in (MTProto `users.getFullUser` of self / getMe). */

@@ -302,9 +302,17 @@ export interface JobsmithConfig {
   gpt?: GptConfig;
   /** Where `mail.send` jobs go; see MailConfig. */
   mail?: MailConfig;
+  /**
+   * Telegram channels read through a user account (src/channels, docs/channels.md): `{}`. Its
+   * presence declares the `telegram.mtproto` rate limit that flood waits push back.
+   */
+  channels?: ChannelsConfig;
   /** Alerts on queue sizes, failures, wait times, breakers and workers; see AlertConfig. */
   alerts?: AlertConfig[];
 }
+
+/** The `channels` section: no fields yet; see JobsmithConfig.channels. */
+export type ChannelsConfig = Record<string, never>;
 
 /** Identity function that gives the config file its types. */
 export function defineConfig(config: JobsmithConfig): JobsmithConfig {
