@@ -11,10 +11,8 @@
  * Jobs use `pipelineStore()` (one per process, from the environment); tests and scripts can
  * open one on a knex of their own with `openPipelineStore({ knex })`.
  */
-import dotenv from 'dotenv';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Knex } from 'knex';
+import { readEnv } from './env.js';
 import { CursorsTable } from './store/cursors.js';
 import { pipelineKnex, type DbEnv } from './store/db.js';
 import { ImagesTable } from './store/images.js';
@@ -106,16 +104,10 @@ export async function closePipelineStore(): Promise<void> {
 }
 
 function dbEnv(cwd: string): DbEnv {
-  let file: Record<string, string> = {};
-  try {
-    file = dotenv.parse(readFileSync(resolve(cwd, '.env')));
-  } catch {
-    // No .env: the environment alone.
-  }
-  const pick = (name: keyof DbEnv) => process.env[name] ?? file[name];
+  const env = readEnv(cwd);
   return {
-    DB_CONNECTION: pick('DB_CONNECTION'),
-    DB_DATABASE: pick('DB_DATABASE'),
-    DATABASE_URL: pick('DATABASE_URL'),
+    DB_CONNECTION: env.DB_CONNECTION,
+    DB_DATABASE: env.DB_DATABASE,
+    DATABASE_URL: env.DATABASE_URL,
   };
 }
