@@ -11,7 +11,16 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const INTEGRATIONS = ['telegram', 'gpt', 'mail', 'tokens', 'telemetry', 'alerts', 'http'];
+const INTEGRATIONS = [
+  'telegram',
+  'channels',
+  'gpt',
+  'mail',
+  'tokens',
+  'telemetry',
+  'alerts',
+  'http',
+];
 const CLIENT_LIBRARIES = [
   'grammy',
   'openai',
@@ -134,6 +143,19 @@ describe('integration boundaries', () => {
       [...loadedBy('commands/telegram-send.ts')].some((m) => m.startsWith('src/telegram/')),
     ).toBe(true);
     expect([...loadedBy('commands/queue-size.ts')]).toContain('commander');
+  });
+
+  it('channels loads GramJS (`telegram`) only when a source connects or an error is mapped, never with a module', () => {
+    const channels = sourceFiles('src/channels');
+    expect(channels.length).toBeGreaterThan(5);
+    const offenders = channels.flatMap((entry) =>
+      [...loadedBy(entry)].filter((m) => m === 'telegram').map((m) => `${entry} loads ${m}`),
+    );
+    expect(offenders).toEqual([]);
+    // The adapter does use it, through import() at run time.
+    expect(readFileSync(path.join(ROOT, 'src/channels/gramjs.ts'), 'utf8')).toContain(
+      "await import('telegram')",
+    );
   });
 
   it('loads OpenTelemetry only at run time: no static import of src/telemetry/traces or @opentelemetry', () => {

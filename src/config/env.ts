@@ -136,6 +136,26 @@ const envSchema = z.object({
     })
     .optional(),
   TELEGRAM_API_ROOT: url(['http', 'https']).default('https://api.telegram.org'),
+  // A user account for reading channels over MTProto (src/channels, docs/channels.md): the
+  // app's api_id and api_hash from https://my.telegram.org/apps and a GramJS StringSession
+  // (`run telegram:login`). Shapes are checked here; a missing one only stops the code that
+  // reads channels, which names it. The hash and the session are masked everywhere.
+  TELEGRAM_API_ID: z.coerce
+    .number({ message: 'the api_id from https://my.telegram.org/apps: a whole number' })
+    .int('the api_id from https://my.telegram.org/apps: a whole number')
+    .positive('the api_id from https://my.telegram.org/apps: a whole number')
+    .optional(),
+  TELEGRAM_API_HASH: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/i, 'the api_hash from https://my.telegram.org/apps: 32 hex digits')
+    .optional(),
+  TELEGRAM_SESSION: z
+    .string()
+    .regex(
+      /^1[A-Za-z0-9+/=_-]{20,}$/,
+      'a GramJS StringSession as `run telegram:login` prints it (a 1 followed by base64)',
+    )
+    .optional(),
   // The gpt.complete job (src/gpt, docs/gpt.md). A missing key only stops GPT requests, which
   // say which variable to set. The base URL is the API's root, `/v1` included, as the openai
   // client takes it: another OpenAI-compatible server, Azure, or a local test server.
