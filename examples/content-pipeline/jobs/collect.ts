@@ -106,15 +106,13 @@ export function postsOf(
     else groups.push([message]);
   }
   if (full && groups.length > 1 && groups.at(-1)![0]!.groupedId) groups.pop();
-  const posts = groups.map(
-    (group): NewPost => ({
-      channel,
-      messageId: group[0]!.id,
-      text: group.find((m) => m.text !== '')?.text ?? '',
-      media: group.flatMap((m) => m.media ?? []),
-      ...(group[0]!.groupedId ? { groupedId: group[0]!.groupedId } : {}),
-    }),
-  );
+  const posts = groups.map((group): NewPost => ({
+    channel,
+    messageId: group[0]!.id,
+    text: group.find((m) => m.text !== '')?.text ?? '',
+    media: group.flatMap((m) => m.media ?? []),
+    ...(group[0]!.groupedId ? { groupedId: group[0]!.groupedId } : {}),
+  }));
   const lastId = Math.max(0, ...groups.flat().map((m) => m.id));
   return { posts, lastId };
 }

@@ -6,6 +6,9 @@ import type { JobContext } from 'jobsmith';
 import type { Post } from '../store.js';
 
 /** Called once per post, by pipeline.rewritten, after the post's stage became `rewritten`. */
-export async function afterRewrite(ctx: Pick<JobContext, 'dispatch' | 'log'>, post: Post): Promise<void> {
+export async function afterRewrite(
+  ctx: Pick<JobContext, 'dispatch' | 'log'>,
+  post: Post,
+): Promise<void> {
   ctx.log.info(`pipeline: post ${post.id} rewritten`, { postId: post.id });
 }

@@ -21,7 +21,10 @@ export function rewriteRequest(
   post: Post,
   options: { textLimit: number; maxTokens: number },
 ): GptPayload {
-  const media = post.media.length > 0 ? `\n\n[${post.media.length} attached media: ${post.media.map((m) => m.kind).join(', ')}]` : '';
+  const media =
+    post.media.length > 0
+      ? `\n\n[${post.media.length} attached media: ${post.media.map((m) => m.kind).join(', ')}]`
+      : '';
   return {
     system:
       'You rewrite posts of Telegram channels for our own channel. Keep every fact, name and number; ' +

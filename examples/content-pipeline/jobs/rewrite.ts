@@ -81,7 +81,9 @@ export const rewriteRetried = defineJob<GptRetry>({
   async handle(retry, ctx) {
     const postId = postIdOf(retry.metadata);
     if (!retry.invalidReply) {
-      ctx.log.warn(`pipeline: post ${postId}: rewrite attempt ${retry.attempt} failed, retrying: ${retry.error}`);
+      ctx.log.warn(
+        `pipeline: post ${postId}: rewrite attempt ${retry.attempt} failed, retrying: ${retry.error}`,
+      );
       return;
     }
     await notifyAdmin(
@@ -141,6 +143,8 @@ async function failPost(
 function postIdOf(metadata: Record<string, unknown> | undefined): number {
   const id = Number(metadata?.postId);
   if (!Number.isInteger(id) || id < 1)
-    throw new Permanent(`The GPT result carries no post id (metadata ${JSON.stringify(metadata)}).`);
+    throw new Permanent(
+      `The GPT result carries no post id (metadata ${JSON.stringify(metadata)}).`,
+    );
   return id;
 }
