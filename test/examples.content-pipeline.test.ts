@@ -212,6 +212,20 @@ function pipelineSpecs(backend: AppBackend) {
       expect(openai.requests).toHaveLength(1);
       expect(await store.posts.countByStatus()).toMatchObject({ in_progress: 4, failed: 1 });
     });
+
+    it('waits out a flood wait, telling the admin, then collects', async () => {
+      openai.reset();
+      openai.replyAlways({ kind: 'json', value: REWRITE });
+      channels.fault({ op: 'readSince', channel: '@news', kind: 'flood_wait', seconds: 1 });
+      channels.post('@news', { text: 'After the flood' });
+      await collect('@news');
+      const later = await post('@news', 7);
+      await settled(later.id, 'rewritten', 'in_progress');
+      expect(notices()[3]).toMatch(
+        /^Telegram rate-limits account double: it must wait 1s before messages\.GetHistory\. Collecting resumes after that\.$/,
+      );
+      await until(async () => summaries('@news').find((l) => l.includes('stored 1')), 'no summary');
+    });
   });
 }
 
