@@ -4,7 +4,8 @@
  * against the channels double (a JSON file), the fake OpenAI server and the fake Bot API (the
  * admin's notices). Posts are collected once (the same message again and a repost are not), each
  * is rewritten by one gpt.complete, an unusable reply is retried with a notice, and a prompt over
- * the model's context fails its post with the reason and a notice.
+ * the model's context fails its post with the reason and a notice, and a flood wait is told and
+ * waited out. On SQLite, PostgreSQL and Redis (jobs in Redis, the pipeline's tables in SQLite).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -231,3 +232,4 @@ function pipelineSpecs(backend: AppBackend) {
 
 pipelineSpecs('sqlite');
 pipelineSpecs('pgsql');
+pipelineSpecs('redis');
