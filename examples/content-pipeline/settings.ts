@@ -136,7 +136,11 @@ function list(env: EnvSource, name: string): string[] {
     .filter(Boolean);
   for (const item of items)
     if (!CHANNEL.test(item))
-      throw invalid(name, env[name]!, 'channels separated by commas: @username or a numeric id');
+      throw invalid(
+        name,
+        env[name]!,
+        `channels separated by commas, each @username or a numeric id ("${item}" is neither)`,
+      );
   return [...new Set(items)];
 }
 
