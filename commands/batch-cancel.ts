@@ -32,7 +32,7 @@ failed); 2 a bad argument.
         if (cancelled) {
           const left = batch.pending;
           return say(
-            `${paint.yellow('Cancelled')} batch ${batch.id}: ${left} job${left === 1 ? '' : 's'} not finished will be skipped when claimed.`,
+            `${paint.yellow('Cancelled')} batch ${batch.id}: ${left} job${left === 1 ? '' : 's'} not finished: any not started yet are skipped when claimed, any running finish.`,
           );
         }
         if (batch.cancelledAt !== null)

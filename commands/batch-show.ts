@@ -3,7 +3,11 @@ import { globals, intFlag, newCommand } from '../src/cli/command.js';
 import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { failedJobsOf } from '../src/workflows/batches/cli-failed.js';
 import { batchFailedJson, batchJson, showLines } from '../src/workflows/batches/cli-present.js';
-import { batchArgument, findBatchView } from '../src/workflows/batches/cli-read.js';
+import {
+  batchArgument,
+  cancelledJobsOf,
+  findBatchView,
+} from '../src/workflows/batches/cli-read.js';
 import { firstLine } from '../src/failed/present.js';
 
 export default function command() {
@@ -32,10 +36,16 @@ export default function command() {
         const { knex } = await app.db();
         const batch = await findBatchView(knex, id);
         const failed = await failedJobsOf(knex, batch, opts.failed);
+        const cancelledJobs = await cancelledJobsOf(knex, batch.id);
         if (opts.json)
-          return printJson({ ...batchJson(batch), failed_jobs: failed.map(batchFailedJson) });
+          return printJson({
+            ...batchJson(batch),
+            cancelled_jobs: cancelledJobs,
+            failed_jobs: failed.map(batchFailedJson),
+          });
         say(`${paint.bold(`Batch ${batch.id}`)}${batch.name ? `  ${batch.name}` : ''}`);
-        for (const [label, value] of showLines(batch)) say(`${label.padEnd(11)} ${value}`);
+        for (const [label, value] of showLines(batch, cancelledJobs))
+          say(`${label.padEnd(11)} ${value}`);
         if (batch.failedJobIds.length === 0) return;
         say('');
         if (failed.length === 0)

@@ -24,6 +24,7 @@ import * as m0022 from './0022_rate_limit_take_clock.js';
 import * as m0023 from './0023_dashboard_indexes.js';
 import * as m0024 from './0024_job_batches.js';
 import * as m0025 from './0025_job_chains.js';
+import * as m0026 from './0026_failed_jobs_headers.js';
 
 export interface Migration {
   name: string;
@@ -61,4 +62,5 @@ export const migrations: Migration[] = [
   { name: '0023_dashboard_indexes', ...m0023 },
   { name: '0024_job_batches', ...m0024 },
   { name: '0025_job_chains', ...m0025 },
+  { name: '0026_failed_jobs_headers', ...m0026 },
 ];

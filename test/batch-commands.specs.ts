@@ -20,6 +20,7 @@ interface BatchJson {
   status: string;
   total: number;
   pending: number;
+  cancelled_jobs?: number;
   processed: number;
   failed: number;
   progress: number;
@@ -159,11 +160,18 @@ export function batchCommandSpecs(backend: Backend): void {
         then: { name: 'ok.job', payload: { n: 1 } },
         allowFailures: true,
       });
+      const settled = (jobId: string, outcome: string) =>
+        ({ batch_id: id, job_id: jobId, outcome, settled_at: Date.now() }) as const;
+      await knex('job_batch_jobs').insert([
+        settled('1', 'succeeded'),
+        settled('2', 'cancelled'),
+        settled('3', 'cancelled'),
+      ]);
       const out = await app().ok(['batch:show', id]);
       expect(out.split('\n').slice(0, 12)).toEqual([
         `Batch ${id}  posts`,
         'Status      running',
-        'Progress    75% (6 of 8 jobs done)',
+        'Progress    75% (6 of 8 jobs done, 2 of them cancelled)',
         'Pending     2',
         'Failed      0 (failures allowed)',
         'Connection  -',
@@ -176,6 +184,7 @@ export function batchCommandSpecs(backend: Backend): void {
       ]);
       const json = await app().json<BatchJson>(['batch:show', id]);
       expect(json.callbacks.then).toEqual({ name: 'ok.job', queue: null, ran_as_job: null });
+      expect(json.cancelled_jobs).toBe(2);
       expect(json.failed_jobs).toEqual([]);
     });
 
@@ -244,7 +253,7 @@ export function batchCommandSpecs(backend: Backend): void {
       const id = await seedBatch(await knexOf(app()), { total: 5, pending: 4 });
       expect(await app().ok(['batch:cancel', id])).toMatch(
         new RegExp(
-          `^Cancelled batch ${id}: 4 jobs not finished will be skipped when claimed\\.\\n$`,
+          `^Cancelled batch ${id}: 4 jobs not finished: any not started yet are skipped when claimed, any running finish\\.\\n$`,
         ),
       );
       const first = await app().json<BatchJson>(['batch:show', id]);

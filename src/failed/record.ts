@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { storedTags } from '../jobs/tags.js';
 import { redact } from '../logging/redact.js';
+import { storedHeaders } from '../queue/headers.js';
 import type { ClaimedJob, FailReason, FailedJobRecord } from '../queue/driver.js';
 
 /** The error with its causes, as stored in failed_jobs.exception; secrets redacted. */
@@ -34,6 +35,7 @@ export function failedRecord(
     priority: job.priority,
     originalId: job.id,
     tags: job.tags,
+    headers: job.headers,
   };
 }
 
@@ -53,6 +55,7 @@ export function failedJobRow(record: FailedJobRecord, failedAt: number) {
     unique_key: record.unique?.key ?? null,
     unique_for_ms: record.unique?.forMs ?? null,
     tags: storedTags(record.tags),
+    headers: storedHeaders(record.headers),
     failed_at: failedAt,
   };
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/connection.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { NewJob, QueueDriver } from '../queue/driver.js';
+import type { JobHeaders } from '../queue/headers.js';
 import { moveToJobsTable, type Item } from './retry-database.js';
 import type { DatabaseFailedJobStore, FailedFilter, FailedJob } from './store.js';
 
@@ -144,7 +145,23 @@ export function newJobFor(failed: FailedJob, registry: JobRegistry): NewJob {
         ? { key: failed.unique.key, forMs, stored: true }
         : undefined,
     tags: failed.tags.length > 0 ? failed.tags : undefined,
+    headers: retriedHeaders(failed.headers),
   };
+}
+
+/**
+ * The headers a retried job goes back with: all it failed with (a chain step's, so its chain
+ * resumes; a trace link) but a batch's. A batch counts a job back in only through
+ * `queue:retry-batch` (src/workflows/batches/cli-retry.ts, which sets the batch's header
+ * itself); a job retried alone runs outside its batch, as it did before failed jobs kept headers.
+ */
+/** A batch job's and a batch callback's headers (src/workflows/batches/headers.ts). */
+const BATCH_HEADERS = new Set(['jobsmith-batch', 'jobsmith-batch-callback']);
+
+function retriedHeaders(headers: JobHeaders | undefined): JobHeaders | undefined {
+  if (!headers) return undefined;
+  const kept = Object.entries(headers).filter(([name]) => !BATCH_HEADERS.has(name));
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
 async function boundToCurrent(knex: Knex, filter: FailedFilter): Promise<FailedFilter | null> {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { readTags } from '../jobs/tags.js';
+import { readHeaders, type JobHeaders } from '../queue/headers.js';
 
 /** A row of `failed_jobs`, as listings and retries see it. */
 export interface FailedJob {
@@ -21,6 +22,8 @@ export interface FailedJob {
   unique: { key: string; forMs: number | null } | null;
   /** The job's tags; [] for none, or for a job that failed before migration 0019. */
   tags: string[];
+  /** The job's headers; undefined for none, or for a job that failed before migration 0026. */
+  headers?: JobHeaders;
   /** ISO 8601. */
   failedAt: string;
 }
@@ -170,6 +173,7 @@ function toFailed(r: Record<string, unknown>): FailedJob {
             forMs: r.unique_for_ms == null ? null : Number(r.unique_for_ms),
           },
     tags: readTags(r.tags),
+    headers: readHeaders(r.headers),
     failedAt: new Date(Number(r.failed_at)).toISOString(),
   };
 }

@@ -230,6 +230,8 @@ export interface FailedJobRecord {
   unique?: { key: string; forMs?: number };
   /** The job's tags, so that a retry puts it back with them (migration 0019). */
   tags?: string[];
+  /** The job's headers (a chain's step, a trace link), so that a retry keeps them (migration 0026). */
+  headers?: JobHeaders;
 }
 
 /**

@@ -106,6 +106,33 @@ for (const d of drivers) {
       expect(again.map((j) => j.tags ?? [])).toEqual([['post:42', 'user:7'], []]);
     });
 
+    it("keeps a failed job's headers in failed_jobs; its retry goes back with them, but not a batch's", async () => {
+      const h = harness();
+      const headers = {
+        'jobsmith-chain': 'c1:1:3',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        'jobsmith-batch': 'b1',
+      };
+      const id = await pushOne(h.driver, { headers });
+      const plain = await pushOne(h.driver);
+      for (const job of await h.driver.claim(['default'], 2, 5_000)) {
+        const record = failedRecord(h.driver.connection, job, 'error', new Error('x'));
+        expect(await h.driver.fail({ id: job.id, token: job.token }, record)).toBe(true);
+      }
+      const rows = await failedJobs(h);
+      expect(rows.map((r) => [r.originalId, r.headers])).toEqual([
+        [id, headers],
+        [plain, undefined],
+      ]);
+      const retried = rows.map((r) => newJobFor(r, new JobRegistry([])));
+      await h.driver.push(retried);
+      const again = await h.driver.claim(['default'], 2, 5_000);
+      expect(again.map((j) => j.headers)).toEqual([
+        { 'jobsmith-chain': 'c1:1:3', traceparent: headers.traceparent },
+        undefined,
+      ]);
+    });
+
     it('fails a job only once: a second fail with the same token returns false', async () => {
       const { h, job, lease } = await claimedJob();
       const record = () => failedRecord(h.driver.connection, job, 'error', new Error('x'));

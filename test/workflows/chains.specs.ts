@@ -20,14 +20,15 @@ import {
 /**
  * The app: `starter` {steps, catch?} dispatches a chain of `step` jobs (and `catcher` as its
  * catch); each writes `<event> <name> <index> <length> <attempt> <pid> <job id>` to RUNS_FILE.chain.
- * A step spec: {name, fail?: throws Permanent, gate?: waits for the file (or its cancel),
+ * A step spec: {name, fail?: throws Permanent, failUnless?: throws Permanent until the file
+ * exists, gate?: waits for the file (or its cancel),
  * append?/prepend?: names of steps to add}.
  */
 const CONFIG = `
 import { appendFileSync, existsSync } from 'node:fs';
 import { chain, defineConfig, defineJob, Permanent, step } from 'jobsmith';
 
-type Spec = { name: string; fail?: boolean; gate?: string; append?: string[]; prepend?: string[] };
+type Spec = { name: string; fail?: boolean; failUnless?: string; gate?: string; append?: string[]; prepend?: string[] };
 const file = process.env.RUNS_FILE + '.chain';
 const record = (event: string, name: string, ctx: any) =>
   appendFileSync(file, \`\${event} \${name} \${ctx.chain?.index} \${ctx.chain?.length} \${ctx.attempt} \${process.pid} \${ctx.jobId}\\n\`);
@@ -43,7 +44,8 @@ const stepJob = defineJob<Spec>({
     // A gate holds the step until the file exists, or until it is cancelled (queue:cancel).
     if (p.gate) while (!existsSync(p.gate) && !ctx.signal.aborted) await sleep(20);
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    if (p.fail) throw new Permanent('step ' + p.name + ' failed on purpose');
+    if (p.fail || (p.failUnless && !existsSync(p.failUnless)))
+      throw new Permanent('step ' + p.name + ' failed on purpose');
     if (p.append) ctx.chain!.append(p.append.map((name) => step(stepJob, { name })));
     if (p.prepend) ctx.chain!.prepend(p.prepend.map((name) => step(stepJob, { name })));
     record('done', p.name, ctx);
@@ -158,6 +160,32 @@ export function chainSpecs(kind: BackendKind): void {
       expect(Number((await chainRow()).failed_index)).toBe(1);
       const failed = await app.failedJobs();
       expect(failed.map((f) => f.name)).toEqual(['step']);
+    }, 60_000);
+
+    it('queue:retry of the step a chain failed on resumes the chain, and catch does not run again', async () => {
+      const fixed = path.join(app.dir, 'fixed');
+      await start({
+        steps: [{ name: 'a' }, { name: 'b', failUnless: fixed }, { name: 'c' }],
+        catch: true,
+      });
+      await drain();
+      expect(await chainRow()).toMatchObject({ status: 'failed' });
+      writeFileSync(fixed, '');
+      const retry = await app.run(['queue:retry', 'all']);
+      expect(retry.code, retry.stderr).toBe(0);
+      await drain();
+      expect(lines().map((l) => [l.event, l.name, l.index])).toEqual([
+        ['start', 'a', 0],
+        ['done', 'a', 0],
+        ['start', 'b', 1],
+        ['catch', 'catch', 1],
+        ['start', 'b', 1],
+        ['done', 'b', 1],
+        ['start', 'c', 2],
+        ['done', 'c', 2],
+      ]);
+      expect(await chainRow()).toMatchObject({ status: 'done', position: 2 });
+      expect(await app.failedJobs()).toEqual([]);
     }, 60_000);
 
     it('a step cancelled while it runs stops the chain without catch', async () => {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { FailedJobRecord, Lease } from '../driver.js';
 import { storedTags } from '../../jobs/tags.js';
+import { storedHeaders } from '../headers.js';
 import { storableRecord } from '../storable.js';
 import { prepared } from './postgres-settle.js';
 import { uniqueOf } from './rows.js';
@@ -42,6 +43,7 @@ export async function failJob(
         record.unique?.key ?? null,
         record.unique?.forMs ?? null,
         storedTags(record.tags),
+        storedHeaders(record.headers),
       ]),
     );
     await client.query('commit');

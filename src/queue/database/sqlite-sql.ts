@@ -63,8 +63,8 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
              reserved_at = null, token = null
        where id = @id and token = @token`),
     insertFailed: db.prepare(`
-      insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, unique_key, unique_for_ms, tags, failed_at)
-      values (@uuid, @connection, @queue, @name, @payload, @exception, @reason, @attempts, @priority, @original_id, @unique_key, @unique_for_ms, @tags, @failed_at)`),
+      insert into failed_jobs (uuid, connection, queue, name, payload, exception, reason, attempts, priority, original_id, unique_key, unique_for_ms, tags, headers, failed_at)
+      values (@uuid, @connection, @queue, @name, @payload, @exception, @reason, @attempts, @priority, @original_id, @unique_key, @unique_for_ms, @tags, @headers, @failed_at)`),
 
     sizes: db.prepare(`
       select sum(case when available_at <= @now then 1 else 0 end) as pending,

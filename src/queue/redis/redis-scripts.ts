@@ -1,5 +1,6 @@
 import type { KeysMap } from 'bullmq';
 import { MAX_PRIORITY } from '../../jobs/limits.js';
+import { FAIL_SCRIPTS } from './fail-scripts.js';
 import { LEASE_SCRIPTS } from './lease-scripts.js';
 import { ADMIN_SCRIPTS } from '../admin/redis-admin-scripts.js';
 
@@ -174,6 +175,7 @@ export function extendLocksArgs(
 /** Our own scripts, registered with ioredis `defineCommand` under these names. */
 export const SCRIPTS = {
   ...LEASE_SCRIPTS,
+  ...FAIL_SCRIPTS,
   ...ADMIN_SCRIPTS,
   jobsmithSizes: {
     numberOfKeys: 5,

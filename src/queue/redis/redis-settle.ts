@@ -5,6 +5,7 @@ import { wholeMs } from '../../util/whole.js';
 import { storableError, storableRecord } from '../storable.js';
 import type { BullRedis } from './bull-redis.js';
 import { insertFailedOnce } from './failed-row.js';
+import { FAIL_CLAIM_TTL_MS, failClaim } from './fail-scripts.js';
 import type { HeldLeases } from './held-leases.js';
 import { RELEASED_FIELDS } from './lease-scripts.js';
 import { isLost, parseId, READY_FIELD, uniqueWindowOf, type Held } from './redis-jobs.js';
@@ -72,10 +73,12 @@ export async function releaseHeld(
 }
 
 /**
- * Writes the failed_jobs row first, then removes the job from Redis under its lock. If the
- * lock was lost, the row is deleted again and nothing changed. A crash between the two leaves
- * the row and the job: the job comes back through its lease and may be recorded twice (at
- * least once), but never lost.
+ * Claims the failure (fail-scripts.ts), writes the failed_jobs row, then removes the job from
+ * Redis under its lock. A lease lost before the claim writes nothing. A crash between the row and
+ * the move leaves both: the job comes back through its lease and may be recorded twice (at least
+ * once), but never lost. The answer to the move lost after Redis ran it is told apart from a lost
+ * lease by the claim, so the row, then the only record of the failure, stays
+ * (test/redis.lost-reply.test.ts).
  */
 export async function failHeld(
   redis: BullRedis,
@@ -89,12 +92,42 @@ export async function failHeld(
   const held = await heldLeases.of(lease);
   if (!held) return false;
   const knex = await sql();
-  if (held.deid) {
+  const jobKey = redis.keysOf(held.queue)[''] + held.bullId;
+  const claimKey = `${jobKey}:jsfail`;
+  const claimed = Number(
+    await redis
+      .up()
+      .jobsmithClaimFailure(
+        `${jobKey}:lock`,
+        claimKey,
+        jobKey,
+        lease.token,
+        record.uuid,
+        FAIL_CLAIM_TTL_MS,
+      ),
+  );
+  if (claimed === 0) {
+    heldLeases.forget(lease);
+    return false;
+  }
+  if (held.deid && claimed === 1) {
     // Read only for unique jobs, and only when one fails: claims stay one round trip.
-    const opts = await redis.up().hget(redis.keysOf(held.queue)[''] + held.bullId, 'opts');
+    const opts = await redis.up().hget(jobKey, 'opts');
     record.unique = { key: held.deid, forMs: uniqueWindowOf(opts) };
   }
-  await insertFailedOnce(knex, failedJobRow(record, redis.clock.now()));
+  try {
+    await insertFailedOnce(knex, failedJobRow(record, redis.clock.now()));
+  } catch (error) {
+    if (claimed === 1)
+      await Promise.resolve(
+        redis.up().jobsmithDropFailureClaim(claimKey, failClaim(lease.token, record.uuid)),
+      ).catch(() => {});
+    throw error;
+  }
+  if (claimed === 2) {
+    heldLeases.forget(lease);
+    return true;
+  }
   const args = moveToFinishedArgs(redis.keysOf(held.queue), held.bullId, redis.clock.now(), {
     target: 'failed',
     value: record.exception.split('\n')[0] ?? '',
@@ -103,9 +136,11 @@ export async function failHeld(
   });
   const [reply] = await redis.all([finishHeld(redis, held, args)]);
   heldLeases.forget(lease);
-  if (isLost(reply)) {
-    await knex('failed_jobs').where({ uuid: record.uuid }).delete();
-    return false;
-  }
-  return true;
+  if (!isLost(reply)) return true;
+  const ours =
+    (await redis.up().get(claimKey)) === failClaim(lease.token, record.uuid) &&
+    (await redis.up().exists(jobKey)) === 0;
+  if (ours) return true;
+  await knex('failed_jobs').where({ uuid: record.uuid }).delete();
+  return false;
 }

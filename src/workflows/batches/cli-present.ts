@@ -121,8 +121,8 @@ export function listRow(b: BatchView): Array<string | number> {
   ];
 }
 
-/** batch:show's lines: label, value. */
-export function showLines(b: BatchView): Array<[string, string]> {
+/** batch:show's lines: label, value; `cancelledJobs`: its jobs that ended cancelled. */
+export function showLines(b: BatchView, cancelledJobs = 0): Array<[string, string]> {
   const callback = (kind: keyof BatchCallbacks) => {
     const c = b.callbacks[kind];
     if (c === null) return '-';
@@ -131,7 +131,10 @@ export function showLines(b: BatchView): Array<[string, string]> {
   };
   return [
     ['Status', statusOf(b)],
-    ['Progress', `${progressOf(b)}% (${processedOf(b)} of ${b.total} jobs done)`],
+    [
+      'Progress',
+      `${progressOf(b)}% (${processedOf(b)} of ${b.total} jobs done${cancelledJobs > 0 ? `, ${cancelledJobs} of them cancelled` : ''})`,
+    ],
     ['Pending', String(b.pending)],
     ['Failed', `${b.failed}${b.allowFailures ? ' (failures allowed)' : ''}`],
     ['Connection', b.connection ?? '-'],

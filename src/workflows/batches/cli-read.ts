@@ -6,7 +6,13 @@ import type { Knex } from 'knex';
 import { JobsmithError, UsageError } from '../../errors.js';
 import { printable } from '../../logging/printable.js';
 import type { BatchView } from './cli-present.js';
-import { findBatch, listBatches, type BatchRecord, type BatchCallbackKind } from './store.js';
+import {
+  findBatch,
+  listBatches,
+  OUTCOMES,
+  type BatchRecord,
+  type BatchCallbackKind,
+} from './store.js';
 
 /** The longest batch id the commands take: ids are uuids (36 characters). */
 const MAX_ID = 200;
@@ -41,6 +47,18 @@ export async function listBatchViews(
   page: { limit: number; after?: string },
 ): Promise<BatchView[]> {
   return (await listBatches(knex, page)).map(toView);
+}
+
+/**
+ * How many of the batch's jobs ended `cancelled` (skipped when claimed after a cancel, or
+ * cancelled while they ran), from their outcome rows (kept until queue:prune-batches).
+ */
+export async function cancelledJobsOf(knex: Knex, id: string): Promise<number> {
+  const row = (await knex(OUTCOMES)
+    .where({ batch_id: id, outcome: 'cancelled' })
+    .count({ n: '*' })
+    .first()) as { n: unknown } | undefined;
+  return Number(row?.n ?? 0);
 }
 
 export function noSuchBatch(id: string): JobsmithError {

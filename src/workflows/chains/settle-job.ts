@@ -5,7 +5,8 @@
  * - a step that succeeded dispatches the next step (or marks the chain done);
  * - a step that finally failed dispatches the chain's catch job and marks the chain failed;
  * - a step that ended cancelled marks the chain cancelled (no catch);
- * - the catch job marks the chain failed (confirming what its step wrote).
+ * - the catch job marks the chain failed (confirming what its step wrote);
+ * - the step a chain failed on, retried by hand and now succeeded, resumes the chain.
  *
  * Why this order is safe (docs/workflows.md, "Chains"): the next job is stored first, with the
  * unique key `chain:<id>:<index>`, then the chain's `position` moves on (compare-and-set), then
@@ -55,16 +56,27 @@ export async function settleChainJob(
   const edits = context?.chain instanceof JobChain ? context.chain.edits : [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const chain = await findChain(knex, ref.id);
-    // Gone (pruned), or already ended: nothing left to move.
-    if (!chain || chain.status !== 'running') return true;
+    if (!chain) return true; // gone (pruned)
+    // The step the chain failed on, retried (`run queue:retry`) and now through: the chain
+    // resumes from it, as a retried step of a Laravel chain goes on with the rest. Its catch
+    // has run already and does not run again.
+    const resuming =
+      chain.status === 'failed' &&
+      !ref.catch &&
+      chain.failedIndex === ref.index &&
+      chain.position === ref.index &&
+      (action === 'complete' || action === 'skip');
+    // Ended: nothing left to move.
+    if (chain.status !== 'running' && !resuming) return true;
+    // Handed on already (an earlier run of this step), or a duplicate of a step passed; for a
+    // catch job, its step was retried and the chain went on without it.
+    if (chain.position > ref.index) return true;
     const write = (change: Parameters<typeof updateChain>[2]) =>
-      updateChain(knex, chain, change, Date.now());
+      updateChain(knex, chain, resuming ? { status: 'running', ...change } : change, Date.now());
     if (ref.catch) {
       if (await write({ status: 'failed', failedIndex: ref.index })) return true;
       continue;
     }
-    // Handed on already (an earlier run of this step), or a duplicate of a step passed.
-    if (chain.position > ref.index) return true;
     if (action === 'cancel') {
       if (await write({ status: 'cancelled' })) return true;
       continue;
