@@ -210,6 +210,46 @@ export function gptCompleteSpecs(backend: AppBackend): void {
       expect((await breaker())?.failures ?? 0).toBe(0);
     });
 
+    it('onRetry gets each retried attempt, onFailure the final failure with its code', async () => {
+      const hooks = { onRetry: 'summary.retried', onFailure: 'summary.failed' };
+      g.api.replyNext(1, { kind: 'invalid-json' });
+      const ok = await g.ask({
+        ...PROMPT,
+        ...hooks,
+        response_format: JSON_FORMAT,
+        metadata: { postId: 1 },
+      });
+      expect((await g.settled(ok)).status).toBe('succeeded');
+      const retried = await waitFor(() =>
+        g.saved.find((r) => (r as { retried?: { jobId: string } }).retried?.jobId === ok),
+      );
+      expect(retried).toMatchObject({
+        retried: { attempt: 1, invalidReply: true, metadata: { postId: 1 } },
+      });
+      expect((retried as { retried: { error: string } }).retried.error).toMatch(
+        /^the reply of fake-model is not valid JSON/,
+      );
+
+      g.api.replyNext(1, { kind: 'context-length', max: 8192, tokens: 10_000 });
+      const bad = await g.ask({ ...PROMPT, ...hooks, metadata: { postId: 2 } });
+      expect((await g.settled(bad)).status).toBe('failed');
+      const failed = await waitFor(() =>
+        g.saved.find((r) => (r as { failed?: { jobId: string } }).failed?.jobId === bad),
+      );
+      expect(failed).toMatchObject({
+        failed: { code: 'context_length_exceeded', metadata: { postId: 2 } },
+      });
+      // Failed at once: no retry was announced.
+      expect(
+        g.saved.some((r) => (r as { retried?: { jobId: string } }).retried?.jobId === bad),
+      ).toBe(false);
+
+      const unknown = await g.ask({ ...PROMPT, onFailure: 'no.such.job' });
+      expect((await g.settled(unknown)).error).toBe(
+        'gpt.complete: the payload names the job "no.such.job", which this worker\'s config does not define.',
+      );
+    });
+
     it('an open breaker holds the jobs without a request; its probe closes it', async () => {
       // Its own prompt: a retry left over from another test does not count here.
       const mine = { prompt: 'breaker test' };

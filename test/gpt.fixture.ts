@@ -30,8 +30,20 @@ const saved = defineJob({
   handle(result) { (globalThis as any).__gptSaved?.push(result); },
 });
 
+// The payloads' onRetry and onFailure jobs push what they get to the same array.
+const retried = defineJob({
+  name: 'summary.retried',
+  queue: 'gpt',
+  handle(retry) { (globalThis as any).__gptSaved?.push({ retried: retry }); },
+});
+const failed = defineJob({
+  name: 'summary.failed',
+  queue: 'gpt',
+  handle(failure) { (globalThis as any).__gptSaved?.push({ failed: failure }); },
+});
+
 export default defineConfig({
-  jobs: [saved],
+  jobs: [saved, retried, failed],
   gpt: {
     breaker: { failures: 3, window: '1m', cooldown: '1s' },
     onResult: (result) => { (globalThis as any).__gptHook?.push(result); },
@@ -49,7 +61,10 @@ export interface GptApp {
   test: TestApp;
   api: FakeOpenAi;
   app: App;
-  /** What the `summary.save` job and the config's hook received, in order. */
+  /**
+   * What the `summary.save` job and the config's hook received, in order; the `summary.retried`
+   * and `summary.failed` jobs push `{ retried }` and `{ failed }` here too.
+   */
   saved: unknown[];
   hooked: GptResult[];
   /** Flow events (breaker transitions) and failed jobs the worker reported. */

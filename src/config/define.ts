@@ -86,6 +86,39 @@ export interface GptResult {
 }
 
 /**
+ * What a payload's `onRetry` job is dispatched with: an attempt failed and the request is made
+ * again (unless it was the last try).
+ */
+export interface GptRetry {
+  /** The gpt.complete job's id. */
+  jobId: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** Why, secrets masked. */
+  error: string;
+  /** True when the reply was unusable (not JSON, or not matching its schema). */
+  invalidReply: boolean;
+  /** The payload's metadata, as given. */
+  metadata?: Record<string, unknown>;
+}
+
+/** What a payload's `onFailure` job is dispatched with, once the request has finally failed. */
+export interface GptFailure {
+  /** The gpt.complete job's id. */
+  jobId: string;
+  /** Why, secrets masked (as stored in gpt_requests.error). */
+  error: string;
+  /**
+   * `context_length_exceeded` (the prompt is over the model's context), `truncated` (the reply
+   * was cut at max_tokens), `content_filter`, `invalid_reply` (every reply was unusable); null
+   * for any other failure (a refused key, a 4xx, upstream failures on every try).
+   */
+  code: 'context_length_exceeded' | 'truncated' | 'content_filter' | 'invalid_reply' | null;
+  /** The payload's metadata, as given. */
+  metadata?: Record<string, unknown>;
+}
+
+/**
  * Mail (docs/mail.md). The SMTP server comes from the environment (MAIL_URL, or MAIL_HOST,
  * MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_ENCRYPTION, MAIL_FROM); this section only says
  * where the `mail.send` jobs go. Workers get `mail.send` when the environment names a server or

@@ -125,6 +125,7 @@ function aliases(configFile: string): Record<string, string> {
     'jobsmith/gpt': resolve(dirname(entry), 'gpt', `index${extname(entry)}`),
     'jobsmith/mail': resolve(dirname(entry), 'mail', `index${extname(entry)}`),
     'jobsmith/alerts': resolve(dirname(entry), 'alerts', `index${extname(entry)}`),
+    'jobsmith/channels': resolve(dirname(entry), 'channels', `index${extname(entry)}`),
     jobsmith: entry,
   };
   const appRequire = createRequire(configFile);

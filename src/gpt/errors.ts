@@ -28,9 +28,21 @@ export class GptRefusedError extends Permanent {
   }
 }
 
+/**
+ * Why a request failed for good, when the app may want to tell the cases apart (GptFailure.code):
+ * the prompt is over the model's context, the reply was cut at max_tokens, the reply was
+ * withheld, or every reply was unusable.
+ */
+export type GptFailureCode =
+  'context_length_exceeded' | 'truncated' | 'content_filter' | 'invalid_reply';
+
 /** The API refused this request (a 4xx, the context too long), or its reply cannot be used. */
 export class GptRequestError extends Permanent {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Set for the failures GptFailureCode names. */
+    readonly code?: GptFailureCode,
+  ) {
     super(message);
     this.name = 'GptRequestError';
   }
@@ -129,7 +141,8 @@ export function requestFailure(error: unknown, model: string, baseURL?: string):
       `OpenAI refused the key (${head}): ${sentence(detail)} Check OPENAI_API_KEY${status === 403 ? ', and that its project may use the model and region' : ''}.`,
       status,
     );
-  if (code === 'context_length_exceeded') return new GptRequestError(contextMessage(detail, model));
+  if (code === 'context_length_exceeded')
+    return new GptRequestError(contextMessage(detail, model), 'context_length_exceeded');
   if (status >= 500 || status === 408 || status === 409)
     return new GptUpstreamError(`GPT request to ${model} failed (${head}): ${detail}`);
   return new GptRequestError(`GPT request to ${model} was refused (${head}): ${detail}`);

@@ -11,7 +11,7 @@ import { gptPayloadSchema, PAYLOAD_FIELDS, type GptPayload } from './payload.js'
 import { DEFAULT_GPT_QUEUE, gptQueue } from './settings.js';
 
 export type { GptPayload } from './payload.js';
-export type { GptConfig, GptResult } from '../config/define.js';
+export type { GptConfig, GptFailure, GptResult, GptRetry } from '../config/define.js';
 export {
   GptInvalidReplyError,
   GptRefusedError,

@@ -5,10 +5,11 @@
  * count, retry or fail at once.
  */
 import { channel } from 'node:diagnostics_channel';
-import type { GptConfig, GptResult } from '../config/define.js';
+import type { GptConfig, GptFailure, GptResult, GptRetry } from '../config/define.js';
 import type { Database } from '../db/connection.js';
 import { defineJob } from '../jobs/define.js';
-import { Permanent } from '../jobs/errors.js';
+import { Permanent, RetryAfter } from '../jobs/errors.js';
+import { redact } from '../logging/redact.js';
 import type { JobContext, JobDefinition, JobMiddleware } from '../jobs/types.js';
 import { complete } from './client.js';
 import { countsAgainstBreaker, GptRequestError, opensBreaker } from './errors.js';
@@ -73,6 +74,14 @@ export function gptCompleteJob(deps: GptJobDeps): JobDefinition<GptPayload> {
         prompt: messagesOf(p),
         error: error.message,
       });
+      if (p.onFailure === undefined) return;
+      const failure: GptFailure = {
+        jobId: ctx.jobId,
+        error: redact(error.message),
+        code: (error as GptRequestError).code ?? null,
+        ...(p.metadata === undefined ? {} : { metadata: p.metadata }),
+      };
+      await dispatchNamed(deps, ctx, p.onFailure, failure);
     },
   });
 }
@@ -84,6 +93,11 @@ async function run(deps: GptJobDeps, p: GptPayload, ctx: JobContext): Promise<Gp
     throw new Permanent(
       `gpt.complete: onResult names the job "${p.onResult}", which this worker's config does not define.`,
     );
+  for (const name of [p.onRetry, p.onFailure])
+    if (name !== undefined && !(await deps.jobNamed(name)))
+      throw new Permanent(
+        `gpt.complete: the payload names the job "${name}", which this worker's config does not define.`,
+      );
   const db = await deps.db();
   const model = p.model ?? deps.settings.model;
   const started = performance.now();
@@ -111,7 +125,21 @@ async function run(deps: GptJobDeps, p: GptPayload, ctx: JobContext): Promise<Gp
     const invalid = await saveAttemptFailed(db, attempt, { error: err.message, invalidReply });
     logAttempt(ctx, model, err.name, attempt.latencyMs);
     if (invalidReply && invalid >= JSON_TRIES)
-      throw new GptRequestError(`${err.message} (${invalid} unusable replies; giving up)`);
+      throw new GptRequestError(
+        `${err.message} (${invalid} unusable replies; giving up)`,
+        'invalid_reply',
+      );
+    // A 429 or an open breaker spends no attempt; a Permanent error is not retried.
+    if (p.onRetry !== undefined && !(err instanceof Permanent) && !(err instanceof RetryAfter)) {
+      const retry: GptRetry = {
+        jobId: ctx.jobId,
+        attempt: ctx.attempt,
+        error: redact(err.message),
+        invalidReply,
+        ...(p.metadata === undefined ? {} : { metadata: p.metadata }),
+      };
+      await dispatchNamed(deps, ctx, p.onRetry, retry);
+    }
     throw error;
   }
   await saveSucceeded(db, { ...record(), latencyMs: result.latencyMs }, result);
@@ -119,6 +147,28 @@ async function run(deps: GptJobDeps, p: GptPayload, ctx: JobContext): Promise<Gp
   await deps.config?.onResult?.(result);
   if (next) await ctx.dispatch(next, result);
   return result;
+}
+
+/**
+ * Dispatches the job the payload names (onRetry, onFailure) with `payload`. A dispatch that
+ * fails is logged, not thrown: the request's own outcome stands.
+ */
+async function dispatchNamed(
+  deps: GptJobDeps,
+  ctx: JobContext,
+  name: string,
+  payload: GptRetry | GptFailure,
+): Promise<void> {
+  try {
+    const job = await deps.jobNamed(name);
+    if (!job) throw new Error(`this worker's config does not define the job "${name}"`);
+    await ctx.dispatch(job, payload);
+  } catch (error) {
+    ctx.log.warn(`gpt.complete: could not dispatch ${name}`, {
+      jobId: ctx.jobId,
+      error: (error as Error)?.message ?? String(error),
+    });
+  }
 }
 
 /** Each attempt's response time, for telemetry: a log line (LOG_FILE) and a channel message besides the row. */

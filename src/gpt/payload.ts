@@ -56,6 +56,21 @@ const payloadObject = z.object({
     .string()
     .refine(isJobName, { message: `a job name: ${JOB_NAME_HELP}` })
     .optional(),
+  /**
+   * A job to dispatch, by name, after an attempt that failed with an error the job retries (an
+   * unusable reply, an upstream failure, a timeout), with a GptRetry. A 429 or an open breaker
+   * spends no attempt and dispatches nothing. When that attempt was the last try, `onFailure`
+   * follows.
+   */
+  onRetry: z
+    .string()
+    .refine(isJobName, { message: `a job name: ${JOB_NAME_HELP}` })
+    .optional(),
+  /** A job to dispatch, by name, once the request has finally failed, with a GptFailure. */
+  onFailure: z
+    .string()
+    .refine(isJobName, { message: `a job name: ${JOB_NAME_HELP}` })
+    .optional(),
   /** Anything the app wants back with the result; stored with the request. */
   metadata: z.record(z.unknown()).optional(),
 });

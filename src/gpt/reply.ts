@@ -31,13 +31,17 @@ export function readReply(
   let text = choice.message.content ?? '';
   const truncated = finishReason === 'length';
   if (finishReason === 'content_filter')
-    throw new GptRequestError(`${model} withheld its reply (finish_reason content_filter).`);
+    throw new GptRequestError(
+      `${model} withheld its reply (finish_reason content_filter).`,
+      'content_filter',
+    );
   if (truncated) {
     const limit = payload.max_tokens === undefined ? '' : ` of ${payload.max_tokens}`;
     const spent = `${usage.completionTokens ?? '?'} completion tokens${limit}`;
     if (payload.onLength !== 'trim' || wantsJson(payload))
       throw new GptRequestError(
         `truncated: the reply of ${model} was cut at max_tokens (${spent}). Raise max_tokens${wantsJson(payload) ? '' : ", or pass onLength: 'trim' to keep it"}.`,
+        'truncated',
       );
     text = trimReply(text, payload.trimTo);
   }

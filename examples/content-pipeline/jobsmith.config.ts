@@ -1,0 +1,51 @@
+/*
+ * The content pipeline: collect posts from Telegram channels through a user account, rewrite
+ * them with OpenAI, (part 2) generate images and publish them to target channels.
+ *
+ * Queues, in priority order for one worker:
+ *   run queue:work --queue rewrite,publish,collector,imagegen
+ * (rewrite and publish high, collector medium, imagegen low). Their concurrency, tries, backoff
+ * (2^n seconds) and timeouts come from .env (see .env.example); `run schedule:work` fires the
+ * collector for each channel of PIPELINE_CHANNELS.
+ */
+import { defineConfig, type QueueSettings } from 'jobsmith';
+import { collect } from './jobs/collect.js';
+import { rewriterJobs } from './jobs/rewrite.js';
+import { QUEUES, settings, type PipelineQueue } from './settings.js';
+
+const s = settings();
+
+function queue(name: PipelineQueue, timeout: number): QueueSettings {
+  return {
+    concurrency: s.concurrency[name],
+    tries: s.tries[name],
+    backoff: { type: 'exponential', base: s.backoffBase },
+    timeout,
+  };
+}
+
+export default defineConfig({
+  jobs: [collect, ...rewriterJobs],
+  queues: {
+    [QUEUES.collector]: queue('collector', s.timeouts.mtproto),
+    // The gpt.complete jobs run here too (gpt.queue below): the OpenAI timeout bounds them.
+    [QUEUES.rewrite]: queue('rewrite', s.timeouts.openai),
+    [QUEUES.publish]: queue('publish', s.timeouts.publish),
+    [QUEUES.imagegen]: queue('imagegen', s.timeouts.openai),
+  },
+  // One gpt.complete per post, on the rewrite queue; OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL.
+  gpt: { queue: QUEUES.rewrite },
+  // The sender (TELEGRAM_BOT_TOKEN): the admin's notices and, in part 2, the publications, under
+  // Telegram's limits, on the publish queue.
+  telegram: { sendQueue: QUEUES.publish },
+  // Reading channels through a user account (TELEGRAM_API_ID, TELEGRAM_API_HASH,
+  // TELEGRAM_SESSION from `run telegram:login`): declares the flood-wait limit.
+  channels: {},
+  schedule: s.channels.map((channel) => ({
+    name: `pipeline.collect:${channel.replace(/^@/, '')}`,
+    cron: s.collectCron,
+    job: collect,
+    payload: { channel },
+    withoutOverlapping: true,
+  })),
+});
