@@ -5,6 +5,13 @@
 export { defineConfig } from './config/define.js';
 export type { JobsmithConfig, QueueSettings, RateLimitSettings } from './config/define.js';
 export { defineJob } from './jobs/define.js';
+export { defineCommand } from './cli/app-commands/define.js';
+export type {
+  CommandDefinition,
+  CommandArgument,
+  CommandOption,
+  CommandInput,
+} from './cli/app-commands/define.js';
 export { skipIf } from './jobs/middleware.js';
 export { breaker, BreakerOpen } from './flow/breakers/middleware.js';
 export type { BreakerOptions, BreakerDuration } from './flow/breakers/settings.js';

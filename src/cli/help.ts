@@ -1,9 +1,10 @@
 import { COMMANDS, GROUPS, GROUP_TITLES, type CommandEntry } from './manifest.js';
+import type { CommandDefinition } from './app-commands/define.js';
 import { paint } from './output.js';
 
 /** `run`, `run --help`: every command by group, with a one-line summary and an example. */
-export function renderHelp(version: string): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+export function renderHelp(version: string, appCommands: CommandDefinition[] = []): string {
+  const width = Math.max(...[...COMMANDS, ...appCommands].map((c) => c.name.length)) + 2;
   const lines = [
     `${paint.bold('jobsmith')} ${version} — background jobs for TypeScript`,
     '',
@@ -14,6 +15,14 @@ export function renderHelp(version: string): string {
     const commands = COMMANDS.filter((c) => c.group === group);
     if (commands.length === 0) continue;
     lines.push(paint.bold(GROUP_TITLES[group]), ...listCommands(commands, width), '');
+  }
+  if (appCommands.length > 0) {
+    const listed = appCommands.map((c) => ({
+      name: c.name,
+      summary: c.description,
+      example: c.example ?? `run ${c.name}`,
+    }));
+    lines.push(paint.bold('App commands (from the config)'), ...listCommands(listed, width), '');
   }
   lines.push(
     'Options for every command (before or after its name): --config PATH, --verbose, --help.',
@@ -41,7 +50,10 @@ export function renderGroupHelp(current: CommandEntry): string {
   return lines.join('\n');
 }
 
-function listCommands(commands: CommandEntry[], width: number): string[] {
+function listCommands(
+  commands: Array<Pick<CommandEntry, 'name' | 'summary' | 'example'>>,
+  width: number,
+): string[] {
   return commands.flatMap((c) => [
     `  ${paint.cyan(c.name.padEnd(width))}${c.summary}`,
     `  ${' '.repeat(width)}${paint.dim(`$ ${c.example}`)}`,

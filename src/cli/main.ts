@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { maskSecretSettings } from '../logging/secrets.js';
+import type { Command } from 'commander';
 import { handleError } from './handle-error.js';
 import { renderGroupHelp, renderHelp } from './help.js';
 import { COMMANDS, findCommand } from './manifest.js';
@@ -20,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     // Global options given before the command go right after its name, where it reads them.
     const rest = first === 'help' ? tail : [...before, ...tail];
     if (first === undefined || first === '--help' || first === '-h') {
-      process.stdout.write(renderHelp(version()));
+      process.stdout.write(await helpWithAppCommands(before));
       return 0;
     }
     if (first === '--version' || first === '-V') {
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (first === 'help') {
       if (rest[0] === undefined) {
-        process.stdout.write(renderHelp(version()));
+        process.stdout.write(await helpWithAppCommands(before));
         return 0;
       }
       return await runCommand(rest[0], ['--help']);
@@ -64,21 +65,41 @@ async function runCommand(name: string, args: string[]): Promise<number> {
   // The environment's secrets are masked in everything printed from here on (the App adds .env's).
   maskSecretSettings(process.env);
   const entry = findCommand(name);
-  if (!entry) {
-    const names = COMMANDS.map((c) => c.name);
-    const guess = nearest(name, names);
-    const what = name.startsWith('-') ? `Unknown option "${name}"` : `Unknown command "${name}"`;
-    throw new UsageError(`${what}.${guess ? ` Did you mean "${guess}"?` : ''}`, {
-      hint: 'Run `run --help` to list the commands.',
-    });
+  if (entry) {
+    // commander loads only here, so `run --help` and `run --version` do without it.
+    const { default: build } = await entry.load();
+    return parseWith(
+      build().addHelpText('afterAll', () => renderGroupHelp(entry)),
+      name,
+      args,
+    );
   }
-  // commander loads only here, so `run --help` and `run --version` do without it.
-  const [{ default: build }, { Command, CommanderError }] = await Promise.all([
-    entry.load(),
-    import('commander'),
-  ]);
-  const command = build().addHelpText('afterAll', () => renderGroupHelp(entry));
-  const program = new Command('run')
+  // Not a built-in: an app command of the config (defineCommand), which loads the config.
+  const app = name.startsWith('-')
+    ? undefined
+    : await (await import('./app-commands/find.js')).loadAppCommands(args);
+  const definition = app?.commands.find((c) => c.name === name);
+  if (app && definition) {
+    try {
+      const { buildAppCommand } = await import('./app-commands/build.js');
+      return await parseWith(buildAppCommand(definition, app.app), name, args);
+    } finally {
+      await app.app.close();
+    }
+  }
+  await app?.app.close();
+  const names = [...COMMANDS.map((c) => c.name), ...(app?.commands.map((c) => c.name) ?? [])];
+  const guess = nearest(name, names);
+  const what = name.startsWith('-') ? `Unknown option "${name}"` : `Unknown command "${name}"`;
+  throw new UsageError(`${what}.${guess ? ` Did you mean "${guess}"?` : ''}`, {
+    hint: 'Run `run --help` to list the commands.',
+  });
+}
+
+/** Parses `args` for `command` under a `run` program; resolves with the exit code. */
+async function parseWith(command: Command, name: string, args: string[]): Promise<number> {
+  const { Command: Program, CommanderError } = await import('commander');
+  const program = new Program('run')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
     .addCommand(command);
@@ -94,6 +115,22 @@ async function runCommand(name: string, args: string[]): Promise<number> {
   }
   // A command that fails without throwing (a threshold exceeded) sets process.exitCode.
   return process.exitCode !== undefined ? Number(process.exitCode) : 0;
+}
+
+/**
+ * `run --help`: the built-in commands, and the config's own under "App commands" when there is
+ * a config file. A config that fails to load does not hide the built-in help: a line says why.
+ */
+async function helpWithAppCommands(globalArgs: string[]): Promise<string> {
+  try {
+    const { loadAppCommands } = await import('./app-commands/find.js');
+    const app = await loadAppCommands(globalArgs);
+    await app?.app.close();
+    return renderHelp(version(), app?.commands ?? []);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return `${renderHelp(version())}\nApp commands: not listed, the config failed to load: ${reason}\n`;
+  }
 }
 
 /**

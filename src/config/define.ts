@@ -1,4 +1,5 @@
 import type { AlertCondition } from '../alerts/conditions.js';
+import type { CommandDefinition } from '../cli/app-commands/define.js';
 import type { Backoff, JobDefinition } from '../jobs/types.js';
 import type { ScheduleEntry } from '../schedule/types.js';
 import type { RetainOptions } from '../history/retention.js';
@@ -309,6 +310,11 @@ export interface JobsmithConfig {
   channels?: ChannelsConfig;
   /** Alerts on queue sizes, failures, wait times, breakers and workers; see AlertConfig. */
   alerts?: AlertConfig[];
+  /**
+   * The app's own `run` commands, made with defineCommand() (docs/app-commands.md): listed by
+   * `run --help` under "App commands", schedulable like the built-in ones. @defaultValue []
+   */
+  commands?: CommandDefinition[];
 }
 
 /** The `channels` section: no fields yet; see JobsmithConfig.channels. */

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
+import { checkCommands } from '../cli/app-commands/validate.js';
 import { rateLimitRules } from '../flow/rate-limits/config.js';
 import type { RateLimitRule } from '../flow/rate-limits/store.js';
 
@@ -151,7 +152,15 @@ function packageEntry(): string {
  * The core's fields of defineConfig({...}); the integrations' sections add theirs. Any other is
  * a typo that would be ignored.
  */
-const FIELDS = new Set(['jobs', 'queues', 'rateLimits', 'jobsDir', 'schedule', 'scheduleTimezone']);
+const FIELDS = new Set([
+  'jobs',
+  'queues',
+  'rateLimits',
+  'jobsDir',
+  'schedule',
+  'scheduleTimezone',
+  'commands',
+]);
 
 const EXPORT_DEFAULT =
   'Export the config as the default export: export default defineConfig({ jobs: [...] }).';
@@ -191,6 +200,7 @@ async function validateConfig(
     seen.add(job.name);
   }
   checkBreakers(config.jobs, fail);
+  checkCommands(config.commands, fail);
   if (config.queues !== undefined) {
     if (typeof config.queues !== 'object' || config.queues === null || Array.isArray(config.queues))
       fail('`queues` must be an object keyed by queue name.');

@@ -79,6 +79,7 @@ export function resolveSchedule(config: JobsmithConfig, file?: string): Resolved
     );
   }
   const registry = new JobRegistry(config.jobs ?? []);
+  const appCommands = (config.commands ?? []).map((c) => c.name);
   const seen = new Set<string>();
   return schedule.map((raw: ScheduleEntry, index) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -168,7 +169,7 @@ export function resolveSchedule(config: JobsmithConfig, file?: string): Resolved
       cron: parsed.expression,
       timezone,
       description: raw.description,
-      action: resolveAction(raw, registry, entry),
+      action: resolveAction(raw, registry, entry, appCommands),
       overlapLeaseMs,
       onOneServer,
     };
@@ -179,6 +180,7 @@ function resolveAction(
   raw: ScheduleEntry,
   registry: JobRegistry,
   entry: (problem: string) => never,
+  appCommands: readonly string[],
 ): EntryAction {
   const hasJob = raw.job !== undefined;
   const hasCommand = raw.command !== undefined;
@@ -191,7 +193,7 @@ function resolveAction(
         entry(`\`${field}\` only applies to a job entry, not to a command.`);
       }
     }
-    return { type: 'command', args: resolveCommand(raw.command!, entry) };
+    return { type: 'command', args: resolveCommand(raw.command!, entry, appCommands) };
   }
   const job = resolveJob(raw.job!, registry, entry);
   const { queue, priority, connection } = raw as {
@@ -258,7 +260,11 @@ function resolveJob(
   return job;
 }
 
-function resolveCommand(command: string | string[], entry: (problem: string) => never): string[] {
+function resolveCommand(
+  command: string | string[],
+  entry: (problem: string) => never,
+  appCommands: readonly string[],
+): string[] {
   let args: string[] | undefined;
   if (typeof command === 'string') {
     args = splitArgs(command);
@@ -277,7 +283,8 @@ function resolveCommand(command: string | string[], entry: (problem: string) => 
   if (name === 'run') {
     entry(`command starts with "run"; leave it out: "${args.slice(1).join(' ')}".`);
   }
-  const names = COMMANDS.map((c) => c.name);
+  // The config's own commands (defineCommand) run like the built-in ones.
+  const names = [...COMMANDS.map((c) => c.name), ...appCommands];
   if (!names.includes(name)) {
     const guess = nearest(name, names);
     entry(
