@@ -23,17 +23,24 @@ const BOT_TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
 const tracing = tracingOn(api);
 const tracer = api.trace.getTracer('test');
 
-/** A dispatcher and a worker on `driver`, both traced. */
+/**
+ * A dispatcher on `driver`, traced, and `start()` for a traced worker. The worker stops when the
+ * queue is empty, so a test dispatches first and starts it after: a worker started first may
+ * find nothing and exit before the job is pushed.
+ */
 function tracedWorker(h: Harness, jobs: Parameters<typeof startWorker>[1]) {
   const dispatcher = new Dispatcher(async () => h.driver, tracing.aroundDispatch);
   const runs = tracing.runs();
-  const w = startWorker(h, jobs, { stopWhenEmpty: true, sleepMs: 50 }, h.driver, {
-    aroundHandler: runs.aroundHandler,
-    dispatch: (job, payload, o) => dispatcher.dispatch(job, payload, o),
-  });
-  // Before its first claim: run() reads the control tables first.
-  runs.attach(w.worker, 'conformance');
-  return { dispatcher, runs, w };
+  const start = () => {
+    const w = startWorker(h, jobs, { stopWhenEmpty: true, sleepMs: 50 }, h.driver, {
+      aroundHandler: runs.aroundHandler,
+      dispatch: (job, payload, o) => dispatcher.dispatch(job, payload, o),
+    });
+    // Before its first claim: run() reads the control tables first.
+    runs.attach(w.worker, 'conformance');
+    return w;
+  };
+  return { dispatcher, runs, start };
 }
 
 const named = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.name === name);
@@ -63,7 +70,7 @@ for (const d of drivers) {
           });
         },
       });
-      const { dispatcher, w } = tracedWorker(h, [parent, child]);
+      const { dispatcher, start } = tracedWorker(h, [parent, child]);
       const result = await tracer.startActiveSpan('POST /signup', async (request) => {
         try {
           return await dispatcher.dispatch(parent, {});
@@ -71,6 +78,7 @@ for (const d of drivers) {
           request.end();
         }
       });
+      const w = start();
       expect(await exitOf(w)).toBe(EXIT.OK);
       const spans = exporter.getFinishedSpans();
 
@@ -135,8 +143,9 @@ for (const d of drivers) {
           if (runs === 2) throw new TypeError('bad input');
         },
       });
-      const { dispatcher, w } = tracedWorker(h, [flaky]);
+      const { dispatcher, start } = tracedWorker(h, [flaky]);
       await dispatcher.dispatch(flaky, {});
+      const w = start();
       expect(await exitOf(w)).toBe(EXIT.OK);
       const spans = exporter.getFinishedSpans();
       const [send] = named(spans, 'default send');
@@ -188,9 +197,10 @@ for (const d of drivers) {
           },
         }),
       ];
-      const { dispatcher, w } = tracedWorker(h, jobs);
+      const { dispatcher, start } = tracedWorker(h, jobs);
       await dispatcher.dispatch(jobs[0]!, {});
       await dispatcher.dispatch(jobs[1]!, {});
+      const w = start();
       expect(await exitOf(w)).toBe(EXIT.OK);
       const spans = named(exporter.getFinishedSpans(), 'default process');
       const of = (name: string) =>
@@ -215,9 +225,10 @@ for (const d of drivers) {
     it('runs a job that carries no trace context in a root span, linked to nothing', async () => {
       const h = harness();
       const plain = defineJob({ name: 'conformance.noop', async handle() {} });
-      const { w } = tracedWorker(h, [plain]);
+      const { start } = tracedWorker(h, [plain]);
       // Pushed past the hook, as by a dispatcher with telemetry off.
       const id = await pushOne(h.driver);
+      const w = start();
       expect(await exitOf(w)).toBe(EXIT.OK);
       const [run] = named(exporter.getFinishedSpans(), 'default process');
       expect(run!.attributes['messaging.message.id']).toBe(id);
