@@ -21,11 +21,15 @@ export async function channelSource(): Promise<ChannelSource> {
   }
   const { channelSettings, gramjsSource } = await import('jobsmith/channels');
   const env = readEnv();
+  // The variables go in as the second argument: the first holds GramJS figures to override.
   return gramjsSource(
-    channelSettings({
-      TELEGRAM_API_ID: env.TELEGRAM_API_ID === undefined ? undefined : Number(env.TELEGRAM_API_ID),
-      TELEGRAM_API_HASH: env.TELEGRAM_API_HASH,
-      TELEGRAM_SESSION: env.TELEGRAM_SESSION,
-    }),
+    channelSettings(
+      {},
+      {
+        TELEGRAM_API_ID: env.TELEGRAM_API_ID,
+        TELEGRAM_API_HASH: env.TELEGRAM_API_HASH,
+        TELEGRAM_SESSION: env.TELEGRAM_SESSION,
+      },
+    ),
   );
 }
