@@ -324,6 +324,14 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../../commands/telegram-unschedule.js'),
   },
   {
+    name: 'telegram:login',
+    group: 'telegram',
+    summary:
+      'Sign a Telegram user account in (phone, code, 2FA password) and print the TELEGRAM_SESSION line for .env',
+    example: 'run telegram:login --phone +4915123456789 --write-env',
+    load: () => import('../../commands/telegram-login.js'),
+  },
+  {
     name: 'scheduled:dispatch',
     group: 'telegram',
     summary:

@@ -1,0 +1,445 @@
+/*
+ * `run telegram:login`: signing a user account in to Telegram (MTProto) and getting the
+ * StringSession that TELEGRAM_SESSION holds. The flow runs against a narrow port, LoginClient
+ * (GramJS in login-gramjs.ts, a scripted double in tests); answers (phone, code, 2FA password)
+ * come from flags or prompts (login-answers.ts). Pure: nothing here loads GramJS.
+ *
+ * MTProto's sign-in (https://core.telegram.org/api/auth): auth.sendCode gives a phone_code_hash
+ * tied to the connection's auth key; auth.signIn with the code either signs in or answers
+ * SESSION_PASSWORD_NEEDED (two-step verification), after which auth.checkPassword (SRP,
+ * https://core.telegram.org/api/srp) finishes it. The auth key then *is* the session. Without a
+ * terminal the flow stops after sending the code (or after the code, before the password) and
+ * keeps that half-made session (login-pending.ts), so a second run with `--code` (or
+ * `--password`) continues on the same auth key: a code is only valid with the hash and key it
+ * was sent for.
+ */
+import { ConfigError, JobsmithError, UsageError } from '../errors.js';
+
+/** Who signed in. */
+export interface LoginUser {
+  /** The Telegram user id, as a decimal string. */
+  id: string;
+  username?: string;
+  firstName?: string;
+}
+
+/** What auth.sendCode answered. */
+export interface SentCode {
+  /** phone_code_hash: auth.signIn needs it with the code. */
+  phoneCodeHash: string;
+  /** True when the code went to the Telegram app (auth.sentCodeTypeApp), false for SMS and the rest. */
+  viaApp: boolean;
+}
+
+/** What auth.signIn answered. */
+export type SignInResult =
+  | { kind: 'signed-in'; user: LoginUser }
+  /** SESSION_PASSWORD_NEEDED: the account has two-step verification; `hint` is its hint. */
+  | { kind: 'password-needed'; hint?: string }
+  /** auth.authorizationSignUpRequired: no account uses this number. */
+  | { kind: 'sign-up-required' };
+
+/**
+ * The MTProto calls sign-in needs, on one connection (one auth key). Errors come out as the
+ * client throws them (GramJS's RPCError and FloodWaitError, its plain Errors for a lost
+ * connection); loginErrorOf maps them.
+ */
+export interface LoginClient {
+  /** auth.sendCode: Telegram sends a login code to `phone` (the app, else SMS). */
+  sendCode(phone: string): Promise<SentCode>;
+  /** auth.signIn with the code Telegram sent for `phoneCodeHash`. */
+  signIn(phone: string, phoneCodeHash: string, code: string): Promise<SignInResult>;
+  /** The two-step verification password's hint (account.getPassword), if it has one. */
+  passwordHint(): Promise<string | undefined>;
+  /** account.getPassword, the SRP check computed from `password`, auth.checkPassword. */
+  checkPassword(password: string): Promise<LoginUser>;
+  /** The session as it stands (GramJS StringSession.save(): `1` and base64). A secret. */
+  session(): string;
+  /** Disconnects and frees the client (GramJS destroy()). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The app credentials sign-in needs, from https://my.telegram.org/apps. */
+export interface LoginSettings {
+  apiId: number;
+  apiHash: string;
+  /** GramJS `connectionRetries` (and `reconnectRetries`). @defaultValue 3 */
+  connectionRetries?: number;
+}
+
+/** Makes a LoginClient; `session` resumes a half-made sign-in (login-pending.ts), else a new one. */
+export type LoginClientFactory = (settings: LoginSettings, session?: string) => LoginClient;
+
+/** The kinds of answer sign-in asks for. */
+export type AnswerKind = 'phone' | 'code' | 'password';
+
+/** The flag that gives each answer. */
+export const ANSWER_FLAGS: Record<AnswerKind, string> = {
+  phone: '--phone',
+  code: '--code',
+  password: '--password',
+};
+
+/**
+ * Where answers come from (login-answers.ts: flags, else prompts on a terminal). `code` and
+ * `password` answer undefined when there is no flag and no terminal: the flow then keeps the
+ * half-made sign-in and stops, naming the flag. `phone` throws UsageError then.
+ */
+export interface LoginAnswers {
+  phone(): Promise<string>;
+  code(ask: { phone: string; viaApp: boolean; problem?: string }): Promise<string | undefined>;
+  password(ask: { hint?: string; problem?: string }): Promise<string | undefined>;
+  /** True when `kind` was given up front (a flag): it is never asked for again. */
+  given(kind: AnswerKind): boolean;
+}
+
+/** A sign-in stopped half-way, to be continued by the next run (login-pending.ts keeps it). */
+export interface PendingLogin {
+  phone: string;
+  /** 'code': the code was sent; 'password': the code was accepted, the 2FA password is due. */
+  stage: 'code' | 'password';
+  phoneCodeHash: string;
+  viaApp: boolean;
+  /** The half-made session (its auth key is the one the code was sent for). A secret. */
+  session: string;
+  /** When the code was sent, epoch ms. */
+  sentAt: number;
+}
+
+/** Keeps a PendingLogin between runs. */
+export interface PendingStore {
+  read(): PendingLogin | undefined;
+  write(pending: PendingLogin): void;
+  clear(): void;
+}
+
+/** Telegram refused the sign-in, or could not be reached: the reason and the fix. Exit 1. */
+export class LoginError extends JobsmithError {
+  constructor(
+    /** Telegram's error name (PHONE_CODE_INVALID, FLOOD_WAIT...), or CONNECTION. */
+    readonly reason: string,
+    message: string,
+    options: { hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** Prompts per answer before the flow gives up (a flag is never asked again). */
+export const MAX_ASKS = 3;
+
+export interface LoginFlowOptions {
+  settings: LoginSettings;
+  clientOf: LoginClientFactory;
+  answers: LoginAnswers;
+  pending: PendingStore;
+  /** Progress for the person (stderr): never given a secret. */
+  tell(line: string): void;
+  /** @defaultValue Date.now */
+  now?: () => number;
+}
+
+/** What a finished sign-in gives. */
+export interface LoginResult {
+  /** The StringSession to put in TELEGRAM_SESSION. A secret. */
+  session: string;
+  user: LoginUser;
+}
+
+/**
+ * Signs in and returns the session. A pending sign-in for the same phone is continued when the
+ * answer it waits for is given by flag (`--code`, or `--password` after the code); otherwise a
+ * new code is sent. The client is always closed.
+ *
+ * Errors: UsageError (exit 2) when an answer is missing and cannot be asked (no terminal),
+ * after keeping the sign-in so far; LoginError (exit 1) for what Telegram refused, with the fix.
+ */
+export async function login(options: LoginFlowOptions): Promise<LoginResult> {
+  const { settings, clientOf, answers, pending, tell } = options;
+  const now = options.now ?? Date.now;
+  const phone = await answers.phone();
+  const kept = pending.read();
+  const resume =
+    kept !== undefined &&
+    kept.phone === phone &&
+    answers.given(kept.stage === 'code' ? 'code' : 'password');
+  if (!resume && kept?.phone === phone && answers.given('code'))
+    throw new UsageError(
+      `--code was given, but the code Telegram sent for ${phone} is past its step here (it waits for the password).`,
+      { hint: 'Pass --password instead, or leave out --code to have a new code sent.' },
+    );
+  if (!resume && answers.given('code'))
+    throw new UsageError(
+      `--code was given, but no login code was requested for ${phone} from this folder: a code only works with the connection it was sent for.`,
+      {
+        hint: `Run \`run telegram:login --phone ${phone}\` first (Telegram sends the code), then again with --code.`,
+      },
+    );
+
+  const client = clientOf(settings, resume ? kept.session : undefined);
+  try {
+    let state: PendingLogin;
+    if (resume) {
+      state = kept;
+    } else {
+      const sent = await call(() => client.sendCode(phone), phone);
+      state = {
+        phone,
+        stage: 'code',
+        phoneCodeHash: sent.phoneCodeHash,
+        viaApp: sent.viaApp,
+        session: client.session(),
+        sentAt: now(),
+      };
+      tell(
+        `Telegram sent a login code to ${sent.viaApp ? 'the Telegram app of' : 'an SMS to'} ${phone}.`,
+      );
+    }
+
+    let user: LoginUser | undefined;
+    let hint: string | undefined;
+    if (state.stage === 'code') {
+      const signed = await withCode(client, answers, state, pending);
+      if (signed.kind === 'signed-in') user = signed.user;
+      else {
+        hint = signed.hint;
+        state = { ...state, stage: 'password', session: client.session() };
+      }
+    } else {
+      hint = await call(() => client.passwordHint(), phone);
+    }
+    user ??= await withPassword(client, answers, state, hint, pending);
+    pending.clear();
+    return { session: client.session(), user };
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+async function withCode(
+  client: LoginClient,
+  answers: LoginAnswers,
+  state: PendingLogin,
+  pending: PendingStore,
+): Promise<Exclude<SignInResult, { kind: 'sign-up-required' }>> {
+  let problem: string | undefined;
+  for (let asks = 1; ; asks++) {
+    const code = await answers.code({ phone: state.phone, viaApp: state.viaApp, problem });
+    if (code === undefined) {
+      pending.write(state);
+      throw missing('code', `the login code Telegram sent to ${state.phone}`);
+    }
+    let result: SignInResult;
+    try {
+      result = await client.signIn(state.phone, state.phoneCodeHash, code);
+    } catch (error) {
+      const mapped = loginErrorOf(error, state.phone);
+      if (mapped instanceof LoginError && mapped.reason === 'PHONE_CODE_INVALID') {
+        // The sent code stays valid: keep the sign-in so a run with the right --code continues.
+        pending.write(state);
+        if (!answers.given('code') && asks < MAX_ASKS) {
+          problem = 'That code is wrong; enter the one Telegram sent.';
+          continue;
+        }
+      } else pending.clear();
+      throw mapped;
+    }
+    if (result.kind === 'sign-up-required') {
+      pending.clear();
+      throw new LoginError(
+        'PHONE_NUMBER_UNOCCUPIED',
+        `No Telegram account uses ${state.phone}, so there is no session to make.`,
+        { hint: 'Sign up with a Telegram app first, then run telegram:login again.' },
+      );
+    }
+    return result;
+  }
+}
+
+async function withPassword(
+  client: LoginClient,
+  answers: LoginAnswers,
+  state: PendingLogin,
+  hint: string | undefined,
+  pending: PendingStore,
+): Promise<LoginUser> {
+  let problem: string | undefined;
+  for (let asks = 1; ; asks++) {
+    const password = await answers.password({ hint, problem });
+    if (password === undefined) {
+      pending.write(state);
+      throw missing('password', `the two-step verification password of ${state.phone}`);
+    }
+    try {
+      return await client.checkPassword(password);
+    } catch (error) {
+      const mapped = loginErrorOf(error, state.phone);
+      if (mapped instanceof LoginError && mapped.reason === 'PASSWORD_HASH_INVALID') {
+        pending.write(state);
+        if (!answers.given('password') && asks < MAX_ASKS) {
+          problem = 'That password is wrong; try again.';
+          continue;
+        }
+      } else pending.clear();
+      throw mapped;
+    }
+  }
+}
+
+function missing(kind: AnswerKind, what: string): UsageError {
+  const flag = ANSWER_FLAGS[kind];
+  return new UsageError(
+    `${flag} is required when no terminal is attached: ${what}. The sign-in so far is kept.`,
+    {
+      hint: `Run the same command again with ${flag} added (or on a terminal, to be asked).`,
+    },
+  );
+}
+
+/** `fn()`, its error mapped. */
+async function call<T>(fn: () => Promise<T>, phone: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw loginErrorOf(error, phone);
+  }
+}
+
+const WHERE = 'https://my.telegram.org/apps (API development tools)';
+
+/**
+ * The API credentials from the environment (parsed: src/config/env.ts checks their shape).
+ * Throws ConfigError naming each missing one and where to get it.
+ */
+export function loginSettings(env: {
+  TELEGRAM_API_ID?: number;
+  TELEGRAM_API_HASH?: string;
+}): LoginSettings {
+  const missingOnes = [
+    env.TELEGRAM_API_ID === undefined && `TELEGRAM_API_ID (the api_id from ${WHERE})`,
+    env.TELEGRAM_API_HASH === undefined && `TELEGRAM_API_HASH (the api_hash from ${WHERE})`,
+  ].filter((m): m is string => typeof m === 'string');
+  if (missingOnes.length > 0)
+    throw new ConfigError(`Signing in to Telegram needs ${missingOnes.join(', ')}.`, {
+      hint: 'Set them in .env or the environment (docs/channels.md).',
+    });
+  return { apiId: env.TELEGRAM_API_ID!, apiHash: env.TELEGRAM_API_HASH!, connectionRetries: 3 };
+}
+
+interface RpcLike {
+  code?: number;
+  errorMessage: string;
+  seconds?: number;
+}
+
+/** GramJS's RPCError by its fields (`code`, `errorMessage`; FloodWaitError's `seconds`). */
+function rpcOf(error: unknown): RpcLike | undefined {
+  const e = error as Partial<RpcLike> | null;
+  return error instanceof Error && typeof e?.errorMessage === 'string' ? (e as RpcLike) : undefined;
+}
+
+/** `n` seconds in words: "90 s (about 2 minutes)". */
+function waitWords(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${seconds} s (about ${Math.round(seconds / 60)} minutes)`;
+  return `${seconds} s (about ${Math.round(seconds / 3600)} hours)`;
+}
+
+const RETRY = 'Run telegram:login again';
+
+/**
+ * The error sign-in met, in plain words with the fix: a LoginError for the ones below, the error
+ * itself for anything else. Recognises GramJS's errors by their fields, so GramJS never loads
+ * for this. Names from https://core.telegram.org/method/auth.sendCode, auth.signIn and
+ * auth.checkPassword, and https://core.telegram.org/api/errors (420 FLOOD_WAIT_X).
+ */
+export function loginErrorOf(error: unknown, phone: string): unknown {
+  if (error instanceof JobsmithError) return error;
+  const rpc = rpcOf(error);
+  if (!rpc) {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (
+      /connection to telegram failed|disconnected|not connected|timed? ?out|^TIMEOUT$|reconnection retries/i.test(
+        message,
+      ) ||
+      (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+    )
+      return new LoginError('CONNECTION', `Could not reach Telegram: ${message}`, {
+        hint: `Check the network (a proxy or firewall may block MTProto, TCP port 443 to Telegram's data centres), then ${RETRY.toLowerCase()}.`,
+        cause: error,
+      });
+    return error;
+  }
+  const name = rpc.errorMessage;
+  if (typeof rpc.seconds === 'number' && (rpc.code === 420 || /FLOOD/.test(name)))
+    return new LoginError(
+      'FLOOD_WAIT',
+      `Telegram asks to wait ${waitWords(rpc.seconds)} before this account tries to sign in again (FLOOD_WAIT_${rpc.seconds}).`,
+      {
+        hint: `Wait that long, then ${RETRY.toLowerCase()}; trying sooner does not help.`,
+        cause: error,
+      },
+    );
+  const known = LOGIN_ERRORS[name];
+  if (known) {
+    const [message, hint] = known(phone);
+    return new LoginError(name, `${message} (${name}).`, { hint, cause: error });
+  }
+  return new LoginError(name, `Telegram refused the sign-in: ${name} (${rpc.code ?? '?'}).`, {
+    hint: `See https://core.telegram.org/api/errors; ${RETRY.toLowerCase()} once it is fixed.`,
+    cause: error,
+  });
+}
+
+const LOGIN_ERRORS: Record<string, (phone: string) => [message: string, hint: string]> = {
+  PHONE_NUMBER_INVALID: (phone) => [
+    `Telegram does not take ${phone} as a phone number`,
+    'Give it in international format with the country code, e.g. --phone +4915123456789.',
+  ],
+  PHONE_NUMBER_BANNED: (phone) => [
+    `Telegram has banned ${phone}`,
+    'Sign in with another account, or ask Telegram (recover@telegram.org).',
+  ],
+  PHONE_NUMBER_FLOOD: (phone) => [
+    `Too many login codes were asked for ${phone}`,
+    'Wait a while (hours, at worst a day), then run telegram:login again.',
+  ],
+  PHONE_PASSWORD_FLOOD: () => [
+    'Too many sign-in attempts',
+    'Wait a while (hours, at worst a day), then run telegram:login again.',
+  ],
+  PHONE_CODE_INVALID: () => [
+    'The login code is wrong',
+    'Check the code Telegram sent (in the Telegram app, else by SMS) and run the same command with the right --code; that code stays valid for a few minutes.',
+  ],
+  PHONE_CODE_EMPTY: () => ['The login code is empty', 'Pass the code Telegram sent with --code.'],
+  PHONE_CODE_EXPIRED: () => [
+    'The login code expired (a code also expires once it is sent in a Telegram message)',
+    'Run telegram:login again without --code: Telegram sends a new one.',
+  ],
+  PHONE_CODE_HASH_EMPTY: () => [
+    'The login code does not belong to this sign-in',
+    'Run telegram:login again without --code: Telegram sends a new one.',
+  ],
+  PASSWORD_HASH_INVALID: () => [
+    'The two-step verification password is wrong',
+    'Run the same command with the right --password (the code is not needed again), or reset the password in a Telegram app.',
+  ],
+  API_ID_INVALID: () => [
+    'Telegram does not accept TELEGRAM_API_ID and TELEGRAM_API_HASH as a pair',
+    `Copy both from ${WHERE}.`,
+  ],
+  API_ID_PUBLISHED_FLOOD: () => [
+    'Telegram has blocked this api_id because it was published',
+    `Create your own app at ${WHERE} and use its api_id and api_hash.`,
+  ],
+  PHONE_NUMBER_UNOCCUPIED: (phone) => [
+    `No Telegram account uses ${phone}`,
+    'Sign up with a Telegram app first, then run telegram:login again.',
+  ],
+  AUTH_RESTART: () => [
+    'Telegram restarted the sign-in',
+    'Run telegram:login again without --code.',
+  ],
+};
