@@ -3,6 +3,7 @@
  * LoginClient double, whose errors are GramJS's own classes; the error mapping fed GramJS's
  * errors built as GramJS builds them; the .env rewrite; the answers' checks.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Api } from 'telegram/tl/index.js';
@@ -19,6 +20,7 @@ import {
   type PendingStore,
 } from '../src/channels/login.js';
 import { loginAnswers, normalCode, normalPhone } from '../src/channels/login-answers.js';
+import { gramjsLoginClient } from '../src/channels/login-gramjs.js';
 import { withSession, writeSessionToEnv } from '../src/channels/login-env.js';
 import { PENDING_FILE, pendingFile } from '../src/channels/login-pending.js';
 import {
@@ -260,6 +262,54 @@ describe('loginErrorOf (GramJS errors as GramJS builds them)', () => {
     expect(loginErrorOf(refused, '+1')).toMatchObject({ reason: 'CONNECTION' });
     const bug = new TypeError('x is undefined');
     expect(loginErrorOf(bug, '+1')).toBe(bug);
+  });
+});
+
+/** A StringSession (GramJS's format: '1' + base64 of dc, address, port, auth key) for `ip`:80. */
+function sessionFor(ip: string): string {
+  const address = Buffer.from(ip);
+  const length = Buffer.alloc(2);
+  length.writeInt16BE(address.length);
+  const port = Buffer.alloc(2);
+  port.writeInt16BE(80);
+  return `1${Buffer.concat([Buffer.from([2]), length, address, port, randomBytes(256)]).toString('base64')}`;
+}
+
+describe('the GramJS LoginClient, where no Telegram is needed', () => {
+  it('continuing a kept sign-in on an unreachable server fails as a lost connection, keeps the sign-in and closes', async () => {
+    const session = sessionFor('127.0.0.1');
+    const kept = {
+      phone: ACCOUNTS.plain.phone,
+      stage: 'code' as const,
+      phoneCodeHash: 'abc',
+      viaApp: true,
+      session,
+      sentAt: Date.now(),
+    };
+    pending.write(kept);
+    const opened: Array<{ close(): Promise<void> }> = [];
+    const error = await login({
+      settings: { ...settings, connectionRetries: 1 },
+      clientOf: (s, resumed) => {
+        expect(resumed).toBe(session);
+        const client = gramjsLoginClient(s, resumed);
+        opened.push(client);
+        return client;
+      },
+      answers: loginAnswers({ phone: ACCOUNTS.plain.phone, code: LOGIN_CODE }, false),
+      pending,
+      tell: () => {},
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      reason: 'CONNECTION',
+      message:
+        'Could not reach Telegram: Connection to Telegram failed after 1 try (GramJS connectionRetries).',
+    });
+    expect((error as LoginError).hint).toMatch(/^Check the network/);
+    // The code is still good once the network is back.
+    expect(pending.read()).toEqual(kept);
+    expect(opened).toHaveLength(1);
+    await opened[0]!.close();
   });
 });
 

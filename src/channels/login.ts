@@ -234,14 +234,18 @@ async function withCode(
       result = await client.signIn(state.phone, state.phoneCodeHash, code);
     } catch (error) {
       const mapped = loginErrorOf(error, state.phone);
-      if (mapped instanceof LoginError && mapped.reason === 'PHONE_CODE_INVALID') {
-        // The sent code stays valid: keep the sign-in so a run with the right --code continues.
-        pending.write(state);
-        if (!answers.given('code') && asks < MAX_ASKS) {
-          problem = 'That code is wrong; enter the one Telegram sent.';
-          continue;
-        }
-      } else pending.clear();
+      // The sent code stays valid after a wrong one, a lost connection or a flood wait: keep
+      // the sign-in so a run with the right --code continues.
+      keepOrDrop(pending, state, mapped);
+      if (
+        mapped instanceof LoginError &&
+        mapped.reason === 'PHONE_CODE_INVALID' &&
+        !answers.given('code') &&
+        asks < MAX_ASKS
+      ) {
+        problem = 'That code is wrong; enter the one Telegram sent.';
+        continue;
+      }
       throw mapped;
     }
     if (result.kind === 'sign-up-required') {
@@ -274,16 +278,34 @@ async function withPassword(
       return await client.checkPassword(password);
     } catch (error) {
       const mapped = loginErrorOf(error, state.phone);
-      if (mapped instanceof LoginError && mapped.reason === 'PASSWORD_HASH_INVALID') {
-        pending.write(state);
-        if (!answers.given('password') && asks < MAX_ASKS) {
-          problem = 'That password is wrong; try again.';
-          continue;
-        }
-      } else pending.clear();
+      keepOrDrop(pending, state, mapped);
+      if (
+        mapped instanceof LoginError &&
+        mapped.reason === 'PASSWORD_HASH_INVALID' &&
+        !answers.given('password') &&
+        asks < MAX_ASKS
+      ) {
+        problem = 'That password is wrong; try again.';
+        continue;
+      }
       throw mapped;
     }
   }
+}
+
+/** Refusals after which the kept sign-in cannot go on: a new code is needed. */
+const DEAD_ENDS = new Set([
+  'PHONE_CODE_EXPIRED',
+  'PHONE_CODE_HASH_EMPTY',
+  'AUTH_RESTART',
+  'PHONE_NUMBER_UNOCCUPIED',
+  'PHONE_NUMBER_BANNED',
+]);
+
+/** Keeps the sign-in for the next run after `error`, unless it cannot go on. */
+function keepOrDrop(pending: PendingStore, state: PendingLogin, error: unknown): void {
+  if (error instanceof LoginError && DEAD_ENDS.has(error.reason)) pending.clear();
+  else pending.write(state);
 }
 
 function missing(kind: AnswerKind, what: string): UsageError {
