@@ -64,7 +64,10 @@ export default function command() {
       '--write-env [file]',
       'write TELEGRAM_SESSION into .env (or FILE) instead of printing it',
     )
-    .option('--json', 'print {"session", "user"} as JSON (with --write-env: {"envFile", "user"})')
+    .option(
+      '--json',
+      'print {"session", "user", "fingerprint"} as JSON (with --write-env: "envFile" instead of "session")',
+    )
     .addHelpText(
       'after',
       '\nOn a terminal it asks for what no flag gives: the phone, the code Telegram sends (in the\n' +

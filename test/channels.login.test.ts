@@ -93,10 +93,13 @@ describe('login without a terminal', () => {
       /^--password is required when no terminal is attached: the two-step verification password of \+15550000002/,
     );
     expect(pending.read()).toMatchObject({ phone, stage: 'password' });
+    // The same command again still waits for the password (no new code sent).
+    await expect(run({ phone, code: LOGIN_CODE })).rejects.toThrow(/^--password is required/);
     // The code is spent; the same command with --password added continues from the password.
     const done = await run({ phone, code: LOGIN_CODE, password });
     expect(done.user).toEqual(user);
     expect(calls.filter((c) => c.op === 'signIn')).toHaveLength(1);
+    expect(calls.filter((c) => c.op === 'sendCode')).toHaveLength(1);
     expect(closes()).toBe(opens());
     expect(pending.read()).toBeUndefined();
   });

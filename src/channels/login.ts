@@ -148,8 +148,8 @@ export interface LoginResult {
 
 /**
  * Signs in and returns the session. A pending sign-in for the same phone is continued when the
- * answer it waits for is given by flag (`--code`, or `--password` after the code); otherwise a
- * new code is sent. The client is always closed.
+ * run gives `--code` (or, once the code was accepted, `--password`); otherwise a new code is
+ * sent. The client is always closed.
  *
  * Errors: UsageError (exit 2) when an answer is missing and cannot be asked (no terminal),
  * after keeping the sign-in so far; LoginError (exit 1) for what Telegram refused, with the fix.
@@ -159,15 +159,13 @@ export async function login(options: LoginFlowOptions): Promise<LoginResult> {
   const now = options.now ?? Date.now;
   const phone = await answers.phone();
   const kept = pending.read();
+  // Continue the kept sign-in when the run brings what it waits for: the code, or after the
+  // code the password (the same command again with --password added, --code still in it: then
+  // the password is asked for on a terminal, or named). Otherwise a new code is sent.
   const resume =
     kept !== undefined &&
     kept.phone === phone &&
-    answers.given(kept.stage === 'code' ? 'code' : 'password');
-  if (!resume && kept?.phone === phone && answers.given('code'))
-    throw new UsageError(
-      `--code was given, but the code Telegram sent for ${phone} is past its step here (it waits for the password).`,
-      { hint: 'Pass --password instead, or leave out --code to have a new code sent.' },
-    );
+    (answers.given('code') || (kept.stage === 'password' && answers.given('password')));
   if (!resume && answers.given('code'))
     throw new UsageError(
       `--code was given, but no login code was requested for ${phone} from this folder: a code only works with the connection it was sent for.`,
