@@ -196,11 +196,11 @@ function imageSpecs(backend: AppBackend) {
 
       const r = await app.run(['schedule:test', 'pipeline.images-cleanup'], { env });
       expect(r.code, r.stderr).toBe(0);
+      // The row goes first, then the file.
       await until(
-        async () => ((await store.images.find(old.id)) ? undefined : true),
-        'the old image was not deleted',
+        async () => ((await store.images.find(old.id)) || existsSync(old.path) ? undefined : true),
+        'the old image and its file were not deleted',
       );
-      expect(existsSync(old.path)).toBe(false);
       expect(await store.images.find(gone.id)).toBeUndefined();
       expect(await store.images.find(recent.id)).toBeDefined();
       expect(existsSync(recent.path)).toBe(true);
@@ -237,6 +237,36 @@ function imageSpecs(backend: AppBackend) {
       expect(usage.stderr).toContain(
         'Invalid image id "x7": it takes a positive whole number (pipeline_images.id).',
       );
+    });
+
+    it('has an alert per pipeline queue, and the imagegen one fires on its failure rate, telling the admin', async () => {
+      const list = await app.run(['alerts:list', '--json'], { env });
+      expect(list.code, list.stderr).toBe(0);
+      const alerts = JSON.parse(list.stdout) as Array<{ name: string; notify: string[] }>;
+      expect(alerts.map((a) => a.name).sort()).toEqual([
+        'pipeline.collector-failing',
+        'pipeline.imagegen-failing',
+        'pipeline.publish-failing',
+        'pipeline.rewrite-failing',
+      ]);
+      expect(alerts[0]!.notify).toEqual([`telegram:${ADMIN}`]);
+
+      // imagegen so far: 3 failed attempts and a refusal against 2 that succeeded (> 0.2).
+      // Workers flush job_metrics every few seconds: check until it shows.
+      const imagegen = await until(async () => {
+        const r = await app.run(['alerts:check', '--json'], { env });
+        const checked = JSON.parse(r.stdout) as {
+          alerts: Array<{ name: string; state: string; value: number }>;
+        };
+        const alert = checked.alerts.find((a) => a.name === 'pipeline.imagegen-failing');
+        return alert?.state === 'firing' ? alert : undefined;
+      }, 'pipeline.imagegen-failing did not fire');
+      expect(imagegen.value).toBeGreaterThan(0.2);
+      const notice = await until(
+        async () => notices().find((n) => n.includes('pipeline.imagegen-failing')),
+        'the admin was not told',
+      );
+      expect(notice).toMatch(/^\[FIRING\] pipeline\.imagegen-failing: /);
     });
   });
 }
