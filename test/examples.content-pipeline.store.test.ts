@@ -132,6 +132,37 @@ function storeSpecs(open: () => Promise<PipelineStore>) {
     expect(await store.images.attach(kept.id, 9999)).toBe(false);
   });
 
+  it('counts an image whose post is gone or points elsewhere as outdated, never an attached one', async () => {
+    const saved = await store.posts.save({ channel: '@c', messageId: 1, text: 'a' });
+    const other = await store.posts.save({ channel: '@c', messageId: 2, text: 'b' });
+    if (!saved.saved || !other.saved) throw new Error('not saved');
+    const attached = await store.images.add('images/a.png', saved.post.id);
+    const unattached = await store.images.add('images/u.png');
+    // Its post_id names a post that points at another image (a crash between the two sides).
+    const stale = await store.images.add('images/s.png');
+    await store.knex('pipeline_images').where({ id: stale.id }).update({ post_id: other.post.id });
+    // Its post was deleted by hand.
+    const orphan = await store.images.add('images/o.png', other.post.id);
+    await store.knex('pipeline_posts').where({ id: other.post.id }).delete();
+    const later = Date.now() + 1000;
+    expect((await store.images.outdated(later)).map((i) => i.id)).toEqual([
+      unattached.id,
+      stale.id,
+      orphan.id,
+    ]);
+    expect(await store.images.outdated(attached.createdAt)).toEqual([]);
+    expect((await store.images.outdated(later, 1)).map((i) => i.id)).toEqual([unattached.id]);
+    expect(await store.images.attachedTo(attached.id)).toBe(saved.post.id);
+    expect(await store.images.attachedTo(stale.id)).toBeUndefined();
+    expect(await store.images.deleteOutdated(attached.id)).toBe(false);
+    for (const image of [unattached, stale, orphan])
+      expect(await store.images.deleteOutdated(image.id)).toBe(true);
+    expect(await store.images.deleteOutdated(unattached.id)).toBe(false);
+    expect((await store.knex('pipeline_images').select('id')).map((r) => Number(r.id))).toEqual([
+      attached.id,
+    ]);
+  });
+
   it('creates its tables once, when several stores open at once', async () => {
     const others = await Promise.all([open(), open(), open()]);
     await Promise.all(others.map((s) => s.close()));

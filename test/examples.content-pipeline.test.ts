@@ -25,7 +25,7 @@ import { startFakeOpenAi, type FakeOpenAi } from './doubles/openai/index.js';
 
 const CONFIG = path.join(REPO_ROOT, 'examples', 'content-pipeline', 'jobsmith.config.ts');
 const ADMIN = 4242;
-const REWRITE = { title: 'Rewritten', text: 'A rewritten post.' };
+const REWRITE = { title: 'Rewritten', text: 'A rewritten post.', image_prompt: null };
 const WAIT_MS = 20_000;
 
 /** Waits (bounded) until `fn` gives a value. */
@@ -112,7 +112,7 @@ function pipelineSpecs(backend: AppBackend) {
     it('collects each post once, rewrites it with one request, and trims the text', async () => {
       openai.replyAlways({
         kind: 'json',
-        value: { title: 'Rewritten', text: 'A rewritten post. '.repeat(5) },
+        value: { title: 'Rewritten', text: 'A rewritten post. '.repeat(5), image_prompt: null },
       });
       channels.post('@news', { text: 'First  post', media: [{ kind: 'photo', id: '501' }] });
       channels.post('@news', { text: 'Second post' });
@@ -137,6 +137,7 @@ function pipelineSpecs(backend: AppBackend) {
         expect(done.rewritten).toEqual({
           title: 'Rewritten',
           text: 'A rewritten post. A rewritten post. A rewritten post.',
+          image_prompt: null,
         });
       }
       expect(openai.requests).toHaveLength(3);

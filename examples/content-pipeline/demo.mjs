@@ -187,9 +187,14 @@ try {
     {
       title: 'Battery life, doubled',
       text: 'A new chip lets phones run twice as long on one charge.',
+      image_prompt: null,
     },
-    { title: 'Launch day', text: 'Photos from the launch.' },
-    { title: 'Revenue up 12%', text: 'The quarter ended with revenue 12% higher than a year ago.' },
+    { title: 'Launch day', text: 'Photos from the launch.', image_prompt: null },
+    {
+      title: 'Revenue up 12%',
+      text: 'The quarter ended with revenue 12% higher than a year ago.',
+      image_prompt: null,
+    },
   ])
     openai.replyNext(1, { kind: 'json', value });
   say('  The scheduler fires the collector every 5 minutes; here, by hand:');
@@ -206,7 +211,7 @@ try {
   openai.replyNext(1, { kind: 'invalid-json' });
   openai.replyNext(1, {
     kind: 'json',
-    value: { title: 'A wet week', text: 'Expect rain every day this week.' },
+    value: { title: 'A wet week', text: 'Expect rain every day this week.', image_prompt: null },
   });
   step(['schedule:test', 'pipeline.collect:world_digest']);
   await phase('the post of @world_digest rewritten', 4);

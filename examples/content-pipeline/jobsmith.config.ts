@@ -6,14 +6,42 @@
  *   run queue:work --queue rewrite,publish,collector,imagegen
  * (rewrite and publish high, collector medium, imagegen low). Their concurrency, tries, backoff
  * (2^n seconds) and timeouts come from .env (see .env.example); `run schedule:work` fires the
- * collector for each channel of PIPELINE_CHANNELS.
+ * collector for each channel of PIPELINE_CHANNELS, and the images cleanup hourly.
  */
 import { defineConfig, type QueueSettings } from 'jobsmith';
 import { collect } from './jobs/collect.js';
 import { rewriterJobs } from './jobs/rewrite.js';
 import { QUEUES, settings, type PipelineQueue } from './settings.js';
+// Images and alerts (part 2).
+import type { AlertConfig } from 'jobsmith/alerts';
+import { failureRate } from 'jobsmith/alerts';
+import { deleteImageCommand } from './commands/images-delete.js';
+import { cleanupImages } from './jobs/images-cleanup.js';
+import { imageJobs } from './jobs/images.js';
+import { imageSettings } from './settings.js';
 
 const s = settings();
+
+// Images and alerts (part 2): the cleanup's schedule entry, and an alert per pipeline queue
+// when its failed attempts per ended attempt pass PIPELINE_ALERT_FAILURE_RATE over 10 minutes,
+// told to PIPELINE_ADMIN_CHAT (no alert without it: nobody to tell).
+const images = imageSettings();
+const imageSchedule = [
+  {
+    name: 'pipeline.images-cleanup',
+    cron: images.cleanupCron,
+    job: cleanupImages,
+    payload: {},
+    withoutOverlapping: true,
+  },
+];
+const alerts: AlertConfig[] = s.adminChat
+  ? Object.values(QUEUES).map((queue) => ({
+      name: `pipeline.${queue}-failing`,
+      when: failureRate(queue).above(images.alertFailureRate).over('10m'),
+      notify: [`telegram:${s.adminChat}`],
+    }))
+  : [];
 
 function queue(name: PipelineQueue, timeout: number): QueueSettings {
   return {
@@ -25,7 +53,7 @@ function queue(name: PipelineQueue, timeout: number): QueueSettings {
 }
 
 export default defineConfig({
-  jobs: [collect, ...rewriterJobs],
+  jobs: [collect, ...rewriterJobs, ...imageJobs, cleanupImages],
   queues: {
     [QUEUES.collector]: queue('collector', s.timeouts.mtproto),
     // The gpt.complete jobs run here too (gpt.queue below): the OpenAI timeout bounds them.
@@ -41,11 +69,18 @@ export default defineConfig({
   // Reading channels through a user account (TELEGRAM_API_ID, TELEGRAM_API_HASH,
   // TELEGRAM_SESSION from `run telegram:login`): declares the flood-wait limit.
   channels: {},
-  schedule: s.channels.map((channel) => ({
-    name: `pipeline.collect:${channel.replace(/^@/, '')}`,
-    cron: s.collectCron,
-    job: collect,
-    payload: { channel },
-    withoutOverlapping: true,
-  })),
+  schedule: [
+    ...s.channels.map((channel) => ({
+      name: `pipeline.collect:${channel.replace(/^@/, '')}`,
+      cron: s.collectCron,
+      job: collect,
+      payload: { channel },
+      withoutOverlapping: true,
+    })),
+    ...imageSchedule,
+  ],
+  // `run pipeline:images:delete ID` (images).
+  commands: [deleteImageCommand],
+  // The pipeline's alerts (images and alerts block above).
+  ...(alerts.length > 0 ? { alerts } : {}),
 });

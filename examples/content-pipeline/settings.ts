@@ -3,6 +3,7 @@
  * defaults). Checked when the config loads: a wrong value is a ConfigError naming the variable,
  * the value and what it takes, so `run` says so once, without a stack trace.
  */
+import { resolve as resolvePath } from 'node:path';
 import { ConfigError } from 'jobsmith';
 import { readEnv, type EnvSource } from './env.js';
 
@@ -157,4 +158,100 @@ let cached: PipelineSettings | undefined;
 export function settings(): PipelineSettings {
   cached ??= pipelineSettings();
   return cached;
+}
+
+// --- Images and alerts (part 2): read apart from the settings above, so each part's settings
+// --- stay in their own block.
+
+/** Sizes PIPELINE_IMAGE_SIZE takes (the image models' sizes; `auto` lets the model choose). */
+export const IMAGE_SIZES = [
+  'auto',
+  '1024x1024',
+  '1536x1024',
+  '1024x1536',
+  '256x256',
+  '512x512',
+  '1792x1024',
+  '1024x1792',
+] as const;
+export type ImageSize = (typeof IMAGE_SIZES)[number];
+
+export interface ImageSettings {
+  /** PIPELINE_IMAGE_MODEL: the OpenAI image model. @defaultValue 'gpt-image-1' */
+  model: string;
+  /** PIPELINE_IMAGE_SIZE: one of IMAGE_SIZES. @defaultValue '1024x1024' */
+  size: ImageSize;
+  /**
+   * PIPELINE_IMAGE_REQUIRED: true fails a post whose image could not be made ("no image: ...");
+   * false lets it go on without one. The admin is told either way. @defaultValue false
+   */
+  required: boolean;
+  /**
+   * Where image files go: `images/` in PIPELINE_STORAGE_DIR (storage/pipeline, next to the
+   * default SQLite file), as an absolute path from the working directory.
+   */
+  dir: string;
+  /** PIPELINE_IMAGE_KEEP: seconds an unattached image is kept before the cleanup deletes it. @defaultValue 24h */
+  keepSeconds: number;
+  /** PIPELINE_IMAGE_CLEANUP_CRON: when the cleanup runs. @defaultValue hourly, at minute 17 */
+  cleanupCron: string;
+  /** PIPELINE_IMAGE_CLEANUP_LIMIT: images one cleanup deletes at most, 1 to 10000. @defaultValue 500 */
+  cleanupLimit: number;
+  /**
+   * PIPELINE_ALERT_FAILURE_RATE: an alert per pipeline queue fires when its failed attempts per
+   * ended attempt pass this share (0 to 1) over 10 minutes. @defaultValue 0.2
+   */
+  alertFailureRate: number;
+}
+
+/** The image and alert settings from `env` (default: the process's environment over .env). */
+export function pipelineImageSettings(
+  env: EnvSource = readEnv(),
+  cwd = process.cwd(),
+): ImageSettings {
+  const size = env.PIPELINE_IMAGE_SIZE?.trim() || '1024x1024';
+  if (!(IMAGE_SIZES as readonly string[]).includes(size))
+    throw invalid('PIPELINE_IMAGE_SIZE', size, `one of ${IMAGE_SIZES.join(', ')}`);
+  const rate = env.PIPELINE_ALERT_FAILURE_RATE?.trim() || '0.2';
+  if (!/^\d+(\.\d+)?$/.test(rate) || Number(rate) > 1)
+    throw invalid('PIPELINE_ALERT_FAILURE_RATE', rate, 'a share from 0 to 1 (0.2: 20%)');
+  return {
+    model: env.PIPELINE_IMAGE_MODEL?.trim() || 'gpt-image-1',
+    size: size as ImageSize,
+    required: flag(env, 'PIPELINE_IMAGE_REQUIRED', false),
+    dir: resolvePath(cwd, env.PIPELINE_STORAGE_DIR?.trim() || 'storage/pipeline', 'images'),
+    keepSeconds: age(env, 'PIPELINE_IMAGE_KEEP', 86_400),
+    cleanupCron: env.PIPELINE_IMAGE_CLEANUP_CRON?.trim() || '17 * * * *',
+    cleanupLimit: whole(env, 'PIPELINE_IMAGE_CLEANUP_LIMIT', 500, 1, 10_000),
+    alertFailureRate: Number(rate),
+  };
+}
+
+function flag(env: EnvSource, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw invalid(name, env[name]!, 'true or false');
+}
+
+const AGE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** Seconds, from `3600` or `30s`, `90m`, `24h`, `7d`; at least a second, at most a year. */
+function age(env: EnvSource, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const match = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(raw);
+  const value = match ? Number(match[1]) * AGE_UNITS[match[2] ?? 's']! : NaN;
+  if (!(value >= 1 && value <= 365 * 86_400))
+    throw invalid(name, raw, 'seconds (3600) or a duration (30s, 90m, 24h, 7d), at most a year');
+  return value;
+}
+
+let cachedImages: ImageSettings | undefined;
+
+/** The process's image and alert settings, read once. */
+export function imageSettings(): ImageSettings {
+  cachedImages ??= pipelineImageSettings();
+  return cachedImages;
 }

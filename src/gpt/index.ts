@@ -18,6 +18,9 @@ export {
   GptRequestError,
   GptUpstreamError,
 } from './errors.js';
+// For apps calling other OpenAI endpoints through the `openai` package (images, embeddings)
+// under the same `openai` breaker: the same classification of a failed request.
+export { countsAgainstBreaker, requestFailure } from './errors.js';
 export { GPT_BREAKER, GPT_BREAKER_DEFAULTS } from './settings.js';
 
 /**

@@ -2,8 +2,8 @@
  * The rewriter: pipeline.rewrite asks the model once per post (a gpt.complete job on the rewrite
  * queue); the gpt.complete job's outcomes come back as three jobs:
  *
- *   pipeline.rewritten        the reply ({ title, text }, text trimmed to PIPELINE_TEXT_LIMIT)
- *                             is stored and the post handed on (next.ts)
+ *   pipeline.rewritten        the reply ({ title, text, image_prompt }, text trimmed to
+ *                             PIPELINE_TEXT_LIMIT) is stored and the post handed on (next.ts)
  *   pipeline.rewrite-retried  an unusable reply is being asked again: the admin is told
  *   pipeline.rewrite-failed   the request failed for good (over the token limit, 3 unusable
  *                             replies...): the post is marked failed and the admin told why
@@ -15,7 +15,13 @@ import { notifyAdmin } from '../notify.js';
 import { QUEUES, settings } from '../settings.js';
 import { pipelineStore, type Post } from '../store.js';
 import { afterRewrite } from './next.js';
-import { rewriteRequest, TITLE_LIMIT, trimText } from './prompt.js';
+import {
+  imagePromptOf,
+  rewriteRequest,
+  TITLE_LIMIT,
+  trimText,
+  type RewriteReply,
+} from './prompt.js';
 
 /** A rewrite job stays unique per post this long (seconds): a collector's retry adds none. */
 const UNIQUE_FOR_S = 3600;
@@ -42,7 +48,7 @@ export const rewrite = defineJob({
     }
     if (post.text.trim() === '') {
       // Media without a caption: nothing to rewrite.
-      await stored(ctx, post, { title: '', text: '' });
+      await stored(ctx, post, { title: '', text: '', image_prompt: null });
       return { skipped: false, request: null };
     }
     const { textLimit, maxTokens } = settings();
@@ -61,7 +67,7 @@ export const rewritten = defineJob<GptResult>({
   queue: QUEUES.rewrite,
   async handle(result, ctx) {
     const postId = postIdOf(result.metadata);
-    const reply = result.json as { title: string; text: string };
+    const reply = result.json as RewriteReply;
     const text = trimText(reply.text, settings().textLimit);
     if (text.length < reply.text.trim().length)
       ctx.log.info(
@@ -70,7 +76,11 @@ export const rewritten = defineJob<GptResult>({
     const store = await pipelineStore();
     const post = await store.posts.find(postId);
     if (!post) throw new Permanent(`Post ${postId} is not in pipeline_posts any more.`);
-    await stored(ctx, post, { title: trimText(reply.title, TITLE_LIMIT), text });
+    await stored(ctx, post, {
+      title: trimText(reply.title, TITLE_LIMIT),
+      text,
+      image_prompt: imagePromptOf(reply),
+    });
   },
 });
 
@@ -113,7 +123,7 @@ export const rewriterJobs = [rewrite, rewritten, rewriteRetried, rewriteFailed];
 async function stored(
   ctx: Pick<JobContext, 'dispatch' | 'log'>,
   post: Post,
-  reply: { title: string; text: string },
+  reply: RewriteReply,
 ): Promise<void> {
   const store = await pipelineStore();
   const changed = await store.posts.update(

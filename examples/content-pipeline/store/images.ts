@@ -78,6 +78,51 @@ export class ImagesTable {
   async deleteUnattached(id: number): Promise<boolean> {
     return (await this.knex(IMAGES).where({ id }).whereNull('post_id').delete()) > 0;
   }
+
+  /**
+   * Images the cleanup may delete, created before `before` (epoch ms), oldest first, at most
+   * `limit`: unattached ones, and outdated ones, whose post is gone or points at another image
+   * (a crash between the two sides of an attach, a post deleted by hand). An image its post
+   * points at is never among them.
+   */
+  async outdated(before: number, limit = 100): Promise<PipelineImage[]> {
+    const rows = await this.knex<ImageRow>(IMAGES)
+      .where('created_at', '<', before)
+      .where((q) => q.whereNull('post_id').orWhereNotExists(this.pointedAt()))
+      .orderBy('id')
+      .limit(limit);
+    return rows.map(toImage);
+  }
+
+  /**
+   * Deletes the image's row if it is still unattached or outdated (outdated() above); the
+   * caller deletes the file after. Resolves true when it was deleted, false when its post
+   * points at it or it is missing. One statement: an attach in between keeps the image.
+   */
+  async deleteOutdated(id: number): Promise<boolean> {
+    const deleted = await this.knex(IMAGES)
+      .where({ id })
+      .where((q) => q.whereNull('post_id').orWhereNotExists(this.pointedAt()))
+      .delete();
+    return deleted > 0;
+  }
+
+  /** The image's post, when that post points at it (its attached image); else undefined. */
+  async attachedTo(id: number): Promise<number | undefined> {
+    const row = await this.knex(IMAGES)
+      .join(POSTS, `${POSTS}.id`, `${IMAGES}.post_id`)
+      .where(`${IMAGES}.id`, id)
+      .whereRaw(`${POSTS}.image_id = ${IMAGES}.id`)
+      .first(`${POSTS}.id as post_id`);
+    return row ? Number(row.post_id) : undefined;
+  }
+
+  /** A post that points at the outer query's image: the image is attached. */
+  private pointedAt(): Knex.QueryBuilder {
+    return this.knex(POSTS)
+      .select(this.knex.raw('1'))
+      .whereRaw(`${POSTS}.id = ${IMAGES}.post_id and ${POSTS}.image_id = ${IMAGES}.id`);
+  }
 }
 
 function toImage(row: ImageRow): PipelineImage {

@@ -1,6 +1,7 @@
 /**
  * A local OpenAI-compatible server for tests, benchmarks and the demo: a real HTTP server on
- * 127.0.0.1 answering `POST /v1/chat/completions` as OpenAI does, with replies programmed by
+ * 127.0.0.1 answering `POST /v1/chat/completions` (and `POST /v1/images/generations`, images.ts)
+ * as OpenAI does, with replies programmed by
  * the test (a 429 with retry-after, insufficient_quota, a 500, a slow reply, a reply cut at
  * max_tokens...). The real `openai` client reaches it through OPENAI_BASE_URL (`baseURL`).
  * See docs/testing-openai.md.
@@ -16,9 +17,12 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { imagesEndpoint, type FakeImages } from './images.js';
 import { answer, type ChatRequest, type Reply } from './replies.js';
 
 export type { Reply } from './replies.js';
+export { FAKE_PNG_BASE64 } from './images.js';
+export type { FakeImageRequest, FakeImages, ImageReply } from './images.js';
 
 /** One request the fake received, with what it answered. */
 export interface FakeRequest {
@@ -46,13 +50,15 @@ export interface FakeOpenAi {
   /** For OPENAI_BASE_URL: `http://127.0.0.1:<port>/v1`. */
   baseURL: string;
   apiKey: string;
-  /** Every request, in the order they arrived. */
+  /** Every chat completion request, in the order they arrived. */
   requests: FakeRequest[];
+  /** The image endpoint: its own replies and requests (images.ts). */
+  images: FakeImages;
   /** The next `n` requests get `reply`, after the replies queued before it. */
   replyNext(n: number, reply: Reply): void;
   /** Every request after the queued ones gets `reply` (undefined: back to success). */
   replyAlways(reply: Reply | undefined): void;
-  /** Forgets the queued replies, the `replyAlways` one and the requests seen. */
+  /** Forgets the queued replies, the `replyAlways` one and the requests seen (images' too). */
   reset(): void;
   close(): Promise<void>;
 }
@@ -63,6 +69,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
   const requests: FakeRequest[] = [];
   const queued: Reply[] = [];
   let always: Reply | undefined;
+  const images = imagesEndpoint();
+  let baseURL = '';
   const sockets = new Set<import('node:net').Socket>();
 
   const server = http.createServer((req, res) => {
@@ -70,7 +78,16 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const at = Date.now();
-      if (req.method !== 'POST' || !/^\/v1\/chat\/completions\/?$/.test(req.url ?? '')) {
+      const file = /^\/v1\/images\/files\/([\w.-]+)$/.exec(req.url ?? '');
+      if (req.method === 'GET' && file) {
+        images.serveFile(file[1]!, res);
+        return;
+      }
+      const imagesUrl = /^\/v1\/images\/generations\/?$/.test(req.url ?? '');
+      if (
+        req.method !== 'POST' ||
+        !(imagesUrl || /^\/v1\/chat\/completions\/?$/.test(req.url ?? ''))
+      ) {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
@@ -102,6 +119,20 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         return;
       }
       const authorized = req.headers.authorization === `Bearer ${apiKey}`;
+      const shownKey = authorized
+        ? apiKey
+        : String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      if (imagesUrl) {
+        await images.generate(
+          req,
+          res,
+          body,
+          { authorized, shownKey },
+          baseURL,
+          options.delayMs ?? 0,
+        );
+        return;
+      }
       let reply: Reply = authorized
         ? (queued.shift() ?? always ?? { kind: 'success' })
         : { kind: 'unauthorized' };
@@ -124,10 +155,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         req.socket.destroy();
         return;
       }
-      const shown = authorized
-        ? apiKey
-        : String(req.headers.authorization ?? '').replace(/^Bearer /, '');
-      const a = answer(body, reply, shown);
+      const a = answer(body, reply, shownKey);
       record.status = a.status;
       res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
       res.end(JSON.stringify(a.body));
@@ -140,10 +168,12 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
+  baseURL = `http://127.0.0.1:${port}/v1`;
   return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
+    baseURL,
     apiKey,
     requests,
+    images,
     replyNext(n, reply) {
       if (!Number.isInteger(n) || n < 1)
         throw new Error(`replyNext: ${n} is not a positive integer`);
@@ -156,6 +186,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       queued.length = 0;
       always = undefined;
       requests.length = 0;
+      images.reset();
     },
     async close() {
       for (const socket of sockets) socket.destroy();
