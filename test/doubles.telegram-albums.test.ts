@@ -5,6 +5,15 @@ import { Bot, GrammyError, InputFile } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeBotApi, type FakeBotApi } from './doubles/telegram/index.js';
 
+/** The fields of an album's Message these tests read (grammY types them per media kind). */
+interface AlbumMessage {
+  message_id: number;
+  caption?: string;
+  media_group_id?: string;
+  photo?: Array<{ file_id: string }>;
+  document?: { file_name?: string; file_size?: number };
+}
+
 let api: FakeBotApi | undefined;
 afterEach(async () => {
   await api?.close();
@@ -31,10 +40,10 @@ async function failure(promise: Promise<unknown>): Promise<GrammyError> {
 describe('fake Bot API: albums and deletes', () => {
   it('sends a media group as messages of one group, the caption on the first', async () => {
     const { api, bot } = await start([42]);
-    const messages = await bot.api.sendMediaGroup(42, [
+    const messages = (await bot.api.sendMediaGroup(42, [
       { type: 'photo', media: 'https://example.test/a.png', caption: 'two photos' },
       { type: 'photo', media: 'AgACAgIAAx0' },
-    ]);
+    ])) as AlbumMessage[];
     expect(messages.map((m) => m.message_id)).toEqual([1, 2]);
     expect(messages[0]!.caption).toBe('two photos');
     expect(messages[1]!.caption).toBeUndefined();
@@ -49,10 +58,10 @@ describe('fake Bot API: albums and deletes', () => {
 
   it('takes uploaded files as multipart attach:// parts', async () => {
     const { api, bot } = await start([42]);
-    const messages = await bot.api.sendMediaGroup(42, [
+    const messages = (await bot.api.sendMediaGroup(42, [
       { type: 'document', media: new InputFile(Buffer.from('first file'), 'a.txt') },
       { type: 'document', media: new InputFile(Buffer.from('second'), 'b.txt') },
-    ]);
+    ])) as AlbumMessage[];
     expect(messages.map((m) => m.document?.file_name)).toEqual(['a.txt', 'b.txt']);
     expect(messages.map((m) => m.document?.file_size)).toEqual([10, 6]);
     expect(api.sent[0]!.params.media).toEqual([

@@ -10,6 +10,8 @@
  */
 import { defineConfig, type QueueSettings } from 'jobsmith';
 import { collect } from './jobs/collect.js';
+import { republish } from './commands/republish.js';
+import { publish } from './jobs/publish.js';
 import { rewriterJobs } from './jobs/rewrite.js';
 import { QUEUES, settings, type PipelineQueue } from './settings.js';
 
@@ -24,13 +26,19 @@ function queue(name: PipelineQueue, timeout: number): QueueSettings {
   };
 }
 
+// The publisher (jobs/publish.ts): its job, and `run pipeline:republish ID`.
+const publisherJobs = [publish];
+const publisherCommands = [republish];
+
 export default defineConfig({
-  jobs: [collect, ...rewriterJobs],
+  jobs: [collect, ...rewriterJobs, ...publisherJobs],
+  commands: [...publisherCommands],
   queues: {
     [QUEUES.collector]: queue('collector', s.timeouts.mtproto),
     // The gpt.complete jobs run here too (gpt.queue below): the OpenAI timeout bounds them.
     [QUEUES.rewrite]: queue('rewrite', s.timeouts.openai),
-    [QUEUES.publish]: queue('publish', s.timeouts.publish),
+    // A publication whose Telegram is down waits PIPELINE_PUBLISH_RETRY_SECONDS, not 2^n s.
+    [QUEUES.publish]: { ...queue('publish', s.timeouts.publish), backoff: s.publishRetrySeconds },
     [QUEUES.imagegen]: queue('imagegen', s.timeouts.openai),
   },
   // One gpt.complete per post, on the rewrite queue; OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL.

@@ -21,7 +21,6 @@ export { classifySend, type SendFailure } from './send-errors.js';
 export { sendDirect } from './send-direct.js';
 export type { BotSettings } from './settings.js';
 export { TelegramFileError, type LocalFile } from './upload.js';
-export { mediaGroupSchema, localFileSchema, sendPayloadSchema } from './send-payload.js';
 
 /**
  * The `telegram.send` job, for `dispatch(telegramSend, { bot?, method?, params })`. `params`

@@ -4,6 +4,7 @@
  */
 import type { JobContext } from 'jobsmith';
 import type { Post } from '../store.js';
+import { queuePublication } from './publish.js';
 
 /** Called once per post, by pipeline.rewritten, after the post's stage became `rewritten`. */
 export async function afterRewrite(
@@ -11,4 +12,5 @@ export async function afterRewrite(
   post: Post,
 ): Promise<void> {
   ctx.log.info(`pipeline: post ${post.id} rewritten`, { postId: post.id });
+  await queuePublication(ctx, post.id);
 }
