@@ -37,6 +37,7 @@ describe('content pipeline: the publisher (sqlite)', () => {
   let bot: FakeBotApi;
   let store: PipelineStore;
   let worker: CliProcess;
+  let worker2: CliProcess | undefined;
   let env: Record<string, string>;
   let nextMessage = 1;
 
@@ -112,6 +113,7 @@ describe('content pipeline: the publisher (sqlite)', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await worker2?.stop('SIGTERM', 15_000);
     const stopped = await worker?.stop('SIGTERM', 15_000);
     await closePipelineStore();
     await bot?.close();
@@ -228,5 +230,38 @@ describe('content pipeline: the publisher (sqlite)', () => {
     expect(bad.stderr).toContain(
       'pipeline:republish takes a post id (a positive whole number), got "abc".',
     );
+  }, 40_000);
+
+  it('tries a publication again after PIPELINE_PUBLISH_RETRY_SECONDS when Telegram is down', async () => {
+    // A worker with 3 tries and a 2 s retry wait in place of the one-try worker.
+    const stopped = await worker.stop('SIGTERM', 15_000);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const retryEnv = { ...env, PIPELINE_PUBLISH_TRIES: '3', PIPELINE_PUBLISH_RETRY_SECONDS: '2' };
+    worker2 = app.spawn(['queue:work', '--queue', 'publish', '--sleep', '100ms'], {
+      env: retryEnv,
+      timeoutMs: 60_000,
+    });
+    const post = await rewrittenPost('While Telegram was down.');
+    bot.failNext(1, 502, { method: 'sendMessage' });
+    await publish(post);
+    await settled(post.id, 'succeeded');
+    const outage = bot.calls.find((c) => c.status === 502)!;
+    const [sent] = bot.sent.filter((s) => s.message.text === 'While Telegram was down.');
+    expect(sent!.at - outage.at).toBeGreaterThanOrEqual(1900);
+    // The failed attempt is on record with the reason; one message per target, none twice.
+    const attempts = (await waitFor(
+      async () => {
+        const rows = await (await app.db()).knex('job_attempts').select();
+        const row = rows.find((r) => String(r.error).includes('502'));
+        return row ? rows : undefined;
+      },
+      { timeoutMs: WAIT_MS, message: 'the failed attempt was not recorded' },
+    ))!;
+    expect(attempts.map((r) => String(r.error))).toContainEqual(
+      expect.stringContaining(
+        `Telegram is unreachable or failing: sendMessage to ${T1}: 502 Bad Gateway`,
+      ),
+    );
+    expect(bot.sent.filter((s) => s.message.text === 'While Telegram was down.')).toHaveLength(2);
   }, 40_000);
 });
