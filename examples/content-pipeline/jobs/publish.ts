@@ -74,7 +74,14 @@ export const publish = defineJob({
   handle: (payload, ctx) => publishPost(payload.postId, ctx),
   // Out of attempts (Telegram down through every retry, timeouts): cancel what was sent.
   async failed({ postId }, error, ctx) {
-    await cancelPublication(ctx, postId, `publishing failed: ${error.message}`);
+    try {
+      await cancelPublication(ctx, postId, `publishing failed: ${error.message}`);
+    } catch (cancelError) {
+      // The job is failed either way; say why its post could not be cancelled.
+      ctx.log.error(
+        `pipeline: post ${postId}: cancelling its publication failed: ${(cancelError as Error)?.message ?? cancelError}`,
+      );
+    }
   },
 });
 
