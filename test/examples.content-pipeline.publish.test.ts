@@ -264,4 +264,23 @@ describe('content pipeline: the publisher (sqlite)', () => {
     );
     expect(bot.sent.filter((s) => s.message.text === 'While Telegram was down.')).toHaveLength(2);
   }, 40_000);
+
+  it('publishes a cancelled post again when its failed job is retried (run queue:retry, the dashboard)', async () => {
+    bot.block(T2, 'kicked');
+    const post = await rewrittenPost('Retried from the failed jobs.');
+    await publish(post);
+    await settled(post.id, 'failed');
+    bot.unblock(T2);
+    const r = await app.run(['queue:retry', 'all'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const done = await settled(post.id, 'succeeded');
+    expect(done.stage).toBe('published');
+    // T1's first copy was deleted with the cancellation; each target has it once now.
+    const copies = bot.sent.filter((s) => s.message.text === 'Retried from the failed jobs.');
+    expect(copies.map((s) => s.chatId)).toEqual([T1, T1, T2]);
+    expect(bot.deleted.at(-1)).toMatchObject({
+      chatId: T1,
+      messageId: copies[0]!.message.message_id,
+    });
+  }, 30_000);
 });

@@ -17,7 +17,7 @@ export { TELEGRAM_RATE_LIMITS } from './send-limits.js';
 // For an app that sends from its own job (several sends per job, each under Telegram's limits):
 // the content pipeline's publisher (examples/content-pipeline/jobs/publish-send.ts).
 export { GLOBAL_LIMIT, chatKey, chatLimitOf, telegramLimits } from './send-limits.js';
-export { classifySend, type SendFailure } from './send-errors.js';
+export { classifySend } from './send-errors.js';
 export { sendDirect } from './send-direct.js';
 export type { BotSettings } from './settings.js';
 export { TelegramFileError, type LocalFile } from './upload.js';
