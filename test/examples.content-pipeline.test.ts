@@ -1,8 +1,9 @@
 /**
- * The content pipeline example (examples/content-pipeline), part 1, end to end through `run`
+ * The content pipeline example (examples/content-pipeline) end to end through `run`
  * subprocesses the way an operator runs it: a worker of the rewrite, publish and collector queues
  * against the channels double (a JSON file), the fake OpenAI server and the fake Bot API (the
- * admin's notices). Posts are collected once (the same message again and a repost are not), each
+ * admin's notices, and the target the rewritten posts are published to; the publisher's own
+ * cases are in examples.content-pipeline.publish.test.ts). Posts are collected once (the same message again and a repost are not), each
  * is rewritten by one gpt.complete, an unusable reply is retried with a notice, and a prompt over
  * the model's context fails its post with the reason and a notice, and a flood wait is told and
  * waited out. On SQLite and PostgreSQL (it passes on Redis too: add pipelineSpecs('redis')).
