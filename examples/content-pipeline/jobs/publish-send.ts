@@ -4,7 +4,9 @@
  * telegram.send, taken per send inside the pipeline.publish job, so the publisher and the
  * admin's notices share one budget with every other sender on the storage. What a failure means:
  *
- *   no room in a limit       the job is put back, no attempt spent (RateLimitExceeded)
+ *   no room in a limit       waited for inside the job when the slot is at most 5 s away (so a
+ *                            later publication cannot take it and go first), else the job is
+ *                            put back, no attempt spent (RateLimitExceeded)
  *   429 (FLOOD_WAIT)         RetryAfter(retry_after) on the chat's key, no attempt spent
  *   5xx, network, timeout    TelegramDownError: the attempt fails, the publish queue's backoff
  *                            (PIPELINE_PUBLISH_RETRY_SECONDS) brings it back
