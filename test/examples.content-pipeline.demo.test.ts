@@ -1,7 +1,7 @@
 /**
- * `npm run demo:pipeline` (examples/content-pipeline/demo.mjs): the content pipeline's part 1 on
- * the channels double, the fake OpenAI and the fake Bot API, on SQLite. It must collect and
- * rewrite, retry the unusable reply with a notice, fail the long post with one, stop its worker
+ * `npm run demo:pipeline` (examples/content-pipeline/demo.mjs): the content pipeline on the
+ * channels double, the fake OpenAI and the fake Bot API, on SQLite. It must collect, rewrite and
+ * publish, retry the unusable reply with a notice, fail the long post with one, stop its worker
  * with exit 0 and leave nothing behind.
  */
 import { spawn } from 'node:child_process';
@@ -42,14 +42,23 @@ beforeEach(() => {
 afterEach(() => dir.cleanup());
 
 it(
-  'npm run demo:pipeline collects, rewrites, retries and fails as it says',
+  'npm run demo:pipeline collects, rewrites, publishes, retries and fails as it says',
   async () => {
     const { code, stdout, stderr } = await runDemo(dir.path);
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toMatch(
-      /→ post \d+ \(@tech_news #1, 1 media\) {2}in_progress\/rewritten {2}"Battery life, doubled"/,
+      /→ post \d+ \(@tech_news #1, 1 media\) {2}succeeded\/published {2}"Battery life, doubled"/,
     );
-    expect(stdout).toMatch(/→ post \d+ \(@tech_news #2, 2 media\) {2}in_progress\/rewritten/);
+    expect(stdout).toMatch(/→ post \d+ \(@tech_news #2, 2 media\) {2}succeeded\/published/);
+    // The channel got the four published posts, in order, as title / text.
+    expect(stdout).toContain(
+      [
+        '  sendMessage: Battery life, doubled / A new chip lets phones run twice as long on one charge.',
+        '  sendMessage: Launch day / Photos from the launch.',
+        '  sendMessage: Revenue up 12% / The quarter ended with revenue 12% higher than a year ago.',
+        '  sendMessage: A wet week / Expect rain every day this week.',
+      ].join('\n'),
+    );
     expect(stdout).toMatch(/→ post \d+ \(@world_digest #2, 0 media\) .*"A wet week"/);
     expect(stdout).not.toMatch(/→ post \d+ \(@world_digest #1/);
     expect(stdout).toMatch(

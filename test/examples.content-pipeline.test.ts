@@ -1,8 +1,9 @@
 /**
- * The content pipeline example (examples/content-pipeline), part 1, end to end through `run`
+ * The content pipeline example (examples/content-pipeline) end to end through `run`
  * subprocesses the way an operator runs it: a worker of the rewrite, publish and collector queues
  * against the channels double (a JSON file), the fake OpenAI server and the fake Bot API (the
- * admin's notices). Posts are collected once (the same message again and a repost are not), each
+ * admin's notices, and the target the rewritten posts are published to; the publisher's own
+ * cases are in examples.content-pipeline.publish.test.ts). Posts are collected once (the same message again and a repost are not), each
  * is rewritten by one gpt.complete, an unusable reply is retried with a notice, and a prompt over
  * the model's context fails its post with the reason and a notice, and a flood wait is told and
  * waited out. On SQLite and PostgreSQL (it passes on Redis too: add pipelineSpecs('redis')).
@@ -25,6 +26,8 @@ import { startFakeOpenAi, type FakeOpenAi } from './doubles/openai/index.js';
 
 const CONFIG = path.join(REPO_ROOT, 'examples', 'content-pipeline', 'jobsmith.config.ts');
 const ADMIN = 4242;
+/** The channel posts are published to (a private chat id: 1 send a second, not 20 a minute). */
+const TARGET = 5151;
 const REWRITE = { title: 'Rewritten', text: 'A rewritten post.', image_prompt: null };
 const WAIT_MS = 20_000;
 
@@ -55,11 +58,13 @@ function pipelineSpecs(backend: AppBackend) {
         async () => (await store.posts.list({ channel })).find((p) => p.messageId === messageId),
         `${channel}/${messageId} was not stored`,
       );
-    const settled = (id: number, stage: 'rewritten' | 'collected', status: string) =>
+    const settled = (id: number, stage: 'published' | 'collected', status: string) =>
       until(async () => {
         const p = await store.posts.find(id);
         return p?.stage === stage && p.status === status ? p : undefined;
       }, `post ${id} did not reach ${status}/${stage}`);
+    const published = () =>
+      bot.sent.filter((s) => s.chatId === TARGET).map((s) => s.message.text ?? '');
     const notices = () =>
       bot.sent.filter((s) => s.chatId === ADMIN).map((s) => s.message.text ?? '');
     /** The collector's summary lines, from the log file (LOG_FILE: storage/logs/app.log). */
@@ -74,7 +79,12 @@ function pipelineSpecs(backend: AppBackend) {
 
     beforeAll(async () => {
       app = await createApp(backend, `export { default } from ${JSON.stringify(CONFIG)};\n`);
-      bot = await startFakeBotApi({ chats: [ADMIN] });
+      // The target's window is 300 ms short of Telegram's second, for the way from our limit to
+      // the fake (test/telegram.sender.fixture.ts, CHAT_ARRIVAL_SLACK_MS).
+      bot = await startFakeBotApi({
+        chats: [ADMIN, TARGET],
+        limits: { privateChat: { count: 1, windowMs: 700 } },
+      });
       openai = await startFakeOpenAi();
       channels = ChannelsFile.create(path.join(app.cwd, 'channels.json'));
       store = await openPipelineStore({ knex: (await app.db()).knex });
@@ -86,6 +96,7 @@ function pipelineSpecs(backend: AppBackend) {
         OPENAI_MODEL: 'fake-model',
         PIPELINE_CHANNELS: '@news,@digest',
         PIPELINE_ADMIN_CHAT: String(ADMIN),
+        PIPELINE_TARGETS: String(TARGET),
         PIPELINE_CHANNELS_FILE: channels.path,
         PIPELINE_BACKOFF_BASE: '0.05',
         PIPELINE_TEXT_LIMIT: '60',
@@ -132,7 +143,8 @@ function pipelineSpecs(backend: AppBackend) {
       expect(album.media.map((m) => m.id)).toEqual(['601', '602']);
       expect(album.groupedId).toBe('77');
       for (const p of [first, second, album]) {
-        const done = await settled(p.id, 'rewritten', 'in_progress');
+        // Rewritten, then published (afterRewrite queues the publication).
+        const done = await settled(p.id, 'published', 'succeeded');
         // PIPELINE_TEXT_LIMIT=60: cut at the last whole sentence.
         expect(done.rewritten).toEqual({
           title: 'Rewritten',
@@ -140,6 +152,10 @@ function pipelineSpecs(backend: AppBackend) {
           image_prompt: null,
         });
       }
+      // Each published once to the target, as title and text (the media have no copy on disk).
+      expect(published()).toEqual(
+        Array(3).fill('Rewritten\n\nA rewritten post. A rewritten post. A rewritten post.'),
+      );
       expect(openai.requests).toHaveLength(3);
       expect(openai.requests.map((r) => r.messages?.at(-1)?.content).sort()).toEqual([
         'Album\n\n[2 attached media: photo, photo]',
@@ -174,7 +190,7 @@ function pipelineSpecs(backend: AppBackend) {
       channels.post('@news', { text: 'Third post' });
       await collect('@news');
       const third = await post('@news', 5);
-      expect((await settled(third.id, 'rewritten', 'in_progress')).rewritten).toEqual(REWRITE);
+      expect((await settled(third.id, 'published', 'succeeded')).rewritten).toEqual(REWRITE);
       expect(openai.requests).toHaveLength(3);
       await waitFor(() => notices().length === 2, { timeoutMs: WAIT_MS });
       expect(notices()).toEqual([
@@ -212,7 +228,8 @@ function pipelineSpecs(backend: AppBackend) {
         ),
       );
       expect(openai.requests).toHaveLength(1);
-      expect(await store.posts.countByStatus()).toMatchObject({ in_progress: 4, failed: 1 });
+      expect(await store.posts.countByStatus()).toMatchObject({ succeeded: 4, failed: 1 });
+      expect(published()).toHaveLength(4);
     });
 
     it('waits out a flood wait, telling the admin, then collects', async () => {
@@ -222,7 +239,7 @@ function pipelineSpecs(backend: AppBackend) {
       channels.post('@news', { text: 'After the flood' });
       await collect('@news');
       const later = await post('@news', 7);
-      await settled(later.id, 'rewritten', 'in_progress');
+      await settled(later.id, 'published', 'succeeded');
       expect(notices()[3]).toMatch(
         /^Telegram rate-limits account double: it must wait 1s before messages\.GetHistory\. Collecting resumes after that\.$/,
       );

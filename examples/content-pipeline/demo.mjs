@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The content pipeline demo (part 1): collect posts from two Telegram channels, deduplicate them
-// and rewrite each with OpenAI, on a fresh SQLite file with no account, no key and no network.
+// The content pipeline demo: collect posts from two Telegram channels, deduplicate them, rewrite
+// each with OpenAI and publish it to a channel, on a fresh SQLite file with no account, no key
+// and no network.
 // The channels are the tests' channels double (a JSON file the demo appends posts to), OpenAI is
-// the tests' fake OpenAI server, and the admin's notices go to the tests' fake Bot API. The
+// the tests' fake OpenAI server, and the publications and the admin's notices go to the tests'
+// fake Bot API. The
 // processes are the ones you would run: a worker of the pipeline's queues, and the scheduler's
 // entries fired by hand with `run schedule:test`. Run with `npm run demo:pipeline`.
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,6 +25,8 @@ const { openPipelineStore } = await jiti.import('./store.ts');
 
 const TOKEN = '123456789:AAdemo_token_no_network_needed_0000';
 const ADMIN = 1001;
+// The channel the pipeline publishes to, as the fake Bot API knows it.
+const CHANNEL = { id: -1001234567890, username: 'pipeline_demo' };
 // Bounds: how long each stage may take, and each process to stop after SIGTERM.
 const STAGE_MS = 30_000;
 const STOP_MS = 15_000;
@@ -36,6 +40,7 @@ const storage = mkdtempSync(path.join(tmpdir(), 'jobsmith-pipeline-demo-'));
 const database = path.join(storage, 'pipeline.sqlite');
 const channels = ChannelsFile.create(path.join(storage, 'channels.json'));
 const bot = await startFakeBotApi({ tokens: [TOKEN], chats: [ADMIN] });
+bot.addChat(CHANNEL.id, { type: 'channel', title: 'Pipeline demo', username: CHANNEL.username });
 const openai = await startFakeOpenAi();
 const env = {
   ...process.env,
@@ -50,6 +55,9 @@ const env = {
   OPENAI_MODEL: 'gpt-4o-mini',
   PIPELINE_CHANNELS: '@tech_news,@world_digest',
   PIPELINE_ADMIN_CHAT: String(ADMIN),
+  PIPELINE_TARGETS: `@${CHANNEL.username}`,
+  // One publication at a time: posts reach the channel in the order they were rewritten.
+  PIPELINE_PUBLISH_CONCURRENCY: '1',
   PIPELINE_CHANNELS_FILE: channels.path,
   PIPELINE_STORAGE_DIR: path.join(storage, 'pipeline'),
   // One rewrite at a time, so the fake model's replies below meet the posts in order; retries
@@ -149,7 +157,8 @@ try {
   ]);
 
   // Posts are rewritten in the order the fake model's replies are queued: one phase at a time.
-  const settled = (p) => p.stage !== 'collected' || p.status === 'failed';
+  // A phase ends when its posts are published (a channel takes one message every 3 s) or failed.
+  const settled = (p) => p.stage === 'published' || p.status === 'failed';
   const phase = async (title, count) => {
     const posts = await waitFor(title, async () => {
       const all = await store.posts.list();
@@ -226,6 +235,10 @@ try {
     `  Requests to the model: ${openai.requests.length} (5 posts, one unusable reply asked again)`,
   );
 
+  say(`\n${bold(`▸ What @${CHANNEL.username} got (the fake Bot API), in order`)}`);
+  for (const s of bot.sent.filter((m) => m.chatId === CHANNEL.id))
+    say(`  ${s.method}: ${(s.message.text ?? s.message.caption ?? '').replace(/\n+/g, ' / ')}`);
+
   say(`\n${bold(`▸ What the admin was told (the fake Bot API, chat ${ADMIN})`)}`);
   const notices = await waitFor('the notices', () => {
     const sent = bot.sent.filter((s) => s.chatId === ADMIN);
@@ -260,5 +273,5 @@ say(`
 ${bold('Done.')} Try next:
   examples/content-pipeline/README.md     how it works, and how to run it on real channels
   examples/content-pipeline/.env.example  every setting
-  run pipeline:* and the dashboard        (part 2: publishing and images)
+  run pipeline:republish ID               publish a post again
 `);

@@ -1,6 +1,6 @@
 /*
  * The content pipeline: collect posts from Telegram channels through a user account, rewrite
- * them with OpenAI, (part 2) generate images and publish them to target channels.
+ * them with OpenAI, generate images and publish them to target channels.
  *
  * Queues, in priority order for one worker:
  *   run queue:work --queue rewrite,publish,collector,imagegen
@@ -10,9 +10,11 @@
  */
 import { defineConfig, type QueueSettings } from 'jobsmith';
 import { collect } from './jobs/collect.js';
+import { republish } from './commands/republish.js';
+import { publish } from './jobs/publish.js';
 import { rewriterJobs } from './jobs/rewrite.js';
 import { QUEUES, settings, type PipelineQueue } from './settings.js';
-// Images and alerts (part 2).
+// Images and alerts.
 import type { AlertConfig } from 'jobsmith/alerts';
 import { failureRate } from 'jobsmith/alerts';
 import { deleteImageCommand } from './commands/images-delete.js';
@@ -22,7 +24,7 @@ import { imageSettings } from './settings.js';
 
 const s = settings();
 
-// Images and alerts (part 2): the cleanup's schedule entry, and an alert per pipeline queue
+// Images and alerts: the cleanup's schedule entry, and an alert per pipeline queue
 // when its failed attempts per ended attempt pass PIPELINE_ALERT_FAILURE_RATE over 10 minutes,
 // told to PIPELINE_ADMIN_CHAT (no alert without it: nobody to tell).
 const images = imageSettings();
@@ -52,18 +54,23 @@ function queue(name: PipelineQueue, timeout: number): QueueSettings {
   };
 }
 
+// The publisher (jobs/publish.ts): its job, and `run pipeline:republish ID`.
+const publisherJobs = [publish];
+const publisherCommands = [republish];
+
 export default defineConfig({
-  jobs: [collect, ...rewriterJobs, ...imageJobs, cleanupImages],
+  jobs: [collect, ...rewriterJobs, ...publisherJobs, ...imageJobs, cleanupImages],
   queues: {
     [QUEUES.collector]: queue('collector', s.timeouts.mtproto),
     // The gpt.complete jobs run here too (gpt.queue below): the OpenAI timeout bounds them.
     [QUEUES.rewrite]: queue('rewrite', s.timeouts.openai),
-    [QUEUES.publish]: queue('publish', s.timeouts.publish),
+    // A publication whose Telegram is down waits PIPELINE_PUBLISH_RETRY_SECONDS, not 2^n s.
+    [QUEUES.publish]: { ...queue('publish', s.timeouts.publish), backoff: s.publishRetrySeconds },
     [QUEUES.imagegen]: queue('imagegen', s.timeouts.openai),
   },
   // One gpt.complete per post, on the rewrite queue; OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL.
   gpt: { queue: QUEUES.rewrite },
-  // The sender (TELEGRAM_BOT_TOKEN): the admin's notices and, in part 2, the publications, under
+  // The sender (TELEGRAM_BOT_TOKEN): the admin's notices and the publications, under
   // Telegram's limits, on the publish queue.
   telegram: { sendQueue: QUEUES.publish },
   // Reading channels through a user account (TELEGRAM_API_ID, TELEGRAM_API_HASH,
@@ -79,8 +86,8 @@ export default defineConfig({
     })),
     ...imageSchedule,
   ],
-  // `run pipeline:images:delete ID` (images).
-  commands: [deleteImageCommand],
+  // `run pipeline:republish ID` (publisher) and `run pipeline:images:delete ID` (images).
+  commands: [...publisherCommands, deleteImageCommand],
   // The pipeline's alerts (images and alerts block above).
   ...(alerts.length > 0 ? { alerts } : {}),
 });

@@ -160,7 +160,7 @@ export function settings(): PipelineSettings {
   return cached;
 }
 
-// --- Images and alerts (part 2): read apart from the settings above, so each part's settings
+// --- Images and alerts: read apart from the settings above, so each part's settings
 // --- stay in their own block.
 
 /** Sizes PIPELINE_IMAGE_SIZE takes (the image models' sizes; `auto` lets the model choose). */

@@ -7,6 +7,8 @@
  *                     UNIQUE(channel, message_id) and UNIQUE(content_hash) deduplicate.
  *   pipeline_cursors  per channel, the highest message id stored.
  *   pipeline_images   generated image files, attached to a post or not (yet).
+ *   pipeline_sent     what the publisher sent of a post, per target (message ids), so a retry
+ *                     resends nothing and a cancelled publication can be deleted.
  *
  * Jobs use `pipelineStore()` (one per process, from the environment); tests and scripts can
  * open one on a knex of their own with `openPipelineStore({ knex })`.
@@ -18,10 +20,13 @@ import { pipelineKnex, type DbEnv } from './store/db.js';
 import { ImagesTable } from './store/images.js';
 import { PostsTable } from './store/posts.js';
 import { ensurePipelineSchema } from './store/schema.js';
+import { SentTable } from './store/sent.js';
 
 export { contentHash } from './store/hash.js';
 export { CURSORS, IMAGES, POSTS, ensurePipelineSchema } from './store/schema.js';
 export { CursorsTable } from './store/cursors.js';
+export { SENT } from './store/schema.js';
+export { SentTable, type SentRecord } from './store/sent.js';
 export { ImagesTable, type PipelineImage } from './store/images.js';
 export {
   POST_STAGES,
@@ -44,6 +49,7 @@ export interface PipelineStore {
   posts: PostsTable;
   cursors: CursorsTable;
   images: ImagesTable;
+  sent: SentTable;
   /** Destroys the knex if the store opened it; a knex given to openPipelineStore stays open. */
   close(): Promise<void>;
 }
@@ -76,6 +82,7 @@ export async function openPipelineStore(options: OpenStoreOptions): Promise<Pipe
     posts: new PostsTable(knex),
     cursors: new CursorsTable(knex),
     images: new ImagesTable(knex),
+    sent: new SentTable(knex),
     close: async () => {
       if (own) await knex.destroy();
     },

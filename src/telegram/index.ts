@@ -14,6 +14,14 @@ import { DEFAULT_SEND_QUEUE, sendQueue } from './settings.js';
 export type { TelegramSendPayload } from './send-payload.js';
 export { TELEGRAM_RATE_LIMITS } from './send-limits.js';
 
+// For an app that sends from its own job (several sends per job, each under Telegram's limits):
+// the content pipeline's publisher (examples/content-pipeline/jobs/publish-send.ts).
+export { GLOBAL_LIMIT, chatKey, chatLimitOf, telegramLimits } from './send-limits.js';
+export { classifySend } from './send-errors.js';
+export { sendDirect } from './send-direct.js';
+export type { BotSettings } from './settings.js';
+export { TelegramFileError, type LocalFile } from './upload.js';
+
 /**
  * The `telegram.send` job, for `dispatch(telegramSend, { bot?, method?, params })`. `params`
  * are the Bot API method's (chat_id required); `method` defaults to sendMessage. It goes to the

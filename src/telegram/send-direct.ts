@@ -6,6 +6,7 @@
 import type { Api } from 'grammy';
 import { ConfigError } from '../errors.js';
 import { ENV_BOT, type BotSettings } from './settings.js';
+import { withUploads } from './upload.js';
 
 const apis = new Map<string, Promise<Api>>();
 const warm = new Map<string, Promise<Api>>();
@@ -53,7 +54,13 @@ export function warmApiFor(bot: BotSettings, apiRoot: string): Promise<Api> {
   return api;
 }
 
-/** Calls `method` with `params` as bot `bot`; rejects with grammY's GrammyError or HttpError. */
+/**
+ * Calls `method` with `params` as bot `bot` and resolves with Telegram's result (a Message; an
+ * array of them for sendMediaGroup; `true` for deleteMessages). A local file (`{ path,
+ * filename? }`, upload.ts) is uploaded as multipart. Rejects with grammY's GrammyError (Telegram
+ * answered an error) or HttpError (the network), or TelegramFileError (a local file is missing
+ * or unreadable) before anything is sent.
+ */
 export async function sendDirect(
   bot: BotSettings,
   apiRoot: string,
@@ -66,7 +73,7 @@ export async function sendDirect(
     string,
     (params: unknown, signal?: unknown) => Promise<unknown>
   >;
-  return raw[method]!(params, signal);
+  return raw[method]!(await withUploads(params), signal);
 }
 
 /**

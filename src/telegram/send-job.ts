@@ -24,6 +24,7 @@ import { DEFAULT_SEND_QUEUE, type BotSettings } from './settings.js';
 import { findScheduled, markScheduledFailed, markScheduledSent } from './scheduled-store.js';
 import { sendPayloadSchema, type TelegramSendPayload } from './send-payload.js';
 import { resolveBot, sendDirect, warmApiFor } from './send-direct.js';
+import { TelegramFileError } from './upload.js';
 
 export const SEND_JOB = 'telegram.send';
 export const SCHEDULED_JOB = 'telegram.scheduled';
@@ -53,7 +54,13 @@ export function scheduledJobKey(p: TelegramSendPayload): string {
   return `telegram.scheduled:${p.scheduled ?? 'none'}`;
 }
 
-/** `telegram.send` and `telegram.scheduled` for a worker with these bots. */
+/**
+ * `telegram.send` and `telegram.scheduled` for a worker with these bots. One job is one Bot API
+ * call and takes one token of the bot's and the chat's limits, a sendMediaGroup (an album of 2
+ * to 10 messages) included: our assumption, since Telegram's FAQ counts "messages" and does not
+ * say how an album counts. Should Telegram count each message of it, its 429 says so and the
+ * chat's key waits (below), as for any flood.
+ */
 export function telegramSendJobs(deps: SendJobDeps): JobDefinition<TelegramSendPayload>[] {
   const botIdOf = (p: TelegramSendPayload) => {
     try {
@@ -149,6 +156,11 @@ async function send(deps: SendJobDeps, p: TelegramSendPayload, ctx: JobContext):
       if (p.scheduled !== undefined) await markScheduledSent(db, p.scheduled, ctx.jobId);
       return result;
     } catch (error) {
+      // A local file that cannot be read: nothing reached Telegram, and a retry would not help.
+      if (error instanceof TelegramFileError) {
+        SEND_CHANNEL.publish({ ok: false, reason: 'rejected' });
+        throw error;
+      }
       const failure = classifySend(error);
       SEND_CHANNEL.publish({ ok: false, reason: failure.kind });
       switch (failure.kind) {

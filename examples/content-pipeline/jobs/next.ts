@@ -1,11 +1,12 @@
 /*
- * What happens to a post once it is rewritten. Part 1 of the example stops here; the publisher
- * (publish*.ts) takes rewritten posts on from this hook.
+ * Where a post goes once it is rewritten: to the image generator (images.ts) when the rewrite
+ * asks for a picture, and from there, or straight away, to the publisher (publish.ts).
  */
 import type { JobContext } from 'jobsmith';
 import type { Post } from '../store.js';
 import { postImage } from './images.js';
 import { imagePromptOf } from './prompt.js';
+import { queuePublication } from './publish.js';
 
 /** Called once per post, by pipeline.rewritten, after the post's stage became `rewritten`. */
 export async function afterRewrite(
@@ -20,6 +21,7 @@ export async function afterRewrite(
     return;
   }
   ctx.log.info(`pipeline: post ${post.id} rewritten`, { postId: post.id });
+  await queuePublication(ctx, post.id);
 }
 
 /**
@@ -35,5 +37,5 @@ export async function afterImage(
     `pipeline: post ${post.id} ${post.stage === 'imaged' ? `imaged (image ${post.imageId})` : 'goes on without an image'}`,
     { postId: post.id, imageId: post.imageId },
   );
-  // the publisher takes it from here
+  await queuePublication(ctx, post.id);
 }

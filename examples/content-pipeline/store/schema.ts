@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 export const POSTS = 'pipeline_posts';
 export const CURSORS = 'pipeline_cursors';
 export const IMAGES = 'pipeline_images';
+export const SENT = 'pipeline_sent';
 
 /** Tries when two processes create the schema at once (SQLite answers the loser SQLITE_BUSY). */
 const CREATE_TRIES = 5;
@@ -15,7 +16,7 @@ const CREATE_TRIES = 5;
 const ready = new WeakMap<Knex, Promise<void>>();
 
 /**
- * Creates pipeline_posts, pipeline_cursors and pipeline_images if they are missing; once per
+ * Creates pipeline_posts, pipeline_cursors, pipeline_images and pipeline_sent if they are missing; once per
  * knex instance. Safe to call from several processes at once (PostgreSQL: an advisory lock;
  * SQLite: the loser of the write lock tries again, at most 5 times).
  */
@@ -39,6 +40,7 @@ async function createTables(knex: Knex): Promise<void> {
         if (!(await trx.schema.hasTable(POSTS))) await trx.schema.createTable(POSTS, posts);
         if (!(await trx.schema.hasTable(CURSORS))) await trx.schema.createTable(CURSORS, cursors);
         if (!(await trx.schema.hasTable(IMAGES))) await trx.schema.createTable(IMAGES, images);
+        if (!(await trx.schema.hasTable(SENT))) await trx.schema.createTable(SENT, sent);
       });
       return;
     } catch (error) {
@@ -85,4 +87,14 @@ function images(t: Knex.CreateTableBuilder): void {
   t.text('path').notNullable();
   t.bigInteger('created_at').notNullable();
   t.index(['post_id'], 'pipeline_images_post_id_index');
+}
+
+function sent(t: Knex.CreateTableBuilder): void {
+  t.increments('id').primary();
+  t.integer('post_id').notNullable();
+  t.string('target', 255).notNullable();
+  t.integer('item').notNullable();
+  t.text('message_ids').notNullable();
+  t.bigInteger('sent_at').notNullable();
+  t.unique(['post_id', 'target', 'item'], { indexName: 'pipeline_sent_post_target_item_unique' });
 }

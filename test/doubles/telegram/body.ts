@@ -32,6 +32,7 @@ const JSON_FIELDS = new Set([
   'link_preview_options',
   'reply_parameters',
   'media',
+  'message_ids',
 ]);
 
 /** Fields whose string form is an integer. */

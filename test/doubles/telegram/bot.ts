@@ -40,6 +40,15 @@ export interface SentMessage {
   at: number;
 }
 
+/** A message a deleteMessage(s) call removed. */
+export interface DeletedMessage {
+  bot: number;
+  chatId: number;
+  messageId: number;
+  /** The fake's clock when it was deleted, ms since the epoch. */
+  at: number;
+}
+
 /** Who sends a pushed message: a user (defaults to the private chat's user). */
 export type FromUser = Partial<User> & { id: number };
 
@@ -64,6 +73,7 @@ export class FakeBot {
     options: FakeBotOptions,
     private readonly clock: () => number,
     private readonly onSent: (entry: SentMessage) => void,
+    private readonly onDeleted: (entry: DeletedMessage) => void = () => undefined,
   ) {
     this.token = options.token ?? randomToken();
     const shape = TOKEN_SHAPE.exec(this.token);
@@ -115,6 +125,8 @@ export class FakeBot {
           message,
           at: this.clock(),
         }),
+      onDeleted: (chatId, messageId) =>
+        this.onDeleted({ bot: this.id, chatId, messageId, at: this.clock() }),
     });
     return { method: found.name, result };
   }

@@ -115,6 +115,13 @@ export class ChatDirectory {
       : undefined;
   }
 
+  /** Removes a message; false when the chat has no such message. */
+  deleteMessage(chatId: number, messageId: unknown): boolean {
+    return typeof messageId === 'number'
+      ? (this.chats.get(chatId)?.messages.delete(messageId) ?? false)
+      : false;
+  }
+
   replaceMessage(message: Message): void {
     this.chats.get(message.chat.id)?.messages.set(message.message_id, message);
   }

@@ -14,12 +14,27 @@
  * await api.close();
  * ```
  */
-import { FakeBot, type FakeBotOptions, type FromUser, type SentMessage } from './bot.js';
+import {
+  FakeBot,
+  type DeletedMessage,
+  type FakeBotOptions,
+  type FromUser,
+  type SentMessage,
+} from './bot.js';
 import type { ChatInfo } from './chats.js';
 import type { ForbiddenReason } from './errors.js';
 import { FakeBotServer, type ApiCall } from './server.js';
 
-export type { ApiCall, ChatInfo, FakeBot, FakeBotOptions, ForbiddenReason, FromUser, SentMessage };
+export type {
+  ApiCall,
+  ChatInfo,
+  DeletedMessage,
+  FakeBot,
+  FakeBotOptions,
+  ForbiddenReason,
+  FromUser,
+  SentMessage,
+};
 export type { LimitOptions, RateLimit } from './limits.js';
 
 export interface FakeBotApiOptions extends Omit<FakeBotOptions, 'token'> {
@@ -61,8 +76,10 @@ export interface FakeBotApi {
   bots: FakeBot[];
   /** The bot with this token (or index). */
   bot(tokenOrIndex: string | number): FakeBot;
-  /** Every accepted send of every bot, in order. */
+  /** Every accepted send of every bot, in order (each message of a media group). */
   sent: SentMessage[];
+  /** Every message deleteMessage / deleteMessages removed, in order. */
+  deleted: DeletedMessage[];
   /** Every call of every bot, in the order they were answered. */
   calls: ApiCall[];
   stats(): FakeBotApiStats;
@@ -97,8 +114,15 @@ export async function startFakeBotApi(options: FakeBotApiOptions = {}): Promise<
   if (tokens.length === 0) throw new Error('startFakeBotApi: tokens is empty; give at least one');
 
   const sent: SentMessage[] = [];
+  const deleted: DeletedMessage[] = [];
   const bots = tokens.map(
-    (token) => new FakeBot({ ...botOptions, token }, clock, (entry) => sent.push(entry)),
+    (token) =>
+      new FakeBot(
+        { ...botOptions, token },
+        clock,
+        (entry) => sent.push(entry),
+        (entry) => deleted.push(entry),
+      ),
   );
   const byToken = new Map(bots.map((bot) => [bot.token, bot]));
   if (byToken.size !== bots.length)
@@ -120,6 +144,7 @@ export async function startFakeBotApi(options: FakeBotApiOptions = {}): Promise<
       return found;
     },
     sent,
+    deleted,
     calls: server.calls,
     stats() {
       const byChat = new Map<number, ChatStats>();

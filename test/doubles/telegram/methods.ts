@@ -13,6 +13,7 @@ import type { UpdateQueue } from './updates.js';
 /** Methods that send a message: counted by the limits and logged in `sent`. */
 export const METHODS_WITH_LIMITS = new Set([
   'sendMessage',
+  'sendMediaGroup',
   'sendPhoto',
   'sendDocument',
   'copyMessage',
@@ -34,6 +35,8 @@ export interface MethodContext {
   now: number;
   /** Called for an accepted send, with the chat and the message it created. */
   onSent(chatId: number, message: Message): void;
+  /** Called for each message a delete removed. */
+  onDeleted(chatId: number, messageId: number): void;
 }
 
 type Method = (ctx: MethodContext) => unknown;
@@ -89,8 +92,8 @@ function send(ctx: MethodContext, chatIdParam: unknown, content: Record<string, 
 function inputFile(
   ctx: MethodContext,
   field: string,
+  value: unknown = ctx.params[field],
 ): { id: string; name?: string; size?: number } {
-  const value = ctx.params[field];
   const attached =
     typeof value === 'string' && value.startsWith('attach://')
       ? ctx.files.find((file) => file.field === value.slice('attach://'.length))
@@ -117,6 +120,45 @@ function textOf(ctx: MethodContext): { text: string; entities?: MessageEntity[] 
   if (text.length > 4096) throw badRequest('message is too long');
   const entities = ctx.params.entities as MessageEntity[] | undefined;
   return { text, ...(entities ? { entities } : {}) };
+}
+
+/** The media types a media group takes, and the Message field each becomes. */
+const MEDIA_GROUP_TYPES = new Set(['photo', 'video', 'document', 'audio']);
+
+/** One InputMedia of a media group as the Message content it becomes. */
+function mediaContent(ctx: MethodContext, item: unknown, index: number): Record<string, unknown> {
+  const media = item as { type?: unknown; media?: unknown; caption?: unknown };
+  if (typeof media !== 'object' || media === null || !MEDIA_GROUP_TYPES.has(String(media.type)))
+    throw badRequest(`wrong type of media ${index} in the media group`);
+  const file = inputFile(ctx, `media.${index}`, media.media);
+  const unique = { file_id: file.id, file_unique_id: `u-${file.id}` };
+  const size = file.size !== undefined ? { file_size: file.size } : {};
+  const content: Record<string, unknown> =
+    media.type === 'photo'
+      ? { photo: [{ ...unique, width: 800, height: 600, ...size }] }
+      : media.type === 'video'
+        ? { video: { ...unique, width: 640, height: 360, duration: 1, ...size } }
+        : {
+            [String(media.type)]: {
+              ...unique,
+              ...(file.name ? { file_name: file.name } : {}),
+              ...size,
+            },
+          };
+  if (typeof media.caption === 'string' && media.caption !== '') {
+    if (media.caption.length > 1024) throw badRequest('message caption is too long');
+    content.caption = media.caption;
+  }
+  return content;
+}
+
+/** The message ids a delete names, checked as numbers. */
+function messageIds(value: unknown): number[] {
+  if (!Array.isArray(value) || value.length < 1 || value.length > 100)
+    throw badRequest('message_ids must be a list of 1-100 message identifiers');
+  if (!value.every((id) => Number.isSafeInteger(id)))
+    throw badRequest('message_ids must be a list of message identifiers');
+  return value as number[];
 }
 
 /** The message `from_chat_id` / `message_id` name, for a copy or a forward. */
@@ -207,6 +249,51 @@ const methods: Record<string, Method> = {
       },
       ...caption(ctx),
     });
+  },
+
+  // Counted as ONE send against the limits (Telegram does not say how an album counts; the
+  // jobsmith sender assumes the same), each of its messages logged in `sent`.
+  sendMediaGroup: (ctx) => {
+    const items = ctx.params.media;
+    if (!Array.isArray(items) || items.length < 2 || items.length > 10)
+      throw badRequest('media group must have 2-10 items');
+    const contents = items.map((item, index) => mediaContent(ctx, item, index));
+    const chat = admit(ctx, ctx.params.chat_id);
+    const groupId = `${ctx.now}${Math.floor(Math.random() * 1000)}`;
+    const messages = contents.map((content) => {
+      const message = ctx.chats.addMessage(
+        chat.id,
+        (messageId) =>
+          ({
+            message_id: messageId,
+            from: ctx.me,
+            chat,
+            date: Math.floor(ctx.now / 1000),
+            media_group_id: groupId,
+            ...content,
+          }) as Message,
+      );
+      ctx.onSent(chat.id, message);
+      return message;
+    });
+    ctx.limits.record(chat.id, ctx.now);
+    return messages;
+  },
+
+  deleteMessage: (ctx) => {
+    const chat = ctx.chats.target(ctx.params.chat_id);
+    if (!ctx.chats.deleteMessage(chat.id, ctx.params.message_id))
+      throw badRequest('message to delete not found');
+    ctx.onDeleted(chat.id, ctx.params.message_id as number);
+    return true;
+  },
+
+  // Telegram skips the messages it cannot find or delete, and answers true.
+  deleteMessages: (ctx) => {
+    const chat = ctx.chats.target(ctx.params.chat_id);
+    for (const id of messageIds(ctx.params.message_ids))
+      if (ctx.chats.deleteMessage(chat.id, id)) ctx.onDeleted(chat.id, id);
+    return true;
   },
 
   copyMessage: (ctx) => {
