@@ -2,8 +2,8 @@
  * The content pipeline's image generator (examples/content-pipeline/jobs/images*.ts), end to
  * end through `run` subprocesses: a worker of the collector and rewrite queues and one of the
  * imagegen queue, against the channels double, the fake OpenAI server (chat and images) and the
- * fake Bot API (the admin's notices). A rewrite that asks for a picture gets one drawn, stored
- * and attached; a failing image endpoint is tried 3 times, then the post goes on without one
+ * fake Bot API (the admin's notices, and the target the posts are published to). A rewrite that
+ * asks for a picture gets one drawn, stored, attached and published with the post; a failing image endpoint is tried 3 times, then the post goes on without one
  * (or, with PIPELINE_IMAGE_REQUIRED=true, fails); the cleanup deletes old unattached images and
  * their files and keeps attached ones; `run pipeline:images:delete` deletes an unattached one.
  * On SQLite and PostgreSQL.
@@ -27,6 +27,8 @@ import { FAKE_PNG_BASE64, startFakeOpenAi, type FakeOpenAi } from './doubles/ope
 
 const CONFIG = path.join(REPO_ROOT, 'examples', 'content-pipeline', 'jobsmith.config.ts');
 const ADMIN = 4343;
+/** Where posts are published (a private chat id: 1 send a second). */
+const TARGET = 5353;
 const PROMPT = 'A lighthouse at dawn, watercolour';
 const WAIT_MS = 20_000;
 const HOUR_MS = 3_600_000;
@@ -50,6 +52,11 @@ function imageSpecs(backend: AppBackend) {
     const imagesDir = () => path.join(app.cwd, 'storage', 'pipeline', 'images');
     const notices = () =>
       bot.sent.filter((s) => s.chatId === ADMIN).map((s) => s.message.text ?? '');
+    /** What the target got for each publication: the method and the photo's caption or text. */
+    const published = () =>
+      bot.sent
+        .filter((s) => s.chatId === TARGET)
+        .map((s) => [s.method, s.message.caption ?? s.message.text ?? null]);
     const startImager = (extra: Record<string, string> = {}) =>
       app.spawn(['queue:work', '--queue', 'imagegen', '--sleep', '100ms'], {
         env: { ...env, ...extra },
@@ -80,7 +87,7 @@ function imageSpecs(backend: AppBackend) {
 
     beforeAll(async () => {
       app = await createApp(backend, `export { default } from ${JSON.stringify(CONFIG)};\n`);
-      bot = await startFakeBotApi({ chats: [ADMIN] });
+      bot = await startFakeBotApi({ chats: [ADMIN, TARGET] });
       openai = await startFakeOpenAi();
       channels = ChannelsFile.create(path.join(app.cwd, 'channels.json'));
       store = await openPipelineStore({ knex: (await app.db()).knex });
@@ -92,6 +99,7 @@ function imageSpecs(backend: AppBackend) {
         OPENAI_MODEL: 'fake-model',
         PIPELINE_CHANNELS: '@news',
         PIPELINE_ADMIN_CHAT: String(ADMIN),
+        PIPELINE_TARGETS: String(TARGET),
         PIPELINE_CHANNELS_FILE: channels.path,
         PIPELINE_BACKOFF_BASE: '0.05',
         PIPELINE_IMAGE_KEEP: '1h',
@@ -116,10 +124,15 @@ function imageSpecs(backend: AppBackend) {
       for (const s of stopped) expect(s?.code, `${s?.stdout}\n${s?.stderr}`).toBe(0);
     }, 60_000);
 
-    it('draws the picture a rewrite asks for, stores its file and attaches it (stage imaged)', async () => {
+    it('draws the picture a rewrite asks for, stores its file, attaches it and publishes the post with it', async () => {
       const post = await newPost('The old lighthouse is restored', PROMPT);
-      imaged = await settled(post.id, (p) => p.stage === 'imaged', 'imaged');
-      expect(imaged.status).toBe('in_progress');
+      // imaged, then handed to the publisher: published with its picture.
+      imaged = await settled(post.id, (p) => p.stage === 'published', 'published');
+      expect(imaged.status).toBe('succeeded');
+      expect(imaged.imageId).not.toBeNull();
+      expect(published()).toEqual([
+        ['sendPhoto', 'Rewritten\n\nThe old lighthouse is restored, rewritten.'],
+      ]);
       expect(imaged.rewritten).toEqual({
         title: 'Rewritten',
         text: 'The old lighthouse is restored, rewritten.',
@@ -159,8 +172,13 @@ function imageSpecs(backend: AppBackend) {
         ),
       );
       expect(openai.images.requests.map((r) => r.status)).toEqual([500, 500, 500]);
-      const after = (await store.posts.find(post.id))!;
-      expect(after).toMatchObject({ status: 'in_progress', stage: 'rewritten', imageId: null });
+      // Published as text alone.
+      const after = await settled(post.id, (p) => p.stage === 'published', 'published');
+      expect(after).toMatchObject({ status: 'succeeded', imageId: null });
+      expect(published().at(-1)).toEqual([
+        'sendMessage',
+        'Rewritten\n\nStorm warning for the coast, rewritten.',
+      ]);
       // Nothing recorded for it: the rows come after a successful request.
       expect(
         (await store.knex('pipeline_images').select('post_id')).map((r) => Number(r.post_id)),

@@ -70,6 +70,8 @@ export const publish = defineJob({
   queue: QUEUES.publish,
   schema: z.object({ postId: z.number().int().positive() }),
   unique: { key: (p) => `pipeline.publish:${p.postId}`, for: UNIQUE_FOR_S },
+  // The dashboard and `run queue:list --tag post:ID` find a post's jobs by this tag.
+  tags: (p) => [`post:${p.postId}`],
   middleware: [keepContext],
   handle: (payload, ctx) => publishPost(payload.postId, ctx),
   // Out of attempts (Telegram down through every retry, timeouts): cancel what was sent.

@@ -31,6 +31,8 @@ export const rewrite = defineJob({
   queue: QUEUES.rewrite,
   schema: z.object({ postId: z.number().int().positive() }),
   unique: { key: (p) => `pipeline.rewrite:${p.postId}`, for: UNIQUE_FOR_S },
+  // The dashboard and `run queue:list --tag post:ID` find a post's jobs by this tag.
+  tags: (p) => [`post:${p.postId}`],
   async handle({ postId }, ctx) {
     const store = await pipelineStore();
     const started = await store.posts.update(
@@ -53,7 +55,10 @@ export const rewrite = defineJob({
     }
     const { textLimit, maxTokens } = settings();
     const request = rewriteRequest(post, { textLimit, maxTokens });
-    const { id } = await ctx.dispatch(gptComplete, request, { queue: QUEUES.rewrite });
+    const { id } = await ctx.dispatch(gptComplete, request, {
+      queue: QUEUES.rewrite,
+      tags: [`post:${postId}`],
+    });
     return { skipped: false, request: id };
   },
   async failed({ postId }, error, ctx) {
