@@ -1,9 +1,11 @@
 /**
  * telegram.send with media: an album (sendMediaGroup) of local files and a URL, uploaded as
  * multipart by a real `run queue:work --queue telegram` to the fake Bot API; a missing local
- * file failing the job at once with the path; a malformed album refused at dispatch. SQLite.
+ * file, one outside the upload folders or a hidden one failing the job at once with the path; a
+ * malformed album refused at dispatch. SQLite.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { describeBackend } from './helpers/app.js';
@@ -72,6 +74,37 @@ describeBackend('sqlite', 'telegram.send with media', () => {
     // job_attempts keeps the attempts that did not end their job: a retry would be one.
     expect(await t.rows('job_attempts')).toEqual([]);
     await sender.stop();
+  }, 60_000);
+
+  it('fails at once, uploading nothing, for a file outside the upload folders or a hidden one', async () => {
+    t = await createSenderApp('sqlite', { chats: [42] });
+    const outside = mkdtempSync(path.join(tmpdir(), 'jobsmith-outside-'));
+    writeFileSync(path.join(outside, 'far.png'), Buffer.alloc(10));
+    writeFileSync(path.join(t.app.cwd, '.env.local'), 'TELEGRAM_BOT_TOKEN=secret');
+    try {
+      await t.dispatch([
+        { method: 'sendPhoto', params: { chat_id: 42, photo: { path: `${outside}/far.png` } } },
+        { method: 'sendDocument', params: { chat_id: 42, document: { path: '.env.local' } } },
+      ]);
+      const sender = t.sender();
+      const failed = await waitFor(
+        async () => {
+          const rows = await t!.rows('failed_jobs');
+          return rows.length === 2 ? rows.map((r) => String(r.exception)) : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
+      expect(failed.join('\n')).toContain(
+        `Cannot upload ${outside}/far.png to Telegram: it is outside the folders files are uploaded from`,
+      );
+      expect(failed.join('\n')).toContain(
+        'Cannot upload .env.local to Telegram: it is a hidden file or in a hidden folder',
+      );
+      expect(t.api.calls.filter((c) => c.method !== 'getMe')).toEqual([]);
+      await sender.stop();
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('refuses an album of one item at dispatch, naming the field', async () => {

@@ -136,6 +136,9 @@ const envSchema = z.object({
     })
     .optional(),
   TELEGRAM_API_ROOT: url(['http', 'https']).default('https://api.telegram.org'),
+  // The folders telegram.send uploads local files from (src/telegram/upload.ts), comma-separated;
+  // unset: the worker's working directory.
+  TELEGRAM_UPLOAD_DIRS: z.string().optional(),
   // A user account for reading channels over MTProto (src/channels, docs/channels.md): the
   // app's api_id and api_hash from https://my.telegram.org/apps and a GramJS StringSession
   // (`run telegram:login`). Shapes are checked here; a missing one only stops the code that

@@ -20,7 +20,7 @@ export { GLOBAL_LIMIT, chatKey, chatLimitOf, telegramLimits } from './send-limit
 export { classifySend } from './send-errors.js';
 export { sendDirect } from './send-direct.js';
 export type { BotSettings } from './settings.js';
-export { TelegramFileError, type LocalFile } from './upload.js';
+export { TelegramFileError, uploadDirsOf, type LocalFile, type UploadOptions } from './upload.js';
 
 /**
  * The `telegram.send` job, for `dispatch(telegramSend, { bot?, method?, params })`. `params`

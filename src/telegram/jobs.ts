@@ -9,6 +9,7 @@ import type { JobDefinition } from '../jobs/types.js';
 import { SEND_JOB, telegramSendJobs } from './send-job.js';
 import type { TelegramSendPayload } from './send-payload.js';
 import { sendQueue, telegramBots } from './settings.js';
+import { uploadDirsOf } from './upload.js';
 import { telegramUpdateJob } from './update-job.js';
 
 /** The Telegram jobs for this app and config. */
@@ -18,6 +19,7 @@ export function telegramJobs(app: App, telegram: TelegramConfig): JobDefinition<
     db: () => app.db(),
     bots: () => telegramBots(app.env, telegram),
     apiRoot: app.env.TELEGRAM_API_ROOT,
+    uploadDirs: uploadDirsOf(app.env.TELEGRAM_UPLOAD_DIRS),
   };
   const senders = telegramSendJobs({ ...deps, queue: sendQueue(telegram) });
   const sendJob = senders.find((j) => j.name === SEND_JOB)!;

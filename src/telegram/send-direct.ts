@@ -6,7 +6,7 @@
 import type { Api } from 'grammy';
 import { ConfigError } from '../errors.js';
 import { ENV_BOT, type BotSettings } from './settings.js';
-import { withUploads } from './upload.js';
+import { withUploads, type UploadOptions } from './upload.js';
 
 const apis = new Map<string, Promise<Api>>();
 const warm = new Map<string, Promise<Api>>();
@@ -58,8 +58,9 @@ export function warmApiFor(bot: BotSettings, apiRoot: string): Promise<Api> {
  * Calls `method` with `params` as bot `bot` and resolves with Telegram's result (a Message; an
  * array of them for sendMediaGroup; `true` for deleteMessages). A local file (`{ path,
  * filename? }`, upload.ts) is uploaded as multipart. Rejects with grammY's GrammyError (Telegram
- * answered an error) or HttpError (the network), or TelegramFileError (a local file is missing
- * or unreadable) before anything is sent.
+ * answered an error) or HttpError (the network), or TelegramFileError (a local file is missing,
+ * unreadable, or outside `uploads.dirs`: by default the working directory) before anything is
+ * sent.
  */
 export async function sendDirect(
   bot: BotSettings,
@@ -67,13 +68,14 @@ export async function sendDirect(
   method: string,
   params: Record<string, unknown>,
   signal?: AbortSignal,
+  uploads?: UploadOptions,
 ): Promise<unknown> {
   const api = await apiFor(bot, apiRoot);
   const raw = api.raw as unknown as Record<
     string,
     (params: unknown, signal?: unknown) => Promise<unknown>
   >;
-  return raw[method]!(await withUploads(params), signal);
+  return raw[method]!(await withUploads(params, uploads), signal);
 }
 
 /**

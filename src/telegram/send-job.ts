@@ -45,6 +45,8 @@ export interface SendJobDeps {
   bots: () => BotSettings[];
   apiRoot: string;
   queue?: string;
+  /** The folders local files are uploaded from (TELEGRAM_UPLOAD_DIRS). @defaultValue the working directory */
+  uploadDirs?: string[];
 }
 
 const chatOf = (p: TelegramSendPayload) => String(p.params.chat_id);
@@ -150,7 +152,9 @@ async function send(deps: SendJobDeps, p: TelegramSendPayload, ctx: JobContext):
   for (;;) {
     const chat = chatOf(p);
     try {
-      const result = await sendDirect(bot, deps.apiRoot, method, p.params, ctx.signal);
+      const result = await sendDirect(bot, deps.apiRoot, method, p.params, ctx.signal, {
+        dirs: deps.uploadDirs,
+      });
       SEND_CHANNEL.publish({ ok: true });
       await countChat(db, bot.id, chat, 'sent');
       if (p.scheduled !== undefined) await markScheduledSent(db, p.scheduled, ctx.jobId);

@@ -5,10 +5,15 @@
  * the request as multipart/form-data (an album's files as `attach://<name>` parts). The file is
  * checked first: a missing or unreadable file is a TelegramFileError, a permanent failure,
  * since trying again will not make it appear.
+ *
+ * Anyone who can dispatch a `telegram.send` (app code, the dashboard, the HTTP API) names the
+ * path, so a file is uploaded only from the upload folders (TELEGRAM_UPLOAD_DIRS; by default the
+ * worker's working directory), after symbolic links are followed, and never a hidden file or
+ * one in a hidden folder (`.env`, `.ssh/`): a send cannot post the app's secrets to a chat.
  */
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { access, realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Permanent } from '../jobs/errors.js';
 
 /** A file on the sending worker's disk; a relative `path` is from its working directory. */
@@ -48,6 +53,29 @@ export class TelegramFileError extends Permanent {
   }
 }
 
+/** Where local files are read from. */
+export interface UploadOptions {
+  /** What a relative path is relative to. @defaultValue process.cwd() */
+  cwd?: string;
+  /**
+   * The folders files may be uploaded from (relative ones from `cwd`); a file elsewhere is a
+   * TelegramFileError. @defaultValue [cwd]
+   */
+  dirs?: readonly string[];
+}
+
+/**
+ * TELEGRAM_UPLOAD_DIRS as a list: comma-separated folders, blanks dropped; undefined when unset
+ * or empty (the default then applies: the working directory).
+ */
+export function uploadDirsOf(value: string | undefined): string[] | undefined {
+  const dirs = (value ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+  return dirs.length > 0 ? dirs : undefined;
+}
+
 /** Whether `value` names a local file: `{ path: string, filename?: string }` and nothing else. */
 export function isLocalFile(value: unknown): value is LocalFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -81,13 +109,16 @@ function mediaOf(item: unknown): unknown {
  */
 export async function withUploads(
   params: Record<string, unknown>,
-  cwd = process.cwd(),
+  options: UploadOptions = {},
 ): Promise<Record<string, unknown>> {
   if (!hasLocalFiles(params)) return params;
+  const cwd = options.cwd ?? process.cwd();
+  const dirs = options.dirs ?? [cwd];
   const { InputFile } = await import('grammy');
   const upload = async (file: LocalFile) => {
     const full = resolve(cwd, file.path);
     await readable(file.path, full);
+    await allowed(file.path, await realpath(full), dirs, cwd);
     return new InputFile(full, file.filename ?? basename(full));
   };
   const out: Record<string, unknown> = { ...params };
@@ -105,6 +136,36 @@ export async function withUploads(
     out.media = items;
   } else if (out.media !== undefined) out.media = await swap(out.media);
   return out;
+}
+
+/**
+ * Throws TelegramFileError unless `real` (symbolic links followed) lies in one of `dirs`, with
+ * no hidden file or folder on the way down from it.
+ */
+async function allowed(
+  given: string,
+  real: string,
+  dirs: readonly string[],
+  cwd: string,
+): Promise<void> {
+  const roots: string[] = [];
+  for (const dir of dirs) {
+    const root = await realpath(resolve(cwd, dir)).catch(() => undefined);
+    if (root !== undefined) roots.push(root);
+  }
+  const inside = roots
+    .map((root) => relative(root, real))
+    .filter((rel) => rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+  if (inside.length === 0)
+    throw new TelegramFileError(
+      given,
+      `it is outside the folders files are uploaded from (${dirs.join(', ')}): put it in one of them, or add its folder to TELEGRAM_UPLOAD_DIRS (comma-separated)`,
+    );
+  if (inside.every((rel) => rel.split(sep).some((part) => part.startsWith('.'))))
+    throw new TelegramFileError(
+      given,
+      'it is a hidden file or in a hidden folder (such as .env), which is never uploaded',
+    );
 }
 
 async function readable(given: string, full: string): Promise<void> {

@@ -20,9 +20,11 @@ import {
   sendDirect,
   telegramLimits,
   TelegramFileError,
+  uploadDirsOf,
   type BotSettings,
 } from 'jobsmith/telegram';
 import { readEnv } from '../env.js';
+import { settings } from '../settings.js';
 import type { PlannedSend } from './publish-plan.js';
 
 /** Telegram did not answer, or answered 5xx: worth trying again later. */
@@ -48,6 +50,11 @@ export class CriticalSendError extends Error {
 export interface Publisher {
   bot: BotSettings;
   apiRoot: string;
+  /**
+   * The folders files are uploaded from: TELEGRAM_UPLOAD_DIRS, else the working directory and
+   * PIPELINE_STORAGE_DIR (where the images and downloaded media are).
+   */
+  uploadDirs: string[];
 }
 
 /**
@@ -69,6 +76,7 @@ export function publisher(): Publisher {
       source: 'TELEGRAM_BOT_TOKEN',
     },
     apiRoot: env.TELEGRAM_API_ROOT?.trim() || 'https://api.telegram.org',
+    uploadDirs: uploadDirsOf(env.TELEGRAM_UPLOAD_DIRS) ?? [process.cwd(), settings().storageDir],
   };
 }
 
@@ -106,7 +114,9 @@ export async function sendStep(
   const params = { ...step.params, chat_id: chatIdOf(target) };
   const send = async () => {
     try {
-      return await sendDirect(who.bot, who.apiRoot, step.method, params, ctx.signal);
+      return await sendDirect(who.bot, who.apiRoot, step.method, params, ctx.signal, {
+        dirs: who.uploadDirs,
+      });
     } catch (error) {
       throw failureOf(error, who, target, step.method);
     }
