@@ -139,7 +139,11 @@ describe('mail.send', () => {
   it('sends over STARTTLS with a login, attachments by path, and answers with the server’s reply', async () => {
     const file = path.join(dir.path, 'report.txt');
     writeFileSync(file, 'quarterly numbers');
-    const settings = settingsFor({ MAIL_URL: starttls.url, MAIL_ENCRYPTION: 'starttls' });
+    const settings = settingsFor({
+      MAIL_URL: starttls.url,
+      MAIL_ENCRYPTION: 'starttls',
+      MAIL_ATTACHMENT_DIRS: dir.path,
+    });
     const sent = await send(settings, {
       to: ['ada@example.com', 'Bob <bob@example.com>'],
       cc: 'carol@example.com',
@@ -168,6 +172,34 @@ describe('mail.send', () => {
     expect(got.raw).toContain('Subject: Report');
     expect(got.raw).toContain('filename=q3.txt');
     expect(got.raw).not.toMatch(/^Bcc:/m);
+  });
+
+  it('fails at once (Permanent), sending nothing, for an attachment outside MAIL_ATTACHMENT_DIRS, hidden or missing', async () => {
+    writeFileSync(path.join(dir.path, 'report.txt'), 'quarterly numbers');
+    writeFileSync(path.join(dir.path, '.env'), 'MAIL_PASSWORD=secret');
+    const before = starttls.messages.length;
+    const attach = (file: string, env: Record<string, string> = {}) =>
+      failure(settingsFor({ MAIL_URL: starttls.url, ...env }), {
+        ...message('ada@example.com'),
+        attachments: [{ path: file }],
+      });
+    // By default only the working directory: the temp folder is outside it.
+    const outside = path.join(dir.path, 'report.txt');
+    expect(await attach(outside)).toEqual({
+      permanent: true,
+      message: `Cannot attach ${outside}: it is outside the folders files are read from (${process.cwd()}): put it in one of them, or add its folder to MAIL_ATTACHMENT_DIRS (comma-separated).`,
+    });
+    expect(await attach(path.join(dir.path, '.env'), { MAIL_ATTACHMENT_DIRS: dir.path })).toEqual({
+      permanent: true,
+      message: `Cannot attach ${path.join(dir.path, '.env')}: it is a hidden file or in a hidden folder (such as .env), which is never read.`,
+    });
+    expect(
+      await attach(path.join(dir.path, 'gone.txt'), { MAIL_ATTACHMENT_DIRS: dir.path }),
+    ).toEqual({
+      permanent: true,
+      message: `Cannot attach ${path.join(dir.path, 'gone.txt')}: no such file.`,
+    });
+    expect(starttls.messages.length).toBe(before);
   });
 
   it('reuses the pooled connection for the next messages', async () => {

@@ -94,10 +94,10 @@ describeBackend('sqlite', 'telegram.send with media', () => {
         },
         { timeoutMs: 20_000 },
       );
-      expect(failed.join('\n')).toContain(
-        `Cannot upload ${outside}/far.png to Telegram: it is outside the folders files are uploaded from`,
+      expect(failed!.join('\n')).toContain(
+        `Cannot upload ${outside}/far.png to Telegram: it is outside the folders files are read from`,
       );
-      expect(failed.join('\n')).toContain(
+      expect(failed!.join('\n')).toContain(
         'Cannot upload .env.local to Telegram: it is a hidden file or in a hidden folder',
       );
       expect(t.api.calls.filter((c) => c.method !== 'getMe')).toEqual([]);

@@ -47,7 +47,7 @@ describe('telegram uploads: which files a send may read', () => {
 
   it('refuses a file outside the upload folders, naming TELEGRAM_UPLOAD_DIRS', async () => {
     expect(await refusal(photo(path.join(outside, 'far.png')))).toContain(
-      `it is outside the folders files are uploaded from (${cwd}): put it in one of them, or add its folder to TELEGRAM_UPLOAD_DIRS`,
+      `it is outside the folders files are read from (${cwd}): put it in one of them, or add its folder to TELEGRAM_UPLOAD_DIRS`,
     );
     expect(await refusal(photo('../elsewhere/far.png'))).toContain('outside the folders');
   });
@@ -59,7 +59,7 @@ describe('telegram uploads: which files a send may read', () => {
   it('never uploads a hidden file or a file in a hidden folder', async () => {
     for (const file of ['.env', '.secrets/key.png'])
       expect(await refusal(photo(file))).toContain(
-        'it is a hidden file or in a hidden folder (such as .env), which is never uploaded',
+        'it is a hidden file or in a hidden folder (such as .env), which is never read',
       );
   });
 

@@ -186,6 +186,9 @@ const envSchema = z.object({
   // `ssl` is accepted for `tls` (Laravel's name for TLS from the first byte, port 465).
   MAIL_ENCRYPTION: z.enum(['tls', 'ssl', 'starttls', 'none']).optional(),
   MAIL_FROM: z.string().min(3).optional(),
+  // The folders mail.send reads attachments from (src/util/local-files.ts), comma-separated;
+  // unset: the worker's working directory.
+  MAIL_ATTACHMENT_DIRS: z.string().optional(),
   // Connecting and the server's greeting each get this long; a command on an open connection 3×.
   MAIL_TIMEOUT: timerDuration.default('10s'),
 });

@@ -22,7 +22,10 @@ export const mailPayloadSchema = z
       .array(
         z
           .object({
-            /** A file the sending worker can read (absolute, or relative to its working folder). */
+            /**
+             * A file the sending worker can read (absolute, or relative to its working folder),
+             * in MAIL_ATTACHMENT_DIRS (default: the working folder) and not hidden.
+             */
             path: z.string().min(1),
             /** The name the recipient sees. @defaultValue the file's name */
             filename: z.string().min(1).optional(),

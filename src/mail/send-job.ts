@@ -10,6 +10,7 @@ import { Permanent } from '../jobs/errors.js';
 import type { JobContext, JobDefinition } from '../jobs/types.js';
 import { classifyMailError } from './errors.js';
 import { mailPayloadSchema, type MailPayload, type SentMail } from './payload.js';
+import { checkLocalFile } from '../util/local-files.js';
 import { recordReceipt } from './receipts-store.js';
 import { DEFAULT_MAIL_QUEUE, type MailSettings } from './settings.js';
 import { deliver, pooledTransport } from './transport.js';
@@ -63,6 +64,11 @@ async function sendMail(
     const message = 'The message has no sender: set MAIL_FROM, or give `from` in the payload.';
     await receipt(deps, payload, ctx, { error: message, final: true });
     throw new Permanent(message);
+  }
+  const refused = await refusedAttachment(payload, settings);
+  if (refused !== undefined) {
+    await receipt(deps, payload, ctx, { error: refused, final: true });
+    throw new Permanent(refused);
   }
   let sent: SentMail;
   try {
@@ -132,4 +138,24 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * Why an attachment may not be sent, or undefined when all may: a missing or unreadable file, or
+ * one outside MAIL_ATTACHMENT_DIRS (by default the working directory) or hidden (`.env`), since
+ * whoever dispatches mail.send names the paths (src/util/local-files.ts). Checked before the
+ * SMTP connection, so nothing is sent.
+ */
+async function refusedAttachment(
+  payload: MailPayload,
+  settings: MailSettings,
+): Promise<string | undefined> {
+  for (const attachment of payload.attachments ?? []) {
+    const { problem } = await checkLocalFile(attachment.path, {
+      dirs: settings.attachmentDirs,
+      setting: 'MAIL_ATTACHMENT_DIRS',
+    });
+    if (problem !== undefined) return `Cannot attach ${attachment.path}: ${problem}.`;
+  }
+  return undefined;
 }

@@ -8,6 +8,7 @@ import type { Env } from '../config/env.js';
 import type { MailConfig } from '../config/define.js';
 import { ConfigError } from '../errors.js';
 import { queueNameProblem } from '../jobs/limits.js';
+import { dirsOf } from '../util/local-files.js';
 
 /**
  * Mail is not configured: no MAIL_URL nor MAIL_HOST. Exit code 3, so a script
@@ -37,6 +38,11 @@ export interface MailSettings {
   from?: string;
   /** Connection and greeting timeout in ms (MAIL_TIMEOUT); commands get 3× it. */
   timeoutMs: number;
+  /**
+   * The folders attachments are read from (MAIL_ATTACHMENT_DIRS, comma-separated; relative ones
+   * from the working directory). @defaultValue the worker's working directory
+   */
+  attachmentDirs?: string[];
   /** Which variables these came from, for messages: `MAIL_URL` or `MAIL_HOST`. */
   source: 'MAIL_URL' | 'MAIL_HOST';
   /** More TLS options (a private CA...), for code that builds settings itself; none from the environment. */
@@ -63,7 +69,11 @@ export function mailConfigured(env: Env): boolean {
 export function mailSettings(env: Env): MailSettings {
   const encryption = (e: Env['MAIL_ENCRYPTION']): MailEncryption | undefined =>
     e === 'ssl' ? 'tls' : e;
-  const common = { from: env.MAIL_FROM, timeoutMs: env.MAIL_TIMEOUT };
+  const common = {
+    from: env.MAIL_FROM,
+    timeoutMs: env.MAIL_TIMEOUT,
+    attachmentDirs: dirsOf(env.MAIL_ATTACHMENT_DIRS),
+  };
   if (env.MAIL_URL !== undefined) {
     const url = new URL(env.MAIL_URL);
     const chosen =

@@ -8,13 +8,12 @@
  *
  * Anyone who can dispatch a `telegram.send` (app code, the dashboard, the HTTP API) names the
  * path, so a file is uploaded only from the upload folders (TELEGRAM_UPLOAD_DIRS; by default the
- * worker's working directory), after symbolic links are followed, and never a hidden file or
- * one in a hidden folder (`.env`, `.ssh/`): a send cannot post the app's secrets to a chat.
+ * worker's working directory), links followed, and never a hidden one such as `.env`
+ * (src/util/local-files.ts): a send cannot post the app's secrets to a chat.
  */
-import { constants } from 'node:fs';
-import { access, realpath, stat } from 'node:fs/promises';
-import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename } from 'node:path';
 import { Permanent } from '../jobs/errors.js';
+import { checkLocalFile, dirsOf } from '../util/local-files.js';
 
 /** A file on the sending worker's disk; a relative `path` is from its working directory. */
 export interface LocalFile {
@@ -45,10 +44,10 @@ export class TelegramFileError extends Permanent {
     /** The path as the payload gave it. */
     readonly path: string,
     reason: string,
+    /** The fix; the default suits a missing or unreadable file. */
+    hint = "Check that the file exists and the worker can read it (a relative path is from the worker's working directory).",
   ) {
-    super(
-      `Cannot upload ${path} to Telegram: ${reason}. Check that the file exists and the worker can read it (a relative path is from the worker's working directory).`,
-    );
+    super(`Cannot upload ${path} to Telegram: ${reason}.${hint ? ` ${hint}` : ''}`);
     this.name = 'TelegramFileError';
   }
 }
@@ -64,17 +63,8 @@ export interface UploadOptions {
   dirs?: readonly string[];
 }
 
-/**
- * TELEGRAM_UPLOAD_DIRS as a list: comma-separated folders, blanks dropped; undefined when unset
- * or empty (the default then applies: the working directory).
- */
-export function uploadDirsOf(value: string | undefined): string[] | undefined {
-  const dirs = (value ?? '')
-    .split(',')
-    .map((d) => d.trim())
-    .filter((d) => d !== '');
-  return dirs.length > 0 ? dirs : undefined;
-}
+/** TELEGRAM_UPLOAD_DIRS as a list (comma-separated); undefined when unset or empty. */
+export const uploadDirsOf = dirsOf;
 
 /** Whether `value` names a local file: `{ path: string, filename?: string }` and nothing else. */
 export function isLocalFile(value: unknown): value is LocalFile {
@@ -112,13 +102,15 @@ export async function withUploads(
   options: UploadOptions = {},
 ): Promise<Record<string, unknown>> {
   if (!hasLocalFiles(params)) return params;
-  const cwd = options.cwd ?? process.cwd();
-  const dirs = options.dirs ?? [cwd];
   const { InputFile } = await import('grammy');
   const upload = async (file: LocalFile) => {
-    const full = resolve(cwd, file.path);
-    await readable(file.path, full);
-    await allowed(file.path, await realpath(full), dirs, cwd);
+    const { full, problem, refused } = await checkLocalFile(file.path, {
+      ...options,
+      setting: 'TELEGRAM_UPLOAD_DIRS',
+    });
+    // A refusal names its own fix.
+    if (problem !== undefined)
+      throw new TelegramFileError(file.path, problem, refused ? '' : undefined);
     return new InputFile(full, file.filename ?? basename(full));
   };
   const out: Record<string, unknown> = { ...params };
@@ -136,50 +128,4 @@ export async function withUploads(
     out.media = items;
   } else if (out.media !== undefined) out.media = await swap(out.media);
   return out;
-}
-
-/**
- * Throws TelegramFileError unless `real` (symbolic links followed) lies in one of `dirs`, with
- * no hidden file or folder on the way down from it.
- */
-async function allowed(
-  given: string,
-  real: string,
-  dirs: readonly string[],
-  cwd: string,
-): Promise<void> {
-  const roots: string[] = [];
-  for (const dir of dirs) {
-    const root = await realpath(resolve(cwd, dir)).catch(() => undefined);
-    if (root !== undefined) roots.push(root);
-  }
-  const inside = roots
-    .map((root) => relative(root, real))
-    .filter((rel) => rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-  if (inside.length === 0)
-    throw new TelegramFileError(
-      given,
-      `it is outside the folders files are uploaded from (${dirs.join(', ')}): put it in one of them, or add its folder to TELEGRAM_UPLOAD_DIRS (comma-separated)`,
-    );
-  if (inside.every((rel) => rel.split(sep).some((part) => part.startsWith('.'))))
-    throw new TelegramFileError(
-      given,
-      'it is a hidden file or in a hidden folder (such as .env), which is never uploaded',
-    );
-}
-
-async function readable(given: string, full: string): Promise<void> {
-  let isFile: boolean;
-  try {
-    isFile = (await stat(full)).isFile();
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new TelegramFileError(given, code === 'ENOENT' ? 'no such file' : `${code ?? error}`);
-  }
-  if (!isFile) throw new TelegramFileError(given, 'not a regular file');
-  try {
-    await access(full, constants.R_OK);
-  } catch {
-    throw new TelegramFileError(given, 'not readable by this process');
-  }
 }
