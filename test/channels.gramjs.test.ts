@@ -57,7 +57,7 @@ describe('gramjsSource', () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe(
-      'Reading Telegram channels needs TELEGRAM_API_HASH (the api_hash from https://my.telegram.org/apps (API development tools)), TELEGRAM_SESSION (the session string `run telegram:login` prints).',
+      'Reading Telegram channels needs TELEGRAM_API_HASH (the api_hash from https://my.telegram.org/apps, under API development tools), TELEGRAM_SESSION (the session string `run telegram:login` prints).',
     );
   });
 

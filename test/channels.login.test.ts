@@ -368,7 +368,7 @@ describe('login answers and settings', () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe(
-      'Signing in to Telegram needs TELEGRAM_API_ID (the api_id from https://my.telegram.org/apps (API development tools)), TELEGRAM_API_HASH (the api_hash from https://my.telegram.org/apps (API development tools)).',
+      'Signing in to Telegram needs TELEGRAM_API_ID (the api_id from https://my.telegram.org/apps, under API development tools), TELEGRAM_API_HASH (the api_hash from https://my.telegram.org/apps, under API development tools).',
     );
     expect(loginSettings({ TELEGRAM_API_ID: 5, TELEGRAM_API_HASH: 'h' })).toMatchObject({
       apiId: 5,

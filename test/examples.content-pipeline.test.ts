@@ -245,6 +245,20 @@ function pipelineSpecs(backend: AppBackend) {
       );
       await until(async () => summaries('@news').find((l) => l.includes('stored 1')), 'no summary');
     });
+
+    it('run pipeline:republish rewrites again a post whose rewrite failed, and publishes it', async () => {
+      openai.reset();
+      openai.replyAlways({ kind: 'json', value: REWRITE });
+      const long = await post('@news', 6);
+      expect(long).toMatchObject({ status: 'failed', stage: 'collected' });
+      const r = await app.run(['pipeline:republish', String(long.id), '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ postId: long.id, step: 'rewrite' });
+      const done = await settled(long.id, 'published', 'succeeded');
+      expect(done.error).toBeNull();
+      expect(openai.requests).toHaveLength(1);
+      expect(published().at(-1)).toBe('Rewritten\n\nA rewritten post.');
+    });
   });
 }
 

@@ -51,6 +51,9 @@ function queue(name: PipelineQueue, timeout: number): QueueSettings {
     tries: s.tries[name],
     backoff: { type: 'exponential', base: s.backoffBase },
     timeout,
+    // Finished jobs stay in job_history a week (jobsmith keeps no succeeded job by default), so
+    // `run queue:history --tag post:ID` and the dashboard show every job a post ran.
+    retain: { succeeded: '7d', failed: '7d', cancelled: '7d' },
   };
 }
 

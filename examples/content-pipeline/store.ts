@@ -16,7 +16,7 @@
 import type { Knex } from 'knex';
 import { readEnv } from './env.js';
 import { CursorsTable } from './store/cursors.js';
-import { pipelineKnex, type DbEnv } from './store/db.js';
+import { connectionProblem, pipelineKnex, type DbEnv } from './store/db.js';
 import { ImagesTable } from './store/images.js';
 import { PostsTable } from './store/posts.js';
 import { ensurePipelineSchema } from './store/schema.js';
@@ -74,8 +74,9 @@ export async function openPipelineStore(options: OpenStoreOptions): Promise<Pipe
   try {
     await ensurePipelineSchema(knex);
   } catch (error) {
-    if (own) await knex.destroy();
-    throw error;
+    if (!own) throw error;
+    await knex.destroy();
+    throw connectionProblem(error, options.env);
   }
   return {
     knex,

@@ -5,7 +5,7 @@
 import { JobsmithError } from '../errors.js';
 
 /** Where the API id and hash come from. */
-export const WHERE = 'https://my.telegram.org/apps (API development tools)';
+export const WHERE = 'https://my.telegram.org/apps, under API development tools';
 
 /** Telegram refused the sign-in, or could not be reached: the reason and the fix. Exit 1. */
 export class LoginError extends JobsmithError {

@@ -39,7 +39,7 @@ export const CHANNEL_DEFAULTS = {
   requestRetries: 3,
 } as const;
 
-const WHERE = 'from https://my.telegram.org/apps (API development tools)';
+const WHERE = 'from https://my.telegram.org/apps, under API development tools';
 
 /**
  * The adapter's settings: `overrides` (an account name, other GramJS figures) over the

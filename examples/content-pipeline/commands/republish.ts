@@ -1,13 +1,15 @@
 /*
  * `run pipeline:republish ID [--json]`: publishes a post again by hand (the dashboard's retry of
- * a failed pipeline.publish job does the same). The post must have been published, failed or
- * cancelled after its rewrite; it goes back to queued and its publication is queued on the
- * publish queue. Exit codes: 0 queued; 1 no such post, or a post that cannot be published now
- * (still queued or in progress, or never rewritten); 2 an id that is not a positive integer.
+ * a failed pipeline.publish job does the same). The post must be finished (published, failed or
+ * cancelled); it goes back to queued and its publication is queued on the publish queue, or,
+ * when its rewrite failed, its rewrite is run again (and the rest follows). Exit codes: 0
+ * queued; 1 no such post, or one still queued or in progress; 2 an id that is not a positive
+ * integer.
  */
 import { defineCommand, JobsmithError, UsageError } from 'jobsmith';
 import { closePipelineStore, pipelineStore, type Post } from '../store.js';
 import { queuePublication } from '../jobs/publish.js';
+import { rewrite } from '../jobs/rewrite.js';
 
 /** Statuses a post can be republished from. */
 const FINISHED = ['succeeded', 'failed', 'cancelled'] as const;
@@ -17,7 +19,12 @@ export const republish = defineCommand({
   description: 'Publish a post of the content pipeline again (failed, cancelled or published)',
   example: 'run pipeline:republish 42 --json',
   arguments: [{ name: 'id', description: 'the post id (pipeline_posts.id)' }],
-  options: [{ flags: '--json', description: 'print { postId, jobId, deduplicated } as JSON' }],
+  options: [
+    {
+      flags: '--json',
+      description: 'print { postId, step, jobId, deduplicated } as JSON (step: publish or rewrite)',
+    },
+  ],
   async handler({ args, options, dispatch }) {
     const raw = String(args.id);
     const id = Number(raw);
@@ -27,12 +34,21 @@ export const republish = defineCommand({
       );
     try {
       const post = await resetPost(id);
-      const job = await queuePublication({ dispatch }, post.id);
-      const result = { postId: post.id, jobId: job.id, deduplicated: job.deduplicated === true };
+      const step = post.stage === 'collected' ? 'rewrite' : 'publish';
+      const job =
+        step === 'rewrite'
+          ? await dispatch(rewrite, { postId: post.id, rerun: Date.now() })
+          : await queuePublication({ dispatch }, post.id);
+      const result = {
+        postId: post.id,
+        step,
+        jobId: job.id,
+        deduplicated: job.deduplicated === true,
+      };
       process.stdout.write(
         options.json
           ? `${JSON.stringify(result)}\n`
-          : `Post ${post.id} (${post.channel}, message ${post.messageId}) is queued for publishing: job ${job.id}.\n`,
+          : `Post ${post.id} (${post.channel}, message ${post.messageId}) is queued for ${step === 'rewrite' ? 'rewriting (its rewrite had failed), then publishing' : 'publishing'}: job ${job.id}.\n`,
       );
     } finally {
       await closePipelineStore();
@@ -41,8 +57,9 @@ export const republish = defineCommand({
 });
 
 /**
- * Puts a finished post back to queued (its stage back to where publishing starts), and forgets
- * what an earlier publication sent, so every target gets it anew.
+ * Puts a finished post back to queued (its stage back to where publishing starts; `collected`
+ * stays, for a post whose rewrite failed), and forgets what an earlier publication sent, so
+ * every target gets it anew.
  * @throws JobsmithError for an unknown post, or one that cannot be published now.
  */
 async function resetPost(id: number): Promise<Post> {
@@ -52,16 +69,11 @@ async function resetPost(id: number): Promise<Post> {
     throw new JobsmithError(`There is no post ${id} in pipeline_posts.`, {
       hint: 'Give the id of a collected post: select id, status, stage from pipeline_posts.',
     });
-  if (!post.rewritten)
-    throw new JobsmithError(
-      `Post ${id} was never rewritten (${post.status} at stage ${post.stage}${post.error ? `: ${post.error}` : ''}); there is nothing to publish.`,
-      { hint: 'Collect it again, or dispatch pipeline.rewrite for it.' },
-    );
   if (!(FINISHED as readonly string[]).includes(post.status))
     throw new JobsmithError(
       `Post ${id} is ${post.status}: its rewrite or publication is still queued or running.`,
       {
-        hint: 'Wait for it to finish (run queue:list --queue publish), then republish it if it failed.',
+        hint: `Wait for it to finish (run queue:history --tag post:${id} shows its jobs), then republish it if it failed.`,
       },
     );
   const stage =

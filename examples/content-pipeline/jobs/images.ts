@@ -42,7 +42,7 @@ export const postImage = defineJob({
   queue: QUEUES.imagegen,
   schema: z.object({ postId: z.number().int().positive() }),
   unique: { key: (p) => `pipeline.image:${p.postId}`, for: UNIQUE_FOR_S },
-  // The dashboard and `run queue:list --tag post:ID` find a post's jobs by this tag.
+  // The dashboard and `run queue:history --tag post:ID` find a post's jobs by this tag.
   tags: (p) => [`post:${p.postId}`],
   // The same breaker as jobsmith's gpt.complete: an OpenAI outage stops both (no attempt spent
   // while it is open). Upstream failures, refused keys and timeouts count.

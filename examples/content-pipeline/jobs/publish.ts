@@ -70,7 +70,7 @@ export const publish = defineJob({
   queue: QUEUES.publish,
   schema: z.object({ postId: z.number().int().positive() }),
   unique: { key: (p) => `pipeline.publish:${p.postId}`, for: UNIQUE_FOR_S },
-  // The dashboard and `run queue:list --tag post:ID` find a post's jobs by this tag.
+  // The dashboard and `run queue:history --tag post:ID` find a post's jobs by this tag.
   tags: (p) => [`post:${p.postId}`],
   middleware: [keepContext],
   handle: (payload, ctx) => publishPost(payload.postId, ctx),
