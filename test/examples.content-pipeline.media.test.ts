@@ -127,6 +127,34 @@ describe('content pipeline: media downloads (sqlite)', () => {
     expect(stopped?.code, `${stopped?.stdout}\n${stopped?.stderr}`).toBe(0);
   }, 60_000);
 
+  it('store: updateMedia sets one media item, keeps the rest of the JSON, and refuses another item', async () => {
+    const saved = await store.posts.save({
+      channel: '@media_store',
+      messageId: 1,
+      text: 'store',
+      media: [
+        { kind: 'photo', id: '11', size: 10 },
+        { kind: 'document', id: '12', mimeType: 'application/pdf' },
+      ],
+    });
+    if (!saved.saved) throw new Error('not stored');
+    const id = saved.post.id;
+    expect(await store.posts.updateMedia(id, 1, '12', { path: '/tmp/x.pdf' })).toBe(true);
+    expect(
+      await store.posts.updateMedia(id, 0, '11', { download: 'failed', downloadError: 'gone' }),
+    ).toBe(true);
+    // Index 0 is media 11, not 12; a post that is not there.
+    expect(await store.posts.updateMedia(id, 0, '12', { path: '/tmp/y' })).toBe(false);
+    expect(await store.posts.updateMedia(id + 1000, 0, '11', { path: '/tmp/y' })).toBe(false);
+    const post = (await store.posts.find(id))!;
+    expect(post.media).toEqual([
+      { kind: 'photo', id: '11', size: 10, download: 'failed', downloadError: 'gone' },
+      { kind: 'document', id: '12', mimeType: 'application/pdf', path: '/tmp/x.pdf' },
+    ]);
+    expect(post.contentHash).toBe(saved.post.contentHash);
+    await store.knex('pipeline_posts').where({ id }).delete();
+  });
+
   it('downloads an album of two photos, records their paths, and publishes it as one media group with the caption', async () => {
     const a = bytes(300, 1);
     const b = bytes(301, 2);
