@@ -50,11 +50,13 @@ it(
       /→ post \d+ \(@tech_news #1, 1 media\) {2}succeeded\/published {2}"Battery life, doubled"/,
     );
     expect(stdout).toMatch(/→ post \d+ \(@tech_news #2, 2 media\) {2}succeeded\/published/);
-    // The channel got the four published posts, in order, as title / text.
+    // The channel got the four published posts, in order, as title / text, the caption of their
+    // downloaded photos: one photo, an album of two (one media group), two texts.
     expect(stdout).toContain(
       [
-        '  sendMessage: Battery life, doubled / A new chip lets phones run twice as long on one charge.',
-        '  sendMessage: Launch day / Photos from the launch.',
+        '  sendPhoto: Battery life, doubled / A new chip lets phones run twice as long on one charge.',
+        '  sendMediaGroup: Launch day / Photos from the launch.',
+        '  sendMediaGroup: (no caption)',
         '  sendMessage: Revenue up 12% / The quarter ended with revenue 12% higher than a year ago.',
         '  sendMessage: A wet week / Expect rain every day this week.',
       ].join('\n'),

@@ -3,7 +3,9 @@
  * subprocesses the way an operator runs it: a worker of the rewrite, publish and collector queues
  * against the channels double (a JSON file), the fake OpenAI server and the fake Bot API (the
  * admin's notices, and the target the rewritten posts are published to; the publisher's own
- * cases are in examples.content-pipeline.publish.test.ts). Posts are collected once (the same message again and a repost are not), each
+ * cases are in examples.content-pipeline.publish.test.ts). Posts are collected once (the same
+ * message again and a repost are not), their media downloaded and published with them (the
+ * downloads' own cases are in examples.content-pipeline.media.test.ts), each
  * is rewritten by one gpt.complete, an unusable reply is retried with a notice, and a prompt over
  * the model's context fails its post with the reason and a notice, and a flood wait is told and
  * waited out. On SQLite and PostgreSQL (it passes on Redis too: add pipelineSpecs('redis')).
@@ -63,8 +65,11 @@ function pipelineSpecs(backend: AppBackend) {
         const p = await store.posts.find(id);
         return p?.stage === stage && p.status === status ? p : undefined;
       }, `post ${id} did not reach ${status}/${stage}`);
+    /** What the target got: each message's method and its text or caption. */
     const published = () =>
-      bot.sent.filter((s) => s.chatId === TARGET).map((s) => s.message.text ?? '');
+      bot.sent
+        .filter((s) => s.chatId === TARGET)
+        .map((s) => [s.method, s.message.text ?? s.message.caption ?? '']);
     const notices = () =>
       bot.sent.filter((s) => s.chatId === ADMIN).map((s) => s.message.text ?? '');
     /** The collector's summary lines, from the log file (LOG_FILE: storage/logs/app.log). */
@@ -152,9 +157,21 @@ function pipelineSpecs(backend: AppBackend) {
           image_prompt: null,
         });
       }
-      // Each published once to the target, as title and text (the media have no copy on disk).
-      expect(published()).toEqual(
-        Array(3).fill('Rewritten\n\nA rewritten post. A rewritten post. A rewritten post.'),
+      // Each published once to the target with its downloaded media, the title and text as the
+      // caption: the photo alone, the text, the album as one media group (two messages).
+      const text = 'Rewritten\n\nA rewritten post. A rewritten post. A rewritten post.';
+      for (const p of [first, album])
+        for (const [i, m] of (await store.posts.find(p.id))!.media.entries())
+          expect(m.path).toBe(
+            path.join(app.cwd, 'storage', 'pipeline', 'media', `${p.id}-${i}-${m.id}.jpg`),
+          );
+      expect(published().sort()).toEqual(
+        [
+          ['sendPhoto', text],
+          ['sendMessage', text],
+          ['sendMediaGroup', text],
+          ['sendMediaGroup', ''],
+        ].sort(),
       );
       expect(openai.requests).toHaveLength(3);
       expect(openai.requests.map((r) => r.messages?.at(-1)?.content).sort()).toEqual([
@@ -229,7 +246,8 @@ function pipelineSpecs(backend: AppBackend) {
       );
       expect(openai.requests).toHaveLength(1);
       expect(await store.posts.countByStatus()).toMatchObject({ succeeded: 4, failed: 1 });
-      expect(published()).toHaveLength(4);
+      // Four posts: the album is two messages.
+      expect(published()).toHaveLength(5);
     });
 
     it('waits out a flood wait, telling the admin, then collects', async () => {

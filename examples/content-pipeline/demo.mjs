@@ -237,7 +237,9 @@ try {
 
   say(`\n${bold(`▸ What @${CHANNEL.username} got (the fake Bot API), in order`)}`);
   for (const s of bot.sent.filter((m) => m.chatId === CHANNEL.id))
-    say(`  ${s.method}: ${(s.message.text ?? s.message.caption ?? '').replace(/\n+/g, ' / ')}`);
+    say(
+      `  ${s.method}: ${(s.message.text ?? s.message.caption ?? '').replace(/\n+/g, ' / ') || '(no caption)'}`,
+    );
 
   say(`\n${bold(`▸ What the admin was told (the fake Bot API, chat ${ADMIN})`)}`);
   const notices = await waitFor('the notices', () => {

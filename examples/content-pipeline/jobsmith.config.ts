@@ -21,8 +21,12 @@ import { deleteImageCommand } from './commands/images-delete.js';
 import { cleanupImages } from './jobs/images-cleanup.js';
 import { imageJobs } from './jobs/images.js';
 import { imageSettings } from './settings.js';
+// Source media (the collector's downloads, jobs/media.ts).
+import { mediaSettings } from './settings.js';
 
 const s = settings();
+// Read now, so a wrong PIPELINE_DOWNLOAD_MEDIA or PIPELINE_MEDIA_MAX_BYTES stops the config.
+mediaSettings();
 
 // Images and alerts: the cleanup's schedule entry, and an alert per pipeline queue
 // when its failed attempts per ended attempt pass PIPELINE_ALERT_FAILURE_RATE over 10 minutes,

@@ -41,7 +41,7 @@ export interface PipelineSettings {
   backoffBase: number;
   /** PIPELINE_PUBLISH_RETRY_SECONDS: a publication whose Telegram is down waits this long. @defaultValue 60 */
   publishRetrySeconds: number;
-  /** PIPELINE_STORAGE_DIR: where generated images go. @defaultValue 'storage/pipeline' */
+  /** PIPELINE_STORAGE_DIR: where generated images (images/) and downloaded media (media/) go. @defaultValue 'storage/pipeline' */
   storageDir: string;
   /**
    * PIPELINE_CHANNELS_FILE: read channels from this JSON file (the channels double of the tests
@@ -254,4 +254,46 @@ let cachedImages: ImageSettings | undefined;
 export function imageSettings(): ImageSettings {
   cachedImages ??= pipelineImageSettings();
   return cachedImages;
+}
+
+// --- Source media: read apart from the settings above, like the images' block.
+
+/**
+ * Bytes the Bot API uploads at most in a multipart request: 50 MB for a file, 10 MB for a photo
+ * (https://core.telegram.org/bots/api#sending-files).
+ */
+export const BOT_API_FILE_LIMIT = 50 * 1024 * 1024;
+export const BOT_API_PHOTO_LIMIT = 10 * 1024 * 1024;
+
+export interface MediaSettings {
+  /** PIPELINE_DOWNLOAD_MEDIA: the collector downloads each new post's media. @defaultValue true */
+  download: boolean;
+  /**
+   * PIPELINE_MEDIA_MAX_BYTES: a media item bigger than this is not downloaded (skipped, logged).
+   * 1 to 2000 MB (a local Bot API server takes up to 2000 MB). @defaultValue 52428800 (50 MB,
+   * the Bot API's upload limit); photos are limited to 10 MB besides.
+   */
+  maxBytes: number;
+  /** Where media files go: `media/` in PIPELINE_STORAGE_DIR, absolute from the working directory. */
+  dir: string;
+}
+
+/** The media settings from `env` (default: the process's environment over .env). */
+export function pipelineMediaSettings(
+  env: EnvSource = readEnv(),
+  cwd = process.cwd(),
+): MediaSettings {
+  return {
+    download: flag(env, 'PIPELINE_DOWNLOAD_MEDIA', true),
+    maxBytes: whole(env, 'PIPELINE_MEDIA_MAX_BYTES', BOT_API_FILE_LIMIT, 1, 2000 * 1024 * 1024),
+    dir: resolvePath(cwd, env.PIPELINE_STORAGE_DIR?.trim() || 'storage/pipeline', 'media'),
+  };
+}
+
+let cachedMedia: MediaSettings | undefined;
+
+/** The process's media settings, read once. */
+export function mediaSettings(): MediaSettings {
+  cachedMedia ??= pipelineMediaSettings();
+  return cachedMedia;
 }

@@ -33,6 +33,7 @@ export {
   POST_STATUSES,
   PostsTable,
   type ListPostsOptions,
+  type MediaPatch,
   type NewPost,
   type Post,
   type PostMedia,

@@ -44,7 +44,7 @@ export function publicationText(post: Pick<Post, 'rewritten'>): string {
 
 /**
  * The files a post publishes: its generated image first (when it has one), then its media that
- * have a copy on disk (`path`, set by a collector that downloads media). Media known only by
+ * have a copy on disk (`path`, set by the collector: jobs/media.ts). Media known only by
  * their MTProto id cannot go through the Bot API and are left out.
  */
 export function filesOf(post: Pick<Post, 'media'>, imagePath?: string | null): PublishFile[] {

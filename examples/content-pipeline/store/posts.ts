@@ -22,7 +22,16 @@ export interface PostMedia {
   mimeType?: string;
   /** Bytes. */
   size?: number;
+  /** The downloaded copy (absolute), set by the collector (jobs/media.ts); the publisher sends it. */
+  path?: string;
+  /** Not downloaded, for good: `skipped` (too big, or downloads off) or `failed`. */
+  download?: 'skipped' | 'failed';
+  /** Why it was skipped or failed. */
+  downloadError?: string;
 }
+
+/** What updateMedia() sets on one media item. */
+export type MediaPatch = Pick<PostMedia, 'path' | 'download' | 'downloadError'>;
 
 /** What the rewriter made of a post: the model's JSON reply, `title` and `text` at least. */
 export interface Rewritten {
@@ -204,6 +213,33 @@ export class PostsTable {
     if (guard.whenStatus) query.whereIn('status', [...guard.whenStatus]);
     if (guard.whenStage) query.whereIn('stage', [...guard.whenStage]);
     return (await query) > 0;
+  }
+
+  /**
+   * Sets `patch` on the post's media item `index` (which must still be media `mediaId`), keeping
+   * the rest of the JSON. Read, then written only if the JSON did not change in between (else
+   * read again, 3 tries). Resolves false when the post or that item is gone.
+   */
+  async updateMedia(
+    id: number,
+    index: number,
+    mediaId: string,
+    patch: MediaPatch,
+    tries = 3,
+  ): Promise<boolean> {
+    const row = await this.knex<PostRow>(POSTS).where({ id }).first('media');
+    if (!row) return false;
+    const media = JSON.parse(row.media) as PostMedia[];
+    if (media[index]?.id !== mediaId) return false;
+    media[index] = { ...media[index], ...patch };
+    const changed = await this.knex(POSTS)
+      .where({ id, media: row.media })
+      .update({ media: JSON.stringify(media), updated_at: Date.now() });
+    if (changed > 0) return true;
+    if (tries > 1) return this.updateMedia(id, index, mediaId, patch, tries - 1);
+    throw new Error(
+      `pipeline_posts: the media of post ${id} keep changing under updateMedia; is a second collector writing them?`,
+    );
   }
 
   /** Marks the post failed with the reason, unless it already succeeded or was cancelled. */
