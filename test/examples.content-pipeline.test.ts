@@ -275,7 +275,7 @@ function pipelineSpecs(backend: AppBackend) {
       const done = await settled(long.id, 'published', 'succeeded');
       expect(done.error).toBeNull();
       expect(openai.requests).toHaveLength(1);
-      expect(published().at(-1)).toBe('Rewritten\n\nA rewritten post.');
+      expect(published().at(-1)).toEqual(['sendMessage', 'Rewritten\n\nA rewritten post.']);
     });
   });
 }
