@@ -51,15 +51,19 @@ it(
     );
     expect(stdout).toMatch(/→ post \d+ \(@tech_news #2, 2 media\) {2}succeeded\/published/);
     // The channel got the four published posts, in order, as title / text, the caption of their
-    // downloaded photos: one photo, an album of two (one media group), two texts.
+    // downloaded photos: one photo, an album of two (one media group), a post with the image
+    // drawn for it, a text.
     expect(stdout).toContain(
       [
         '  sendPhoto: Battery life, doubled / A new chip lets phones run twice as long on one charge.',
         '  sendMediaGroup: Launch day / Photos from the launch.',
         '  sendMediaGroup: (no caption)',
-        '  sendMessage: Revenue up 12% / The quarter ended with revenue 12% higher than a year ago.',
+        '  sendPhoto: Revenue up 12% / The quarter ended with revenue 12% higher than a year ago.',
         '  sendMessage: A wet week / Expect rain every day this week.',
       ].join('\n'),
+    );
+    expect(stdout).toMatch(
+      /"Revenue up 12%": .* \(with image \d+, drawn from "A rising bar chart, flat illustration"\)/,
     );
     expect(stdout).toMatch(/→ post \d+ \(@world_digest #2, 0 media\) .*"A wet week"/);
     expect(stdout).not.toMatch(/→ post \d+ \(@world_digest #1/);

@@ -168,7 +168,7 @@ try {
       const what =
         p.status === 'failed'
           ? `failed: ${p.error.slice(0, 100)}...`
-          : `"${p.rewritten.title}": ${p.rewritten.text}`;
+          : `"${p.rewritten.title}": ${p.rewritten.text}${p.imageId !== null ? ` (with image ${p.imageId}, drawn from "${p.rewritten.image_prompt}")` : ''}`;
       say(
         `  → post ${p.id} (${p.channel} #${p.messageId}, ${p.media.length} media)  ${p.status}/${p.stage}  ${what}`,
       );
@@ -202,7 +202,9 @@ try {
     {
       title: 'Revenue up 12%',
       text: 'The quarter ended with revenue 12% higher than a year ago.',
-      image_prompt: null,
+      // This one asks for a picture: the image generator draws it (the fake images endpoint)
+      // before the post is published with it.
+      image_prompt: 'A rising bar chart, flat illustration',
     },
   ])
     openai.replyNext(1, { kind: 'json', value });
