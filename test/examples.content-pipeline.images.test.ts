@@ -19,23 +19,22 @@ import {
 } from '../examples/content-pipeline/store.js';
 import { createApp, describeBackend, type AppBackend, type TestApp } from './helpers/app.js';
 import type { CliProcess } from './helpers/cli.js';
-import { REPO_ROOT } from './helpers/cli.js';
 import { waitFor } from './helpers/wait.js';
+import {
+  PIPELINE_CONFIG,
+  pipelineEnv,
+  until,
+  WAIT_MS,
+} from './examples.content-pipeline.fixture.js';
 import { ChannelsFile } from './doubles/channels/index.js';
 import { startFakeBotApi, type FakeBotApi } from './doubles/telegram/index.js';
 import { FAKE_PNG_BASE64, startFakeOpenAi, type FakeOpenAi } from './doubles/openai/index.js';
 
-const CONFIG = path.join(REPO_ROOT, 'examples', 'content-pipeline', 'jobsmith.config.ts');
 const ADMIN = 4343;
 /** Where posts are published (a private chat id: 1 send a second). */
 const TARGET = 5353;
 const PROMPT = 'A lighthouse at dawn, watercolour';
-const WAIT_MS = 20_000;
 const HOUR_MS = 3_600_000;
-
-function until<T>(fn: () => Promise<T | undefined>, message: string): Promise<T> {
-  return waitFor(fn, { timeoutMs: WAIT_MS, message }) as Promise<T>;
-}
 
 function imageSpecs(backend: AppBackend) {
   describeBackend(backend, 'content pipeline images', () => {
@@ -86,25 +85,19 @@ function imageSpecs(backend: AppBackend) {
       }, `post ${id} did not reach ${what}`);
 
     beforeAll(async () => {
-      app = await createApp(backend, `export { default } from ${JSON.stringify(CONFIG)};\n`);
+      app = await createApp(
+        backend,
+        `export { default } from ${JSON.stringify(PIPELINE_CONFIG)};\n`,
+      );
       bot = await startFakeBotApi({ chats: [ADMIN, TARGET] });
       openai = await startFakeOpenAi();
       channels = ChannelsFile.create(path.join(app.cwd, 'channels.json'));
       store = await openPipelineStore({ knex: (await app.db()).knex });
-      env = {
-        TELEGRAM_BOT_TOKEN: bot.token,
-        TELEGRAM_API_ROOT: bot.apiRoot,
-        OPENAI_API_KEY: openai.apiKey,
-        OPENAI_BASE_URL: openai.baseURL,
-        OPENAI_MODEL: 'fake-model',
-        PIPELINE_CHANNELS: '@news',
-        PIPELINE_ADMIN_CHAT: String(ADMIN),
-        PIPELINE_TARGETS: String(TARGET),
-        PIPELINE_CHANNELS_FILE: channels.path,
-        PIPELINE_BACKOFF_BASE: '0.05',
-        PIPELINE_IMAGE_KEEP: '1h',
-        LOG_LEVEL: 'info',
-      };
+      env = pipelineEnv(
+        { bot, openai, channels },
+        { channelNames: '@news', admin: ADMIN, target: TARGET },
+        { PIPELINE_IMAGE_KEEP: '1h' },
+      );
       worker = app.spawn(
         ['queue:work', '--queue', 'rewrite,publish,collector', '--sleep', '100ms'],
         { env, timeoutMs: 120_000 },

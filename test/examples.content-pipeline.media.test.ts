@@ -19,19 +19,17 @@ import {
 } from '../examples/content-pipeline/store.js';
 import { createApp, type TestApp } from './helpers/app.js';
 import type { CliProcess } from './helpers/cli.js';
-import { REPO_ROOT } from './helpers/cli.js';
 import { waitFor } from './helpers/wait.js';
+import { PIPELINE_CONFIG, pipelineEnv, WAIT_MS } from './examples.content-pipeline.fixture.js';
 import { ChannelsFile } from './doubles/channels/index.js';
 import { startFakeBotApi, type FakeBotApi } from './doubles/telegram/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from './doubles/openai/index.js';
 import { CHAT_ARRIVAL_SLACK_MS } from './telegram.sender.fixture.js';
 
-const CONFIG = path.join(REPO_ROOT, 'examples', 'content-pipeline', 'jobsmith.config.ts');
 const ADMIN = 4242;
 const TARGET = 5151;
 const REWRITE = { title: 'Launch', text: 'Photos from the launch.', image_prompt: null };
 const CAPTION = 'Launch\n\nPhotos from the launch.';
-const WAIT_MS = 20_000;
 /** PIPELINE_MEDIA_MAX_BYTES of the test: the photos below fit, a 5000-byte document does not. */
 const MAX_BYTES = 1000;
 
@@ -90,7 +88,10 @@ describe('content pipeline: media downloads (sqlite)', () => {
     });
 
   beforeAll(async () => {
-    app = await createApp('sqlite', `export { default } from ${JSON.stringify(CONFIG)};\n`);
+    app = await createApp(
+      'sqlite',
+      `export { default } from ${JSON.stringify(PIPELINE_CONFIG)};\n`,
+    );
     bot = await startFakeBotApi({
       chats: [ADMIN, TARGET],
       limits: { privateChat: { count: 1, windowMs: 1000 - CHAT_ARRIVAL_SLACK_MS } },
@@ -100,21 +101,11 @@ describe('content pipeline: media downloads (sqlite)', () => {
     channels = ChannelsFile.create(path.join(app.cwd, 'channels.json'));
     store = await openPipelineStore({ knex: (await app.db()).knex });
     mediaDir = path.join(app.cwd, 'storage', 'pipeline', 'media');
-    env = {
-      TELEGRAM_BOT_TOKEN: bot.token,
-      TELEGRAM_API_ROOT: bot.apiRoot,
-      OPENAI_API_KEY: openai.apiKey,
-      OPENAI_BASE_URL: openai.baseURL,
-      OPENAI_MODEL: 'fake-model',
-      PIPELINE_CHANNELS: '@media_album',
-      PIPELINE_ADMIN_CHAT: String(ADMIN),
-      PIPELINE_TARGETS: String(TARGET),
-      PIPELINE_CHANNELS_FILE: channels.path,
-      PIPELINE_BACKOFF_BASE: '0.05',
-      PIPELINE_PUBLISH_CONCURRENCY: '1',
-      PIPELINE_MEDIA_MAX_BYTES: String(MAX_BYTES),
-      LOG_LEVEL: 'info',
-    };
+    env = pipelineEnv(
+      { bot, openai, channels },
+      { channelNames: '@media_album', admin: ADMIN, target: TARGET },
+      { PIPELINE_PUBLISH_CONCURRENCY: '1', PIPELINE_MEDIA_MAX_BYTES: String(MAX_BYTES) },
+    );
     worker = startWorker();
   }, 60_000);
 

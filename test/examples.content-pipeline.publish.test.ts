@@ -19,18 +19,16 @@ import {
 } from '../examples/content-pipeline/store.js';
 import { createApp, type TestApp } from './helpers/app.js';
 import type { CliProcess } from './helpers/cli.js';
-import { REPO_ROOT } from './helpers/cli.js';
 import { waitFor } from './helpers/wait.js';
 import { startFakeBotApi, type FakeBotApi } from './doubles/telegram/index.js';
+import { PIPELINE_CONFIG, WAIT_MS } from './examples.content-pipeline.fixture.js';
 import { CHAT_ARRIVAL_SLACK_MS } from './telegram.sender.fixture.js';
 
-const CONFIG = path.join(REPO_ROOT, 'examples', 'content-pipeline', 'jobsmith.config.ts');
 const ADMIN = 4242;
 // Private chats (positive ids): Telegram's 1 a second per chat keeps the test short; a channel
 // (negative id) would space sends 3 s apart (20 a minute).
 const T1 = 5001;
 const T2 = 5002;
-const WAIT_MS = 20_000;
 
 describe('content pipeline: the publisher (sqlite)', () => {
   let app: TestApp;
@@ -86,7 +84,10 @@ describe('content pipeline: the publisher (sqlite)', () => {
   const notices = () => bot.sent.filter((s) => s.chatId === ADMIN).map((s) => s.message.text);
 
   beforeAll(async () => {
-    app = await createApp('sqlite', `export { default } from ${JSON.stringify(CONFIG)};\n`);
+    app = await createApp(
+      'sqlite',
+      `export { default } from ${JSON.stringify(PIPELINE_CONFIG)};\n`,
+    );
     mkdirSync(path.join(app.cwd, 'media'));
     // The fake counts a chat's sends where they arrive, our limits where they are taken: a
     // window 300 ms short of Telegram's second absorbs the way between (as the sender's tests,

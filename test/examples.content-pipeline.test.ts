@@ -20,23 +20,21 @@ import {
 } from '../examples/content-pipeline/store.js';
 import { createApp, describeBackend, type AppBackend, type TestApp } from './helpers/app.js';
 import type { CliProcess } from './helpers/cli.js';
-import { REPO_ROOT } from './helpers/cli.js';
 import { waitFor } from './helpers/wait.js';
+import {
+  PIPELINE_CONFIG,
+  pipelineEnv,
+  until,
+  WAIT_MS,
+} from './examples.content-pipeline.fixture.js';
 import { ChannelsFile } from './doubles/channels/index.js';
 import { startFakeBotApi, type FakeBotApi } from './doubles/telegram/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from './doubles/openai/index.js';
 
-const CONFIG = path.join(REPO_ROOT, 'examples', 'content-pipeline', 'jobsmith.config.ts');
 const ADMIN = 4242;
 /** The channel posts are published to (a private chat id: 1 send a second, not 20 a minute). */
 const TARGET = 5151;
 const REWRITE = { title: 'Rewritten', text: 'A rewritten post.', image_prompt: null };
-const WAIT_MS = 20_000;
-
-/** Waits (bounded) until `fn` gives a value. */
-function until<T>(fn: () => Promise<T | undefined>, message: string): Promise<T> {
-  return waitFor(fn, { timeoutMs: WAIT_MS, message }) as Promise<T>;
-}
 
 function pipelineSpecs(backend: AppBackend) {
   describeBackend(backend, 'content pipeline example', () => {
@@ -83,7 +81,10 @@ function pipelineSpecs(backend: AppBackend) {
     };
 
     beforeAll(async () => {
-      app = await createApp(backend, `export { default } from ${JSON.stringify(CONFIG)};\n`);
+      app = await createApp(
+        backend,
+        `export { default } from ${JSON.stringify(PIPELINE_CONFIG)};\n`,
+      );
       // The target's window is 300 ms short of Telegram's second, for the way from our limit to
       // the fake (test/telegram.sender.fixture.ts, CHAT_ARRIVAL_SLACK_MS).
       bot = await startFakeBotApi({
@@ -93,20 +94,11 @@ function pipelineSpecs(backend: AppBackend) {
       openai = await startFakeOpenAi();
       channels = ChannelsFile.create(path.join(app.cwd, 'channels.json'));
       store = await openPipelineStore({ knex: (await app.db()).knex });
-      env = {
-        TELEGRAM_BOT_TOKEN: bot.token,
-        TELEGRAM_API_ROOT: bot.apiRoot,
-        OPENAI_API_KEY: openai.apiKey,
-        OPENAI_BASE_URL: openai.baseURL,
-        OPENAI_MODEL: 'fake-model',
-        PIPELINE_CHANNELS: '@news,@digest',
-        PIPELINE_ADMIN_CHAT: String(ADMIN),
-        PIPELINE_TARGETS: String(TARGET),
-        PIPELINE_CHANNELS_FILE: channels.path,
-        PIPELINE_BACKOFF_BASE: '0.05',
-        PIPELINE_TEXT_LIMIT: '60',
-        LOG_LEVEL: 'info',
-      };
+      env = pipelineEnv(
+        { bot, openai, channels },
+        { channelNames: '@news,@digest', admin: ADMIN, target: TARGET },
+        { PIPELINE_TEXT_LIMIT: '60' },
+      );
       worker = app.spawn(
         ['queue:work', '--queue', 'rewrite,publish,collector', '--sleep', '100ms'],
         {
