@@ -12,6 +12,7 @@
  */
 import type { TelegramClient } from 'telegram';
 import type { Api } from 'telegram/tl/index.js';
+import { connectedClient } from './gramjs-client.js';
 import { sessionFingerprint } from './lease.js';
 import type { ChannelSettings } from './settings.js';
 import type { ChannelMedia, ChannelMessage, ChannelSource, SessionAccount } from './types.js';
@@ -36,33 +37,15 @@ export function gramjsSource(settings: ChannelSettings): ChannelSource {
   const kept = new Map<string, Api.Message>();
 
   async function open(): Promise<TelegramClient> {
-    const { TelegramClient } = await import('telegram');
-    const { StringSession } = await import('telegram/sessions/index.js');
-    const { Logger, LogLevel } = await import('telegram/extensions/Logger.js');
-    const made = new TelegramClient(
-      new StringSession(settings.session),
-      settings.apiId,
-      settings.apiHash,
-      {
-        connectionRetries: settings.connectionRetries,
-        reconnectRetries: settings.connectionRetries,
-        retryDelay: settings.retryDelayMs,
-        floodSleepThreshold: settings.floodSleepThreshold,
-        requestRetries: settings.requestRetries,
-        baseLogger: new Logger(LogLevel.NONE),
-      },
-    );
-    let connected = false;
-    try {
-      connected = await made.connect();
-    } finally {
-      if (!connected) await made.destroy().catch(() => undefined);
-    }
-    if (!connected)
-      throw new Error(
-        `Connection to Telegram failed after ${settings.connectionRetries} ${settings.connectionRetries === 1 ? 'try' : 'tries'} (GramJS connectionRetries).`,
-      );
-    return made;
+    return connectedClient({
+      apiId: settings.apiId,
+      apiHash: settings.apiHash,
+      session: settings.session,
+      connectionRetries: settings.connectionRetries,
+      floodSleepThreshold: settings.floodSleepThreshold,
+      retryDelayMs: settings.retryDelayMs,
+      requestRetries: settings.requestRetries,
+    });
   }
 
   function live(): TelegramClient {

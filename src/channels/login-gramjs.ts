@@ -12,6 +12,7 @@
  */
 import type { TelegramClient } from 'telegram';
 import type { Api } from 'telegram/tl/index.js';
+import { connectedClient } from './gramjs-client.js';
 import type { LoginClient, LoginClientFactory, LoginSettings, LoginUser } from './login.js';
 
 /** A LoginClient on a new GramJS client, or on `session` to continue a pending sign-in. */
@@ -24,26 +25,13 @@ export const gramjsLoginClient: LoginClientFactory = (
   let saved = session ?? '';
 
   async function open(): Promise<TelegramClient> {
-    const { TelegramClient } = await import('telegram');
-    const { StringSession } = await import('telegram/sessions/index.js');
-    const { Logger, LogLevel } = await import('telegram/extensions/Logger.js');
-    const retries = settings.connectionRetries ?? 3;
-    const made = new TelegramClient(new StringSession(saved), settings.apiId, settings.apiHash, {
-      connectionRetries: retries,
-      reconnectRetries: retries,
+    const made = await connectedClient({
+      apiId: settings.apiId,
+      apiHash: settings.apiHash,
+      session: saved,
+      connectionRetries: settings.connectionRetries ?? 3,
       floodSleepThreshold: 5,
-      baseLogger: new Logger(LogLevel.NONE),
     });
-    let connected = false;
-    try {
-      connected = await made.connect();
-    } finally {
-      if (!connected) await made.destroy().catch(() => undefined);
-    }
-    if (!connected)
-      throw new Error(
-        `Connection to Telegram failed after ${retries} ${retries === 1 ? 'try' : 'tries'} (GramJS connectionRetries).`,
-      );
     client = made;
     return made;
   }
