@@ -37,7 +37,7 @@ export const republish = defineCommand({
       const step = post.stage === 'collected' ? 'rewrite' : 'publish';
       const job =
         step === 'rewrite'
-          ? await dispatch(rewrite, { postId: post.id, rerun: Date.now() })
+          ? await dispatch(rewrite, { postId: post.id })
           : await queuePublication({ dispatch }, post.id);
       const result = {
         postId: post.id,

@@ -29,16 +29,10 @@ const UNIQUE_FOR_S = 3600;
 export const rewrite = defineJob({
   name: 'pipeline.rewrite',
   queue: QUEUES.rewrite,
-  // `rerun` (epoch ms) is set by `run pipeline:republish` for a post whose rewrite failed: a
-  // new key, so the hour's unique key of the first rewrite does not swallow it.
-  schema: z.object({
-    postId: z.number().int().positive(),
-    rerun: z.number().int().positive().optional(),
-  }),
-  unique: {
-    key: (p) => `pipeline.rewrite:${p.postId}${p.rerun ? `:${p.rerun}` : ''}`,
-    for: UNIQUE_FOR_S,
-  },
+  schema: z.object({ postId: z.number().int().positive() }),
+  // Held while the job is queued or running (a finished job frees it): `run pipeline:republish`
+  // of a post whose rewrite failed dispatches a new one.
+  unique: { key: (p) => `pipeline.rewrite:${p.postId}`, for: UNIQUE_FOR_S },
   // The dashboard and `run queue:history --tag post:ID` find a post's jobs by this tag.
   tags: (p) => [`post:${p.postId}`],
   async handle({ postId }, ctx) {
