@@ -211,70 +211,93 @@ async function withCode(
   state: PendingLogin,
   pending: PendingStore,
 ): Promise<Exclude<SignInResult, { kind: 'sign-up-required' }>> {
-  let problem: string | undefined;
-  for (let asks = 1; ; asks++) {
-    const code = await answers.code({ phone: state.phone, viaApp: state.viaApp, problem });
-    if (code === undefined) {
-      pending.write(state);
-      throw missing('code', `the login code Telegram sent to ${state.phone}`);
-    }
-    let result: SignInResult;
-    try {
-      result = await client.signIn(state.phone, state.phoneCodeHash, code);
-    } catch (error) {
-      const mapped = loginErrorOf(error, state.phone);
-      // The sent code stays valid after a wrong one, a lost connection or a flood wait: keep
-      // the sign-in so a run with the right --code continues.
-      keepOrDrop(pending, state, mapped);
-      if (
-        mapped instanceof LoginError &&
-        mapped.reason === 'PHONE_CODE_INVALID' &&
-        !answers.given('code') &&
-        asks < MAX_ASKS
-      ) {
-        problem = 'That code is wrong; enter the one Telegram sent.';
-        continue;
-      }
-      throw mapped;
-    }
-    if (result.kind === 'sign-up-required') {
-      pending.clear();
-      throw new LoginError(
-        'PHONE_NUMBER_UNOCCUPIED',
-        `No Telegram account uses ${state.phone}, so there is no session to make.`,
-        { hint: 'Sign up with a Telegram app first, then run telegram:login again.' },
-      );
-    }
-    return result;
+  // The sent code stays valid after a wrong one, a lost connection or a flood wait: the
+  // sign-in is kept so a run with the right --code continues.
+  const result = await untilAccepted(
+    {
+      kind: 'code',
+      what: `the login code Telegram sent to ${state.phone}`,
+      ask: (problem) => answers.code({ phone: state.phone, viaApp: state.viaApp, problem }),
+      wrong: {
+        reason: 'PHONE_CODE_INVALID',
+        problem: 'That code is wrong; enter the one Telegram sent.',
+      },
+      attempt: (code) => client.signIn(state.phone, state.phoneCodeHash, code),
+    },
+    answers,
+    state,
+    pending,
+  );
+  if (result.kind === 'sign-up-required') {
+    pending.clear();
+    throw new LoginError(
+      'PHONE_NUMBER_UNOCCUPIED',
+      `No Telegram account uses ${state.phone}, so there is no session to make.`,
+      { hint: 'Sign up with a Telegram app first, then run telegram:login again.' },
+    );
   }
+  return result;
 }
 
-async function withPassword(
+function withPassword(
   client: LoginClient,
   answers: LoginAnswers,
   state: PendingLogin,
   hint: string | undefined,
   pending: PendingStore,
 ): Promise<LoginUser> {
+  return untilAccepted(
+    {
+      kind: 'password',
+      what: `the two-step verification password of ${state.phone}`,
+      ask: (problem) => answers.password({ hint, problem }),
+      wrong: { reason: 'PASSWORD_HASH_INVALID', problem: 'That password is wrong; try again.' },
+      attempt: (password) => client.checkPassword(password),
+    },
+    answers,
+    state,
+    pending,
+  );
+}
+
+/**
+ * Asks for the answer (`ask`) and tries it (`attempt`) until Telegram takes it. A wrong answer
+ * from a prompt is asked again with `wrong.problem`, MAX_ASKS times in all; one given as a flag
+ * is not. No answer (no terminal) keeps the sign-in and throws the UsageError naming the flag.
+ * Any refusal keeps the sign-in for the next run unless it cannot go on (keepOrDrop).
+ */
+async function untilAccepted<T>(
+  step: {
+    kind: 'code' | 'password';
+    /** What is asked for, for the UsageError. */
+    what: string;
+    ask: (problem: string | undefined) => Promise<string | undefined>;
+    wrong: { reason: string; problem: string };
+    attempt: (answer: string) => Promise<T>;
+  },
+  answers: LoginAnswers,
+  state: PendingLogin,
+  pending: PendingStore,
+): Promise<T> {
   let problem: string | undefined;
   for (let asks = 1; ; asks++) {
-    const password = await answers.password({ hint, problem });
-    if (password === undefined) {
+    const answer = await step.ask(problem);
+    if (answer === undefined) {
       pending.write(state);
-      throw missing('password', `the two-step verification password of ${state.phone}`);
+      throw missing(step.kind, step.what);
     }
     try {
-      return await client.checkPassword(password);
+      return await step.attempt(answer);
     } catch (error) {
       const mapped = loginErrorOf(error, state.phone);
       keepOrDrop(pending, state, mapped);
       if (
         mapped instanceof LoginError &&
-        mapped.reason === 'PASSWORD_HASH_INVALID' &&
-        !answers.given('password') &&
+        mapped.reason === step.wrong.reason &&
+        !answers.given(step.kind) &&
         asks < MAX_ASKS
       ) {
-        problem = 'That password is wrong; try again.';
+        problem = step.wrong.problem;
         continue;
       }
       throw mapped;

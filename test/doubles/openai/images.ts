@@ -8,6 +8,7 @@
  */
 import type http from 'node:http';
 import { answer, type Reply } from './replies.js';
+import { replyScript } from './script.js';
 
 /** A 1×1 transparent PNG: small, and a real image for whoever decodes it. */
 export const FAKE_PNG_BASE64 =
@@ -94,31 +95,21 @@ export function imagesEndpoint(): FakeImages & {
   serveFile(name: string, res: http.ServerResponse): void;
 } {
   const requests: FakeImageRequest[] = [];
-  const queued: ImageReply[] = [];
+  const script = replyScript<ImageReply>('images.replyNext', { kind: 'success' });
   const files = new Map<string, Buffer>();
-  let always: ImageReply | undefined;
   let counter = 0;
 
   return {
     requests,
-    replyNext(n, reply) {
-      if (!Number.isInteger(n) || n < 1)
-        throw new Error(`images.replyNext: ${n} is not a positive integer`);
-      for (let i = 0; i < n; i++) queued.push(reply);
-    },
-    replyAlways(reply) {
-      always = reply;
-    },
+    replyNext: script.replyNext,
+    replyAlways: script.replyAlways,
     reset() {
-      queued.length = 0;
-      always = undefined;
+      script.clear();
       requests.length = 0;
       files.clear();
     },
     async generate(req, res, body, auth, base, delayMs) {
-      let reply: ImageReply = auth.authorized
-        ? (queued.shift() ?? always ?? { kind: 'success' })
-        : { kind: 'unauthorized' };
+      let reply: ImageReply = auth.authorized ? script.next() : { kind: 'unauthorized' };
       if (delayMs > 0) await sleep(delayMs);
       // A loop: `then` may be slow too (a finite chain the test wrote).
       while (reply.kind === 'slow') {

@@ -19,6 +19,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { imagesEndpoint, type FakeImages } from './images.js';
 import { answer, type ChatRequest, type Reply } from './replies.js';
+import { replyScript } from './script.js';
 
 export type { Reply } from './replies.js';
 export { FAKE_PNG_BASE64 } from './images.js';
@@ -67,8 +68,7 @@ export interface FakeOpenAi {
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAi> {
   const apiKey = options.apiKey ?? `sk-test-${Math.random().toString(36).slice(2)}abcdefghijkl`;
   const requests: FakeRequest[] = [];
-  const queued: Reply[] = [];
-  let always: Reply | undefined;
+  const script = replyScript<Reply>('replyNext', { kind: 'success' });
   const images = imagesEndpoint();
   let baseURL = '';
   const sockets = new Set<import('node:net').Socket>();
@@ -133,9 +133,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         );
         return;
       }
-      let reply: Reply = authorized
-        ? (queued.shift() ?? always ?? { kind: 'success' })
-        : { kind: 'unauthorized' };
+      let reply: Reply = authorized ? script.next() : { kind: 'unauthorized' };
       const delay = options.delayMs ?? 0;
       if (delay > 0) await sleep(delay);
       if (reply.kind === 'slow') {
@@ -174,17 +172,10 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     apiKey,
     requests,
     images,
-    replyNext(n, reply) {
-      if (!Number.isInteger(n) || n < 1)
-        throw new Error(`replyNext: ${n} is not a positive integer`);
-      for (let i = 0; i < n; i++) queued.push(reply);
-    },
-    replyAlways(reply) {
-      always = reply;
-    },
+    replyNext: script.replyNext,
+    replyAlways: script.replyAlways,
     reset() {
-      queued.length = 0;
-      always = undefined;
+      script.clear();
       requests.length = 0;
       images.reset();
     },
