@@ -85,17 +85,23 @@ for (const d of drivers) {
     });
 
     it('books a request at most 100 ms early for the moment the key frees, and denies the next', async () => {
-      const tenPerSecond = rule('rl.grace', 10, 1000);
+      // Two a second: the next slot is 500 ms after the booked one, so the second take is
+      // beyond the grace however slow a loaded machine makes the calls between the two (with
+      // ten a second, 45 ms of delay on a busy CI let it through).
+      const twoPerSecond = rule('rl.grace', 2, 1000);
       const s = store();
       // The key frees in 45 ms: a request now is at most 45 ms early, within its grace.
-      await s.block(tenPerSecond, 'k', 45);
-      const booked = await s.take([{ rule: tenPerSecond, key: 'k' }]);
+      const started = performance.now();
+      await s.block(twoPerSecond, 'k', 45);
+      const booked = await s.take([{ rule: twoPerSecond, key: 'k' }]);
+      const took = performance.now() - started;
       expect(booked).toMatchObject({ allowed: true });
       const { waitMs } = booked as { waitMs: number };
-      expect(waitMs).toBeGreaterThan(0);
+      // Booked for the moment the key frees, unless a loaded machine took past it already.
+      if (took < 40) expect(waitMs).toBeGreaterThan(0);
       expect(waitMs).toBeLessThanOrEqual(45);
-      // The next one is a full interval (100 ms) after the booked moment: beyond the grace.
-      const denied = await s.take([{ rule: tenPerSecond, key: 'k' }]);
+      // The next one is a full interval (500 ms) after the booked moment: beyond the grace.
+      const denied = await s.take([{ rule: twoPerSecond, key: 'k' }]);
       expect(denied).toMatchObject({ allowed: false, limit: 'rl.grace', key: 'k' });
       expect((denied as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(100);
     });
