@@ -169,7 +169,7 @@ describe.skipIf(!tools)('reliability: PostgreSQL restart (serial)', () => {
     const result = await w.exited;
     const tookMs = Date.now() - downAt;
 
-    expect(result.code, result.stderr).toBe(14);
+    expect(result.code, `${result.stderr}\n${w.output.slice(-4000)}`).toBe(14);
     const [stopping] = w.eventsOf('worker:stopping');
     expect(stopping?.reason).toBe('storage');
     expect(String(stopping?.error)).toMatch(
