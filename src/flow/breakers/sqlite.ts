@@ -8,7 +8,14 @@ import { randomUUID } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { admitStep, recordStep, statusOf, type BreakerRow } from './machine.js';
 import type { BreakerSettings } from './settings.js';
-import type { BreakerOutcome, BreakerState, BreakerStore } from './store.js';
+import type {
+  Admission,
+  BreakerOutcome,
+  BreakerState,
+  BreakerStore,
+  BreakerTransition,
+} from './store.js';
+import { immediateTransaction } from '../../db/sqlite-transaction.js';
 
 interface SqlRow {
   name: string;
@@ -23,8 +30,31 @@ interface SqlRow {
 
 export class SqliteBreakerStore implements BreakerStore {
   private statements?: ReturnType<typeof prepare>;
+  // Made once: a transaction wrapper made per call costs about 4 µs (db/sqlite-transaction.ts).
+  private readonly admitTransaction: (settings: BreakerSettings, token: string) => Admission;
+  private readonly recordTransaction: (
+    settings: BreakerSettings,
+    outcome: BreakerOutcome,
+    probe: string | undefined,
+  ) => BreakerTransition | undefined;
 
-  constructor(private readonly db: BetterSqlite3.Database) {}
+  constructor(private readonly db: BetterSqlite3.Database) {
+    this.admitTransaction = immediateTransaction(db, (settings: BreakerSettings, token: string) => {
+      const now = this.now();
+      const step = admitStep(this.read(settings.name), now, settings, token);
+      if (step.write) this.write(step.write, now);
+      return step.admission;
+    });
+    this.recordTransaction = immediateTransaction(
+      db,
+      (settings: BreakerSettings, outcome: BreakerOutcome, probe: string | undefined) => {
+        const now = this.now();
+        const step = recordStep(this.read(settings.name), now, settings, outcome, probe);
+        if (step.write) this.write(step.write, now);
+        return step.transition;
+      },
+    );
+  }
 
   /** Prepared on first use: a worker whose jobs have no breaker never reads the table. */
   private get sql() {
@@ -37,27 +67,13 @@ export class SqliteBreakerStore implements BreakerStore {
     // only a job that may become the probe takes the write lock, which claims also need.
     const seen = admitStep(this.read(settings.name), this.now(), settings, token);
     if (!seen.write) return seen.admission;
-    return this.db
-      .transaction(() => {
-        const now = this.now();
-        const step = admitStep(this.read(settings.name), now, settings, token);
-        if (step.write) this.write(step.write, now);
-        return step.admission;
-      })
-      .immediate();
+    return this.admitTransaction(settings, token);
   }
 
   async record(settings: BreakerSettings, outcome: BreakerOutcome, probe?: string) {
     // A success of a closed breaker's job changes nothing: no transaction for it.
     if (outcome !== 'failure' && probe === undefined) return undefined;
-    return this.db
-      .transaction(() => {
-        const now = this.now();
-        const step = recordStep(this.read(settings.name), now, settings, outcome, probe);
-        if (step.write) this.write(step.write, now);
-        return step.transition;
-      })
-      .immediate();
+    return this.recordTransaction(settings, outcome, probe);
   }
 
   async list() {

@@ -32,6 +32,7 @@ import { guardFile, SqliteFile } from './sqlite-file.js';
 import { prepareStatements, type Statements } from './sqlite-sql.js';
 import { WakePacer, WalWatch } from './sqlite-wal-watch.js';
 import { requireNative } from '../../util/native-require.js';
+import { immediateTransaction } from '../../db/sqlite-transaction.js';
 import {
   sqliteCancel,
   sqliteCancelRequests,
@@ -83,6 +84,15 @@ export class SqliteQueue implements QueueDriver {
    * claim to take, so a wait must not sleep beside it (waitForJobs).
    */
   private claimNow?: number;
+  /** The hot path's transactions, made once (src/db/sqlite-transaction.ts says why). */
+  private readonly tx: {
+    push(jobs: NewJob[]): PushResult[];
+    claim(queues: string[], limit: number, leaseMs: number, options?: ClaimOptions): ClaimedJob[];
+    extend(leases: Lease[], leaseMs: number): string[];
+    complete(leases: Lease[]): string[];
+    release(lease: Lease, options: ReleaseOptions): boolean;
+    fail(lease: Lease, record: FailedJobRecord): boolean;
+  };
 
   constructor(options: Options) {
     // Read-only, corrupt, replaced or deleted: every call checks (see SqliteFile).
@@ -96,6 +106,21 @@ export class SqliteQueue implements QueueDriver {
     } catch (error) {
       throw file.failure(error);
     }
+    const inTransaction = <Args extends unknown[], Result>(fn: (...args: Args) => Result) =>
+      immediateTransaction(this.db, fn);
+    this.tx = {
+      push: inTransaction((jobs: NewJob[]) => this.insertJobs(jobs, this.now())),
+      claim: inTransaction(
+        (queues: string[], limit: number, leaseMs: number, options?: ClaimOptions) =>
+          this.claimRows(queues, limit, leaseMs, options),
+      ),
+      extend: inTransaction((leases: Lease[], leaseMs: number) => this.extendRows(leases, leaseMs)),
+      complete: inTransaction((leases: Lease[]) => this.deleteRows(leases)),
+      release: inTransaction((lease: Lease, options: ReleaseOptions) =>
+        this.releaseRow(lease, options),
+      ),
+      fail: inTransaction((lease: Lease, record: FailedJobRecord) => this.failRow(lease, record)),
+    };
     this.pollMs = options.pollMs ?? 50;
     this.walWatch = new WalWatch(options.filename);
     this.pacer = new WakePacer(this.pollMs);
@@ -114,9 +139,7 @@ export class SqliteQueue implements QueueDriver {
 
   async push(given: NewJob[]): Promise<PushResult[]> {
     const jobs = given.map(storableJob);
-    const results = this.db
-      .transaction((): PushResult[] => this.insertJobs(jobs, this.now()))
-      .immediate();
+    const results = this.tx.push(jobs);
     this.wakeLocal();
     return results;
   }
@@ -187,69 +210,74 @@ export class SqliteQueue implements QueueDriver {
     leaseMs: number,
     options?: ClaimOptions,
   ): Promise<ClaimedJob[]> {
-    leaseMs = wholeMs(leaseMs);
-    const claimed = this.db
-      .transaction((): ClaimedJob[] => {
-        // Read under the write lock: no commit of another process falls between it and the claim.
-        this.claimVersion = this.sql.dataVersion.pluck().get() as number;
-        const now = this.now();
-        this.claimNow = now;
-        // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
-        const token = randomUUID();
-        const claimed: ClaimedJob[] = [];
-        for (const queue of queues) {
-          const want = options
-            ? capped(options, queue, limit - claimed.length, () =>
-                Number(this.sql.countHeld.pluck().get({ queue, now })),
-              )
-            : limit - claimed.length;
-          if (want <= 0) continue;
-          const rows = this.sql.claim.all({
-            queue,
-            now,
-            limit: want,
-            lease_until: now + leaseMs,
-            token,
-          }) as Array<Record<string, unknown>>;
-          // RETURNING gives no order; keep the claim order for strict priority.
-          rows.sort(claimOrder);
-          for (const row of rows) claimed.push(toClaimed(row, token));
-          if (claimed.length >= limit) break;
-        }
-        return claimed;
-      })
-      .immediate();
+    const claimed = this.tx.claim(queues, limit, wholeMs(leaseMs), options);
     this.pacer.claimed(claimed.length);
+    return claimed;
+  }
+
+  /** A claim's reads and writes, inside its transaction (tx.claim). */
+  private claimRows(
+    queues: string[],
+    limit: number,
+    leaseMs: number,
+    options: ClaimOptions | undefined,
+  ): ClaimedJob[] {
+    // Read under the write lock: no commit of another process falls between it and the claim.
+    this.claimVersion = this.sql.dataVersion.pluck().get() as number;
+    const now = this.now();
+    this.claimNow = now;
+    // randomUUID draws from a cached entropy pool: far cheaper per claim than randomBytes.
+    const token = randomUUID();
+    const claimed: ClaimedJob[] = [];
+    for (const queue of queues) {
+      const want = options
+        ? capped(options, queue, limit - claimed.length, () =>
+            Number(this.sql.countHeld.pluck().get({ queue, now })),
+          )
+        : limit - claimed.length;
+      if (want <= 0) continue;
+      const rows = this.sql.claim.all({
+        queue,
+        now,
+        limit: want,
+        lease_until: now + leaseMs,
+        token,
+      }) as Array<Record<string, unknown>>;
+      // RETURNING gives no order; keep the claim order for strict priority.
+      rows.sort(claimOrder);
+      for (const row of rows) claimed.push(toClaimed(row, token));
+      if (claimed.length >= limit) break;
+    }
     return claimed;
   }
 
   async extend(leases: Lease[], leaseMs: number): Promise<string[]> {
     if (leases.length === 0) return [];
-    return this.db
-      .transaction(() => {
-        const until = this.now() + wholeMs(leaseMs);
-        return leases
-          .filter((l) => this.sql.extend.run(until, l.id, l.token).changes === 1)
-          .map((l) => l.id);
-      })
-      .immediate();
+    return this.tx.extend(leases, leaseMs);
+  }
+
+  private extendRows(leases: Lease[], leaseMs: number): string[] {
+    const until = this.now() + wholeMs(leaseMs);
+    return leases
+      .filter((l) => this.sql.extend.run(until, l.id, l.token).changes === 1)
+      .map((l) => l.id);
   }
 
   async complete(leases: Lease[]): Promise<string[]> {
     if (leases.length === 0) return [];
-    return this.db
-      .transaction(() => {
-        const done: string[] = [];
-        for (const l of leases) {
-          const row = this.sql.deleteJob.get(l.id, l.token) as DeletedRow | undefined;
-          if (row) {
-            done.push(l.id);
-            if (row.unique_key !== null) this.sql.dropUniqueOf.run(l.id);
-          }
-        }
-        return done;
-      })
-      .immediate();
+    return this.tx.complete(leases);
+  }
+
+  private deleteRows(leases: Lease[]): string[] {
+    const done: string[] = [];
+    for (const l of leases) {
+      const row = this.sql.deleteJob.get(l.id, l.token) as DeletedRow | undefined;
+      if (row) {
+        done.push(l.id);
+        if (row.unique_key !== null) this.sql.dropUniqueOf.run(l.id);
+      }
+    }
+    return done;
   }
 
   async markAlone(lease: Lease): Promise<boolean> {
@@ -257,34 +285,34 @@ export class SqliteQueue implements QueueDriver {
   }
 
   async release(lease: Lease, options: ReleaseOptions): Promise<boolean> {
-    const changed = this.db
-      .transaction(() => {
-        return (
-          this.sql.release.run({
-            at: this.now() + wholeMs(options.delayMs),
-            refund: options.refundAttempt ? 1 : 0,
-            error: storableError(options.error) ?? null,
-            id: lease.id,
-            token: lease.token,
-          }).changes === 1
-        );
-      })
-      .immediate();
+    const changed = this.tx.release(lease, options);
     if (changed && options.delayMs === 0) this.wakeLocal();
     return changed;
   }
 
+  private releaseRow(lease: Lease, options: ReleaseOptions): boolean {
+    return (
+      this.sql.release.run({
+        at: this.now() + wholeMs(options.delayMs),
+        refund: options.refundAttempt ? 1 : 0,
+        error: storableError(options.error) ?? null,
+        id: lease.id,
+        token: lease.token,
+      }).changes === 1
+    );
+  }
+
   async fail(lease: Lease, record: FailedJobRecord): Promise<boolean> {
-    return this.db
-      .transaction(() => {
-        const row = this.sql.deleteJob.get(lease.id, lease.token) as DeletedRow | undefined;
-        if (!row) return false;
-        if (row.unique_key !== null) this.sql.dropUniqueOf.run(lease.id);
-        const failed = { ...record, unique: uniqueOf(row.unique_key, row.unique_for_ms) };
-        this.sql.insertFailed.run(failedJobRow(storableRecord(failed), this.now()));
-        return true;
-      })
-      .immediate();
+    return this.tx.fail(lease, record);
+  }
+
+  private failRow(lease: Lease, record: FailedJobRecord): boolean {
+    const row = this.sql.deleteJob.get(lease.id, lease.token) as DeletedRow | undefined;
+    if (!row) return false;
+    if (row.unique_key !== null) this.sql.dropUniqueOf.run(lease.id);
+    const failed = { ...record, unique: uniqueOf(row.unique_key, row.unique_for_ms) };
+    this.sql.insertFailed.run(failedJobRow(storableRecord(failed), this.now()));
+    return true;
   }
 
   /**

@@ -4,6 +4,7 @@
  * and PostgreSQL. The words are store.ts's.
  */
 import type { Knex } from 'knex';
+import { immediateTransaction } from '../../db/sqlite-transaction.js';
 import { outcomeGroup } from './outcome-group.js';
 import {
   BATCHES,
@@ -177,6 +178,51 @@ async function succeededCount(db: Knex, batchId: string): Promise<number> {
 type SqliteConnection = import('better-sqlite3').Database;
 
 /**
+ * recordOnSqlite's statements and transaction on one connection, made on its first group: a
+ * statement prepared per outcome (two a job) and a transaction wrapper made per group cost more
+ * than the writes themselves (src/db/sqlite-transaction.ts).
+ */
+const sqliteRecorders = new WeakMap<SqliteConnection, (list: Recording[]) => RecordRows[]>();
+
+function sqliteRecorder(conn: SqliteConnection): (list: Recording[]) => RecordRows[] {
+  const known = sqliteRecorders.get(conn);
+  if (known) return known;
+  const insert = conn.prepare(
+    `insert into ${OUTCOMES} (batch_id, job_id, outcome, settled_at) values (?, ?, ?, ?) on conflict do nothing`,
+  );
+  const select = conn.prepare(`select * from ${BATCHES} where id = ?`);
+  const update = conn.prepare(
+    `update ${BATCHES} set pending = pending - 1,
+       finished_at = case when pending = 1 then @now else finished_at end,
+       failed = failed + @failed,
+       failed_job_ids = case when @failed = 1 then json_insert(failed_job_ids, '$[#]', @jobId) else failed_job_ids end,
+       cancelled_at = case when @failed = 1 and failed = 0 and cancelled_at is null
+         and coalesce(json_extract(options, '$.allowFailures'), 0) = 0 then @now else cancelled_at end
+     where id = @id returning *`,
+  );
+  const succeeded = conn.prepare(
+    `select count(*) as n from ${OUTCOMES} where batch_id = ? and outcome = 'succeeded'`,
+  );
+  const recordOne = (o: Recording): RecordRows => {
+    const added = insert.run(o.batchId, o.jobId, o.outcome, o.now);
+    if (added.changes === 0) {
+      const row = select.get(o.batchId);
+      return { inserted: false, row: row as Record<string, unknown> | undefined };
+    }
+    const failed = o.outcome === 'failed' ? 1 : 0;
+    const row = update.get({ now: o.now, failed, jobId: o.jobId, id: o.batchId }) as
+      Record<string, unknown> | undefined;
+    if (!row || Number(row.pending) !== 0 || Number(row.failed) !== 0)
+      return { inserted: true, row };
+    const count = succeeded.get(o.batchId) as { n: number };
+    return { inserted: true, row, succeeded: Number(count.n) };
+  };
+  const record = immediateTransaction(conn, (list: Recording[]) => list.map(recordOne));
+  sqliteRecorders.set(conn, record);
+  return record;
+}
+
+/**
  * The same transaction on SQLite, run synchronously on knex's connection (BEGIN IMMEDIATE): a
  * knex transaction would yield between its statements while holding the write lock, and the
  * worker's queue connection (SqliteQueue, same file, same thread) would then wait on it with
@@ -186,39 +232,7 @@ async function recordOnSqlite(db: Knex, list: Recording[]): Promise<RecordRows[]
   const client = db.client as Knex.Client;
   const conn = (await client.acquireConnection()) as SqliteConnection;
   try {
-    const recordOne = (o: Recording): RecordRows => {
-      const added = conn
-        .prepare(
-          `insert into ${OUTCOMES} (batch_id, job_id, outcome, settled_at) values (?, ?, ?, ?) on conflict do nothing`,
-        )
-        .run(o.batchId, o.jobId, o.outcome, o.now);
-      if (added.changes === 0) {
-        const row = conn.prepare(`select * from ${BATCHES} where id = ?`).get(o.batchId);
-        return { inserted: false, row: row as Record<string, unknown> | undefined };
-      }
-      const failed = o.outcome === 'failed' ? 1 : 0;
-      const row = conn
-        .prepare(
-          `update ${BATCHES} set pending = pending - 1,
-             finished_at = case when pending = 1 then @now else finished_at end,
-             failed = failed + @failed,
-             failed_job_ids = case when @failed = 1 then json_insert(failed_job_ids, '$[#]', @jobId) else failed_job_ids end,
-             cancelled_at = case when @failed = 1 and failed = 0 and cancelled_at is null
-               and coalesce(json_extract(options, '$.allowFailures'), 0) = 0 then @now else cancelled_at end
-           where id = @id returning *`,
-        )
-        .get({ now: o.now, failed, jobId: o.jobId, id: o.batchId }) as
-        Record<string, unknown> | undefined;
-      if (!row || Number(row.pending) !== 0 || Number(row.failed) !== 0)
-        return { inserted: true, row };
-      const count = conn
-        .prepare(
-          `select count(*) as n from ${OUTCOMES} where batch_id = ? and outcome = 'succeeded'`,
-        )
-        .get(o.batchId) as { n: number };
-      return { inserted: true, row, succeeded: Number(count.n) };
-    };
-    return conn.transaction(() => list.map(recordOne)).immediate();
+    return sqliteRecorder(conn)(list);
   } finally {
     await client.releaseConnection(conn);
   }
