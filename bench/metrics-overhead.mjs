@@ -9,6 +9,11 @@
 // the timing includes its final flush (stop()). `--flush-ms` writes more often than the 5 s of
 // a real worker (a short run would otherwise flush once, at the end): 1000 by default, so a run
 // of a few seconds pays several flushes.
+//
+// `--as-queue-work` gives both sides a `job:processing` listener, as `run queue:work` always
+// has one (its log lines, src/worker/render.ts, and the worker registry): the worker then builds
+// that event with or without the recorder, and what is left between the sides is the recorder's
+// own work. Without it, the "off" side builds no `job:processing` events at all.
 import { cpus, loadavg } from 'node:os';
 import { jobsmith, makeWorker, openBenchBackend, summarize } from './lib.mjs';
 
@@ -22,6 +27,7 @@ const JOBS = Number(args.get('jobs') ?? 5000);
 const ROUNDS = Number(args.get('rounds') ?? 5);
 const CONCURRENCY = Number(args.get('concurrency') ?? 10);
 const FLUSH_MS = Number(args.get('flush-ms') ?? 1000);
+const AS_QUEUE_WORK = args.has('as-queue-work');
 
 const { defineJob } = await jobsmith('index.js');
 const { MetricsRecorder } = await jobsmith('metrics/recorder.js');
@@ -88,6 +94,8 @@ async function round(b, withMetrics) {
   }
   let processed = 0;
   worker.on('job:processed', () => processed++);
+  let processing = 0;
+  if (AS_QUEUE_WORK) worker.on('job:processing', () => processing++);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await worker.run();
@@ -98,6 +106,7 @@ async function round(b, withMetrics) {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   if (processed !== JOBS) throw new Error(`processed ${processed} of ${JOBS}`);
+  if (AS_QUEUE_WORK && processing !== JOBS) throw new Error(`${processing} of ${JOBS} started`);
   if (errors) throw new Error(`${errors} metrics errors`);
   return {
     perSecond: (JOBS / ms) * 1000,
@@ -138,7 +147,7 @@ for (const backend of BACKENDS) {
       cpuCost,
     });
     console.log(
-      `${backend.padEnd(6)} off ${so.median.toFixed(0)} jobs/s (cv ${(so.cv * 100).toFixed(1)}%)  ` +
+      `${backend.padEnd(6)}${AS_QUEUE_WORK ? ' (as queue:work)' : ''} off ${so.median.toFixed(0)} jobs/s (cv ${(so.cv * 100).toFixed(1)}%)  ` +
         `on ${sn.median.toFixed(0)} jobs/s (cv ${(sn.cv * 100).toFixed(1)}%)  wall cost ${cost.toFixed(2)}%  ` +
         `CPU ${cpuOff.median.toFixed(0)} → ${cpuOn.median.toFixed(0)} ms/1000 jobs (${cpuCost.toFixed(2)}%)  ` +
         `time in flushes ${(flushShare.median * 100).toFixed(2)}% of the run`,
@@ -153,6 +162,7 @@ console.log(
     rounds: ROUNDS,
     concurrency: CONCURRENCY,
     flushMs: FLUSH_MS,
+    asQueueWork: AS_QUEUE_WORK,
     perEventNs,
     cpus: cpus().length,
     loadavg: loadavg(),
