@@ -8,13 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { admitStep, recordStep, statusOf, type BreakerRow } from './machine.js';
 import type { BreakerSettings } from './settings.js';
-import type {
-  Admission,
-  BreakerOutcome,
-  BreakerState,
-  BreakerStore,
-  BreakerTransition,
-} from './store.js';
+import type { BreakerOutcome, BreakerState, BreakerStore } from './store.js';
 import { immediateTransaction } from '../../db/sqlite-transaction.js';
 
 interface SqlRow {
@@ -31,12 +25,8 @@ interface SqlRow {
 export class SqliteBreakerStore implements BreakerStore {
   private statements?: ReturnType<typeof prepare>;
   // Made once: a transaction wrapper made per call costs about 4 µs (db/sqlite-transaction.ts).
-  private readonly admitTransaction: (settings: BreakerSettings, token: string) => Admission;
-  private readonly recordTransaction: (
-    settings: BreakerSettings,
-    outcome: BreakerOutcome,
-    probe: string | undefined,
-  ) => BreakerTransition | undefined;
+  private readonly admitTransaction;
+  private readonly recordTransaction;
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.admitTransaction = immediateTransaction(db, (settings: BreakerSettings, token: string) => {

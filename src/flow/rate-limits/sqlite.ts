@@ -30,15 +30,8 @@ const SWEEP_CHANCE = 0.01;
 export class SqliteRateLimitStore implements RateLimitStore {
   private readonly sql;
   // Made once: a transaction wrapper made per take costs about 4 µs (db/sqlite-transaction.ts).
-  private readonly takeTransaction: (
-    ordered: RateLimitRequest[],
-    options: RateLimitTakeOptions,
-  ) => RateLimitDecision;
-  private readonly blockTransaction: (
-    rule: RateLimitRule,
-    key: string | undefined,
-    ms: number,
-  ) => void;
+  private readonly takeTransaction;
+  private readonly blockTransaction;
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.takeTransaction = immediateTransaction(

@@ -85,14 +85,7 @@ export class SqliteQueue implements QueueDriver {
    */
   private claimNow?: number;
   /** The hot path's transactions, made once (src/db/sqlite-transaction.ts says why). */
-  private readonly tx: {
-    push(jobs: NewJob[]): PushResult[];
-    claim(queues: string[], limit: number, leaseMs: number, options?: ClaimOptions): ClaimedJob[];
-    extend(leases: Lease[], leaseMs: number): string[];
-    complete(leases: Lease[]): string[];
-    release(lease: Lease, options: ReleaseOptions): boolean;
-    fail(lease: Lease, record: FailedJobRecord): boolean;
-  };
+  private readonly tx;
 
   constructor(options: Options) {
     // Read-only, corrupt, replaced or deleted: every call checks (see SqliteFile).
