@@ -50,10 +50,16 @@ export async function withPg(url, fn) {
   }
 }
 
-export async function createPgDatabase(name) {
+/**
+ * A fresh database `name` on the bench's server; its URL. `settings`: server settings its
+ * connections start with (ALTER DATABASE ... SET), e.g. `{ synchronous_commit: 'off' }`.
+ */
+export async function createPgDatabase(name, settings = {}) {
   await withPg(PG_ADMIN_URL, async (c) => {
     await c.query(`drop database if exists ${name} with (force)`);
     await c.query(`create database ${name}`);
+    for (const [key, value] of Object.entries(settings))
+      await c.query(`alter database ${name} set ${key} = '${value}'`);
   });
   return pgUrl(name);
 }
@@ -166,14 +172,17 @@ export async function deleteRedisKeys(pattern) {
  * the app at it (an SQLite file in `dir`; a new PostgreSQL database; or Redis under a new prefix,
  * with the SQL side in `dir`), and `remove()`, which drops the database, the keys and `dir`.
  */
-export async function benchStorage(backend, dir, tag) {
+export async function benchStorage(backend, dir, tag, pgSettings = {}) {
   const id = randomBytes(4).toString('hex');
   const vars = { DB_CONNECTION: 'sqlite', DB_DATABASE: join(dir, 'jobsmith.sqlite') };
   const prefix = `jsbench:${id}:${tag}`;
   let dbName;
   if (backend === 'pgsql') {
     dbName = `jobsmith_bench_${tag}_${id}`;
-    Object.assign(vars, { DB_CONNECTION: 'pgsql', DATABASE_URL: await createPgDatabase(dbName) });
+    Object.assign(vars, {
+      DB_CONNECTION: 'pgsql',
+      DATABASE_URL: await createPgDatabase(dbName, pgSettings),
+    });
     delete vars.DB_DATABASE;
   }
   if (backend === 'redis')
@@ -192,9 +201,9 @@ export async function benchStorage(backend, dir, tag) {
  * An in-process driver on fresh, migrated storage (benchStorage's) for `jobs`, as `run
  * queue:work` would open it: `{ driver, db, close() }`, close() removing the storage too.
  */
-export async function openBenchBackend(backend, tag, jobs) {
+export async function openBenchBackend(backend, tag, jobs, pgSettings = {}) {
   const dir = mkdtempSync(join(tmpdir(), `jobsmith-bench-${tag}-`));
-  const storage = await benchStorage(backend, dir, tag);
+  const storage = await benchStorage(backend, dir, tag, pgSettings);
   const { parseEnv } = await jobsmith('config/env.js');
   const { openDatabase } = await jobsmith('db/connection.js');
   const { migrateLatest } = await jobsmith('db/migrate.js');
