@@ -140,6 +140,29 @@ for (const backend of backends) {
       expect((await findBatch(a.knex, 'b9'))!.failedJobIds.sort()).toEqual(['31', '7']);
     });
 
+    it('records a group that finishes two batches at once: then and finally due once for each', async () => {
+      for (const id of ['g1', 'g2'])
+        await insertBatch(a.knex, { id, name: null, total: 15, options: options(), now: T0 });
+      // The two batches' jobs interleaved, all settled in the same turn.
+      const list = Array.from({ length: 30 }, (_, i) => ({
+        batchId: i % 2 === 0 ? 'g1' : 'g2',
+        jobId: String(i),
+        outcome: 'succeeded' as const,
+        now: T0 + i,
+      }));
+      const results = await Promise.all(list.map((o) => recordOutcome(a.knex, o)));
+      expect(results.every((r) => r.recorded)).toBe(true);
+      const due = (id: string) =>
+        results.filter((_, i) => list[i]!.batchId === id).flatMap((r) => r.due);
+      expect(due('g1')).toEqual(['then', 'finally']);
+      expect(due('g2')).toEqual(['then', 'finally']);
+      for (const id of ['g1', 'g2']) {
+        const batch = await findBatch(a.knex, id);
+        expect(batch).toMatchObject({ total: 15, pending: 0, failed: 0 });
+        expect(batch!.finishedAt).not.toBeNull();
+      }
+    });
+
     it('makes catch due on the first failure only and cancels the batch', async () => {
       await insertBatch(a.knex, { id: 'b2', name: null, total: 3, options: options(), now: T0 });
       const one = await recordOutcome(a.knex, {

@@ -49,18 +49,30 @@ export function recordOutcome(db: Knex, o: Recording): Promise<RecordedOutcome> 
 
 /** Records several outcomes at once (see recordOutcome); results in the order given. */
 export async function recordOutcomes(db: Knex, list: Recording[]): Promise<RecordedOutcome[]> {
-  if (isSqlite(db)) return (await recordOnSqlite(db, list)).map((r, i) => shaped(r, list[i]!));
-  return recordOnPostgres(db, list);
+  if (!isSqlite(db)) return recordOnPostgres(db, list);
+  // Jobs settled by one update share its row: read into a BatchRecord once.
+  const batches = new Map<Record<string, unknown>, BatchRecord>();
+  const read = (row: Record<string, unknown>) => {
+    let batch = batches.get(row);
+    if (!batch) batches.set(row, (batch = toBatch(row)));
+    return batch;
+  };
+  return (await recordOnSqlite(db, list)).map((r, i) => shaped(r, list[i]!, read));
 }
 
 /** What a record's rows mean for one job: recorded or not, the batch, and what became due. */
-function shaped(r: RecordRows, o: Recording): RecordedOutcome {
+function shaped(
+  r: RecordRows,
+  o: Recording,
+  read: (row: Record<string, unknown>) => BatchRecord,
+): RecordedOutcome {
   if (!r.inserted) {
-    const batch = r.row ? toBatch(r.row) : undefined;
+    const batch = r.row ? read(r.row) : undefined;
     return { recorded: false, batch, due: batch ? dueFromState(batch) : [] };
   }
   if (!r.row) return { recorded: true, batch: undefined, due: [] };
-  const batch = toBatch(r.row);
+  const batch = read(r.row);
+  if (r.credited === false) return { recorded: true, batch, due: [] };
   const due: BatchCallbackKind[] = [];
   if (o.outcome === 'failed' && batch.failed === 1) due.push('catch');
   if (batch.pending === 0) {
@@ -81,6 +93,11 @@ interface RecordRows {
   inserted: boolean;
   row: Record<string, unknown> | undefined;
   succeeded?: number;
+  /**
+   * False for every job but the first of those one update settled together (SQLite): the
+   * update's transition (to finished) is credited once, to the first.
+   */
+  credited?: boolean;
 }
 
 /**
@@ -191,33 +208,60 @@ function sqliteRecorder(conn: SqliteConnection): (list: Recording[]) => RecordRo
     `insert into ${OUTCOMES} (batch_id, job_id, outcome, settled_at) values (?, ?, ?, ?) on conflict do nothing`,
   );
   const select = conn.prepare(`select * from ${BATCHES} where id = ?`);
-  const update = conn.prepare(
+  // A failure, alone: its job id goes on the list, and the batch's first one may cancel it.
+  const updateFailed = conn.prepare(
     `update ${BATCHES} set pending = pending - 1,
        finished_at = case when pending = 1 then @now else finished_at end,
-       failed = failed + @failed,
-       failed_job_ids = case when @failed = 1 then json_insert(failed_job_ids, '$[#]', @jobId) else failed_job_ids end,
-       cancelled_at = case when @failed = 1 and failed = 0 and cancelled_at is null
+       failed = failed + 1,
+       failed_job_ids = json_insert(failed_job_ids, '$[#]', @jobId),
+       cancelled_at = case when failed = 0 and cancelled_at is null
          and coalesce(json_extract(options, '$.allowFailures'), 0) = 0 then @now else cancelled_at end
+     where id = @id returning *`,
+  );
+  // Successes and cancellations of one batch in a group: one update for all of them. Every
+  // update rewrites the batch's row (its options hold the callbacks' payloads), and one per job
+  // was the most of what a batch cost a job (bench/batch.mjs).
+  const updateSettled = conn.prepare(
+    `update ${BATCHES} set pending = pending - @n,
+       finished_at = case when pending = @n then @now else finished_at end
      where id = @id returning *`,
   );
   const succeeded = conn.prepare(
     `select count(*) as n from ${OUTCOMES} where batch_id = ? and outcome = 'succeeded'`,
   );
-  const recordOne = (o: Recording): RecordRows => {
-    const added = insert.run(o.batchId, o.jobId, o.outcome, o.now);
-    if (added.changes === 0) {
-      const row = select.get(o.batchId);
-      return { inserted: false, row: row as Record<string, unknown> | undefined };
-    }
-    const failed = o.outcome === 'failed' ? 1 : 0;
-    const row = update.get({ now: o.now, failed, jobId: o.jobId, id: o.batchId }) as
-      Record<string, unknown> | undefined;
-    if (!row || Number(row.pending) !== 0 || Number(row.failed) !== 0)
-      return { inserted: true, row };
-    const count = succeeded.get(o.batchId) as { n: number };
-    return { inserted: true, row, succeeded: Number(count.n) };
+  /** The rows of an update: with the succeeded count when it finished the batch unfailed. */
+  const after = (batchId: string, row: unknown, credited?: boolean): RecordRows => {
+    const r = row as Record<string, unknown> | undefined;
+    if (credited === false || !r || Number(r.pending) !== 0 || Number(r.failed) !== 0)
+      return { inserted: true, row: r, credited };
+    const count = succeeded.get(batchId) as { n: number };
+    return { inserted: true, row: r, succeeded: Number(count.n), credited };
   };
-  const record = immediateTransaction(conn, (list: Recording[]) => list.map(recordOne));
+  const recordGroup = (list: Recording[]): RecordRows[] => {
+    const rows = new Array<RecordRows>(list.length);
+    // Per batch, the positions of its successes and cancellations added by this group.
+    const settled = new Map<string, number[]>();
+    let now = 0;
+    list.forEach((o, i) => {
+      now = Math.max(now, o.now);
+      if (insert.run(o.batchId, o.jobId, o.outcome, o.now).changes === 0) {
+        const row = select.get(o.batchId) as Record<string, unknown> | undefined;
+        rows[i] = { inserted: false, row };
+      } else if (o.outcome === 'failed') {
+        rows[i] = after(o.batchId, updateFailed.get({ now: o.now, jobId: o.jobId, id: o.batchId }));
+      } else {
+        const at = settled.get(o.batchId);
+        if (at) at.push(i);
+        else settled.set(o.batchId, [i]);
+      }
+    });
+    for (const [batchId, at] of settled) {
+      const row = updateSettled.get({ n: at.length, now, id: batchId });
+      at.forEach((i, k) => (rows[i] = after(batchId, row, k === 0)));
+    }
+    return rows;
+  };
+  const record = immediateTransaction(conn, recordGroup);
   sqliteRecorders.set(conn, record);
   return record;
 }
