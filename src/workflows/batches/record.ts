@@ -41,7 +41,14 @@ export async function recordBatchOutcome(
   const batchId = job.headers?.[BATCH_HEADER];
   if (batchId === undefined) return;
   const db = await services.db();
-  const recorded = await recordOutcome(db, { batchId, jobId: job.id, outcome, now: Date.now() });
+  const recorded = await recordOutcome(db, {
+    batchId,
+    jobId: job.id,
+    outcome,
+    now: Date.now(),
+    // The database queue keeps its jobs in this same SQL storage, and settles after this.
+    sameStorage: services.connection === 'database',
+  });
   remember(batchId, recorded.batch);
   if (recorded.batch && recorded.due.length > 0)
     await pushCallbacks(recorded.batch, recorded.due, services);
