@@ -1,6 +1,7 @@
 import { withApp } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, say } from '../src/cli/output.js';
+import { likelyTypos, usedQueueNames } from '../src/cli/queue-typo.js';
 import { setPaused } from '../src/queue/control.js';
 import { pausedByHere } from '../src/queue/paused.js';
 import { queueArguments } from '../src/queue/names.js';
@@ -15,9 +16,20 @@ export default function command() {
     .action(async (queues: string[], opts) =>
       withApp(globals(opts), async (app) => {
         const names = queueArguments(queues);
+        // Read before the pause: once paused, a mistyped name is one of the names in use.
+        const typos = likelyTypos(names, await usedQueueNames(app));
         const changed = await setPaused((await app.db()).knex, names, true, pausedByHere());
         for (const q of names) {
           say(changed.includes(q) ? `${paint.yellow('Paused')}  ${q}` : `${q} was already paused.`);
+          const near = typos.get(q);
+          if (near !== undefined && changed.includes(q)) {
+            say(
+              paint.yellow(
+                `  No job, worker or setting uses a queue named "${q}": did you mean "${near}"? ` +
+                  `Undo with: run queue:resume ${q}`,
+              ),
+            );
+          }
         }
         if (changed.length > 0) {
           say(

@@ -221,6 +221,21 @@ export function queueSpecs(backend: Backend): void {
       );
     });
 
+    it('queue:pause of a name nothing uses says which queue in use it is probably a typo of', async () => {
+      await app().dispatch('ok.job', [1], ['--queue', 'reports']);
+      expect(await app().ok(['queue:pause', 'reprots', 'newsletter'])).toBe(
+        'Paused  reprots\n' +
+          '  No job, worker or setting uses a queue named "reprots": did you mean "reports"? Undo with: run queue:resume reprots\n' +
+          'Paused  newsletter\n' +
+          'Workers stop claiming from paused queues within a second; running jobs finish.\n',
+      );
+      // Paused all the same (a queue may be paused before its first job), and said once.
+      expect(await app().ok(['queue:pause', 'reprots'])).toBe('reprots was already paused.\n');
+      expect(await app().ok(['queue:resume', 'reprots', 'newsletter'])).toBe(
+        'Resumed  reprots\nResumed  newsletter\n',
+      );
+    });
+
     it('queue:restart makes a running worker exit 0 once its current job is done', async () => {
       const worker = app().spawn(['queue:work', '--queue', 'rs', '--sleep', '100ms']);
       await worker.waitForOutput(/processing rs/);
