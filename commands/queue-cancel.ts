@@ -82,9 +82,12 @@ function targetOf(
     throw new UsageError('Give job ids or --queue with --name, not both.');
   }
   if (ids.length === 0 && !filtered) {
-    throw new UsageError('Say which jobs to cancel: give their ids, or --queue Q --name N.', {
-      hint: 'Example: run queue:cancel 42 43, or run queue:cancel --queue mail --name mail.send',
-    });
+    throw new UsageError(
+      'Say which jobs to cancel: give their ids, --tag T (with --queue Q to look in one queue), or --queue Q --name N.',
+      {
+        hint: 'Example: run queue:cancel 42 43, run queue:cancel --tag post:42, or run queue:cancel --queue mail --name mail.send',
+      },
+    );
   }
   if (filtered) {
     if (opts.queue === undefined)

@@ -4,7 +4,7 @@ import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { firstLine } from '../src/failed/present.js';
 import { UsageError } from '../src/errors.js';
 import { TAGS_HELP, tagProblem } from '../src/jobs/tags.js';
-import { jobJson, progressCell } from '../src/queue/admin/present.js';
+import { jobJson, progressCell, statusOf } from '../src/queue/admin/present.js';
 import type { JobState } from '../src/queue/driver.js';
 import { choiceFlag, connectionFlag, queueArguments } from '../src/queue/names.js';
 
@@ -57,11 +57,21 @@ export default function command() {
           );
         }
         await printTable(
-          ['ID', 'Name', 'State', 'Priority', 'Attempts', 'Progress', 'Available at', 'Last error'],
+          [
+            'ID',
+            'Name',
+            'Status',
+            'Priority',
+            'Attempts',
+            'Progress',
+            'Available at',
+            'Last error',
+          ],
           rows.map((r) => [
             r.id,
             r.name,
-            r.state,
+            // As queue:show prints it: the status, and the driver's state beside it.
+            `${statusOf(r.state)} (${r.state})`,
             r.priority,
             `${r.attempts}/${r.maxTries}`,
             progressCell(r.progress),

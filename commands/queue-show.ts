@@ -72,7 +72,10 @@ function showFinished(job: FinishedJob): void {
     if (step.event === 'dispatched') say(`  ${step.at}  dispatched`);
     else
       say(
-        `  ${step.startedAt ?? '?'} → ${step.endedAt}  attempt ${step.attempt}: ${step.outcome}` +
+        // Attempt 0: it ended before any attempt started (cancelled while it waited).
+        (step.attempt === 0
+          ? `  ${step.endedAt}  ${step.outcome} before it ran`
+          : `  ${step.startedAt ?? '?'} → ${step.endedAt}  attempt ${step.attempt}: ${step.outcome}`) +
           (step.error === null ? '' : ` (${redact(step.error)})`),
       );
   }

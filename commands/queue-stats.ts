@@ -54,6 +54,9 @@ export default function command() {
             'Processed',
             'Succeeded',
             'Failed',
+            // So that a row adds up: processed is all four (src/metrics/stats.ts).
+            'Cancelled',
+            'Skipped',
             'Failure %',
             'Avg retries',
             'Avg runtime',
@@ -66,6 +69,8 @@ export default function command() {
             r.processed,
             r.succeeded,
             r.failed,
+            r.cancelled,
+            r.skipped,
             percent(r.failureShare),
             r.averageRetries === null ? '-' : r.averageRetries.toFixed(2),
             ms(r.averageRuntimeMs),

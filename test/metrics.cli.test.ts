@@ -89,11 +89,11 @@ describeBackend('sqlite', 'run queue:stats', () => {
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.split('\n');
     expect(lines[0]).toMatch(
-      /^Queue +Jobs\/min +Processed +Succeeded +Failed +Failure % +Avg retries +Avg runtime +P95 runtime +Avg wait$/,
+      /^Queue +Jobs\/min +Processed +Succeeded +Failed +Cancelled +Skipped +Failure % +Avg retries +Avg runtime +P95 runtime +Avg wait$/,
     );
     // --since is rounded down to its minute: the range is 60 to 61 minutes.
-    expect(lines[1]).toMatch(/^default +0\.(49|50) +30 +30 +0 +0\.0% +0\.00 /);
-    expect(lines[2]).toMatch(/^mail +0\.(49|50) +30 +20 +10 +33\.3% +0\.67 /);
+    expect(lines[1]).toMatch(/^default +0\.(49|50) +30 +30 +0 +0 +0 +0\.0% +0\.00 /);
+    expect(lines[2]).toMatch(/^mail +0\.(49|50) +30 +20 +10 +0 +0 +33\.3% +0\.67 /);
     expect(table.stdout).toMatch(/Since \S+:00\.000Z \(6[01] min\)\./);
   });
 

@@ -119,6 +119,10 @@ describeApp('sqlite', 'queue:cancel', (app) => {
     const { knex } = await app().db();
     const rows = await knex('job_history').whereIn('id', tagged).orderBy('id');
     expect(rows.map((r) => [r.id, r.status])).toEqual(tagged.map((id) => [id, 'cancelled']));
+    // Its timeline says it ended before it ran, not "attempt 0" with no start.
+    const shown = await app().ok(['queue:show', tagged[0]!]);
+    expect(shown).toMatch(/\n {2}\S+Z {2}cancelled before it ran \(run queue:cancel by [^)]+\)\n/);
+    expect(shown).not.toContain('attempt 0');
     expect(await app().ok(['queue:cancel', '--tag', 'post:404'])).toBe(
       'No waiting or running job carries the tag post:404.\n',
     );
@@ -126,7 +130,10 @@ describeApp('sqlite', 'queue:cancel', (app) => {
 
   it('says what is missing or wrong, with exit code 2', async () => {
     const cases: Array<[string[], string]> = [
-      [[], 'Say which jobs to cancel: give their ids, or --queue Q --name N.'],
+      [
+        [],
+        'Say which jobs to cancel: give their ids, --tag T (with --queue Q to look in one queue), or --queue Q --name N.',
+      ],
       [['--queue', 'cn'], '--queue needs --name: the job name to cancel.'],
       [
         ['12', '--queue', 'cn', '--name', 'ok.job'],

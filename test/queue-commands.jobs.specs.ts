@@ -183,7 +183,7 @@ export function jobSpecs(backend: Backend): void {
         expect(table[0]).toEqual([
           'ID',
           'Name',
-          'State',
+          'Status',
           'Priority',
           'Attempts',
           'Progress',

@@ -94,19 +94,27 @@ export function queueSpecs(backend: Backend): void {
       expect(table[0]).toEqual([
         'ID',
         'Name',
-        'State',
+        'Status',
         'Priority',
         'Attempts',
         'Progress',
         'Available at',
         'Last error',
       ]);
-      expect(table[1]).toEqual([b, 'ok.job', 'pending', '9', '0/4', '-', expect.any(String)]);
+      expect(table[1]).toEqual([
+        b,
+        'ok.job',
+        'queued (pending)',
+        '9',
+        '0/4',
+        '-',
+        expect.any(String),
+      ]);
       // The last error: its first line only, cut to 60 characters.
       expect(table[2]).toEqual([
         a,
         'ok.job',
-        'pending',
+        'queued (pending)',
         '1',
         '1/4',
         '-',

@@ -114,7 +114,9 @@ function Finished({ job }: { job: FinishedJob }) {
             </li>
           ) : (
             <li key={i}>
-              <time>{formatTime(step.endedAt)}</time> attempt {step.attempt}:{' '}
+              <time>{formatTime(step.endedAt)}</time>{' '}
+              {/* Attempt 0: it ended before any attempt started (cancelled while it waited). */}
+              {step.attempt === 0 ? 'before it ran: ' : `attempt ${step.attempt}: `}
               <Badge value={step.outcome} />
               {step.error && <div class="muted">{step.error}</div>}
             </li>
