@@ -81,6 +81,18 @@ export function jobSpecs(backend: Backend): void {
           tags: ['big'],
           progress: { done: 4, of: 10 },
           error: expect.stringMatching(/^Permanent: stopped at 4\n/),
+          // The same snake_case as a live job and queue:history --json.
+          finished_at: expect.stringMatching(/Z$/),
+          runtime_ms: expect.any(Number),
+          timeline: expect.arrayContaining([
+            expect.objectContaining({
+              event: 'attempt',
+              attempt: 1,
+              started_at: expect.stringMatching(/Z$/),
+              ended_at: expect.stringMatching(/Z$/),
+              outcome: 'failed',
+            }),
+          ]),
         });
         const text = (await app().ok(['queue:show', id!])).split('\n');
         expect(text[0]).toBe(`Job ${id}  partial.job on queue fin`);

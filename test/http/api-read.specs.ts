@@ -181,6 +181,7 @@ export function apiReadSpecs(backend: AppBackend): void {
         id: finishedId,
         status: 'failed',
         error: `Error: login failed password=***`,
+        finished_at: expect.stringMatching(/Z$/),
         timeline: expect.any(Array),
       });
       const missing = await get('/jobs/999999999');

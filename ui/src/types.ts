@@ -69,8 +69,8 @@ export type TimelineEntry =
   | {
       event: 'attempt';
       attempt: number;
-      startedAt: string | null;
-      endedAt: string;
+      started_at: string | null;
+      ended_at: string;
       outcome: string;
       error: string | null;
     };
@@ -89,8 +89,8 @@ export interface FinishedJob {
   error: string | null;
   progress: unknown;
   tags: string[];
-  finishedAt: string;
-  runtimeMs: number | null;
+  finished_at: string;
+  runtime_ms: number | null;
   timeline: TimelineEntry[];
 }
 

@@ -25,20 +25,41 @@ export async function showJob(
 }
 
 /**
- * As `queue:show --json` prints it: a live job's jobJson, or the finished job with its
- * timeline. Errors are masked (when stored, and again here for secrets registered since).
+ * As `queue:show --json` and GET /api/jobs/ID give it: a live job's jobJson, or the finished job
+ * with its timeline, in the same snake_case as a live job and `queue:history --json` (a script
+ * reads `finished_at` whichever command it came from). Errors are masked (when stored, and again
+ * here for secrets registered since).
  */
 export function shownJobJson(job: ShownJob) {
   if ('live' in job) return jobJson(job.live);
   const f = job.finished;
+  const masked = (error: string | null) => (error === null ? null : redact(error));
   return {
-    ...f,
+    source: f.source,
+    id: f.id,
+    connection: f.connection,
+    queue: f.queue,
+    name: f.name,
+    status: f.status,
+    attempts: f.attempts,
     payload: showPayload(f.payload),
-    error: f.error === null ? null : redact(f.error),
+    result: f.result,
+    error: masked(f.error),
+    progress: f.progress,
+    tags: f.tags,
+    finished_at: f.finishedAt,
+    runtime_ms: f.runtimeMs,
     timeline: f.timeline.map((step) =>
-      step.event === 'attempt' && step.error !== null
-        ? { ...step, error: redact(step.error) }
-        : step,
+      step.event === 'dispatched'
+        ? step
+        : {
+            event: step.event,
+            attempt: step.attempt,
+            started_at: step.startedAt,
+            ended_at: step.endedAt,
+            outcome: step.outcome,
+            error: masked(step.error),
+          },
     ),
   };
 }

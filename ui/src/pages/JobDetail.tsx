@@ -94,8 +94,8 @@ function Finished({ job }: { job: FinishedJob }) {
           ['Status', <Badge value={job.status} />],
           ['Queue', job.queue],
           ['Attempts', job.attempts],
-          ['Finished', formatTime(job.finishedAt)],
-          ['Runtime', formatMs(job.runtimeMs)],
+          ['Finished', formatTime(job.finished_at)],
+          ['Runtime', formatMs(job.runtime_ms)],
           ['Tags', job.tags.join(', ') || '–'],
           ['Kept in', job.source === 'history' ? 'job history' : 'failed jobs'],
         ]}
@@ -114,7 +114,7 @@ function Finished({ job }: { job: FinishedJob }) {
             </li>
           ) : (
             <li key={i}>
-              <time>{formatTime(step.endedAt)}</time>{' '}
+              <time>{formatTime(step.ended_at)}</time>{' '}
               {/* Attempt 0: it ended before any attempt started (cancelled while it waited). */}
               {step.attempt === 0 ? 'before it ran: ' : `attempt ${step.attempt}: `}
               <Badge value={step.outcome} />
