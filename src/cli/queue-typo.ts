@@ -10,11 +10,11 @@ import { nearest } from './suggest.js';
 
 /**
  * Queue names this app or its storage uses: `default`, the queues of the config's jobs and of
- * its `queues` section, the queues holding jobs on `connection` (or failed jobs on any), the
- * queues of registered workers, and those already paused. Best effort: a part that cannot be
+ * its `queues` section, the queues holding jobs on QUEUE_CONNECTION (or failed jobs on any),
+ * the queues of registered workers, and those already paused. Best effort: a part that cannot be
  * read (a config that does not load, Redis down) adds nothing rather than failing the command.
  */
-export async function usedQueueNames(app: App, connection?: string): Promise<Set<string>> {
+export async function usedQueueNames(app: App): Promise<Set<string>> {
   const names = new Set<string>(['default']);
   const add = (list: Iterable<string | undefined>) => {
     for (const n of list) if (n) names.add(n);
@@ -33,7 +33,7 @@ export async function usedQueueNames(app: App, connection?: string): Promise<Set
       const workers = (await knex('workers').select('queues')) as Array<{ queues: string }>;
       for (const w of workers) add(parseQueues(w.queues));
     })(),
-    (async () => add(await (await app.queues().get(connection)).queues()))(),
+    (async () => add(await (await app.queues().get()).queues()))(),
   ];
   await Promise.allSettled(parts);
   return names;
