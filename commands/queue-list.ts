@@ -4,6 +4,7 @@ import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { firstLine } from '../src/failed/present.js';
 import { UsageError } from '../src/errors.js';
 import { TAGS_HELP, tagProblem } from '../src/jobs/tags.js';
+import { listTaggedEverywhere } from '../src/queue/admin/list-tagged.js';
 import { jobJson, progressCell, statusOf } from '../src/queue/admin/present.js';
 import type { JobState } from '../src/queue/driver.js';
 import { choiceFlag, connectionFlag, queueArguments } from '../src/queue/names.js';
@@ -16,7 +17,7 @@ export default function command() {
     'List the jobs of a queue by state or tag, a page at a time',
     'run queue:list default --state delayed --page 2',
   )
-    .argument('<queue>', 'the queue')
+    .argument('[queue]', 'the queue (with --tag it may be left out: every queue)')
     .option(
       '--state <state>',
       `only jobs in this state: ${STATES.join(', ')}`,
@@ -36,29 +37,32 @@ export default function command() {
       connectionFlag('--connection'),
     )
     .option('--json', 'print the jobs as a JSON array')
-    .action(async (queue: string, opts) =>
+    .action(async (queue: string | undefined, opts) =>
       withApp(globals(opts), async (app) => {
-        const [name] = queueArguments([queue]);
+        if (queue === undefined && opts.tag === undefined) {
+          throw new UsageError('Give a queue, or --tag T to list the tagged jobs of every queue.', {
+            hint: 'Example: run queue:list default, or run queue:list --tag post:42',
+          });
+        }
+        const name = queue === undefined ? undefined : queueArguments([queue])[0]!;
         const driver = await app.queues().get(opts.connection);
         const perPage: number = opts.perPage;
+        const offset = (opts.page - 1) * perPage;
         const filter = opts.tag === undefined ? undefined : { tag: opts.tag as string };
-        const rows = await driver.list(
-          name!,
-          opts.state,
-          (opts.page - 1) * perPage,
-          perPage,
-          filter,
-        );
+        const rows =
+          name === undefined
+            ? await listTaggedEverywhere(driver, filter!.tag, opts.state, offset, perPage)
+            : await driver.list(name, opts.state, offset, perPage, filter);
         if (opts.json) return printJson(rows.map(jobJson));
         const what = `${opts.state ? `${opts.state} jobs` : 'jobs'}${filter ? ` tagged ${filter.tag}` : ''}`;
         if (rows.length === 0) {
-          return say(
-            opts.page > 1 ? `No ${what} on page ${opts.page}.` : `No ${what} in queue ${name}.`,
-          );
+          const where = name === undefined ? 'in any queue' : `in queue ${name}`;
+          return say(opts.page > 1 ? `No ${what} on page ${opts.page}.` : `No ${what} ${where}.`);
         }
         await printTable(
           [
             'ID',
+            ...(name === undefined ? ['Queue'] : []),
             'Name',
             'Status',
             'Priority',
@@ -69,6 +73,7 @@ export default function command() {
           ],
           rows.map((r) => [
             r.id,
+            ...(name === undefined ? [r.queue] : []),
             r.name,
             // As queue:show prints it: the status, and the driver's state beside it.
             `${statusOf(r.state)} (${r.state})`,

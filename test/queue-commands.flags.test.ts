@@ -33,7 +33,7 @@ const CASES: Array<[string[], string]> = [
   [['queue:size', 'bad queue'], `Queue names must be ${QUEUE}; got "bad queue".`],
   [['queue:size', '--jsn'], "unknown option '--jsn'\n(Did you mean --json?)"],
 
-  [['queue:list'], "missing required argument 'queue'"],
+  [['queue:list'], 'Give a queue, or --tag T to list the tagged jobs of every queue.'],
   [
     ['queue:list', 'default', '--state', 'done'],
     '--state must be one of pending, delayed, reserved, got "done".',

@@ -231,5 +231,66 @@ export function jobSpecs(backend: Backend): void {
       },
       SLOW,
     );
+
+    it(
+      'queue:list --tag without a queue lists the tagged jobs of every queue, oldest first',
+      async () => {
+        const [x] = await app().dispatch('ok.job', [1], ['--queue', 'tq-a', '--tag', 'post:9']);
+        await app().dispatch('ok.job', [2], ['--queue', 'tq-a', '--tag', 'post:90']);
+        const [y] = await app().dispatch('ok.job', [3], ['--queue', 'tq-b', '--tag', 'post:9']);
+        const [z] = await app().dispatch(
+          'ok.job',
+          [4],
+          ['--queue', 'tq-c', '--tag', 'post:9', '--delay', '1h'],
+        );
+
+        const listed = await app().json<Array<{ id: string; queue: string }>>([
+          'queue:list',
+          '--tag',
+          'post:9',
+        ]);
+        expect(listed.map((r) => [r.id, r.queue])).toEqual([
+          [x, 'tq-a'],
+          [y, 'tq-b'],
+          [z, 'tq-c'],
+        ]);
+        // Pages and --state cut the merged list.
+        const second = await app().json<Array<{ id: string }>>([
+          'queue:list',
+          '--tag',
+          'post:9',
+          '--per-page',
+          '2',
+          '--page',
+          '2',
+        ]);
+        expect(second.map((r) => r.id)).toEqual([z]);
+        const delayed = await app().json<Array<{ id: string }>>([
+          'queue:list',
+          '--tag',
+          'post:9',
+          '--state',
+          'delayed',
+        ]);
+        expect(delayed.map((r) => r.id)).toEqual([z]);
+        // The table names each job's queue.
+        const table = tableRows(await app().ok(['queue:list', '--tag', 'post:9']));
+        expect(table[0]!.slice(0, 3)).toEqual(['ID', 'Queue', 'Name']);
+        expect(table.slice(1).map((r) => [r[0], r[1]])).toEqual([
+          [x, 'tq-a'],
+          [y, 'tq-b'],
+          [z, 'tq-c'],
+        ]);
+        expect(await app().ok(['queue:list', '--tag', 'post:404'])).toBe(
+          'No jobs tagged post:404 in any queue.\n',
+        );
+        const usage = await app().run(['queue:list']);
+        expect(usage.code).toBe(2);
+        expect(usage.stderr.split('\n')[0]).toBe(
+          'Error: Give a queue, or --tag T to list the tagged jobs of every queue.',
+        );
+      },
+      SLOW,
+    );
   });
 }
