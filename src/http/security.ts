@@ -53,6 +53,17 @@ export function presentedToken(authorization: string | undefined): string | unde
   return colon < 0 ? undefined : decoded.slice(colon + 1);
 }
 
+/** The user name of basic auth, if the request sent one (not checked: any name goes with the token). */
+export function basicUser(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const [scheme, value] = authorization.trim().split(/\s+/, 2);
+  if (scheme?.toLowerCase() !== 'basic' || !value) return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon < 0 ? '' : decoded.slice(0, colon).trim();
+  return user === '' ? undefined : user;
+}
+
 /** 401 unless the request carries `token` (see the top of this file); nothing when no token. */
 export function requireToken(token: string | undefined): MiddlewareHandler {
   return async (c, next) => {

@@ -6,7 +6,10 @@ export interface PausedQueue {
   queue: string;
   /** Epoch ms of the pause. */
   pausedAt: number;
-  /** `user@host` that ran queue:pause; null when not stored (paused before migration 0017). */
+  /**
+   * Who paused it: `user@host` of queue:pause, or the dashboard with its basic-auth user and
+   * client address (src/http/actor.ts); null when not stored (paused before migration 0017).
+   */
   pausedBy: string | null;
 }
 

@@ -10,6 +10,7 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { App } from '../../src/cli/app.js';
 import { pausedQueues } from '../../src/queue/control.js';
+import { pausedQueueList } from '../../src/queue/paused.js';
 import { DatabaseFailedJobStore } from '../../src/failed/store.js';
 import { createDashboardApp } from '../../src/http/handler.js';
 import { DashboardSnapshot } from '../../src/http/snapshot.js';
@@ -377,6 +378,15 @@ export function apiWriteSpecs(backend: AppBackend): void {
       // Pages too, and writes: nothing is answered without the token.
       const write = await call('POST', '/api/queues/w-token/pause', { on: guarded });
       expect(write.status).toBe(401);
+      // A write records the basic-auth user name as who did it, not the server's own user.
+      const ann = Buffer.from(`ann:${TOKEN}`).toString('base64');
+      const paused = await call('POST', '/api/queues/w-token/pause', {
+        headers: { authorization: `Basic ${ann}` },
+        on: guarded,
+      });
+      expect(paused.status).toBe(200);
+      const row = (await pausedQueueList((await app.db()).knex)).find((q) => q.queue === 'w-token');
+      expect(row?.pausedBy).toBe('the dashboard (user ann)');
     });
 
     it('without DASHBOARD_TOKEN answers only requests addressed to this machine or an allowed host', async () => {

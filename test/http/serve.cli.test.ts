@@ -32,6 +32,13 @@ describe('run serve', () => {
     // The queue sizes come from the snapshot's reader thread, which SIGTERM stops too.
     const queues = await fetch(`${url}api/queues`);
     expect([queues.status, await queues.json()]).toEqual([200, []]);
+    // A write is recorded as the dashboard's, from the client's address (not the server's user).
+    const paused = await fetch(`${url}api/queues/from-http/pause`, { method: 'POST' });
+    expect(paused.status).toBe(200);
+    const listed = await app.run(['queue:paused', '--json']);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ queue: 'from-http', paused_by: 'the dashboard (from 127.0.0.1)' }),
+    ]);
     const result = await serve.stop('SIGTERM');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Stopped.');

@@ -1,5 +1,5 @@
 import { cancelAndRecord, cancelOutcomeJson } from '../../cancel/cancel-and-record.js';
-import { cancelReason } from '../../cancel/cancel-jobs.js';
+import { dashboardActor } from '../actor.js';
 import { retentionTable } from '../../history/attach.js';
 import { deleteJobs, promoteJobs } from '../../queue/admin/promote-delete.js';
 import type { Context } from 'hono';
@@ -30,7 +30,8 @@ export const jobWriteRoutes: RouteModule = (api, deps) => {
           retentionTable(await deps.app.registry(), (await deps.app.config()).config.queues),
       },
       { ids: [id] },
-      cancelReason(undefined, 'the dashboard'),
+      // Who asked, as far as the dashboard knows: not the server's own user.
+      dashboardActor(c),
     );
     deps.snapshot.refreshSoon();
     if (!outcome || outcome.outcome === 'not_found') throw noLiveJob(id);

@@ -1,5 +1,6 @@
 import { queueUsageProblem } from '../../jobs/limits.js';
 import { pausedQueues, setPaused } from '../../queue/control.js';
+import { dashboardActor } from '../actor.js';
 import type { RouteModule } from '../context.js';
 import { HttpError } from '../errors.js';
 import { onlyParams } from '../params.js';
@@ -31,7 +32,7 @@ export const queueRoutes: RouteModule = (api, deps) => {
       const queue = c.req.param('queue');
       const problem = queueUsageProblem(queue, 'queue must be');
       if (problem) throw new HttpError(400, 'bad_request', problem);
-      await setPaused((await deps.app.db()).knex, [queue], action === 'pause', 'dashboard');
+      await setPaused((await deps.app.db()).knex, [queue], action === 'pause', dashboardActor(c));
       deps.snapshot.refreshSoon();
       return c.json({ queue, paused: action === 'pause' });
     });
