@@ -11,14 +11,17 @@ import { basicUser } from './security.js';
 /** The longest user name kept: a label, not a credential. */
 const MAX_USER = 64;
 
-/** "the dashboard (user ann, from 10.0.0.7)", "the dashboard (from 127.0.0.1)", or without both. */
+/**
+ * "the dashboard, user ann, from 10.0.0.7", "the dashboard, from 127.0.0.1", or "the dashboard":
+ * no parentheses, as it is often shown inside some ("cancelled before it ran (...)").
+ */
 export function dashboardActor(c: Context): string {
   const parts: string[] = [];
   const user = basicUser(c.req.header('authorization'));
   if (user) parts.push(`user ${printableName(user)}`);
   const address = clientAddress(c);
   if (address) parts.push(`from ${address}`);
-  return parts.length > 0 ? `the dashboard (${parts.join(', ')})` : 'the dashboard';
+  return ['the dashboard', ...parts].join(', ');
 }
 
 /** The peer's address on node:http (run serve); undefined where the handler is mounted elsewhere. */

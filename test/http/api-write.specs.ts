@@ -386,7 +386,7 @@ export function apiWriteSpecs(backend: AppBackend): void {
       });
       expect(paused.status).toBe(200);
       const row = (await pausedQueueList((await app.db()).knex)).find((q) => q.queue === 'w-token');
-      expect(row?.pausedBy).toBe('the dashboard (user ann)');
+      expect(row?.pausedBy).toBe('the dashboard, user ann');
     });
 
     it('without DASHBOARD_TOKEN answers only requests addressed to this machine or an allowed host', async () => {

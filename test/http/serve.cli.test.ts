@@ -37,7 +37,7 @@ describe('run serve', () => {
     expect(paused.status).toBe(200);
     const listed = await app.run(['queue:paused', '--json']);
     expect(JSON.parse(listed.stdout)).toEqual([
-      expect.objectContaining({ queue: 'from-http', paused_by: 'the dashboard (from 127.0.0.1)' }),
+      expect.objectContaining({ queue: 'from-http', paused_by: 'the dashboard, from 127.0.0.1' }),
     ]);
     const result = await serve.stop('SIGTERM');
     expect(result.code, result.stderr).toBe(0);
