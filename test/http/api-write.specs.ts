@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { App } from '../../src/cli/app.js';
 import { pausedQueues } from '../../src/queue/control.js';
 import { pausedQueueList } from '../../src/queue/paused.js';
+import { findFinished } from '../../src/history/find-finished.js';
 import { DatabaseFailedJobStore } from '../../src/failed/store.js';
 import { createDashboardApp } from '../../src/http/handler.js';
 import { DashboardSnapshot } from '../../src/http/snapshot.js';
@@ -203,6 +204,9 @@ export function apiWriteSpecs(backend: AppBackend): void {
         body: { id: waiting, outcome: 'cancelled', name: 'mail.send', queue: 'w-cancel' },
       });
       expect(await driver.find(waiting)).toBeNull();
+      // Its history names the dashboard as who cancelled it, not the server's own user.
+      const finished = await findFinished(waiting, (await app.db()).knex);
+      expect(finished).toMatchObject({ status: 'cancelled', error: 'the dashboard' });
 
       const running = await dispatch('w-cancel-run');
       const [claimed] = await driver.claim(['w-cancel-run'], 1, 3_600_000);
