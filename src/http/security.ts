@@ -43,25 +43,34 @@ export function sameSecret(given: string, expected: string): boolean {
 
 /** The token a request carries: a bearer token, or the password of basic auth. */
 export function presentedToken(authorization: string | undefined): string | undefined {
-  if (!authorization) return undefined;
-  const [scheme, value] = authorization.trim().split(/\s+/, 2);
+  const [scheme, value] = authorizationParts(authorization);
   if (!scheme || !value) return undefined;
-  if (scheme.toLowerCase() === 'bearer') return value;
-  if (scheme.toLowerCase() !== 'basic') return undefined;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : decoded.slice(colon + 1);
+  if (scheme === 'bearer') return value;
+  return scheme === 'basic' ? basicCredentials(value)?.password : undefined;
 }
 
 /** The user name of basic auth, if the request sent one (not checked: any name goes with the token). */
 export function basicUser(authorization: string | undefined): string | undefined {
-  if (!authorization) return undefined;
+  const [scheme, value] = authorizationParts(authorization);
+  if (scheme !== 'basic' || !value) return undefined;
+  const user = basicCredentials(value)?.user.trim();
+  return user ? user : undefined;
+}
+
+/** An Authorization header's scheme (lower case) and value. */
+function authorizationParts(authorization: string | undefined): [string?, string?] {
+  if (!authorization) return [];
   const [scheme, value] = authorization.trim().split(/\s+/, 2);
-  if (scheme?.toLowerCase() !== 'basic' || !value) return undefined;
+  return [scheme?.toLowerCase(), value];
+}
+
+/** Basic auth's `user:password`, base64-decoded; undefined without the colon. */
+function basicCredentials(value: string): { user: string; password: string } | undefined {
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  const user = colon < 0 ? '' : decoded.slice(0, colon).trim();
-  return user === '' ? undefined : user;
+  return colon < 0
+    ? undefined
+    : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 /** 401 unless the request carries `token` (see the top of this file); nothing when no token. */
