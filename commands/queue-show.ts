@@ -1,6 +1,7 @@
-import { withApp } from '../src/cli/app.js';
+import { withApp, type App } from '../src/cli/app.js';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, printJson, say } from '../src/cli/output.js';
+import { sourcedPolicy, type PolicyValue } from '../src/config/queue-policies.js';
 import { JobsmithError } from '../src/errors.js';
 import type { FinishedJob } from '../src/history/find-finished.js';
 import { showPayload } from '../src/jobs/encryption/display.js';
@@ -29,7 +30,8 @@ export default function command() {
         const driver = await app.queues().get(opts.connection);
         const job = await showJob(driver, (await app.db()).knex, id);
         if (job && opts.json) return printJson(shownJobJson(job));
-        if (job) return 'live' in job ? showLive(job.live) : showFinished(job.finished);
+        if (job && 'live' in job) return showLive(job.live, await policyTries(app, job.live.queue));
+        if (job) return showFinished(job.finished);
         throw new JobsmithError(`No job with id "${id}" on the ${driver.connection} connection.`, {
           hint: 'Run `run queue:list QUEUE` to see live jobs; a finished job shows while its history is kept (docs/lifecycle.md).',
         });
@@ -37,10 +39,30 @@ export default function command() {
     );
 }
 
-function showLive(r: JobRow): void {
+/**
+ * The tries its queue's policy gives a job (QUEUE_<NAME>_TRIES, else the config's
+ * `queues.<name>.tries`), which a worker applies over those stored at dispatch (executor.ts
+ * triesOf); undefined when neither sets any. A worker's own --tries is not known here. A config
+ * that does not load leaves the environment's.
+ */
+async function policyTries(app: App, queue: string): Promise<PolicyValue<number> | undefined> {
+  let settings;
+  try {
+    settings = (await app.config()).config.queues?.[queue];
+  } catch {
+    settings = undefined;
+  }
+  return sourcedPolicy(queue, settings, app.rawEnv).tries;
+}
+
+function showLive(r: JobRow, tries: PolicyValue<number> | undefined): void {
+  const attempts =
+    tries && tries.value !== r.maxTries
+      ? `${r.attempts}/${tries.value} (${tries.from}; dispatched with ${r.maxTries})`
+      : `${r.attempts}/${r.maxTries}`;
   const lines: Array<[string, string]> = [
     ['Status', `${statusOf(r.state)} (${r.state})`],
-    ['Attempts', `${r.attempts}/${r.maxTries}`],
+    ['Attempts', attempts],
     ['Priority', String(r.priority)],
     ['Dispatched', new Date(r.createdAt).toISOString()],
     [r.state === 'reserved' ? 'Lease ends' : 'Runs from', new Date(r.availableAt).toISOString()],

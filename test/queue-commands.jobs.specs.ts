@@ -55,6 +55,10 @@ export function jobSpecs(backend: Backend): void {
         expect(text).toContain('Tags        post:42, user:7');
         expect(text).toContain('Progress    {"done":3,"of":10}');
         expect(text).toContain('Payload     {"n":1}');
+        expect(text).toContain('Attempts    0/4');
+        // A queue policy's tries, which a worker applies over the stored ones, and where from.
+        const policy = (await app().ok(['queue:show', a!], { QUEUE_SH_TRIES: '7' })).split('\n');
+        expect(policy).toContain('Attempts    0/7 (QUEUE_SH_TRIES; dispatched with 4)');
 
         for (const id of ['999999', 'nope']) {
           const missing = await app().run(['queue:show', id, '--json']);
