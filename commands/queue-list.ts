@@ -5,7 +5,7 @@ import { firstLine } from '../src/failed/present.js';
 import { UsageError } from '../src/errors.js';
 import { TAGS_HELP, tagProblem } from '../src/jobs/tags.js';
 import { listTaggedEverywhere } from '../src/queue/admin/list-tagged.js';
-import { jobJson, progressCell, statusOf } from '../src/queue/admin/present.js';
+import { jobJson, progressCell, statusText } from '../src/queue/admin/present.js';
 import type { JobState } from '../src/queue/driver.js';
 import { choiceFlag, connectionFlag, queueArguments } from '../src/queue/names.js';
 
@@ -75,8 +75,7 @@ export default function command() {
             r.id,
             ...(name === undefined ? [r.queue] : []),
             r.name,
-            // As queue:show prints it: the status, and the driver's state beside it.
-            `${statusOf(r.state)} (${r.state})`,
+            statusText(r.state),
             r.priority,
             `${r.attempts}/${r.maxTries}`,
             progressCell(r.progress),

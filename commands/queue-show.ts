@@ -6,7 +6,7 @@ import { JobsmithError } from '../src/errors.js';
 import type { FinishedJob } from '../src/history/find-finished.js';
 import { showPayload } from '../src/jobs/encryption/display.js';
 import { redact } from '../src/logging/redact.js';
-import { statusOf } from '../src/queue/admin/present.js';
+import { statusText } from '../src/queue/admin/present.js';
 import { showJob, shownJobJson } from '../src/queue/admin/show.js';
 import type { JobRow } from '../src/queue/driver.js';
 import { connectionFlag } from '../src/queue/names.js';
@@ -61,7 +61,7 @@ function showLive(r: JobRow, tries: PolicyValue<number> | undefined): void {
       ? `${r.attempts}/${tries.value} (${tries.from}; dispatched with ${r.maxTries})`
       : `${r.attempts}/${r.maxTries}`;
   const lines: Array<[string, string]> = [
-    ['Status', `${statusOf(r.state)} (${r.state})`],
+    ['Status', statusText(r.state)],
     ['Attempts', attempts],
     ['Priority', String(r.priority)],
     ['Dispatched', new Date(r.createdAt).toISOString()],

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { pausedQueues } from '../queue/control.js';
+import { listWorkerRows } from '../workers/store.js';
 import type { App } from './app.js';
 import { nearest } from './suggest.js';
 
@@ -30,8 +31,7 @@ export async function usedQueueNames(app: App): Promise<Set<string>> {
       add(await pausedQueues(knex));
       const failed = (await knex('failed_jobs').distinct('queue')) as Array<{ queue: string }>;
       add(failed.map((r) => r.queue));
-      const workers = (await knex('workers').select('queues')) as Array<{ queues: string }>;
-      for (const w of workers) add(parseQueues(w.queues));
+      for (const w of await listWorkerRows(knex)) add(w.queues);
     })(),
     (async () => add(await (await app.queues().get()).queues()))(),
   ];
@@ -51,13 +51,4 @@ export function likelyTypos(asked: string[], used: Set<string>): Map<string, str
     if (near !== undefined) typos.set(name, near);
   }
   return typos;
-}
-
-function parseQueues(text: unknown): string[] {
-  try {
-    const list: unknown = JSON.parse(String(text));
-    return Array.isArray(list) ? list.map(String) : [];
-  } catch {
-    return [];
-  }
 }

@@ -14,6 +14,11 @@ export function statusOf(state: JobState): LiveStatus {
   return state === 'reserved' ? 'in_progress' : 'queued';
 }
 
+/** The status with the driver's state beside it, as queue:show and queue:list print it: `queued (pending)`. */
+export function statusText(state: JobState): string {
+  return `${statusOf(state)} (${state})`;
+}
+
 /** A live job as `--json` prints it. */
 export function jobJson(r: JobRow) {
   return {
