@@ -17,6 +17,7 @@
  * itself (or ended the chain) before its own completion, so the re-run finds nothing to do.
  * A job that is not the chain's current step (a late duplicate) changes nothing.
  */
+import { setTimeout as wait } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { sharedApp } from '../../queue/client.js';
 import type { ClaimedJob, QueueDriver } from '../../queue/driver.js';
@@ -30,6 +31,13 @@ export type SettleAction = 'complete' | 'skip' | 'retry' | 'fail' | 'cancel' | '
 
 /** Compare-and-set rounds before giving up: each lost round means another writer moved on. */
 const MAX_ROUNDS = 20;
+/**
+ * How long a step waits for its predecessor's resume to be written: RESUME_WAITS rounds of
+ * RESUME_WAIT_MS (2 s). Past it (that step's worker died between its two writes) it reads the
+ * chain as it is, as before; the predecessor's re-run resumes the chain.
+ */
+const RESUME_WAIT_MS = 50;
+const RESUME_WAITS = 40;
 
 /**
  * Moves the chain of `job` on as `action` says; resolves true once its part is written (the
@@ -54,6 +62,7 @@ export async function settleChainJob(
   if (!ref) return true;
   const knex = db ? await db() : (await (await sharedApp()).db()).knex;
   const edits = context?.chain instanceof JobChain ? context.chain.edits : [];
+  let waits = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const chain = await findChain(knex, ref.id);
     if (!chain) return true; // gone (pruned)
@@ -66,6 +75,22 @@ export async function settleChainJob(
       chain.failedIndex === ref.index &&
       chain.position === ref.index &&
       (action === 'complete' || action === 'skip');
+    // The step before this one was retried by hand and resumed the chain: it stored this step,
+    // then marks the chain running again. This step can run and end in between (its worker
+    // frees the slot before that step's write): wait for the write, or the chain would read as
+    // ended and stay `running` at this step forever once the write lands.
+    if (
+      chain.status === 'failed' &&
+      !ref.catch &&
+      chain.failedIndex === ref.index - 1 &&
+      chain.position === ref.index - 1 &&
+      waits < RESUME_WAITS
+    ) {
+      waits++;
+      round--; // a wait is not a lost race
+      await wait(RESUME_WAIT_MS);
+      continue;
+    }
     // Ended: nothing left to move.
     if (chain.status !== 'running' && !resuming) return true;
     // Handed on already (an earlier run of this step), or a duplicate of a step passed; for a
