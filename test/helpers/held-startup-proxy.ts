@@ -65,6 +65,8 @@ export async function heldStartupProxy(target: {
       sockets.delete(upstream);
     };
     client.on('close', end).on('error', end);
+    // Not on the upstream's 'close' (unlike cut-reply-proxy.ts): that comes right after its
+    // 'end', and destroying the client then could drop the held answer before it is written.
     upstream.on('error', end);
   });
   server.listen(0, '127.0.0.1');
