@@ -44,7 +44,7 @@ export default function command() {
             failed_jobs: failed.map(batchFailedJson),
           });
         say(`${paint.bold(`Batch ${batch.id}`)}${batch.name ? `  ${batch.name}` : ''}`);
-        for (const [label, value] of showLines(batch, cancelledJobs))
+        for (const [label, value] of showLines(batch, cancelledJobs, app.queues().defaultName))
           say(`${label.padEnd(11)} ${value}`);
         if (batch.failedJobIds.length === 0) return;
         say('');

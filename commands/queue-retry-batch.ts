@@ -14,7 +14,8 @@ const AFTER_HELP = `
 Each failed job goes back to the connection and queue it failed on, as queue:retry puts it
 back (attempts from zero, the tries of its job definition), and stays a job of the batch: the
 batch counts it pending again, no longer failed, and finishes when it has its outcome. A batch
-cancelled (by its first failure, or by batch:cancel) is resumed, so the retried jobs run.
+cancelled (by its first failure, or by batch:cancel) is resumed, so the retried jobs run; its
+jobs that ended cancelled are not failed jobs and are not retried, so its \`then\` will not run.
 Callbacks that already ran do not run again; \`then\` runs once every job has succeeded.
 Exit codes: 0 every failed job was retried (or there were none); 1 no batch has the id, or a
 failed job was kept (its unique key is held) or is no longer in failed_jobs (the others are
@@ -28,7 +29,7 @@ export default function command() {
     'run queue:retry-batch 0b7c9e5e-1d2f-4c43-9a51-2f7f5d1e8a10',
   )
     .argument('<id>', 'the batch id (as batch() returns it and batch:list shows it)')
-    .option('--json', 'print { retried, kept, missing, resumed, batch }')
+    .option('--json', 'print { retried, kept, missing, resumed, cancelled_jobs, batch }')
     .addHelpText('after', AFTER_HELP)
     .action(async (ref: string, opts) =>
       withApp(globals(opts), async (app) => {
@@ -47,6 +48,7 @@ export default function command() {
             kept: result.kept.map(keptJson),
             missing: result.missing,
             resumed: result.resumed,
+            cancelled_jobs: result.cancelledJobs,
             batch: batchJson(result.batch),
           });
         } else {
@@ -57,6 +59,11 @@ export default function command() {
             `Retried ${n} failed job${n === 1 ? '' : 's'} of batch ${id}` +
               (result.resumed ? '; the batch was cancelled and is resumed.' : '.'),
           );
+          const c = result.cancelledJobs;
+          if (c > 0)
+            say(
+              `${c} job${c === 1 ? '' : 's'} of the batch ended cancelled and ${c === 1 ? 'is' : 'are'} not retried (only failed jobs are), so its then callback will not run.`,
+            );
         }
         failIfIncomplete(result.kept.length, result.missing);
       }),

@@ -174,11 +174,11 @@ export function batchCommandSpecs(backend: Backend): void {
         'Progress    75% (6 of 8 jobs done, 2 of them cancelled)',
         'Pending     2',
         'Failed      0 (failures allowed)',
-        'Connection  -',
+        'Connection  database (QUEUE_CONNECTION)',
         expect.stringMatching(/^Created {5}\d{4}-/),
         'Cancelled   -',
         'Finished    -',
-        'Then        ok.job (waits for the pending jobs)',
+        'Then        ok.job (not due: 2 jobs were cancelled)',
         'Catch       -',
         'Finally     -',
       ]);
@@ -436,11 +436,14 @@ export function batchCommandSpecs(backend: Backend): void {
 
       writeFileSync(path.join(app().cwd, 'fixed'), '');
       try {
-        const json = await app().json<{ resumed: boolean; retried: unknown[]; batch: BatchJson }>([
-          'queue:retry-batch',
-          id,
-        ]);
+        const json = await app().json<{
+          resumed: boolean;
+          cancelled_jobs: number;
+          retried: unknown[];
+          batch: BatchJson;
+        }>(['queue:retry-batch', id]);
         expect(json.resumed).toBe(true);
+        expect(json.cancelled_jobs).toBe(1);
         expect(json.retried).toHaveLength(1);
         expect(json.batch).toMatchObject({
           status: 'running',
@@ -468,6 +471,9 @@ export function batchCommandSpecs(backend: Backend): void {
       expect(runs).toContain('flaky.job:4');
       expect(runs).not.toContain('ok.job:5');
       expect(runs).not.toContain('ok.job:101');
+      expect(await app().ok(['batch:show', id])).toMatch(
+        /\nThen +ok\.job on rb-cancel \(not due: 1 job was cancelled\)\n/,
+      );
     });
 
     it('exits 1 naming the failed jobs no longer in failed_jobs; retries the others', async () => {

@@ -119,7 +119,7 @@ describe('sealPayload and openPayload', () => {
     });
     expect(openPayload(sealed, 'card.charge', loadKeyring({}))).toEqual({
       problem: expect.stringContaining(
-        `sealed with key ${idOf(keyA)}, and this process has no key (APP_KEY is not set). Set APP_PREVIOUS_KEYS`,
+        `sealed with key ${idOf(keyA)}, and this process has no key (APP_KEY is not set). Set APP_KEY (in the environment or .env) to the key it was sealed with, the APP_KEY of the process that dispatched it,`,
       ),
     });
   });

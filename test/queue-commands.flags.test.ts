@@ -89,16 +89,16 @@ const CASES: Array<[string[], string]> = [
     "too many arguments for 'queue:forget'. Expected 1 argument but got 2.",
   ],
 
-  [['queue:flush', '--hours', '0'], '--hours must be a whole number from 1 to 876600, got "0".'],
+  [['queue:flush', '--hours', '-1'], '--hours must be a whole number from 0 to 876600, got "-1".'],
   [
     ['queue:flush', '--hours', '1.5'],
-    '--hours must be a whole number from 1 to 876600, got "1.5".',
+    '--hours must be a whole number from 0 to 876600, got "1.5".',
   ],
 
   [['queue:prune-failed'], "required option '--hours <n>' not specified"],
   [
     ['queue:prune-failed', '--hours', 'week'],
-    '--hours must be a whole number from 1 to 876600, got "week".',
+    '--hours must be a whole number from 0 to 876600, got "week".',
   ],
 
   [['queue:clear', '--queue', 'a,b'], `--queue must be a queue name: ${QUEUE}; got "a,b".`],
@@ -176,7 +176,7 @@ const CASES: Array<[string[], string]> = [
   [['schedule:work', '--grace', '30d'], `--grace must be ${TIMER}; got "30d".`],
   [
     ['queue:flush', '--hours', '876601'],
-    '--hours must be a whole number from 1 to 876600, got "876601".',
+    '--hours must be a whole number from 0 to 876600, got "876601".',
   ],
   [
     ['queue:failed', '--since', '99999999999999999999d'],

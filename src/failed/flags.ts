@@ -63,7 +63,10 @@ function isFailedJobRef(value: string): boolean {
 /** The most hours --hours takes: 100 years (MAX_WAIT_MS), so the cut-off is a date. */
 export const MAX_HOURS = Math.floor(MAX_WAIT_MS / 3_600_000);
 
-/** Parses --hours of queue:flush and queue:prune-failed: 1 to MAX_HOURS. */
+/**
+ * Parses the hours of queue:flush, queue:prune-failed and queue:prune-batches: 0 to MAX_HOURS.
+ * 0 takes everything up to now, as Laravel's `--hours=0` does.
+ */
 export function hoursFlag(flag: string) {
-  return intFlag(flag, { min: 1, max: MAX_HOURS });
+  return intFlag(flag, { min: 0, max: MAX_HOURS });
 }

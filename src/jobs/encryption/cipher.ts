@@ -96,7 +96,9 @@ function noKeyProblem(jobName: string, kid: string, keys: Keyring): string {
   const why = problems.length > 0 ? ` (${problems.join('; ')})` : '';
   return (
     `Cannot open the encrypted payload of ${jobName}: it was sealed with key ${kid}, and ${tried}${why}. ` +
-    `Set APP_PREVIOUS_KEYS to the key it was sealed with (the APP_KEY of when it was dispatched; comma-separated with any others), restart the workers, then run queue:retry. ` +
+    (keys.all.length === 0
+      ? `Set APP_KEY (in the environment or .env) to the key it was sealed with, the APP_KEY of the process that dispatched it, restart the workers, then run queue:retry. `
+      : `Set APP_PREVIOUS_KEYS to the key it was sealed with (the APP_KEY of when it was dispatched; comma-separated with any others), restart the workers, then run queue:retry. `) +
     `If APP_KEY was changed after this worker started (run key:generate --force), the job was sealed with the new key: restart the workers (run queue:restart), then run queue:retry.`
   );
 }

@@ -121,12 +121,19 @@ export function listRow(b: BatchView): Array<string | number> {
   ];
 }
 
-/** batch:show's lines: label, value; `cancelledJobs`: its jobs that ended cancelled. */
-export function showLines(b: BatchView, cancelledJobs = 0): Array<[string, string]> {
+/**
+ * batch:show's lines: label, value; `cancelledJobs`: its jobs that ended cancelled;
+ * `defaultConnection`: QUEUE_CONNECTION, where a batch that names no connection sent its jobs.
+ */
+export function showLines(
+  b: BatchView,
+  cancelledJobs = 0,
+  defaultConnection?: string,
+): Array<[string, string]> {
   const callback = (kind: keyof BatchCallbacks) => {
     const c = b.callbacks[kind];
     if (c === null) return '-';
-    const state = c.ranAs !== null ? `ran as job ${c.ranAs}` : notRun(b, kind);
+    const state = c.ranAs !== null ? `ran as job ${c.ranAs}` : notRun(b, kind, cancelledJobs);
     return `${c.name}${c.queue ? ` on ${c.queue}` : ''} (${state})`;
   };
   return [
@@ -137,7 +144,10 @@ export function showLines(b: BatchView, cancelledJobs = 0): Array<[string, strin
     ],
     ['Pending', String(b.pending)],
     ['Failed', `${b.failed}${b.allowFailures ? ' (failures allowed)' : ''}`],
-    ['Connection', b.connection ?? '-'],
+    [
+      'Connection',
+      b.connection ?? (defaultConnection ? `${defaultConnection} (QUEUE_CONNECTION)` : '-'),
+    ],
     ['Created', iso(b.createdAt)!],
     ['Cancelled', iso(b.cancelledAt) ?? '-'],
     ['Finished', iso(b.finishedAt) ?? '-'],
@@ -148,13 +158,16 @@ export function showLines(b: BatchView, cancelledJobs = 0): Array<[string, strin
 }
 
 /**
- * Why a callback has not run, as the batch stands now: not due (then after a failure or a
- * cancel, catch without a failure: a queue:retry-batch can change that), waiting for jobs, or
- * due and not run yet (queued, or about to be).
+ * Why a callback has not run, as the batch stands now: not due (then after a failure, a cancel
+ * or a cancelled job, catch without a failure: a queue:retry-batch can change some of that),
+ * waiting for jobs, or due and not run yet (queued, or about to be).
  */
-function notRun(b: BatchView, kind: keyof BatchCallbacks): string {
+function notRun(b: BatchView, kind: keyof BatchCallbacks, cancelledJobs: number): string {
   if (kind === 'then' && b.failed > 0) return 'not due: a job failed';
   if (kind === 'then' && b.cancelledAt !== null) return 'not due: the batch was cancelled';
+  // A batch resumed by queue:retry-batch: its jobs cancelled before they ran stay cancelled.
+  if (kind === 'then' && cancelledJobs > 0)
+    return `not due: ${cancelledJobs} job${cancelledJobs === 1 ? ' was' : 's were'} cancelled`;
   if (kind === 'catch' && b.failed === 0) return 'not due: no job failed';
   if (kind !== 'catch' && b.finishedAt === null) return 'waits for the pending jobs';
   return 'due, not run yet';

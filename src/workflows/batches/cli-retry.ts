@@ -24,7 +24,7 @@ import type { JobRegistry } from '../../jobs/registry.js';
 import type { QueueDriver } from '../../queue/driver.js';
 import { failedJobsOf } from './cli-failed.js';
 import type { BatchView } from './cli-present.js';
-import { findBatchView } from './cli-read.js';
+import { cancelledJobsOf, findBatchView } from './cli-read.js';
 import { BATCH_HEADER } from './headers.js';
 import { reopenFailedJobs } from './store.js';
 
@@ -59,6 +59,11 @@ export interface RetryBatchResult {
   batch: BatchView;
   /** The batch was cancelled before the retry, and is not any more. */
   resumed: boolean;
+  /**
+   * Its jobs that ended cancelled (before they ran, or while they ran): they are not in
+   * failed_jobs, so they are not retried, and `then` will not run for the batch.
+   */
+  cancelledJobs: number;
   retried: RetriedBatchJob[];
   kept: KeptBatchJob[];
   /** Failed job ids of the batch with no failed_jobs row (forgotten or pruned): not retried. */
@@ -111,6 +116,7 @@ export async function retryBatch(deps: RetryBatchDeps, id: string): Promise<Retr
   return {
     batch,
     resumed: before.cancelledAt !== null && batch.cancelledAt === null,
+    cancelledJobs: await cancelledJobsOf(knex, id),
     retried,
     kept,
     missing,
