@@ -108,7 +108,7 @@ function line(o: CancelOutcome): string {
     case 'cancelled':
       return `${paint.yellow('Cancelled')}         #${o.id} ${o.job.name} (queue ${o.job.queue}, was ${o.job.state})`;
     case 'cancel_requested':
-      return `${paint.yellow('Cancel requested')}  #${o.id} (running): its worker stops it within a second`;
+      return `${paint.yellow('Cancel requested')}  #${o.id} (running): its worker aborts its ctx.signal within a second; a handler that watches it stops`;
     case 'not_found':
       return `${paint.red('Not found')}         #${printable(o.id)}: no waiting or running job has this id`;
   }

@@ -69,6 +69,15 @@ describe('a wrong environment value', () => {
     );
   });
 
+  it('refuses a MAIL_FROM with no address in it, which would send with an empty sender', async () => {
+    const result = await run(['about'], { MAIL_FROM: 'notanaddress' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'Error: Invalid configuration: MAIL_FROM="notanaddress" is not valid; expected an address like ada@example.com or "Ada <ada@example.com>".\n' +
+        HINT,
+    );
+  });
+
   it('reports every wrong variable at once', async () => {
     const result = await run(['about'], { LOG_LEVEL: 'loud', MIGRATE_ON_START: 'maybe' });
     expect(result.code).toBe(1);

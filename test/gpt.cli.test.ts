@@ -95,6 +95,26 @@ describe('gpt:ask and gpt:requests', () => {
     expect(refused.stderr).not.toContain(api.apiKey);
   }, 30_000);
 
+  it('--now names the setting to fix: a base URL without /v1 (404), a reply slower than OPENAI_TIMEOUT', async () => {
+    const base = env.OPENAI_BASE_URL!.replace(/\/v1\/?$/, '');
+    const noV1 = await app.run(['gpt:ask', 'hi', '--now'], {
+      env: { ...env, OPENAI_BASE_URL: base },
+    });
+    expect(noV1.code).toBe(1);
+    expect(noV1.stderr).toContain(
+      `OPENAI_BASE_URL (${base}) does not end in /v1, as OpenAI-compatible servers expect (https://api.openai.com/v1): add it.`,
+    );
+    api.replyNext(1, { kind: 'slow', delayMs: 1500 });
+    const slow = await app.run(['gpt:ask', 'hi', '--now'], {
+      env: { ...env, OPENAI_TIMEOUT: '300ms' },
+    });
+    expect(slow.code).toBe(1);
+    expect(slow.stderr).toContain('timed out');
+    expect(slow.stderr).toContain(
+      'OPENAI_TIMEOUT is 300ms per attempt; raise it for long answers.',
+    );
+  }, 30_000);
+
   it('--now: a 429 says it was rate limited and when to retry; no server names the host', async () => {
     api.replyNext(1, { kind: 'rate-limit', retryAfter: 3 });
     const limited = await app.run(['gpt:ask', 'busy', '--now'], { env });

@@ -132,6 +132,21 @@ describe('redact: secret settings, by value', () => {
     );
   });
 
+  it('masks a short secret (under 8 characters) only as a word of its own, not inside words', () => {
+    maskSecretSettings({ MAIL_PASSWORD: 'pass' });
+    expect(redact('The password reset message was not sent: login pass refused')).toBe(
+      'The password reset message was not sent: login *** refused',
+    );
+    maskSecretSettings({ MAIL_PASSWORD: 'longpass1' });
+    expect(redact('xlongpass1y')).toBe('x***y');
+  });
+
+  it('does not take a file path ending in passwd for a secret setting', () => {
+    const text = 'Cannot attach /etc/passwd: it is outside the folders files are read from';
+    expect(redact(text)).toBe(text);
+    expect(redact('passwd: hunter2')).toBe('passwd: ***');
+  });
+
   it('leaves values shorter than four characters to the patterns', () => {
     maskSecretSettings({ MAIL_PASSWORD: 'abc' });
     expect(redact('abc MAIL_PASSWORD=abc')).toBe('abc MAIL_PASSWORD=***');

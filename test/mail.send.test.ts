@@ -12,7 +12,7 @@ import { openDatabase, type Database } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { isPermanent } from '../src/jobs/errors.js';
 import type { JobContext } from '../src/jobs/types.js';
-import type { MailPayload, SentMail } from '../src/mail/payload.js';
+import { mailPayloadSchema, type MailPayload, type SentMail } from '../src/mail/payload.js';
 import { readReceipts } from '../src/mail/receipts-store.js';
 import { mailSendJob } from '../src/mail/send-job.js';
 import { mailSettings, type MailSettings } from '../src/mail/settings.js';
@@ -57,6 +57,30 @@ function context(attempt = 1): JobContext {
     progress: () => Promise.resolve(),
   };
 }
+
+describe('the mail.send payload', () => {
+  const problems = (p: Record<string, unknown>) => {
+    const parsed = mailPayloadSchema.safeParse({ subject: 's', text: 't', ...p });
+    return parsed.success
+      ? []
+      : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('refuses at dispatch a recipient or sender with no address in it (no retry could send it)', () => {
+    const help = 'an address like ada@example.com or "Ada <ada@example.com>"';
+    expect(problems({ to: 'bad' })).toEqual([`to: ${help}`]);
+    expect(problems({ to: ['ada@example.com', 'Bob'] })).toEqual([`to.1: ${help}`]);
+    expect(problems({ to: 'ada@example.com', from: 'Shop' })).toEqual([`from: ${help}`]);
+  });
+
+  it('takes the address forms nodemailer takes', () => {
+    expect(problems({ to: 'ada@example.com' })).toEqual([]);
+    expect(problems({ to: 'Ada Lovelace <ada@example.com>' })).toEqual([]);
+    expect(
+      problems({ to: 'ada@example.com, bob@example.com', cc: ['"B, C" <c@example.com>'] }),
+    ).toEqual([]);
+  });
+});
 
 describe('mail settings', () => {
   const of = (env: Record<string, string>) => {

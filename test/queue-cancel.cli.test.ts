@@ -82,7 +82,7 @@ describeApp('sqlite', 'queue:cancel', (app) => {
     const again = await app().run(['queue:cancel', held!, 'mail:7']);
     expect(again.code).toBe(1);
     expect(again.stdout).toBe(
-      `Cancel requested  #${held} (running): its worker stops it within a second\n` +
+      `Cancel requested  #${held} (running): its worker aborts its ctx.signal within a second; a handler that watches it stops\n` +
         'Not found         #mail:7: no waiting or running job has this id\n',
     );
   });

@@ -7,6 +7,7 @@ import { redact } from '../logging/redact.js';
 import { isSecretSetting } from '../logging/secrets.js';
 import { MAX_TIMER_HELP, MAX_TIMER_MS, MAX_WAIT_MS } from '../jobs/limits.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
+import { EMAIL_ADDRESS_HELP, hasEmailAddress } from '../util/email-address.js';
 import { queueVariableProblems } from './queue-policies.js';
 
 const bool = z.string().transform((v, ctx) => {
@@ -185,7 +186,7 @@ const envSchema = z.object({
   MAIL_PASSWORD: z.string().optional(),
   // `ssl` is accepted for `tls` (Laravel's name for TLS from the first byte, port 465).
   MAIL_ENCRYPTION: z.enum(['tls', 'ssl', 'starttls', 'none']).optional(),
-  MAIL_FROM: z.string().min(3).optional(),
+  MAIL_FROM: z.string().refine(hasEmailAddress, EMAIL_ADDRESS_HELP).optional(),
   // The folders mail.send reads attachments from (src/util/local-files.ts), comma-separated;
   // unset: the worker's working directory.
   MAIL_ATTACHMENT_DIRS: z.string().optional(),

@@ -63,7 +63,7 @@ export async function complete(
     );
   } catch (error) {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
-    throw requestFailure(error, model, settings.baseURL);
+    throw requestFailure(error, model, settings.baseURL, settings.timeoutMs);
   }
   const latencyMs = Math.round(performance.now() - started);
   return { ...readReply(response, payload, model), latencyMs };

@@ -11,6 +11,7 @@
  * | any other 4xx                     | fails at once (GptRequestError)            | no      |
  * | 5xx, 408, 409, timeout, network   | retried with backoff (GptUpstreamError)    | counts  |
  */
+import { formatDurationInput } from '../util/duration.js';
 import { Permanent, RetryAfter } from '../jobs/errors.js';
 import { redact } from '../logging/redact.js';
 
@@ -110,14 +111,25 @@ export class GptRateLimited extends RetryAfter {
 /**
  * The error a failed request becomes: RetryAfter (GptRateLimited), GptRefusedError,
  * GptRequestError or GptUpstreamError. `model` names the model in messages; `baseURL`
- * (OPENAI_BASE_URL) names the server one that could not be reached.
+ * (OPENAI_BASE_URL) names the server one that could not be reached, or that answered 404 to a
+ * base URL without its `/v1`; `timeoutMs` (OPENAI_TIMEOUT) is named when a request timed out.
  */
-export function requestFailure(error: unknown, model: string, baseURL?: string): Error {
+export function requestFailure(
+  error: unknown,
+  model: string,
+  baseURL?: string,
+  timeoutMs?: number,
+): Error {
   const e = (error ?? {}) as ApiErrorShape;
   const kind = (error as object | null)?.constructor?.name ?? '';
   const detail = redact(e.error?.message ?? e.message ?? String(error));
   if (kind === 'APIConnectionTimeoutError')
-    return new GptUpstreamError(`GPT request to ${model} timed out: ${detail}`);
+    return new GptUpstreamError(
+      `GPT request to ${model} timed out: ${detail}` +
+        (timeoutMs === undefined
+          ? ''
+          : ` OPENAI_TIMEOUT is ${formatDurationInput(timeoutMs)} per attempt; raise it for long answers.`),
+    );
   if (kind === 'APIConnectionError')
     return new GptUpstreamError(
       `GPT request to ${model} could not connect to ${hostOf(baseURL)}: ${redact(socketCause(e.cause) ?? detail)}. Check OPENAI_BASE_URL (${baseURL ?? 'unset'}) and that the server there is up.`,
@@ -145,7 +157,15 @@ export function requestFailure(error: unknown, model: string, baseURL?: string):
     return new GptRequestError(contextMessage(detail, model), 'context_length_exceeded');
   if (status >= 500 || status === 408 || status === 409)
     return new GptUpstreamError(`GPT request to ${model} failed (${head}): ${detail}`);
-  return new GptRequestError(`GPT request to ${model} was refused (${head}): ${detail}`);
+  // OpenAI's paths start with /v1; a base URL without it gets "Unknown request URL" (404).
+  const noV1 =
+    status === 404 && baseURL !== undefined && !/\/v1\/?$/.test(baseURL.replace(/[?#].*$/, ''));
+  return new GptRequestError(
+    `GPT request to ${model} was refused (${head}): ${detail}` +
+      (noV1
+        ? ` OPENAI_BASE_URL (${baseURL}) does not end in /v1, as OpenAI-compatible servers expect (https://api.openai.com/v1): add it.`
+        : ''),
+  );
 }
 
 /** A message as a sentence: a full stop added unless it ends with one. */

@@ -25,9 +25,10 @@ const PATTERNS: Array<[RegExp, Replacement]> = [
   [/\bsk-[A-Za-z0-9_-]{16,}/g, `sk-${MASK}`],
   // key=value and "key":"value" pairs whose key names a secret. An auth scheme in front of the
   // value (Authorization: Bearer xyz) is kept and the credential after it masked. Not a URL's
-  // user name (smtp://apikey:***@host, masked above): its "value" would swallow the host.
+  // user name (smtp://apikey:***@host, masked above): its "value" would swallow the host; nor a
+  // file path's last part ("Cannot attach /etc/passwd: it is outside...").
   [
-    /(?<!\/\/)((?:password|passwd|pass|secret|token|api[_-]?key|apikey|authorization|session)["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token)\s+)?([^\s"',&}]+)/gi,
+    /(?<!\/\/|\/)((?:password|passwd|pass|secret|token|api[_-]?key|apikey|authorization|session)["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token)\s+)?([^\s"',&}]+)/gi,
     (_match, key: string, scheme: string | undefined) =>
       `${key}${scheme ? `${scheme} ` : ''}${MASK}`,
   ],
@@ -40,6 +41,13 @@ const PATTERNS: Array<[RegExp, Replacement]> = [
  * appears would garble every message. Their `NAME=value` form is still masked by pattern.
  */
 export const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Secret values shorter than this are masked only where they stand as a word of their own: a
+ * password "pass" masked inside "password" garbled the message ("The ***word reset message")
+ * and told the reader the password. Longer values are masked wherever they appear.
+ */
+const WHOLE_WORD_BELOW = 8;
 
 /** Registered secret values, and one pattern matching any of them (longest first). */
 const values = new Set<string>();
@@ -61,7 +69,10 @@ export function maskValues(secrets: Iterable<string>): void {
   if (!added) return;
   const alternatives = [...values]
     .sort((a, b) => b.length - a.length)
-    .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    .map((v) => {
+      const escaped = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      return v.length < WHOLE_WORD_BELOW ? `(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])` : escaped;
+    });
   valuePattern = new RegExp(alternatives.join('|'), 'g');
 }
 

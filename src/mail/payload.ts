@@ -3,9 +3,11 @@
  * read from disk by the worker that sends (a path it can read), never carried in the payload.
  */
 import { z } from 'zod';
+import { EMAIL_ADDRESS_HELP, hasEmailAddress } from '../util/email-address.js';
 
+const address = z.string().refine(hasEmailAddress, EMAIL_ADDRESS_HELP);
 /** One address (`ada@example.com` or `Ada <ada@example.com>`), or several. */
-const addresses = z.union([z.string().min(3), z.array(z.string().min(3)).min(1)]);
+const addresses = z.union([address, z.array(address).min(1)]);
 
 export const mailPayloadSchema = z
   .object({
@@ -13,8 +15,8 @@ export const mailPayloadSchema = z
     cc: addresses.optional(),
     bcc: addresses.optional(),
     /** The sender; MAIL_FROM when not given. */
-    from: z.string().min(3).optional(),
-    replyTo: z.string().min(3).optional(),
+    from: address.optional(),
+    replyTo: address.optional(),
     subject: z.string().min(1).max(998),
     text: z.string().optional(),
     html: z.string().optional(),
