@@ -80,6 +80,12 @@ export default function command() {
         const registry = await app.registry();
         const job = registry.get(name);
         if (!job) {
+          // A built-in job of an integration this app does not set up: say what to set.
+          const setup = registry.setupOf(name);
+          if (setup)
+            throw new UsageError(`"${name}" is a built-in job this app does not set up.`, {
+              hint: `To dispatch it, ${setup}.`,
+            });
           const names = registry.names();
           const guess = nearest(name, names);
           throw new UsageError(

@@ -259,6 +259,18 @@ describe('mail.send', () => {
     });
   });
 
+  it('says MAIL_PASSWORD is not set when a user is set without one, not that the server refused (retried)', async () => {
+    const settings = settingsFor({
+      MAIL_HOST: '127.0.0.1',
+      MAIL_PORT: String(starttls.port),
+      MAIL_USERNAME: 'app',
+    });
+    expect(await failure(settings, message('ada@example.com'))).toEqual({
+      permanent: false,
+      message: `Cannot log in to 127.0.0.1:${starttls.port} (STARTTLS if offered): a user is set and no password; set MAIL_PASSWORD.`,
+    });
+  });
+
   it('names MAIL_USERNAME and MAIL_PASSWORD when the login is refused (retried)', async () => {
     const settings = settingsFor({
       MAIL_HOST: '127.0.0.1',

@@ -237,6 +237,23 @@ describe('bad input to the queue commands', () => {
     );
   });
 
+  it('queue:dispatch of a built-in job the app does not set up says what to set (exit 2)', async () => {
+    const result = await runCli(
+      [
+        'queue:dispatch',
+        'mail.send',
+        '--payload',
+        '{"to":"a@example.com","subject":"s","text":"t"}',
+      ],
+      { cwd, env: appEnv() },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'Error: "mail.send" is a built-in job this app does not set up.\n' +
+        'To dispatch it, set MAIL_URL (or MAIL_HOST) and MAIL_FROM in its environment (docs/mail.md).\n',
+    );
+  });
+
   it('a failed job id that is not a number nor a uuid gets a hint', async () => {
     const result = await runCli(['queue:retry', '12x'], { cwd, env: appEnv() });
     expect(result.stderr).toBe(

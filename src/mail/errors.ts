@@ -53,6 +53,12 @@ export function classifyMailError(error: unknown, settings: MailSettings): MailF
       return transient(
         `${server} asks for a login, and none is set: set ${credentials}. (${e.message ?? ''})`,
       );
+    // nodemailer refuses to log in with a user and no password before asking the server
+    // ('Missing credentials for "PLAIN"'): the server never saw it, so do not blame it.
+    if (!settings.password)
+      return transient(
+        `Cannot log in to ${server}: a user is set and no password; set ${settings.source === 'MAIL_URL' ? 'the password in MAIL_URL (smtp://user:password@host)' : 'MAIL_PASSWORD'}.`,
+      );
     return transient(
       `${server} refused the login${answer ? ` (${answer})` : ''}: check ${credentials}.`,
     );
