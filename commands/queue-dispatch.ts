@@ -88,10 +88,14 @@ export default function command() {
             });
           const names = registry.names();
           const guess = nearest(name, names);
+          // No config file at all: most likely run from the wrong folder.
+          const { file } = await app.config();
           throw new UsageError(
             `Unknown job "${name}".${guess ? ` Did you mean "${guess}"?` : ''} Registered jobs: ${names.join(', ') || 'none'}.`,
             {
-              hint: 'Check the name, or add the job to the jobs list in jobsmith.config.ts.',
+              hint: file
+                ? `Check the name, or add the job to the jobs list in ${file}.`
+                : 'No jobsmith.config.ts was found here: run from the folder that holds it, or pass --config PATH.',
             },
           );
         }

@@ -219,6 +219,14 @@ describe('parseEnv', () => {
     );
   });
 
+  it('says what is wrong with a URL of the right scheme that does not parse (a port that is not a number)', () => {
+    const error = catchError(() => parseEnv({ MAIL_URL: 'smtp://127.0.0.1:abc' }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      'Invalid configuration: MAIL_URL="smtp://127.0.0.1:abc" is not valid; expected a URL starting with smtp:// or smtps:// that parses: a port is a number from 1 to 65535, and an @, : or / in the user or password is percent-encoded (%40, %3A, %2F).',
+    );
+  });
+
   it('takes METRICS_PORT and METRICS_HOST, and names a bad one with what it accepts', () => {
     expect(parseEnv({ METRICS_PORT: '9401', METRICS_HOST: '::1' })).toMatchObject({
       METRICS_PORT: 9401,

@@ -254,6 +254,18 @@ describe('bad input to the queue commands', () => {
     );
   });
 
+  it('queue:dispatch of an unknown job from a folder with no config file says none was found', async () => {
+    const result = await runCli(['queue:dispatch', 'greet', '--payload', '{}'], {
+      cwd,
+      env: appEnv(),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'Error: Unknown job "greet". Registered jobs: none.\n' +
+        'No jobsmith.config.ts was found here: run from the folder that holds it, or pass --config PATH.\n',
+    );
+  });
+
   it('a failed job id that is not a number nor a uuid gets a hint', async () => {
     const result = await runCli(['queue:retry', '12x'], { cwd, env: appEnv() });
     expect(result.stderr).toBe(

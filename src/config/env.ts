@@ -42,17 +42,25 @@ const storedDuration = z.string().transform((v, ctx) => {
   return ms;
 });
 
-const url = (schemes: string[]) =>
-  z.string().refine(
-    (v) => {
-      try {
-        return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
-      } catch {
-        return false;
-      }
-    },
-    { message: `a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
-  );
+const url = (schemes: string[]) => {
+  const starting = `a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`;
+  return z.string().superRefine((v, ctx) => {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
+    if (scheme === undefined || !schemes.includes(scheme)) {
+      ctx.addIssue({ code: 'custom', message: starting });
+      return;
+    }
+    try {
+      new URL(v);
+    } catch {
+      // The scheme is right: say what else makes a URL not parse, not that the scheme is wrong.
+      ctx.addIssue({
+        code: 'custom',
+        message: `${starting} that parses: a port is a number from 1 to 65535, and an @, : or / in the user or password is percent-encoded (%40, %3A, %2F)`,
+      });
+    }
+  });
+};
 
 /**
  * A Telegram bot token as @BotFather issues it: the bot's id (digits), a colon, 35 letters,
