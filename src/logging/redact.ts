@@ -28,7 +28,7 @@ const PATTERNS: Array<[RegExp, Replacement]> = [
   // user name (smtp://apikey:***@host, masked above): its "value" would swallow the host; nor a
   // file path's last part ("Cannot attach /etc/passwd: it is outside...").
   [
-    /(?<!\/\/|\/)((?:password|passwd|pass|secret|token|api[_-]?key|apikey|authorization|session)["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token)\s+)?([^\s"',&}]+)/gi,
+    /(?<!\/)((?:password|passwd|pass|secret|token|api[_-]?key|apikey|authorization|session)["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token)\s+)?([^\s"',&}]+)/gi,
     (_match, key: string, scheme: string | undefined) =>
       `${key}${scheme ? `${scheme} ` : ''}${MASK}`,
   ],
