@@ -17,6 +17,7 @@ import { ConfigError, UsageError } from '../src/errors.js';
 import { pausedQueues, restartRequestedAt } from '../src/queue/control.js';
 import { recordWorkerMetrics } from '../src/metrics/attach.js';
 import { startHistory } from '../src/history/attach.js';
+import { encryptionNotice } from '../src/jobs/encryption/worker-notice.js';
 import { HandlerFaults } from '../src/worker/handler-faults.js';
 import { renderWorker } from '../src/worker/render.js';
 import { DEFAULT_STORAGE_TIMEOUT_MS, type WorkerOptions } from '../src/worker/options.js';
@@ -321,6 +322,20 @@ export default function command() {
           // Printed below: to the file only, or a terminal shows it twice.
           app.fileLog().warn({ queue: opts.queue[0] }, note);
           if (!json) process.stdout.write(paint.dim(`${note}\n`));
+        }
+        // Encrypted jobs this worker could not open would each fail as poison without a word.
+        const keysNote = encryptionNotice(
+          registry
+            .all()
+            .filter((job) => job.encrypted)
+            .map((job) => job.name),
+          app.rawEnv,
+        );
+        if (keysNote) {
+          app.fileLog().warn({}, keysNote);
+          // With --json, stdout is the events' lines: the notice goes to stderr.
+          if (json) process.stderr.write(`${keysNote}\n`);
+          else process.stdout.write(paint.yellow(`${keysNote}\n`));
         }
         const stopListening = listenForStopSignals(worker, {
           onRepeat: (signal, windowMs) => {
