@@ -19,7 +19,13 @@ export default function command() {
       'the most tokens the reply may have',
       intFlag('--max-tokens', { min: 1 }),
     )
-    .option('--now', 'ask directly, outside the queue and its breaker; nothing is stored')
+    .addOption(
+      // --wait is for a worker's answer: with --now there is none to wait for.
+      new Option(
+        '--now',
+        'ask directly, outside the queue and its breaker; nothing is stored',
+      ).conflicts('wait'),
+    )
     .addOption(
       new Option('--wait <duration>', 'how long to wait for a worker to answer')
         .argParser(durationFlag('--wait'))

@@ -89,64 +89,78 @@ async function failureAsJson(json: boolean, work: () => Promise<void>): Promise<
 }
 
 export default function command() {
-  return newCommand(
-    'test:email',
-    'Send two test emails (password reset, account activation) through the mail queue and wait for them',
-    'run test:email --email=you@example.com',
-  )
-    .option('--email <address>', 'where to send them (asked on a terminal when left out)')
-    .option('--now', 'send directly, without the queue')
-    .option('--dry-run', 'only connect to the SMTP server and log in; send nothing')
-    .option('--no-wait', 'queue the messages and return without waiting for a worker')
-    .option(
-      '--queue <name>',
-      "queue for the jobs (default: the config's mail.queue, or mail)",
-      queueFlag,
+  return (
+    newCommand(
+      'test:email',
+      'Send two test emails (password reset, account activation) through the mail queue and wait for them',
+      'run test:email --email=you@example.com',
     )
-    .addOption(
-      new Option('--timeout <duration>', 'how long to wait for a worker to send them')
-        .argParser(durationFlag('--timeout'))
-        .default(60_000, '60s'),
-    )
-    .option('--json', 'print the outcome as JSON')
-    .action(async (opts) =>
-      failureAsJson(opts.json === true, () =>
-        withApp(globals(opts), async (app) => {
-          // Before the address: a host without mail set up is told so, not asked anything.
-          const settings = mailSettings(app.env);
-          if (opts.dryRun) {
-            if (opts.now) throw new UsageError('--dry-run sends nothing; leave out --now.');
-            const { server, login } = await verifyServer(settings);
-            if (opts.json) return printJson({ ok: true, server, login });
-            if (login === 'offered, none set')
-              // A warning, not a failure: relays that offer AUTH to all (MailHog, Postfix with
-              // mynetworks) take mail without it. docs/mail.md, "run test:email".
+      .option('--email <address>', 'where to send them (asked on a terminal when left out)')
+      // Flags that mean nothing together are refused (exit 2), not silently half-obeyed.
+      .addOption(
+        new Option('--now', 'send directly, without the queue').conflicts([
+          'wait',
+          'queue',
+          'timeout',
+        ]),
+      )
+      .option('--dry-run', 'only connect to the SMTP server and log in; send nothing')
+      .addOption(
+        new Option(
+          '--no-wait',
+          'queue the messages and return without waiting for a worker',
+        ).conflicts('timeout'),
+      )
+      .option(
+        '--queue <name>',
+        "queue for the jobs (default: the config's mail.queue, or mail)",
+        queueFlag,
+      )
+      .addOption(
+        new Option('--timeout <duration>', 'how long to wait for a worker to send them')
+          .argParser(durationFlag('--timeout'))
+          .default(60_000, '60s'),
+      )
+      .option('--json', 'print the outcome as JSON')
+      .action(async (opts) =>
+        failureAsJson(opts.json === true, () =>
+          withApp(globals(opts), async (app) => {
+            // Before the address: a host without mail set up is told so, not asked anything.
+            const settings = mailSettings(app.env);
+            if (opts.dryRun) {
+              if (opts.now) throw new UsageError('--dry-run sends nothing; leave out --now.');
+              const { server, login } = await verifyServer(settings);
+              if (opts.json) return printJson({ ok: true, server, login });
+              if (login === 'offered, none set')
+                // A warning, not a failure: relays that offer AUTH to all (MailHog, Postfix with
+                // mynetworks) take mail without it. docs/mail.md, "run test:email".
+                return say(
+                  `Warning: connected to ${server}; it offers a login (AUTH), and none is set. If it requires one, it refuses the messages (530 authentication required): set ${settings.source === 'MAIL_URL' ? 'the user and password in MAIL_URL' : 'MAIL_USERNAME and MAIL_PASSWORD'}. Nothing was sent.`,
+                );
               return say(
-                `Warning: connected to ${server}; it offers a login (AUTH), and none is set. If it requires one, it refuses the messages (530 authentication required): set ${settings.source === 'MAIL_URL' ? 'the user and password in MAIL_URL' : 'MAIL_USERNAME and MAIL_PASSWORD'}. Nothing was sent.`,
+                `OK: connected to ${server} and ${login === 'logged in' ? `logged in as ${settings.username}` : 'it asked for no login'}; nothing was sent.`,
               );
-            return say(
-              `OK: connected to ${server} and ${login === 'logged in' ? `logged in as ${settings.username}` : 'it asked for no login'}; nothing was sent.`,
-            );
-          }
-          const messages = testMessages(await recipient(opts.email));
-          if (opts.now) return report(opts.json, 'directly', () => sendNow(settings, messages));
-          const queued = await queueMessages(app, messages, opts.queue);
-          if (!opts.wait) {
-            if (opts.json) return printJson(queued);
-            for (const j of queued.jobs)
+            }
+            const messages = testMessages(await recipient(opts.email));
+            if (opts.now) return report(opts.json, 'directly', () => sendNow(settings, messages));
+            const queued = await queueMessages(app, messages, opts.queue);
+            if (!opts.wait) {
+              if (opts.json) return printJson(queued);
+              for (const j of queued.jobs)
+                say(
+                  `Queued the ${j.kind} message as mail.send #${j.jobId} on queue ${queued.queue}.`,
+                );
+              return say(`A worker sends them (run queue:work --queue ${queued.queue}).`);
+            }
+            if (!opts.json)
               say(
-                `Queued the ${j.kind} message as mail.send #${j.jobId} on queue ${queued.queue}.`,
+                `Queued mail.send ${queued.jobs.map((j) => `#${j.jobId}`).join(' and ')} on queue ${queued.queue}; waiting up to ${opts.timeout / 1000}s for a worker...`,
               );
-            return say(`A worker sends them (run queue:work --queue ${queued.queue}).`);
-          }
-          if (!opts.json)
-            say(
-              `Queued mail.send ${queued.jobs.map((j) => `#${j.jobId}`).join(' and ')} on queue ${queued.queue}; waiting up to ${opts.timeout / 1000}s for a worker...`,
+            return report(opts.json, 'through the queue', () =>
+              waitForReceipts(app, queued, { timeoutMs: opts.timeout }),
             );
-          return report(opts.json, 'through the queue', () =>
-            waitForReceipts(app, queued, { timeoutMs: opts.timeout }),
-          );
-        }),
-      ),
-    );
+          }),
+        ),
+      )
+  );
 }

@@ -95,6 +95,16 @@ describe('gpt:ask and gpt:requests', () => {
     expect(refused.stderr).not.toContain(api.apiKey);
   }, 30_000);
 
+  it('refuses --now with --wait (exit 2): there is no worker to wait for, and nothing is asked', async () => {
+    const before = api.requests.length;
+    const result = await app.run(['gpt:ask', 'hi', '--now', '--wait', '5s'], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "option '--now' cannot be used with option '--wait <duration>'",
+    );
+    expect(api.requests.length).toBe(before);
+  });
+
   it('--now names the setting to fix: a base URL without /v1 (404), a reply slower than OPENAI_TIMEOUT', async () => {
     const base = env.OPENAI_BASE_URL!.replace(/\/v1\/?$/, '');
     const noV1 = await app.run(['gpt:ask', 'hi', '--now'], {

@@ -185,7 +185,7 @@ export function gptCompleteSpecs(backend: AppBackend): void {
       const failed = await g.settled(cut);
       expect(failed.status).toBe('failed');
       expect(failed.error).toBe(
-        "truncated: the reply of fake-model was cut at max_tokens (12 completion tokens of 12). Raise max_tokens, or pass onLength: 'trim' to keep it.",
+        "truncated: the reply of fake-model was cut at max_tokens (12 completion tokens of 12). Raise max_tokens (gpt:ask --max-tokens), or pass onLength: 'trim' in the payload to keep it.",
       );
       expect(g.api.requests).toHaveLength(1);
 

@@ -45,6 +45,28 @@ describe('run test:email and mail.send (sqlite)', () => {
     );
   });
 
+  it('refuses flags that mean nothing together (exit 2) and sends nothing', async () => {
+    const before = smtp.messages.length;
+    for (const [flags, message] of [
+      [['--now', '--no-wait'], "option '--now' cannot be used with option '--no-wait'"],
+      [
+        ['--now', '--timeout', '5s'],
+        "option '--now' cannot be used with option '--timeout <duration>'",
+      ],
+      [
+        ['--no-wait', '--timeout', '5s'],
+        "option '--no-wait' cannot be used with option '--timeout <duration>'",
+      ],
+    ] as const) {
+      const result = await app.run(['test:email', '--email=a@b.c', ...flags], {
+        env: mailEnv(smtp),
+      });
+      expect(result.code, flags.join(' ')).toBe(2);
+      expect(result.stderr).toContain(message);
+    }
+    expect(smtp.messages.length).toBe(before);
+  });
+
   it('--dry-run connects and logs in, and sends nothing', async () => {
     const before = smtp.messages.length;
     const ok = await app.run(['test:email', '--dry-run'], { env: mailEnv(smtp) });

@@ -40,7 +40,7 @@ export function readReply(
     const spent = `${usage.completionTokens ?? '?'} completion tokens${limit}`;
     if (payload.onLength !== 'trim' || wantsJson(payload))
       throw new GptRequestError(
-        `truncated: the reply of ${model} was cut at max_tokens (${spent}). Raise max_tokens${wantsJson(payload) ? '' : ", or pass onLength: 'trim' to keep it"}.`,
+        `truncated: the reply of ${model} was cut at max_tokens (${spent}). Raise max_tokens (gpt:ask --max-tokens)${wantsJson(payload) ? '' : ", or pass onLength: 'trim' in the payload to keep it"}.`,
         'truncated',
       );
     text = trimReply(text, payload.trimTo);
