@@ -61,6 +61,19 @@ describe('redact', () => {
     );
   });
 
+  it("keeps our prose after a setting's name and a colon; masks the setting written as a pair", () => {
+    for (const text of [
+      'Telegram refused the token of bot default from TELEGRAM_BOT_TOKEN: Unauthorized.',
+      'Check TELEGRAM_BOT_TOKEN: copy the token @BotFather gave you.',
+      'OpenAI refused the key in OPENAI_API_KEY: check it.',
+    ])
+      expect(redact(text)).toBe(text);
+    expect(redact('TELEGRAM_BOT_TOKEN=abcdef')).toBe('TELEGRAM_BOT_TOKEN=***');
+    expect(redact('MAIL_PASSWORD="hunter2"')).toBe('MAIL_PASSWORD="***"');
+    expect(redact('TOKEN: abcdef and token: abcdef')).toBe('TOKEN: *** and token: ***');
+    expect(redact('db_password: hunter2')).toBe('db_password: ***');
+  });
+
   it('leaves ordinary text alone', () => {
     const text = 'job digest.send took 12:30 at https://example.com/a?b=1 for bob@example.com';
     expect(redact(text)).toBe(text);

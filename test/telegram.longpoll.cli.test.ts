@@ -59,9 +59,12 @@ describe('run longpoll (operator cases)', () => {
       env: { ...t.env, TELEGRAM_BOT_TOKEN: unknown },
     });
     expect(result.code).toBe(1);
+    // The reason and the fix are whole: the masking once took "Unauthorized" and "copy" for
+    // secrets, after the setting's name and a colon.
     expect(result.stderr).toContain(
-      'Telegram refused the token of bot default from TELEGRAM_BOT_TOKEN',
+      'Telegram refused the token of bot default from TELEGRAM_BOT_TOKEN: Unauthorized.',
     );
+    expect(result.stderr).toContain('Check TELEGRAM_BOT_TOKEN: copy the token @BotFather gave you');
     expect(result.stderr + result.stdout).not.toContain(unknown);
   });
 

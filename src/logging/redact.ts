@@ -11,7 +11,14 @@
 
 const MASK = '***';
 
-type Replacement = string | ((match: string, ...groups: string[]) => string);
+// String.replace's callback: the match, the groups, then the offset and the whole text.
+type Replacement = string | ((match: string, ...rest: unknown[]) => string);
+
+/**
+ * The end of a setting's name in capitals (the match starts after its `_`: TELEGRAM_BOT_TOKEN)
+ * followed by a colon and a space: prose, not a pair.
+ */
+const SETTING_IN_PROSE = /^[A-Z][A-Z_]*: +$/;
 
 const PATTERNS: Array<[RegExp, Replacement]> = [
   // Telegram bot tokens: 123456789:AA... (digits, colon, 30+ url-safe characters). No \b in
@@ -26,11 +33,25 @@ const PATTERNS: Array<[RegExp, Replacement]> = [
   // key=value and "key":"value" pairs whose key names a secret. An auth scheme in front of the
   // value (Authorization: Bearer xyz) is kept and the credential after it masked. Not a URL's
   // user name (smtp://apikey:***@host, masked above): its "value" would swallow the host; nor a
-  // file path's last part ("Cannot attach /etc/passwd: it is outside...").
+  // file path's last part ("Cannot attach /etc/passwd: it is outside..."); nor a setting's name
+  // in capitals before a colon and a space, which is prose ("Check TELEGRAM_BOT_TOKEN: copy the
+  // token...", "from TELEGRAM_BOT_TOKEN: Unauthorized."): masking there took the reason and the
+  // fix out of our own messages. Such a setting's value is masked by value (maskValues), and
+  // written as a pair it has "=" (TELEGRAM_BOT_TOKEN=...), which is still masked.
   [
     /(?<!\/)((?:password|passwd|pass|secret|token|api[_-]?key|apikey|authorization|session)["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token)\s+)?([^\s"',&}]+)/gi,
-    (_match, key: string, scheme: string | undefined) =>
-      `${key}${scheme ? `${scheme} ` : ''}${MASK}`,
+    (match, ...rest) => {
+      const [key, scheme, , at, text] = rest as [
+        string,
+        string | undefined,
+        string,
+        number,
+        string,
+      ];
+      return text[at - 1] === '_' && SETTING_IN_PROSE.test(key)
+        ? match
+        : `${key}${scheme ? `${scheme} ` : ''}${MASK}`;
+    },
   ],
   // Bearer tokens in headers.
   [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, `$1${MASK}`],
