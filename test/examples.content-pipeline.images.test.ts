@@ -182,6 +182,33 @@ function imageSpecs(backend: AppBackend) {
       expect(await store.knex('pipeline_images').where({ post_id: post.id })).toEqual([]);
     });
 
+    it('marks a post cancelled when its image job is cancelled while it runs, and republishes it', async () => {
+      openai.reset();
+      // Long enough to be cancelled mid-request; the cancel aborts the request at once.
+      openai.images.replyNext(1, { kind: 'slow', delayMs: 15_000 });
+      const post = await newPost('A quiet harbour at night', 'Boats at rest under lanterns');
+      const running = await until(async () => {
+        const r = await app.run(['queue:list', '--tag', `post:${post.id}`, '--json'], { env });
+        const rows = r.code === 0 ? (JSON.parse(r.stdout) as Array<Record<string, unknown>>) : [];
+        return rows.find((j) => j.name === 'pipeline.image' && j.status === 'in_progress');
+      }, 'the image job did not start');
+      const cancel = await app.run(
+        ['queue:cancel', String(running.id), '--reason', 'wrong picture'],
+        { env },
+      );
+      expect(cancel.code, cancel.stderr).toBe(0);
+      const cancelled = await settled(post.id, (p) => p.status === 'cancelled', 'cancelled');
+      expect(cancelled.error).toContain('wrong picture');
+      expect(cancelled.imageId).toBeNull();
+      const again = await app.run(['pipeline:republish', String(post.id), '--json'], {
+        env,
+        spawn: true,
+      });
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ postId: post.id, step: 'publish' });
+      await settled(post.id, (p) => p.status === 'succeeded', 'succeeded');
+    });
+
     it('with PIPELINE_IMAGE_REQUIRED=true, fails a post whose image is refused, with the reason', async () => {
       expect((await imager.stop('SIGTERM', 15_000)).code).toBe(0);
       imager = startImager({ PIPELINE_IMAGE_REQUIRED: 'true' });

@@ -284,4 +284,34 @@ describe('content pipeline: the publisher (sqlite)', () => {
       messageId: copies[0]!.message.message_id,
     });
   }, 30_000);
+
+  it('republishes with --force a post whose publication was cancelled while it waited', async () => {
+    const post = await rewrittenPost('Cancelled before it ran.');
+    const queued = await app.run(
+      ['queue:dispatch', 'pipeline.publish', '--delay', '1h', '--json'],
+      { env, input: `${JSON.stringify({ postId: post.id })}\n` },
+    );
+    expect(queued.code, queued.stderr).toBe(0);
+    const [job] = JSON.parse(queued.stdout) as Array<{ id: string }>;
+    const cancel = await app.run(['queue:cancel', job!.id], { env });
+    expect(cancel.code, cancel.stderr).toBe(0);
+    // No job ran to mark it: the post is still in progress, and republish says what to do.
+    expect((await store.posts.find(post.id))?.status).toBe('in_progress');
+    const refused = await app.run(['pipeline:republish', String(post.id)], { env, spawn: true });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Post ${post.id} is in_progress`);
+    expect(refused.stderr).toContain(
+      'was cancelled while it waited (run queue:cancel), or is gone, pass --force',
+    );
+    const forced = await app.run(['pipeline:republish', String(post.id), '--force', '--json'], {
+      env,
+      spawn: true,
+    });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ postId: post.id, step: 'publish' });
+    await settled(post.id, 'succeeded');
+    expect(
+      bot.sent.filter((s) => s.message.text === 'Cancelled before it ran.').map((s) => s.chatId),
+    ).toEqual([T1, T2]);
+  }, 30_000);
 });

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defineJob, Permanent, type JobContext } from 'jobsmith';
+import { markPostCancelled } from './cancelled.js';
 import { countsAgainstBreaker, GPT_BREAKER, GPT_BREAKER_DEFAULTS } from 'jobsmith/gpt';
 import { z } from 'zod';
 import { readEnv } from '../env.js';
@@ -47,6 +48,7 @@ export const postImage = defineJob({
   // The same breaker as jobsmith's gpt.complete: an OpenAI outage stops both (no attempt spent
   // while it is open). Upstream failures, refused keys and timeouts count.
   breaker: { ...GPT_BREAKER_DEFAULTS, name: GPT_BREAKER, when: countsAgainstBreaker },
+  middleware: [markPostCancelled()],
   handle: ({ postId }, ctx) => makeImage(postId, ctx),
   async failed({ postId }, error, ctx) {
     await withoutImage(ctx, postId, error.message);

@@ -27,6 +27,7 @@ import { z } from 'zod';
 import { notifyAdmin } from '../notify.js';
 import { QUEUES, settings } from '../settings.js';
 import { pipelineStore, type Post } from '../store.js';
+import { markPostCancelled } from './cancelled.js';
 import { filesOf, planPublication, publicationText } from './publish-plan.js';
 import {
   CriticalSendError,
@@ -72,7 +73,11 @@ export const publish = defineJob({
   unique: { key: (p) => `pipeline.publish:${p.postId}`, for: UNIQUE_FOR_S },
   // The dashboard and `run queue:history --tag post:ID` find a post's jobs by this tag.
   tags: (p) => [`post:${p.postId}`],
-  middleware: [keepContext],
+  // Cancelled while it runs: what was sent of the post is deleted, and it is marked cancelled.
+  middleware: [
+    keepContext,
+    markPostCancelled((ctx, postId, reason) => cancelPublication(ctx, postId, reason, 'cancelled')),
+  ],
   handle: (payload, ctx) => publishPost(payload.postId, ctx),
   // Out of attempts (Telegram down through every retry, timeouts): cancel what was sent.
   async failed({ postId }, error, ctx) {
@@ -167,17 +172,19 @@ async function imagePath(post: Post): Promise<string | null> {
 
 /**
  * Cancels the post's publication: deletes what was sent of it from every target (what could not
- * be deleted is named in the reason), marks the post failed with the reason, tells the admin.
- * Once per failure: a post already failed is left as it is.
+ * be deleted is named in the reason), marks the post failed (or, for a cancel by hand,
+ * cancelled) with the reason, tells the admin. Once per failure: a post already failed or
+ * cancelled is left as it is.
  */
 async function cancelPublication(
   ctx: Pick<JobContext, 'dispatch' | 'log' | 'signal'>,
   postId: number,
   reason: string,
+  status: 'failed' | 'cancelled' = 'failed',
 ): Promise<void> {
   const store = await pipelineStore();
   const post = await store.posts.find(postId);
-  if (!post || post.status === 'failed') return;
+  if (!post || post.status === 'failed' || post.status === 'cancelled') return;
   const sent = await store.sent.forPost(postId);
   const byTarget = new Map<string, number[]>();
   for (const s of sent)
@@ -198,10 +205,14 @@ async function cancelPublication(
       : deleted > 0
         ? `${reason}. The ${deleted} messages already sent were deleted`
         : reason;
-  if (!(await store.posts.markFailed(postId, full))) return;
+  const marked =
+    status === 'cancelled'
+      ? await store.posts.markCancelled(postId, full)
+      : await store.posts.markFailed(postId, full);
+  if (!marked) return;
   await notifyAdmin(
     ctx,
-    `Post ${postId} (${post.channel}, message ${post.messageId}) failed: ${full}`,
+    `Post ${postId} (${post.channel}, message ${post.messageId}) ${status === 'cancelled' ? 'was cancelled' : 'failed'}: ${full}`,
     'error',
   );
 }

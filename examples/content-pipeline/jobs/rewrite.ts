@@ -9,6 +9,7 @@
  *                             replies...): the post is marked failed and the admin told why
  */
 import { defineJob, Permanent, type JobContext } from 'jobsmith';
+import { markPostCancelled } from './cancelled.js';
 import { gptComplete, type GptFailure, type GptResult, type GptRetry } from 'jobsmith/gpt';
 import { z } from 'zod';
 import { notifyAdmin } from '../notify.js';
@@ -35,6 +36,7 @@ export const rewrite = defineJob({
   unique: { key: (p) => `pipeline.rewrite:${p.postId}`, for: UNIQUE_FOR_S },
   // The dashboard and `run queue:history --tag post:ID` find a post's jobs by this tag.
   tags: (p) => [`post:${p.postId}`],
+  middleware: [markPostCancelled()],
   async handle({ postId }, ctx) {
     const store = await pipelineStore();
     const started = await store.posts.update(
