@@ -95,6 +95,11 @@ function workerConnection(connection: string | undefined): void {
   );
 }
 
+/** Where each option's value came from (commander's Command): `default` when not given. */
+interface OptionSources {
+  getOptionValueSource(key: string): string | undefined;
+}
+
 export default function command() {
   return newCommand(
     'queue:work',
@@ -104,7 +109,7 @@ export default function command() {
     .argument('[connection]', 'queue connection: database or redis (default: QUEUE_CONNECTION)')
     .option(
       '--queue <queues>',
-      'queues in strict priority order, comma-separated',
+      "queues in strict priority order, comma-separated (default: the config's workerQueues, else default)",
       listFlag('--queue'),
       ['default'],
     )
@@ -185,7 +190,7 @@ export default function command() {
     .addOption(metricsPortOption())
     .option('--json', 'print JSON lines instead of readable lines')
     .addHelpText('after', AFTER_HELP)
-    .action(async (connection: string | undefined, opts) => {
+    .action(async (connection: string | undefined, opts, command: OptionSources) => {
       // Checked before anything opens: jobs held ahead would break strict queue order, and a
       // count of jobs would not know about them.
       if (opts.prefetch > 0 && (opts.queue.length > 1 || opts.once || opts.maxJobs)) {
@@ -213,6 +218,16 @@ export default function command() {
               hint: 'Run queue:work from the folder that holds jobsmith.config.ts, or pass --config PATH.',
             },
           );
+        }
+        // No --queue: the config's workerQueues, when it lists them (a Horizon supervisor's list).
+        const { config: loaded } = await app.config();
+        if (command.getOptionValueSource('queue') === 'default' && loaded.workerQueues) {
+          opts.queue = [...loaded.workerQueues];
+          if (opts.prefetch > 0 && opts.queue.length > 1)
+            throw new UsageError(
+              `--prefetch needs a worker of one queue, and the config's workerQueues lists ${opts.queue.length} (${opts.queue.join(', ')}).`,
+              { hint: 'Pass --queue with one queue, or drop --prefetch.' },
+            );
         }
         // A file the driver cannot use (read-only, corrupt, no schema) exits 14 here too.
         const driver = await app

@@ -154,7 +154,7 @@ describe('a config that cannot be used', () => {
     const result = await run(['about']);
     expect(result.code).toBe(1);
     expect(result.stderr.split('\n')[0]).toBe(
-      `Error: Invalid config in ${file}: unknown field "job"; the fields are jobs, queues, rateLimits, jobsDir, schedule, scheduleTimezone, commands, telegram, channels, tokens, gpt, mail, alerts.`,
+      `Error: Invalid config in ${file}: unknown field "job"; the fields are jobs, queues, workerQueues, rateLimits, jobsDir, schedule, scheduleTimezone, commands, telegram, channels, tokens, gpt, mail, alerts.`,
     );
   });
 

@@ -77,6 +77,9 @@ export default defineConfig({
   },
   // One gpt.complete per post, on the rewrite queue; OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL.
   gpt: { queue: QUEUES.rewrite },
+  // Priorities: `run queue:work` with no --queue empties rewrite, then publish (high), then
+  // collector (medium), then imagegen (low).
+  workerQueues: [QUEUES.rewrite, QUEUES.publish, QUEUES.collector, QUEUES.imagegen],
   // The sender (TELEGRAM_BOT_TOKEN): the admin's notices and the publications, under
   // Telegram's limits, on the publish queue.
   telegram: { sendQueue: QUEUES.publish },

@@ -277,6 +277,13 @@ export interface JobsmithConfig {
   /** Per-queue settings. */
   queues?: Record<string, QueueSettings>;
   /**
+   * The queues `run queue:work` takes when it is given no `--queue`, in strict priority order
+   * (the first is always emptied first), as a Horizon supervisor's `queue` list: an app whose
+   * workers all serve the same queues says so once, here. `--queue` still wins.
+   * @defaultValue ['default']
+   */
+  workerQueues?: string[];
+  /**
    * Named rate limits (letters, digits and . _ -, at most 190 characters), shared by every
    * worker on the storage; jobs take them with the `rateLimited` middleware. Every name a job's
    * `rateLimited()` uses must be declared here. @defaultValue {}

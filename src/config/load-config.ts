@@ -6,6 +6,7 @@ import type { ConfigSection } from './sections.js';
 import { ConfigError } from '../errors.js';
 import type { JobsmithConfig } from './define.js';
 import { queueSettingsProblem, queueVariable } from './queue-policies.js';
+import { queueNameProblem } from '../jobs/limits.js';
 import { checkBreakers } from '../flow/breakers/validate.js';
 import { checkCommands } from '../cli/app-commands/validate.js';
 import { rateLimitRules } from '../flow/rate-limits/config.js';
@@ -155,6 +156,7 @@ function packageEntry(): string {
 const FIELDS = new Set([
   'jobs',
   'queues',
+  'workerQueues',
   'rateLimits',
   'jobsDir',
   'schedule',
@@ -217,6 +219,17 @@ async function validateConfig(
         );
       variables.set(variable, queue);
     }
+  }
+  if (config.workerQueues !== undefined) {
+    const list: unknown = config.workerQueues;
+    if (!Array.isArray(list) || list.length === 0)
+      fail('`workerQueues` must be a non-empty array of queue names, in priority order.');
+    for (const [index, queue] of (list as unknown[]).entries()) {
+      const problem = queueNameProblem(queue, `workerQueues[${index}] ${JSON.stringify(queue)}`);
+      if (problem) fail(`${problem}.`);
+    }
+    const twice = (list as string[]).find((q, i) => (list as string[]).indexOf(q) !== i);
+    if (twice !== undefined) fail(`workerQueues names "${twice}" twice.`);
   }
   for (const section of sections)
     await section.check((config as Record<string, unknown>)[section.key], fail);
