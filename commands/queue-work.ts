@@ -19,9 +19,10 @@ import { recordWorkerMetrics } from '../src/metrics/attach.js';
 import { startHistory } from '../src/history/attach.js';
 import { encryptionNotice } from '../src/jobs/encryption/worker-notice.js';
 import { HandlerFaults } from '../src/worker/handler-faults.js';
-import { renderWorker } from '../src/worker/render.js';
+import { renderWorker, renderWorkerError } from '../src/worker/render.js';
 import { DEFAULT_STORAGE_TIMEOUT_MS, type WorkerOptions } from '../src/worker/options.js';
 import { asWorkerStorageError, describeStorage } from '../src/worker/storage-health.js';
+import { openWhenReachable } from '../src/worker/storage-start.js';
 import { listenForStopSignals, REPEAT_WINDOW_MS } from '../src/worker/stop-signals.js';
 import { Worker } from '../src/worker/worker.js';
 import { registerWorker } from '../src/workers/registration.js';
@@ -229,14 +230,30 @@ export default function command() {
               { hint: 'Pass --queue with one queue, or drop --prefetch.' },
             );
         }
-        // A file the driver cannot use (read-only, corrupt, no schema) exits 14 here too.
-        const driver = await app
-          .queues()
-          .get(connection)
-          .catch((error: unknown) => {
-            throw asWorkerStorageError(error);
-          });
-        const db = await app.db();
+        const json = Boolean(opts.json);
+        // At boot, supervisor may start workers before PostgreSQL or Redis listens: a failure
+        // waiting can fix is printed and retried as a running worker's, up to --storage-timeout
+        // (then exit 14). Both parts must answer: the queue's driver and the SQL storage (failed
+        // jobs, control, history live there even on redis). A file the driver cannot use
+        // (read-only, corrupt, no schema) exits 14 at once; a refused login exits 1 at once.
+        const { driver, db } = await openWhenReachable(
+          async () => ({ driver: await app.queues().get(connection), db: await app.db() }),
+          {
+            timeoutMs: opts.storageTimeout,
+            info: describeStorage(
+              connection ?? app.queues().defaultName,
+              await app.sql(),
+              app.env.REDIS_URL,
+            ),
+            report: renderWorkerError({
+              json,
+              log: app.fileLog(),
+              verbose: Boolean(opts.verbose),
+            }),
+          },
+        ).catch((error: unknown) => {
+          throw asWorkerStorageError(error);
+        });
         const leaseMs: number = opts.lease ?? app.env.QUEUE_LEASE;
         const { config, rateLimits } = await app.config();
         const queuePolicies = new Map(
@@ -307,7 +324,6 @@ export default function command() {
           // Batches' jobs and callbacks (src/workflows/) record on the SQL storage.
           workflow: { db: async () => db.knex, dispatcher, connection: driver.connection },
         });
-        const json = Boolean(opts.json);
         // Before the renderer: a job's span is open when its line is logged.
         runs?.attach(worker, options.name);
         // The renderer prints each event itself: its log lines go to LOG_FILE only.

@@ -3,7 +3,10 @@ import { durationFlag, globals, newCommand, Option } from '../src/cli/command.js
 import { paint } from '../src/cli/output.js';
 import { metricsPortOption, startTelemetry } from '../src/cli/telemetry.js';
 import { loadSchedule, openScheduler } from '../src/schedule/open.js';
-import { renderScheduler } from '../src/schedule/render.js';
+import { renderScheduler, renderSchedulerError } from '../src/schedule/render.js';
+import { DEFAULT_STORAGE_TIMEOUT_MS } from '../src/worker/options.js';
+import { asWorkerStorageError, describeStorage } from '../src/worker/storage-health.js';
+import { openWhenReachable } from '../src/worker/storage-start.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 
@@ -21,11 +24,19 @@ export default function command() {
         .argParser(durationFlag('--grace', { allowZero: true }))
         .default(30_000, '30s'),
     )
+    .addOption(
+      new Option(
+        '--storage-timeout <duration>',
+        'at start, how long the database may keep failing (a server still starting) before exit 14',
+      )
+        .argParser(durationFlag('--storage-timeout'))
+        .default(DEFAULT_STORAGE_TIMEOUT_MS, '60s'),
+    )
     .addOption(metricsPortOption())
     .option('--json', 'print JSON lines instead of readable lines')
     .addHelpText(
       'after',
-      '\nSIGTERM, SIGINT or SIGQUIT: stop taking slots, pass the signal to running commands, wait for them (up to --grace), exit 0.\nWith alerts in the config, it also checks them once a minute (as run alerts:check does).\n',
+      '\nSIGTERM, SIGINT or SIGQUIT: stop taking slots, pass the signal to running commands, wait for them (up to --grace), exit 0.\nWith alerts in the config, it also checks them once a minute (as run alerts:check does).\nExit 14: at start, the database failed for --storage-timeout (connection refused, a server starting).\n',
     )
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
@@ -37,6 +48,15 @@ export default function command() {
               : paint.dim(`${text}\n`),
           );
         const { entries, file } = await loadSchedule(app);
+        // At boot, supervisor may start the scheduler before PostgreSQL listens: wait for it as
+        // queue:work does (src/worker/storage-start.ts), up to --storage-timeout, then exit 14.
+        await openWhenReachable(() => app.db(), {
+          timeoutMs: opts.storageTimeout,
+          info: describeStorage('database', await app.sql()),
+          report: renderSchedulerError({ json, log: app.fileLog() }),
+        }).catch((error: unknown) => {
+          throw asWorkerStorageError(error);
+        });
         const { scheduler, clock } = await openScheduler(app, entries, { file, json });
         renderScheduler(scheduler, { json, log: app.fileLog(), clock });
         const telemetry = await startTelemetry(app, {

@@ -29,12 +29,39 @@ describe('isFatalStorageError', () => {
     ['SQLite read-only, through knex', pgError('SQLITE_READONLY', 'attempt to write')],
     ['SQLite no such table, through knex', pgError('SQLITE_ERROR', 'no such table: failed_jobs')],
     ['Redis WRONGPASS', new Error('WRONGPASS invalid username-password pair')],
+    [
+      'a ConnectionError for a refused login (at connect)',
+      new ConnectionError('Cannot connect to PostgreSQL at postgres://db/app: ...', {
+        cause: pgError('28P01', 'password authentication failed'),
+      }),
+    ],
+    [
+      'a ConnectionError for a missing database (at connect)',
+      new ConnectionError('Cannot connect to PostgreSQL at postgres://db/x: ...', {
+        cause: pgError('3D000', 'database "x" does not exist'),
+      }),
+    ],
+    [
+      'a ConnectionError for Redis WRONGPASS (at connect)',
+      new ConnectionError('Cannot connect to Redis at redis://r: authentication failed.', {
+        cause: new Error('WRONGPASS invalid username-password pair'),
+      }),
+    ],
   ])('%s cannot be fixed by waiting', (_name, error) => {
     expect(isFatalStorageError(error)).toBe(true);
   });
 
   it.each([
     ['a ConnectionError', new ConnectionError('Redis unreachable')],
+    [
+      'a ConnectionError for a refused connection (at connect)',
+      new ConnectionError(
+        'Cannot connect to PostgreSQL at postgres://db/app: connection refused.',
+        {
+          cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+        },
+      ),
+    ],
     ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
     ['PostgreSQL 57P01 (admin shutdown)', pgError('57P01', 'terminating connection')],

@@ -26,6 +26,7 @@ export class App {
   readonly env: Env;
   readonly rawEnv: Record<string, string | undefined>;
   private loggers?: Loggers;
+  private opened?: Promise<Database>;
   private database?: Promise<Database>;
   private loaded?: Promise<LoadedConfig>;
   private schemaReady?: Promise<Database>;
@@ -165,30 +166,56 @@ export class App {
    * allowed). `{ migrate: false }` skips the schema check, for the migrate commands themselves.
    */
   db(options: { migrate?: boolean } = {}): Promise<Database> {
-    this.database ??= (async () => {
-      const db = await openDatabase(this.env, this.cwd);
-      await checkConnection(db);
-      return db;
-    })();
+    // A failed connection or schema check is tried again on the next call, not cached: a
+    // worker started before its database waits for it (src/worker/storage-start.ts).
+    this.database ??= forgetFailure(
+      this.sql().then(async (db) => {
+        await checkConnection(db);
+        return db;
+      }),
+      (failed) => {
+        if (this.database === failed) this.database = undefined;
+      },
+    );
     if (options.migrate === false) return this.database;
-    this.schemaReady ??= this.database.then(async (db) => {
-      await ensureSchema(db, this.env.MIGRATE_ON_START);
-      return db;
-    });
+    this.schemaReady ??= forgetFailure(
+      this.database.then(async (db) => {
+        await ensureSchema(db, this.env.MIGRATE_ON_START);
+        return db;
+      }),
+      (failed) => {
+        if (this.schemaReady === failed) this.schemaReady = undefined;
+      },
+    );
     return this.schemaReady;
+  }
+
+  /**
+   * The SQL storage opened but not connected (knex connects on its first query), for what
+   * names it (`dialect`, `describe`) before it answers. One knex for the app's life.
+   */
+  sql(): Promise<Database> {
+    this.opened ??= openDatabase(this.env, this.cwd);
+    return this.opened;
   }
 
   async close(): Promise<void> {
     // Spans still held by the app's provider go out before a one-shot command exits.
     await (await this.tracing)?.flush();
     await this.connections?.close();
-    if (this.database) {
-      const db = await this.database.catch(() => undefined);
+    if (this.opened) {
+      const db = await this.opened.catch(() => undefined);
       await db?.knex.destroy();
     }
     this.loggers?.log.flush();
     this.loggers?.fileLog.flush();
   }
+}
+
+/** `promise`; `forget(promise)` runs when it rejects, so that a cache drops it. */
+function forgetFailure<T>(promise: Promise<T>, forget: (failed: Promise<T>) => void): Promise<T> {
+  promise.catch(() => forget(promise));
+  return promise;
 }
 
 /** Opens an App for the current directory, runs `fn`, and always closes it. */

@@ -99,3 +99,23 @@ export function renderScheduler(
     }
   });
 }
+
+/**
+ * A scheduler:error as renderScheduler prints it, for `run schedule:work` before its scheduler
+ * exists: the storage failures it waits out at start (no database clock yet: the system's).
+ */
+export function renderSchedulerError(options: {
+  json: boolean;
+  log: Logger;
+  out?: NodeJS.WritableStream;
+}): (error: Error, during: string) => void {
+  const out = options.out ?? process.stdout;
+  return (error, during) => {
+    options.log.error({ during, error: error.message }, 'scheduler error');
+    const text = printable(error.message);
+    if (options.json) {
+      const line = { time: new Date().toISOString(), event: 'scheduler:error', during };
+      out.write(redact(`${JSON.stringify({ ...line, error: text })}\n`));
+    } else process.stderr.write(`${paint.red('Error')} during ${during}: ${text}\n`);
+  };
+}

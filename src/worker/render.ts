@@ -33,18 +33,9 @@ export function renderWorker(
   },
 ): void {
   const out = options.out ?? process.stdout;
-  const err = options.err ?? process.stderr;
   const msg = (error: Error) => printable(error.message);
-  /** An error's message, its hint and, with --verbose, its stack, for stderr. */
-  const explain = (error: Error, prefix: string) => {
-    const hint = (error as { hint?: unknown }).hint;
-    let text = `${paint.red(prefix)} ${msg(error)}\n`;
-    if (typeof hint === 'string') text += `${paint.dim(printable(hint))}\n`;
-    // A wrapper's own stack says nothing: show the stack of what it wraps.
-    const origin = error.cause instanceof Error ? error.cause : error;
-    if (options.verbose && origin.stack) text += `${paint.dim(origin.stack)}\n`;
-    err.write(redact(text));
-  };
+  const explain = explainer(options);
+  const workerError = renderWorkerError(options);
   const log = options.log;
   const line = (
     status: string,
@@ -175,11 +166,7 @@ export function renderWorker(
     );
   });
   renderBreakers(worker, { log, json, out: options.json ? undefined : out });
-  worker.on('worker:error', ({ error, during }) => {
-    log.error({ event: 'worker:error', during, error: error.message }, 'worker error');
-    json('worker:error', { during, error: msg(error) });
-    if (!options.json) explain(error, `Error during ${during}:`);
-  });
+  worker.on('worker:error', ({ error, during }) => workerError(error, during));
   for (const event of ['worker:paused', 'worker:resumed'] as const) {
     worker.on(event, (e) => {
       log.info({ event, ...e }, event);
@@ -235,4 +222,42 @@ function capsText(caps: WorkerCaps | undefined): string {
   if (caps.perQueue) parts.push(`${list(caps.perQueue)} here`);
   if (caps.globalConcurrency) parts.push(`${list(caps.globalConcurrency)} across workers`);
   return `; ${parts.join('; ')}`;
+}
+
+interface ErrorOutput {
+  json: boolean;
+  log: Logger;
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+  verbose?: boolean;
+}
+
+/** Prints an error's message, its hint and, with `verbose`, its stack, on stderr. */
+function explainer(options: ErrorOutput): (error: Error, prefix: string) => void {
+  const err = options.err ?? process.stderr;
+  return (error, prefix) => {
+    const hint = (error as { hint?: unknown }).hint;
+    let text = `${paint.red(prefix)} ${printable(error.message)}\n`;
+    if (typeof hint === 'string') text += `${paint.dim(printable(hint))}\n`;
+    // A wrapper's own stack says nothing: show the stack of what it wraps.
+    const origin = error.cause instanceof Error ? error.cause : error;
+    if (options.verbose && origin.stack) text += `${paint.dim(origin.stack)}\n`;
+    err.write(redact(text));
+  };
+}
+
+/**
+ * A worker:error as renderWorker prints it (`Error during claim: ...`, or its JSON line), for
+ * `run queue:work` before its worker exists: the storage failures it waits out at start.
+ */
+export function renderWorkerError(options: ErrorOutput): (error: Error, during: string) => void {
+  const out = options.out ?? process.stdout;
+  const explain = explainer(options);
+  return (error, during) => {
+    options.log.error({ event: 'worker:error', during, error: error.message }, 'worker error');
+    if (options.json) {
+      const line = { time: new Date().toISOString(), event: 'worker:error', during };
+      out.write(redact(`${JSON.stringify({ ...line, error: printable(error.message) })}\n`));
+    } else explain(error, `Error during ${during}:`);
+  };
 }

@@ -36,13 +36,15 @@ const REDIS_FATAL = /^(NOAUTH|WRONGPASS|NOPERM|WRONGTYPE)\b/;
 /**
  * Whether retrying `error` cannot help: StorageError (the drivers map read-only, corrupt,
  * replaced files and a missing schema to it), the other named errors except ConnectionError,
- * PostgreSQL errors of the classes above, the same SQLite errors as the driver maps (when they
- * come through knex: failed_jobs of a redis worker), Redis replies above, and programming errors
- * (TypeError and friends). Everything else (connection errors, timeouts, SQLITE_BUSY, unknown
+ * a ConnectionError that wraps one of these, PostgreSQL errors of the classes above, the same
+ * SQLite errors as the driver maps (when they come through knex: failed_jobs of a redis worker),
+ * Redis replies above, and programming errors (TypeError and friends). Everything else (connection errors, timeouts, SQLITE_BUSY, unknown
  * errors) counts as transient: retried, for a bounded time.
  */
 export function isFatalStorageError(error: unknown): boolean {
-  if (error instanceof ConnectionError) return false;
+  // A ConnectionError names the server; what it wraps says whether waiting helps (a refused
+  // login or a missing database, met when a connection opens, does not).
+  if (error instanceof ConnectionError) return isFatalStorageError(error.cause ?? null);
   if (error instanceof JobsmithError) return true;
   if (
     error instanceof TypeError ||
@@ -99,6 +101,15 @@ function refusedValue(error: unknown): boolean {
 
 function withStop(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/**
+ * How long a worker waits after the `failures`-th storage failure in a row (0 for the first)
+ * before it tries again: 250 ms, doubling, at most 5 s, so a restart of a second costs little
+ * and an outage of minutes costs the server one try every 5 s.
+ */
+export function storageBackoffMs(failures: number): number {
+  return Math.min(5000, 250 * 2 ** failures);
 }
 
 /**

@@ -9,7 +9,7 @@ import { DEFAULT_STORAGE_TIMEOUT_MS, EXIT, type WorkerOptions } from './options.
 import type { WorkerDeps } from './deps.js';
 import { ControlPoller } from './control-poller.js';
 import { JobRuns } from './job-runs.js';
-import { StorageWatch, UNKNOWN_STORAGE } from './storage-health.js';
+import { StorageWatch, storageBackoffMs, UNKNOWN_STORAGE } from './storage-health.js';
 import { Nudges } from './nudges.js';
 import { IsolationLine } from './isolation.js';
 import { freeSlots, idleWaiting, limitReached } from './stop-conditions.js';
@@ -306,7 +306,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           // Storage down (a restart, a network cut): back off up to 5 s and try again, until
           // --storage-timeout; read-only, corrupt, replaced: stop now.
           if (!this.storage.trouble(error, 'claim')) break;
-          await sleep(Math.min(5000, 250 * 2 ** failures++), this.nudges.signal(seen));
+          await sleep(storageBackoffMs(failures++), this.nudges.signal(seen));
           continue;
         }
       }
@@ -333,7 +333,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           await this.deps.driver.waitForJobs(queues, waitMs, this.nudges.signal(seen));
         } catch (error) {
           if (!this.storage.trouble(error, 'wait')) break;
-          await sleep(Math.min(5000, 250 * 2 ** failures++), this.nudges.signal(seen));
+          await sleep(storageBackoffMs(failures++), this.nudges.signal(seen));
         }
         continue;
       }

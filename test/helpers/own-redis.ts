@@ -17,9 +17,15 @@ export interface OwnRedis {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server with `args` added (e.g. `--maxmemory 64mb`) and waits for PING. */
-export async function startOwnRedis(args: string[] = []): Promise<OwnRedis> {
-  const port = await sparePort();
+/**
+ * Starts redis-server with `args` added (e.g. `--maxmemory 64mb`) and waits for PING; on `port`
+ * when given (one a test pointed a client at while nothing listened there), else a spare one.
+ */
+export async function startOwnRedis(
+  args: string[] = [],
+  options: { port?: number } = {},
+): Promise<OwnRedis> {
+  const port = options.port ?? (await sparePort());
   const url = `redis://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     'redis-server',
