@@ -1,5 +1,6 @@
 import type { NewJob } from '../queue/driver.js';
 import { parseDuration } from '../util/duration.js';
+import { isCalendarDate } from '../util/iso-date.js';
 import { InvalidDispatchError, InvalidPayloadError } from './errors.js';
 import {
   isPriority,
@@ -75,7 +76,11 @@ export function prepareJob<P>(
   let runAt: number | undefined;
   if (options.at !== undefined) {
     runAt = options.at instanceof Date ? options.at.getTime() : new Date(options.at).getTime();
-    if (!Number.isFinite(runAt)) {
+    // new Date('2027-02-30') is March 2: a day the calendar lacks is refused, not moved.
+    if (
+      !Number.isFinite(runAt) ||
+      (typeof options.at === 'string' && !isCalendarDate(options.at))
+    ) {
       fail(
         `"at" ${JSON.stringify(options.at)} is not valid; use a Date, an ISO 8601 string or epoch milliseconds`,
       );

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { isCalendarDate } from '../util/iso-date.js';
 
 /**
  * The scheduler's clock: which minute it is decides which slots are due, so every host reads the
@@ -56,7 +57,7 @@ export class SchedulerClock {
 export function parseNow(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const at = new Date(value).getTime();
-  if (Number.isNaN(at)) {
+  if (Number.isNaN(at) || !isCalendarDate(value)) {
     throw new ConfigError(
       `JOBSMITH_NOW=${JSON.stringify(value)} is not valid; expected an ISO 8601 date/time such as 2026-01-31T09:00:00Z.`,
       {

@@ -3,6 +3,7 @@
  * from now ('90s', '5m', '2h', '1d'). Shared by scheduleTelegram and `run telegram:schedule`.
  */
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
+import { isCalendarDate } from '../util/iso-date.js';
 
 /** Latest send time accepted: a year ahead (a typo in a year is caught). */
 const MAX_AHEAD_MS = 366 * 86_400_000;
@@ -13,7 +14,8 @@ export function parseWhen(at: unknown, now: number): number | string {
   let ms: number | undefined;
   if (at instanceof Date) ms = at.getTime();
   else if (typeof at === 'number') ms = at;
-  else if (typeof at === 'string' && ISO.test(at)) ms = Date.parse(at);
+  else if (typeof at === 'string' && ISO.test(at))
+    ms = isCalendarDate(at) ? Date.parse(at) : Number.NaN;
   if (ms !== undefined) {
     if (!Number.isFinite(ms)) return `the time ${String(at)} is not a valid date.`;
     if (ms > now + MAX_AHEAD_MS)
