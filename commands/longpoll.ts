@@ -39,6 +39,21 @@ function allowedUpdatesFlag(value: string): string[] {
   return items;
 }
 
+/**
+ * Telegram takes any name in allowed_updates and then sends nothing of an unknown type, and
+ * remembers the list for later polls too: a typo (`callback_quer`) would drop updates without a
+ * word. The names are the Bot API's Update fields, as grammY lists them (ALL_UPDATE_TYPES).
+ */
+async function checkUpdateTypes(types: string[]): Promise<void> {
+  const { API_CONSTANTS } = await import('grammy');
+  const known: readonly string[] = API_CONSTANTS.ALL_UPDATE_TYPES;
+  const unknown = types.filter((t) => !known.includes(t));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `--allowed-updates: ${unknown.map((t) => `"${t}"`).join(', ')} ${unknown.length === 1 ? 'is not an update type' : 'are not update types'}; Telegram would send nothing of ${unknown.length === 1 ? 'it' : 'them'}. The types: ${known.join(', ')}.`,
+    );
+}
+
 export default function command() {
   return newCommand(
     'longpoll',
@@ -88,6 +103,7 @@ export default function command() {
     .action(async (opts) =>
       withApp(globals(opts), async (app) => {
         if (opts.lease < 1000) throw new UsageError(`--lease must be at least 1s.`);
+        if (opts.allowedUpdates) await checkUpdateTypes(opts.allowedUpdates);
         const { config, file } = await app.config();
         const bot = pickBot(telegramBots(app.env, config.telegram), opts.bot);
         if (!config.telegram?.handler) {

@@ -3,7 +3,7 @@ import { globals, intFlag, newCommand } from '../src/cli/command.js';
 import { paint, printJson, printTable, say } from '../src/cli/output.js';
 import { firstLine } from '../src/failed/present.js';
 import { choiceFlag } from '../src/queue/names.js';
-import { botIdOf, telegramBots } from '../src/telegram/settings.js';
+import { botIdOf, pickBot, telegramBots } from '../src/telegram/settings.js';
 import { listUpdates, UPDATE_STATUSES, type UpdateRow } from '../src/telegram/updates-store.js';
 
 const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
@@ -47,13 +47,14 @@ export default function command() {
       withApp(globals(opts), async (app) => {
         let bot: string | undefined;
         if (opts.bot !== undefined) {
-          // A name needs the config; an id does not (rows of a bot no longer configured).
-          const named = /^\d+$/.test(opts.bot)
-            ? undefined
-            : telegramBots(app.env, (await app.config()).config.telegram).find(
-                (b) => b.name === opts.bot,
+          // A name needs the config and must be one of its bots (as longpoll and telegram:send
+          // say); an id does not (rows of a bot no longer configured).
+          bot = /^\d+$/.test(opts.bot)
+            ? opts.bot
+            : botIdOf(
+                pickBot(telegramBots(app.env, (await app.config()).config.telegram), opts.bot)
+                  .token,
               );
-          bot = named ? botIdOf(named.token) : opts.bot;
         }
         const rows = await listUpdates(await app.db(), {
           status: opts.status,

@@ -82,6 +82,12 @@ export function intakeSpecs(backend: AppBackend): void {
       expect(t.handled()).toEqual([`${ok.update_id} hello`, `${boom.update_id} boom`]);
       const all = await t.app.run(['telegram:updates'], { env: t.env });
       expect(all.stdout).toMatch(new RegExp(`${boom.update_id}\\s+message\\s+43\\s+handled`));
+      // By name: the bot's rows; a name that is no bot is refused, as longpoll refuses it.
+      const named = await t.app.run(['telegram:updates', '--bot', 'default'], { env: t.env });
+      expect(named.stdout).toBe(all.stdout);
+      const unknown = await t.app.run(['telegram:updates', '--bot', 'nosuch'], { env: t.env });
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('--bot nosuch: no such bot; the bots are default.');
     });
 
     it('loses no update and hands none to the handler twice when longpoll is killed -9 in the middle of batches (1,000 updates)', async () => {

@@ -53,6 +53,17 @@ describe('run longpoll (operator cases)', () => {
     expect(t.api.calls).toEqual([]);
   });
 
+  it('refuses an --allowed-updates name that is not an update type (exit 2), asking nothing', async () => {
+    const result = await t.app.run(['longpoll', '--allowed-updates', 'message,callback_quer'], {
+      env: t.env,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '--allowed-updates: "callback_quer" is not an update type; Telegram would send nothing of it. The types: message, edited_message,',
+    );
+    expect(t.api.calls).toEqual([]);
+  });
+
   it('says Telegram refused the token, naming where it came from (401)', async () => {
     const unknown = `${t.api.token.split(':')[0]}1:${'A'.repeat(35)}`;
     const result = await t.app.run(['longpoll'], {
