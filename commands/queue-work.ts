@@ -108,11 +108,10 @@ export default function command() {
     'run queue:work --queue=high,default --concurrency=4',
   )
     .argument('[connection]', 'queue connection: database or redis (default: QUEUE_CONNECTION)')
-    .option(
-      '--queue <queues>',
-      "queues in strict priority order, comma-separated (default: the config's workerQueues, else default)",
-      listFlag('--queue'),
-      ['default'],
+    .addOption(
+      new Option('--queue <queues>', 'queues in strict priority order, comma-separated')
+        .argParser(listFlag('--queue'))
+        .default(['default'], "the config's workerQueues, else default"),
     )
     .option(
       '--concurrency <n>',

@@ -1,3 +1,4 @@
+import { exportDotenv } from '../config/dotenv-file.js';
 import { UsageError } from '../errors.js';
 import { maskSecretSettings } from '../logging/secrets.js';
 import type { Command } from 'commander';
@@ -20,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     const [first, ...tail] = after;
     // Global options given before the command go right after its name, where it reads them.
     const rest = first === 'help' ? tail : [...before, ...tail];
+    // After --version: `run --version` reads no file.
+    if (first !== '--version' && first !== '-V') exportDotenv(process.cwd());
     if (first === undefined || first === '--help' || first === '-h') {
       process.stdout.write(await helpWithAppCommands(before));
       return 0;

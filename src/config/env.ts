@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { readDotenv } from './dotenv-file.js';
 import { redact } from '../logging/redact.js';
 import { isSecretSetting } from '../logging/secrets.js';
 import { MAX_TIMER_HELP, MAX_TIMER_MS, MAX_WAIT_MS } from '../jobs/limits.js';
@@ -241,18 +239,7 @@ export function readEnvironment(
   cwd: string,
   processEnv: NodeJS.ProcessEnv = process.env,
 ): Record<string, string | undefined> {
-  const file = resolve(cwd, '.env');
-  let fromFile: Record<string, string> = {};
-  if (existsSync(file)) {
-    try {
-      fromFile = parseDotenv(readFileSync(file));
-    } catch (error) {
-      throw new ConfigError(`Cannot read ${file}: ${(error as Error).message}`, {
-        hint: 'Fix or remove the .env file.',
-      });
-    }
-  }
-  return { ...fromFile, ...processEnv };
+  return { ...readDotenv(cwd), ...processEnv };
 }
 
 /** Validates the environment; a wrong value names the variable, the value and what is allowed. */
