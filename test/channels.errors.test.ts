@@ -94,7 +94,7 @@ describe('mapChannelError', () => {
       expect(mapped).toBeInstanceOf(ChannelConnectionError);
       expect(mapped).not.toBeInstanceOf(Permanent);
       expect((mapped as Error).message).toBe(
-        `Could not call messages.GetHistory on @news for account reader: ${words}. The job is retried.`,
+        `Could not call messages.GetHistory on @news for account reader: ${words}.`,
       );
     },
   );

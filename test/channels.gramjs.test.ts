@@ -115,7 +115,7 @@ describe('gramjsSource', () => {
     const mapped = await mapChannelError(error, { account: 'reader', method: 'help.GetConfig' });
     expect(mapped).toBeInstanceOf(ChannelConnectionError);
     expect((mapped as Error).message).toBe(
-      'Could not call help.GetConfig for account reader: the connection to Telegram was lost. The job is retried.',
+      'Could not call help.GetConfig for account reader: the connection to Telegram was lost.',
     );
     await expect(source.readSince('@news', 0, 10)).rejects.toThrow(/disconnected/);
   });

@@ -65,7 +65,7 @@ describe('withChannelSource: session health', () => {
       'close',
     ]);
     expect(warnings[0]).toBe(
-      'Reconnecting to Telegram for account reader (1 of 3): Could not call users.GetUsers for account reader: the connection to Telegram was lost. The job is retried.',
+      'Reconnecting to Telegram for account reader (1 of 3): Could not call users.GetUsers for account reader: the connection to Telegram was lost.',
     );
     expect(await locks()).toEqual([]);
   });
@@ -78,7 +78,7 @@ describe('withChannelSource: session health', () => {
     expect(error).toBeInstanceOf(ChannelConnectionError);
     expect(error).not.toBeInstanceOf(Permanent);
     expect((error as Error).message).toBe(
-      'Telegram is unreachable for account reader after 3 reconnects: Could not call help.GetConfig for account reader: Telegram did not answer in time. The job is retried with its backoff.',
+      'Telegram is unreachable for account reader after 3 reconnects: Could not call help.GetConfig for account reader: Telegram did not answer in time.',
     );
     expect(ops().filter((op) => op === 'connect!')).toHaveLength(4);
     expect(await locks()).toEqual([]);

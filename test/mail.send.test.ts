@@ -255,7 +255,7 @@ describe('mail.send', () => {
     );
     expect(result).toEqual({
       permanent: false,
-      message: `127.0.0.1:${starttls.port} (STARTTLS if offered) deferred the message: 451 Try again later (temporary; it will be retried).`,
+      message: `127.0.0.1:${starttls.port} (STARTTLS if offered) deferred the message: 451 Try again later (temporary: a later attempt may get through).`,
     });
   });
 
@@ -456,7 +456,7 @@ describe('mail.send', () => {
       starttls.reply('grey@example.com', 451, 'Greylisted');
       const error = await wait(await queue(['grey@example.com', 'grey@example.com']));
       expect(error).toBeInstanceOf(TestEmailFailed);
-      const deferred = `was not sent yet: 127.0.0.1:${starttls.port} (STARTTLS if offered) deferred the message: 451 Greylisted (temporary; it will be retried). (attempt 1 failed; the job waits in queue mail for the worker to try again with the backoff).`;
+      const deferred = `was not sent yet: 127.0.0.1:${starttls.port} (STARTTLS if offered) deferred the message: 451 Greylisted (temporary: a later attempt may get through). (attempt 1 failed; the job waits in queue mail for the worker to try again with the backoff).`;
       expect(error.message).toBe(
         `The message 1 message (mail.send #job-1) ${deferred}\nThe message 2 message (mail.send #job-1) ${deferred}`,
       );

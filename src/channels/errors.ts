@@ -208,7 +208,7 @@ export async function mapChannelError(
   const lost = connectionReason(error);
   if (lost)
     return new ChannelConnectionError(
-      `Could not ${describe(where)} for account ${where.account}: ${lost}. The job is retried.`,
+      `Could not ${describe(where)} for account ${where.account}: ${lost}.`,
       { cause: error },
     );
   const classes = await loadGramErrors();
@@ -250,7 +250,7 @@ export async function mapChannelError(
     name === 'RPC_CALL_FAIL'
   )
     return new ChannelConnectionError(
-      `Telegram failed to ${describe(where)} for account ${where.account}: a server error or overload (${error.code ?? ''} ${name}). The job is retried.`,
+      `Telegram failed to ${describe(where)} for account ${where.account}: a server error or overload (${error.code ?? ''} ${name}).`,
       { cause: error },
     );
   return error;

@@ -203,7 +203,7 @@ async function healthy(
     await source.close().catch(() => undefined);
     if (reconnects >= settings.reconnects)
       throw new ChannelConnectionError(
-        `Telegram is unreachable for account ${account} after ${reconnects} reconnect${reconnects === 1 ? '' : 's'}: ${failure.message.replace(/ The job is retried\.$/, '')} The job is retried with its backoff.`,
+        `Telegram is unreachable for account ${account} after ${reconnects} reconnect${reconnects === 1 ? '' : 's'}: ${failure.message}`,
         { cause: failure },
       );
     log.warn(

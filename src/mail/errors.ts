@@ -138,7 +138,7 @@ export function classifyMailError(error: unknown, settings: MailSettings): MailF
   }
   if (e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500)
     return transient(
-      `${server} deferred the message: ${answer || e.message} (temporary; it will be retried).`,
+      `${server} deferred the message: ${answer || e.message} (temporary: a later attempt may get through).`,
     );
   if (code === 'ECONNECTION' || code === 'ESOCKET' || system === 'ECONNRESET' || system === 'EPIPE')
     return transient(`${server}: the connection failed (${e.message ?? code}).`);
