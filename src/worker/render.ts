@@ -193,7 +193,10 @@ export function renderWorker(
     if (reason === 'signal' || error)
       out.write(
         paint.dim(
-          `Stopping: finishing running jobs (signal again after ${REPEAT_WINDOW_MS / 1000}s to release them now)...\n`,
+          // A stop on an error came with no signal: "again" would be wrong there.
+          reason === 'signal'
+            ? `Stopping: finishing running jobs (signal again after ${REPEAT_WINDOW_MS / 1000}s to release them now)...\n`
+            : 'Stopping: finishing running jobs (send SIGTERM to release them now)...\n',
         ),
       );
   });
