@@ -220,9 +220,9 @@ export default function command() {
           );
         }
         // No --queue: the config's workerQueues, when it lists them (a Horizon supervisor's list).
-        const { config: loaded } = await app.config();
-        if (command.getOptionValueSource('queue') === 'default' && loaded.workerQueues) {
-          opts.queue = [...loaded.workerQueues];
+        const { config, rateLimits } = await app.config();
+        if (command.getOptionValueSource('queue') === 'default' && config.workerQueues) {
+          opts.queue = [...config.workerQueues];
           if (opts.prefetch > 0 && opts.queue.length > 1)
             throw new UsageError(
               `--prefetch needs a worker of one queue, and the config's workerQueues lists ${opts.queue.length} (${opts.queue.join(', ')}).`,
@@ -254,7 +254,6 @@ export default function command() {
           throw asWorkerStorageError(error);
         });
         const leaseMs: number = opts.lease ?? app.env.QUEUE_LEASE;
-        const { config, rateLimits } = await app.config();
         const queuePolicies = new Map(
           (opts.queue as string[]).map((q) => [q, queuePolicy(q, config.queues?.[q], app.rawEnv)]),
         );

@@ -38,8 +38,9 @@ const REDIS_FATAL = /^(NOAUTH|WRONGPASS|NOPERM|WRONGTYPE)\b/;
  * replaced files and a missing schema to it), the other named errors except ConnectionError,
  * a ConnectionError that wraps one of these, PostgreSQL errors of the classes above, the same
  * SQLite errors as the driver maps (when they come through knex: failed_jobs of a redis worker),
- * Redis replies above, and programming errors (TypeError and friends). Everything else (connection errors, timeouts, SQLITE_BUSY, unknown
- * errors) counts as transient: retried, for a bounded time.
+ * Redis replies above, and programming errors (TypeError and friends). Everything else
+ * (connection errors, timeouts, SQLITE_BUSY, unknown errors) counts as transient: retried, for
+ * a bounded time.
  */
 export function isFatalStorageError(error: unknown): boolean {
   // A ConnectionError names the server; what it wraps says whether waiting helps (a refused
