@@ -65,8 +65,20 @@ export default function command() {
         say(paint.bold('Environment'));
         for (const [key, value] of Object.entries(env)) say(`  ${key.padEnd(18)} ${String(value)}`);
         say(paint.bold(`Jobs (${about.jobs.length})`));
-        for (const j of about.jobs)
-          say(`  ${j.name.padEnd(30)} queue=${j.queue} tries=${j.tries} timeout=${j.timeout}s`);
+        for (const j of about.jobs) {
+          // A queue policy (the config's queues, QUEUE_<NAME>_*) wins over the job's own values
+          // when a worker runs it: show what runs, and where it came from.
+          const q = about.queues.find((x) => x.name === j.queue);
+          const shown = (field: 'tries' | 'timeout', own: string) => {
+            const set = q?.[field];
+            return set && (set.source === 'queue' || set.source === 'env')
+              ? `${text(set.value, field)} (${set.source}: ${set.from})`
+              : own;
+          };
+          say(
+            `  ${j.name.padEnd(30)} queue=${j.queue} tries=${shown('tries', String(j.tries))} timeout=${shown('timeout', `${j.timeout}s`)}`,
+          );
+        }
         say(paint.bold(`Queues (${about.queues.length})`));
         for (const q of about.queues) {
           say(`  ${q.name}`);

@@ -192,6 +192,10 @@ describe('run about: queue policies', () => {
       env: appEnv({ QUEUE_MAIL_TRIES: '9', QUEUE_MAILS_TRIES: '4' }),
     });
     expect(result.code).toBe(0);
+    // The job's line shows what a worker runs: the queue's tries over the job's own 5.
+    expect(result.stdout).toMatch(
+      /^ {2}mail\.send +queue=mail tries=9 \(env: QUEUE_MAIL_TRIES\) timeout=20s$/m,
+    );
     expect(result.stdout).toMatch(/^ {4}tries +9 +env: QUEUE_MAIL_TRIES$/m);
     expect(result.stdout).toMatch(/^ {4}backoff +1,2 +queue: queues\.mail\.backoff$/m);
     expect(result.stdout).toMatch(/^ {4}globalConcurrency +none +default: built-in$/m);
