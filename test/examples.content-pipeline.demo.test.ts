@@ -56,8 +56,7 @@ it(
     expect(stdout).toContain(
       [
         '  sendPhoto: Battery life, doubled / A new chip lets phones run twice as long on one charge.',
-        '  sendMediaGroup: Launch day / Photos from the launch.',
-        '  sendMediaGroup: (no caption)',
+        '  sendMediaGroup (2 items): Launch day / Photos from the launch.',
         '  sendPhoto: Revenue up 12% / The quarter ended with revenue 12% higher than a year ago.',
         '  sendMessage: A wet week / Expect rain every day this week.',
       ].join('\n'),

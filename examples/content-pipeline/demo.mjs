@@ -238,9 +238,17 @@ try {
   );
 
   say(`\n${bold(`▸ What @${CHANNEL.username} got (the fake Bot API), in order`)}`);
-  for (const s of bot.sent.filter((m) => m.chatId === CHANNEL.id))
+  // The fake records each message of an album: one send of sendMediaGroup is one line here.
+  const sends = [];
+  for (const s of bot.sent.filter((m) => m.chatId === CHANNEL.id)) {
+    const group = s.message.media_group_id;
+    const last = sends.at(-1);
+    if (group !== undefined && last?.group === group) last.items++;
+    else sends.push({ ...s, group, items: 1 });
+  }
+  for (const s of sends)
     say(
-      `  ${s.method}: ${(s.message.text ?? s.message.caption ?? '').replace(/\n+/g, ' / ') || '(no caption)'}`,
+      `  ${s.method}${s.items > 1 ? ` (${s.items} items)` : ''}: ${(s.message.text ?? s.message.caption ?? '').replace(/\n+/g, ' / ') || '(no caption)'}`,
     );
 
   say(`\n${bold(`▸ What the admin was told (the fake Bot API, chat ${ADMIN})`)}`);
