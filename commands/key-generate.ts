@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { setInEnvironment } from '../src/config/dotenv-file.js';
 import { resolve } from 'node:path';
 import { globals, newCommand } from '../src/cli/command.js';
 import { paint, say } from '../src/cli/output.js';
@@ -35,7 +36,7 @@ export default function command() {
         const file = resolve(process.cwd(), '.env');
         // The environment wins over .env: a key written there would not apply, and a user who
         // then unset the environment's key to apply it would lose every job sealed with it.
-        if (process.env.APP_KEY?.trim()) {
+        if (setInEnvironment('APP_KEY')) {
           throw new JobsmithError(
             'APP_KEY is set in the environment, which wins over .env: a key written to .env would not apply; nothing was written.',
             {

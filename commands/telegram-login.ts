@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { setInEnvironment } from '../src/config/dotenv-file.js';
 import { pathToFileURL } from 'node:url';
 import { globals, newCommand } from '../src/cli/command.js';
 import { interactive } from '../src/cli/confirm.js';
@@ -117,7 +118,7 @@ export default function command() {
         if (opts.json) return printJson({ envFile: file, user: result.user, fingerprint });
         note(`${paint.green('Signed in')} as ${who}.`);
         process.stdout.write(`Wrote TELEGRAM_SESSION (session ${fingerprint}) to ${file}.\n`);
-        if (process.env.TELEGRAM_SESSION)
+        if (setInEnvironment('TELEGRAM_SESSION'))
           note(
             'TELEGRAM_SESSION is also set in the environment, which wins over .env: change it there too.',
           );

@@ -27,6 +27,22 @@ export function readDotenv(cwd: string): Record<string, string> {
  * @throws ConfigError when .env cannot be read.
  */
 export function exportDotenv(cwd: string, processEnv: NodeJS.ProcessEnv = process.env): void {
+  exported.clear();
   for (const [key, value] of Object.entries(readDotenv(cwd)))
-    if (processEnv[key] === undefined) processEnv[key] = value;
+    if (processEnv[key] === undefined) {
+      processEnv[key] = value;
+      exported.add(key);
+    }
+}
+
+/** The variables exportDotenv put into process.env (from .env, not the real environment). */
+const exported = new Set<string>();
+
+/**
+ * Whether `key` is set in the real environment, not only in .env (which `run` copies into
+ * process.env): the environment wins over .env, so a command that writes .env (key:generate,
+ * telegram:login --write-env) warns or refuses only when the real environment holds the key.
+ */
+export function setInEnvironment(key: string): boolean {
+  return Boolean(process.env[key]?.trim()) && !exported.has(key);
 }
