@@ -4,6 +4,7 @@ import { printJson, say } from '../src/cli/output.js';
 import { JobsmithError } from '../src/errors.js';
 import { chatFlag, messageFlags, senderJob } from '../src/telegram/cli-input.js';
 import { sendDirect } from '../src/telegram/send-direct.js';
+import { TelegramTokenError } from '../src/telegram/errors.js';
 import { classifySend } from '../src/telegram/send-errors.js';
 import { pickBot, telegramBots } from '../src/telegram/settings.js';
 
@@ -30,8 +31,12 @@ export default function command() {
               text,
             })) as { message_id?: number };
           } catch (error) {
+            const failure = classifySend(error);
+            // 401, or 404 for a token Telegram does not know: the token is wrong, not the chat.
+            if (failure.kind === 'rejected' && (failure.code === 401 || failure.code === 404))
+              throw new TelegramTokenError(bot, failure.description.replace(/^\d+ /, ''));
             throw new JobsmithError(
-              `Telegram did not take the message to chat ${chat}: ${classifySend(error).description}.`,
+              `Telegram did not take the message to chat ${chat}: ${failure.description}.`,
             );
           }
           if (opts.json) return printJson(result);

@@ -47,6 +47,18 @@ describe('run telegram:send and telegram:schedule', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('--now with a token Telegram refuses names the token, not the chat (exit 1)', async () => {
+    const unknown = `${t.env.TELEGRAM_BOT_TOKEN!.split(':')[0]}1:${'A'.repeat(35)}`;
+    const result = await t.app.run(['telegram:send', '--chat', '42', '--text', 'x', '--now'], {
+      env: { ...t.env, TELEGRAM_BOT_TOKEN: unknown },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'Error: Telegram refused the token of bot default from TELEGRAM_BOT_TOKEN: Unauthorized.',
+    );
+    expect(result.stderr).not.toContain('did not take the message');
+  });
+
   it.each([
     [['--text', 'x'], '--chat is required'],
     [['--chat', '42'], '--text is required and may not be empty'],
