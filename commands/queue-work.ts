@@ -352,11 +352,11 @@ export default function command() {
           app.fileLog().warn({ queue: opts.queue[0] }, note);
           if (!json) process.stdout.write(paint.dim(`${note}\n`));
         }
-        // Encrypted jobs this worker could not open would each fail as poison without a word.
+        // Encrypted jobs of its queues this worker could not open would each fail as poison unsaid.
         const keysNote = encryptionNotice(
           registry
             .all()
-            .filter((job) => job.encrypted)
+            .filter((job) => job.encrypted && opts.queue.includes(job.queue ?? 'default'))
             .map((job) => job.name),
           app.rawEnv,
         );

@@ -48,13 +48,22 @@ export default function command() {
               : paint.dim(`${text}\n`),
           );
         const { entries, file } = await loadSchedule(app);
-        // At boot, supervisor may start the scheduler before PostgreSQL listens: wait for it as
-        // queue:work does (src/worker/storage-start.ts), up to --storage-timeout, then exit 14.
-        await openWhenReachable(() => app.db(), {
-          timeoutMs: opts.storageTimeout,
-          info: describeStorage('database', await app.sql()),
-          report: renderSchedulerError({ json, log: app.fileLog() }),
-        }).catch((error: unknown) => {
+        // At boot, supervisor may start the scheduler before PostgreSQL or Redis listens: wait
+        // for both, as queue:work does (src/worker/storage-start.ts), up to --storage-timeout,
+        // then exit 14. The SQL storage holds the schedule's slots; the default connection
+        // takes what it dispatches (nothing to reach for sync).
+        const connection = app.queues().defaultName;
+        await openWhenReachable(
+          async () => {
+            if (connection !== 'sync') await app.queues().get(connection);
+            return app.db();
+          },
+          {
+            timeoutMs: opts.storageTimeout,
+            info: describeStorage(connection, await app.sql(), app.env.REDIS_URL),
+            report: renderSchedulerError({ json, log: app.fileLog() }),
+          },
+        ).catch((error: unknown) => {
           throw asWorkerStorageError(error);
         });
         const { scheduler, clock } = await openScheduler(app, entries, { file, json });

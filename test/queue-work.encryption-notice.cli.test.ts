@@ -59,7 +59,7 @@ describe('run queue:work with encrypted jobs', () => {
     const result = await work({});
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      'APP_KEY is not set, and job secret.send is encrypted: this worker cannot open their payloads',
+      'APP_KEY is not set, and job secret.send is encrypted: this worker cannot open its payloads, so each such job fails at once.',
     );
     expect(result.stderr).not.toContain('    at ');
   });
@@ -69,6 +69,12 @@ describe('run queue:work with encrypted jobs', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('APP_KEY is not set, and job secret.send is encrypted');
     expect(result.stdout).not.toContain('APP_KEY');
+  });
+
+  it('names only the encrypted jobs of the queues it serves', async () => {
+    const result = await work({}, ['--queue', 'other']);
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain('APP_KEY');
   });
 
   it('says nothing of keys when APP_KEY is usable', async () => {

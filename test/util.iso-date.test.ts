@@ -77,7 +77,9 @@ export default defineConfig({ jobs: [later], telegram: {} });
         '2027-02-30T09:00:00Z',
       ]);
       expect(dispatch.code).toBe(2);
-      expect(dispatch.stderr).toContain('--at must be an ISO 8601 date/time');
+      expect(dispatch.stderr).toContain(
+        '--at "2027-02-30T09:00:00Z" is not a date on the calendar (no such day',
+      );
     } finally {
       await app.cleanup();
     }

@@ -145,7 +145,7 @@ describe('StorageWatch', () => {
       /^PostgreSQL at postgres:\/\/db\/app has been failing for \d+ms \(--storage-timeout 50ms\); the last error: connect ECONNREFUSED$/,
     );
     expect(failed[0]!.hint).toBe(
-      'Check DATABASE_URL. The worker exits 14 so that its process manager starts it again.',
+      'Check DATABASE_URL. The process exits 14 so that its process manager starts it again.',
     );
   });
 

@@ -15,7 +15,7 @@ import {
 import { BACKOFF_TEXT_HELP, parseBackoffText } from '../jobs/backoff.js';
 import { MAX_TAGS, TAGS_HELP, tagProblem } from '../jobs/tags.js';
 import { DURATION_HELP, parseDuration } from '../util/duration.js';
-import { parseIsoDate } from '../util/iso-date.js';
+import { isCalendarDate, parseIsoDate } from '../util/iso-date.js';
 import type { GlobalOptions } from './app.js';
 
 /**
@@ -144,7 +144,9 @@ export function dateFlag(flag: string) {
     const date = parseIsoDate(value);
     if (!date) {
       throw new UsageError(
-        `${flag} must be an ISO 8601 date/time such as 2026-01-31T09:00:00Z, got "${value}".`,
+        isCalendarDate(value)
+          ? `${flag} must be an ISO 8601 date/time such as 2026-01-31T09:00:00Z, got "${value}".`
+          : `${flag} "${value}" is not a date on the calendar (no such day, or an hour, minute or second out of range).`,
       );
     }
     return date;

@@ -190,7 +190,7 @@ export class StorageOutage {
       `${capitalise(info.name)} has been failing for ${formatDuration(now - this.since)} ` +
         `(--storage-timeout ${formatDuration(this.timeoutMs)}); the last error: ${last}`,
       {
-        hint: `${info.hint} The worker exits 14 so that its process manager starts it again.`,
+        hint: `${info.hint} The process exits 14 so that its process manager starts it again.`,
         cause: this.last,
       },
     );

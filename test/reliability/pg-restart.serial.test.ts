@@ -179,7 +179,7 @@ describe.skipIf(!tools)('reliability: PostgreSQL restart (serial)', () => {
       ),
     );
     expect(stopping?.hint).toBe(
-      'Check DATABASE_URL and that the server is running. The worker exits 14 so that its process manager starts it again.',
+      'Check DATABASE_URL and that the server is running. The process exits 14 so that its process manager starts it again.',
     );
     // Not at the first failure, not long after the timeout (slack for a loaded machine).
     expect(tookMs).toBeGreaterThanOrEqual(2_000);

@@ -81,7 +81,7 @@ describe.skipIf(!tools)(
           `^Error: PostgreSQL at ${escaped} has been failing for \\d[^ ]* ` +
             `\\(--storage-timeout 2\\.00s\\); the last error: Cannot connect to PostgreSQL at ` +
             `${escaped}: connection refused\\.\n` +
-            'Check DATABASE_URL and that the server is running\\. The worker exits 14 so that ' +
+            'Check DATABASE_URL and that the server is running\\. The process exits 14 so that ' +
             'its process manager starts it again\\.\n$',
         ),
       );

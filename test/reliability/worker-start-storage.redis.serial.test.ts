@@ -70,11 +70,31 @@ describeWithTools(['redis-server'], 'reliability: Redis down when a worker start
           `has been failing for \\d[^ ]* \\(--storage-timeout 2\\.00s\\); the last error: ` +
           `Cannot connect to Redis at redis://127\\.0\\.0\\.1:${port}: connection refused\\.\n` +
           'Check REDIS_URL and that the Redis server is running, and DB_DATABASE for failed ' +
-          'jobs\\. The worker exits 14 so that its process manager starts it again\\.\n$',
+          'jobs\\. The process exits 14 so that its process manager starts it again\\.\n$',
       ),
     );
     expect(tookMs).toBeGreaterThanOrEqual(2_000);
     expect(tookMs).toBeLessThan(15_000);
+  });
+
+  it('schedule:work on the redis connection waits for Redis too: exit 14 after --storage-timeout', async () => {
+    const port = await sparePort();
+    app = await createApp('redis', { redisUrl: `redis://127.0.0.1:${port}` });
+    const a = app;
+    const result = await spawnCli(['schedule:work', '--json', '--storage-timeout', '2s'], {
+      cwd: a.dir,
+      env: a.env,
+      timeoutMs: 40_000,
+    }).exited.finally(async () => {
+      // Up for the app's cleanup, which removes its keys.
+      redis = await startOwnRedis([], { port });
+    });
+    expect(result.code, `${result.stderr}\n${result.stdout.slice(-2000)}`).toBe(14);
+    expect(result.stdout).toContain('"event":"scheduler:error"');
+    expect(result.stdout).not.toContain('"event":"scheduler:started"');
+    expect(result.stderr).toContain(
+      `the last error: Cannot connect to Redis at redis://127.0.0.1:${port}: connection refused.`,
+    );
   });
 
   it('a refused login (WRONGPASS) exits 1 at once, without waiting', async () => {

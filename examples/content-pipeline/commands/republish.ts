@@ -54,7 +54,7 @@ export const republish = defineCommand({
       process.stdout.write(
         options.json
           ? `${JSON.stringify(result)}\n`
-          : `Post ${post.id} (${post.channel}, message ${post.messageId}) is queued for ${step === 'rewrite' ? 'rewriting (its rewrite had failed), then publishing' : 'publishing'}: job ${job.id}.\n`,
+          : `Post ${post.id} (${post.channel}, message ${post.messageId}) is queued for ${step === 'rewrite' ? `rewriting (${options.force === true ? 'not rewritten yet' : 'its rewrite had failed'}), then publishing` : 'publishing'}: ${job.deduplicated === true ? `job ${job.id}, already queued` : `job ${job.id}`}.\n`,
       );
     } finally {
       await closePipelineStore();
