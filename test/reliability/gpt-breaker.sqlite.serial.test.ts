@@ -67,9 +67,13 @@ describe('the openai breaker across four workers (SQLite)', () => {
     // and each later one a cooldown after the one before it failed.
     expect(probes[0]!.at - failingSince).toBeGreaterThanOrEqual(COOLDOWN_MS - 100);
     expect(probes[1]!.at - probes[0]!.at).toBeGreaterThanOrEqual(COOLDOWN_MS - 100);
-    // Requests in the failing second: the ones in flight and those that opened the breaker.
+    // Requests in the failing second: the 8 in flight (4 workers × concurrency 2) when the
+    // server turned, and, since the breaker opens only once a 5th failure is recorded, at most
+    // one more per slot sent while those were being recorded (a loaded machine stretches that:
+    // CI saw 15 against a bound of 13 that left this out). "Within a second" itself is the
+    // check above: after it, only the probes.
     const burst = api.requests.filter((r) => r.at >= failingSince && r.at <= failingSince + 1000);
-    expect(burst.length).toBeLessThanOrEqual(5 + 8);
+    expect(burst.length).toBeLessThanOrEqual(8 + 8);
     expect(workers.some((w) => /BREAKER openai OPEN/.test(w.output))).toBe(true);
 
     api.replyAlways(undefined);
